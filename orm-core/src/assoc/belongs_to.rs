@@ -1,0 +1,125 @@
+//! `belongs_to`: the foreign key lives on the declaring model's own table.
+
+use diesel::connection::Connection;
+use diesel::dsl;
+use diesel::expression::{AsExpression, Expression};
+use diesel::query_builder::{AsQuery, QueryId};
+use diesel::query_dsl::methods::ExecuteDsl;
+use diesel::result::{Error, QueryResult};
+use diesel::sql_types::SingleValue;
+use diesel::{AsChangeset, Column, ExpressionMethods};
+
+use crate::model::{Crud, ForeignKey, IdOf, Model, ModelQuery, TableOf};
+
+/// A `belongs_to` association: `Source` points at `Target` through its own
+/// `ForeignKey` field.
+pub trait BelongsTo: 'static {
+    /// The model declaring the association (`Post`).
+    type Source: Model;
+    /// The parent model (`User`).
+    type Target: Model;
+    /// The key column on the source's table (`posts::author_id`).
+    type ForeignKey: Column<Table = TableOf<Self::Source>>
+        + Expression<SqlType: SingleValue>
+        + ExpressionMethods
+        + Default
+        + Copy
+        + QueryId
+        + Send;
+    /// The key field's Rust type (`Option<i32>`).
+    type KeyValue: ForeignKey<IdOf<Self::Target>> + AsExpression<dsl::SqlTypeOf<Self::ForeignKey>>;
+    /// The key field of `source`.
+    fn key(source: &Self::Source) -> &Self::KeyValue;
+    /// Sets the key field of `source`.
+    fn set_key(source: &mut Self::Source, value: Self::KeyValue);
+}
+
+type Kv<A> = <A as BelongsTo>::KeyValue;
+type SetKey<A> = dsl::Eq<<A as BelongsTo>::ForeignKey, Kv<A>>;
+
+/// The statements of a [`BelongsTo`] association, as types.
+pub trait BelongsToQuery: BelongsTo {
+    /// `UPDATE posts SET author_id = ? WHERE id = ?`
+    type SetParent;
+    /// Points the source row with key `id` at `value`.
+    fn set_parent(id: IdOf<Self::Source>, value: Self::KeyValue) -> Self::SetParent;
+}
+
+impl<A> BelongsToQuery for A
+where
+    A: BelongsTo,
+    A::Source: ModelQuery,
+    SetKey<A>: AsChangeset<Target = TableOf<A::Source>>,
+    dsl::Update<<A::Source as ModelQuery>::ById, SetKey<A>>: AsQuery,
+{
+    type SetParent = dsl::Update<<A::Source as ModelQuery>::ById, SetKey<A>>;
+
+    fn set_parent(id: IdOf<A::Source>, value: A::KeyValue) -> Self::SetParent {
+        diesel::update(A::Source::by_id(id)).set(A::ForeignKey::default().eq(value))
+    }
+}
+
+/// The operations of a `belongs_to` association on a connection `C`.
+#[diagnostic::on_unimplemented(
+    message = "this `belongs_to` association cannot run on a `{C}`",
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, or a pooled one)"
+)]
+pub trait BelongsToOps<C>: BelongsToQuery {
+    /// The parent of `source`: the row itself for a NOT NULL key, an
+    /// `Option` for a nullable one. A key pointing at a missing row is
+    /// `Err(NotFound)`.
+    fn load(
+        source: &Self::Source,
+        conn: &mut C,
+    ) -> QueryResult<<Kv<Self> as ForeignKey<IdOf<Self::Target>>>::Target<Self::Target>>;
+    /// Points `source` at `target`, in the table and in the struct.
+    fn set(source: &mut Self::Source, target: IdOf<Self::Target>, conn: &mut C) -> QueryResult<()>;
+    /// Inserts a parent and points `source` at it, in one transaction.
+    fn create(
+        source: &mut Self::Source,
+        new: <Self::Target as Model>::New,
+        conn: &mut C,
+    ) -> QueryResult<Self::Target>;
+}
+
+impl<A, C> BelongsToOps<C> for A
+where
+    A: BelongsToQuery,
+    C: Connection,
+    A::Source: Crud<C>,
+    A::Target: Crud<C>,
+    A::SetParent: ExecuteDsl<C>,
+{
+    fn load(
+        source: &A::Source,
+        conn: &mut C,
+    ) -> QueryResult<<Kv<A> as ForeignKey<IdOf<A::Target>>>::Target<A::Target>> {
+        A::key(source).load(|id| A::Target::find(id, conn))
+    }
+
+    fn set(source: &mut A::Source, target: IdOf<A::Target>, conn: &mut C) -> QueryResult<()> {
+        let value = Kv::<A>::from_id(target);
+        if ExecuteDsl::execute(A::set_parent(source.id(), value.clone()), conn)? == 0 {
+            return Err(Error::NotFound);
+        }
+        A::set_key(source, value);
+        Ok(())
+    }
+
+    fn create(
+        source: &mut A::Source,
+        new: <A::Target as Model>::New,
+        conn: &mut C,
+    ) -> QueryResult<A::Target> {
+        let (target, value) = conn.transaction(|conn| {
+            let target = A::Target::create(new, conn)?;
+            let value = Kv::<A>::from_id(target.id());
+            if ExecuteDsl::execute(A::set_parent(source.id(), value.clone()), conn)? == 0 {
+                return Err(Error::NotFound);
+            }
+            Ok((target, value))
+        })?;
+        A::set_key(source, value);
+        Ok(target)
+    }
+}

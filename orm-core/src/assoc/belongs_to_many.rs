@@ -1,0 +1,365 @@
+//! `belongs_to_many`: two models joined through a join table.
+
+use diesel::connection::Connection;
+use diesel::dsl;
+use diesel::expression::array_comparison::AsInExpression;
+use diesel::expression::{AsExpression, Expression};
+use diesel::query_builder::{AsQuery, IntoUpdateTarget};
+use diesel::query_builder::{QueryFragment, QueryId};
+use diesel::query_dsl::methods::{ExecuteDsl, FilterDsl, SelectDsl};
+use diesel::query_dsl::LoadQuery;
+use diesel::result::QueryResult;
+use diesel::sql_types::SingleValue;
+use diesel::{Column, ExpressionMethods, QuerySource, RunQueryDsl, Table};
+
+use super::insert_pairs::{InsertPair, InsertPairs};
+use crate::backend::{chunk_size, OrmBackend};
+use crate::model::{ensure_exists, CountOf, Crud, Exists, IdOf, Model, PkOf, TableOf};
+use crate::set::{dedup, diff, SetDiff};
+
+/// A `belongs_to_many` association, described by the derive as types: the
+/// join table and its two key columns.
+pub trait ManyToMany: 'static {
+    /// The model declaring the association (`Event`).
+    type Source: Model<Id: AsExpression<dsl::SqlTypeOf<Self::SourceKey>>>;
+    /// The associated model (`User`).
+    type Target: Model<Id: AsExpression<dsl::SqlTypeOf<Self::TargetKey>>>;
+    /// The join table (`rsvps::table`).
+    type Through: Table + Default + Copy + QueryId + Send;
+    /// The join-table column holding the source's key (`rsvps::event_id`).
+    type SourceKey: Column<Table = Self::Through>
+        + Expression<SqlType: SingleValue>
+        + ExpressionMethods
+        + Default
+        + Copy
+        + QueryId
+        + Send;
+    /// The join-table column holding the target's key (`rsvps::guest_id`).
+    type TargetKey: Column<Table = Self::Through>
+        + Expression<SqlType: SingleValue>
+        + ExpressionMethods
+        + Default
+        + Copy
+        + QueryId
+        + Send;
+}
+
+/// The source model of an association.
+pub type SourceOf<A> = <A as ManyToMany>::Source;
+/// The target model of an association.
+pub type TargetOf<A> = <A as ManyToMany>::Target;
+type Through<A> = <A as ManyToMany>::Through;
+type SourceKey<A> = <A as ManyToMany>::SourceKey;
+type TargetKey<A> = <A as ManyToMany>::TargetKey;
+type SId<A> = IdOf<SourceOf<A>>;
+type TId<A> = IdOf<TargetOf<A>>;
+
+/// `rsvps WHERE event_id = ?`
+pub type JoinRows<A> = dsl::Filter<Through<A>, dsl::Eq<SourceKey<A>, SId<A>>>;
+/// `SELECT guest_id FROM rsvps WHERE event_id = ?`
+pub type TargetIds<A> = dsl::Select<JoinRows<A>, TargetKey<A>>;
+/// `rsvps WHERE event_id = ? AND guest_id = ?`
+pub type JoinRow<A> = dsl::Filter<JoinRows<A>, dsl::Eq<TargetKey<A>, TId<A>>>;
+/// `rsvps WHERE event_id = ? AND guest_id IN (?, ..)`
+pub type JoinRowsIn<A> = dsl::Filter<JoinRows<A>, dsl::EqAny<TargetKey<A>, Vec<TId<A>>>>;
+/// `users WHERE id IN (SELECT guest_id FROM rsvps WHERE event_id = ?)`:
+/// what `guests_query()` returns.
+pub type TargetsQuery<A> = <A as ManyToManyQuery>::Targets;
+
+/// The statements of a [`ManyToMany`] association, as types (no connection
+/// needed). Implemented for every association whose tables fit together.
+pub trait ManyToManyQuery: ManyToMany {
+    /// `users WHERE id IN (SELECT guest_id FROM rsvps WHERE event_id = ?)`
+    type Targets;
+    /// `SELECT guest_id FROM rsvps WHERE event_id = ?`
+    type TargetIds;
+    /// `SELECT COUNT(*) FROM rsvps WHERE event_id = ?`
+    type Count;
+    /// `SELECT EXISTS (rsvps WHERE event_id = ? AND guest_id = ?)`
+    type Exists;
+    /// `SELECT COUNT(*) FROM rsvps WHERE event_id = ? AND guest_id IN (..)`
+    type CountIn;
+    /// `DELETE FROM rsvps WHERE event_id = ?`
+    type DeleteAll;
+    /// `DELETE FROM rsvps WHERE event_id = ? AND guest_id = ?`
+    type DeleteOne;
+    /// `DELETE FROM rsvps WHERE event_id = ? AND guest_id IN (..)`
+    type DeleteIn;
+    /// The targets of source `id`.
+    fn targets(id: SId<Self>) -> Self::Targets;
+    /// The target keys of source `id`.
+    fn target_ids(id: SId<Self>) -> Self::TargetIds;
+    /// Counts the join rows of source `id`.
+    fn count(id: SId<Self>) -> Self::Count;
+    /// Whether the join row of `id` and `target` exists.
+    fn exists(id: SId<Self>, target: TId<Self>) -> Self::Exists;
+    /// Counts the join rows of `id` and any of `targets`.
+    fn count_in(id: SId<Self>, targets: Vec<TId<Self>>) -> Self::CountIn;
+    /// Deletes the join rows of source `id`.
+    fn delete_all(id: SId<Self>) -> Self::DeleteAll;
+    /// Deletes the join row of `id` and `target`.
+    fn delete_one(id: SId<Self>, target: TId<Self>) -> Self::DeleteOne;
+    /// Deletes the join rows of `id` and any of `targets`.
+    fn delete_in(id: SId<Self>, targets: Vec<TId<Self>>) -> Self::DeleteIn;
+}
+
+fn join_rows<A: ManyToMany>(id: SId<A>) -> JoinRows<A>
+where
+    Through<A>: FilterDsl<dsl::Eq<SourceKey<A>, SId<A>>>,
+{
+    FilterDsl::filter(A::Through::default(), A::SourceKey::default().eq(id))
+}
+
+impl<A> ManyToManyQuery for A
+where
+    A: ManyToMany,
+    Through<A>: FilterDsl<dsl::Eq<SourceKey<A>, SId<A>>>,
+    JoinRows<A>: SelectDsl<TargetKey<A>>
+        + SelectDsl<dsl::count_star>
+        + FilterDsl<dsl::Eq<TargetKey<A>, TId<A>>>
+        + FilterDsl<dsl::EqAny<TargetKey<A>, Vec<TId<A>>>>
+        + IntoUpdateTarget,
+    JoinRow<A>: IntoUpdateTarget,
+    JoinRowsIn<A>: SelectDsl<dsl::count_star> + IntoUpdateTarget,
+    Vec<TId<A>>: AsInExpression<dsl::SqlTypeOf<TargetKey<A>>>,
+    TargetIds<A>: AsInExpression<dsl::SqlTypeOf<PkOf<TargetOf<A>>>>,
+    TableOf<TargetOf<A>>: FilterDsl<dsl::EqAny<PkOf<TargetOf<A>>, TargetIds<A>>>,
+    dsl::exists<JoinRow<A>>: Expression,
+    Exists<JoinRow<A>>: AsQuery,
+{
+    type Targets = dsl::Filter<TableOf<TargetOf<A>>, dsl::EqAny<PkOf<TargetOf<A>>, TargetIds<A>>>;
+    type TargetIds = TargetIds<A>;
+    type Count = CountOf<JoinRows<A>>;
+    type Exists = Exists<JoinRow<A>>;
+    type CountIn = CountOf<JoinRowsIn<A>>;
+    type DeleteAll = dsl::delete<JoinRows<A>>;
+    type DeleteOne = dsl::delete<JoinRow<A>>;
+    type DeleteIn = dsl::delete<JoinRowsIn<A>>;
+
+    fn targets(id: SId<A>) -> Self::Targets {
+        let pk = PkOf::<TargetOf<A>>::default();
+        FilterDsl::filter(
+            TableOf::<TargetOf<A>>::default(),
+            pk.eq_any(Self::target_ids(id)),
+        )
+    }
+
+    fn target_ids(id: SId<A>) -> TargetIds<A> {
+        SelectDsl::select(join_rows::<A>(id), A::TargetKey::default())
+    }
+
+    fn count(id: SId<A>) -> Self::Count {
+        SelectDsl::select(join_rows::<A>(id), dsl::count_star())
+    }
+
+    fn exists(id: SId<A>, target: TId<A>) -> Self::Exists {
+        let row = FilterDsl::filter(join_rows::<A>(id), A::TargetKey::default().eq(target));
+        diesel::select(dsl::exists(row))
+    }
+
+    fn count_in(id: SId<A>, targets: Vec<TId<A>>) -> Self::CountIn {
+        let rows = FilterDsl::filter(join_rows::<A>(id), A::TargetKey::default().eq_any(targets));
+        SelectDsl::select(rows, dsl::count_star())
+    }
+
+    fn delete_all(id: SId<A>) -> Self::DeleteAll {
+        diesel::delete(join_rows::<A>(id))
+    }
+
+    fn delete_one(id: SId<A>, target: TId<A>) -> Self::DeleteOne {
+        diesel::delete(FilterDsl::filter(
+            join_rows::<A>(id),
+            A::TargetKey::default().eq(target),
+        ))
+    }
+
+    fn delete_in(id: SId<A>, targets: Vec<TId<A>>) -> Self::DeleteIn {
+        diesel::delete(FilterDsl::filter(
+            join_rows::<A>(id),
+            A::TargetKey::default().eq_any(targets),
+        ))
+    }
+}
+
+/// The operations of a `belongs_to_many` association on a connection `C`;
+/// the generated `guests`, `add_guest`, ... forward here.
+#[diagnostic::on_unimplemented(
+    message = "this `belongs_to_many` association cannot run on a `{C}`",
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, or a pooled one)"
+)]
+pub trait ManyToManyOps<C>: ManyToManyQuery {
+    /// The targets associated with source `id`.
+    fn load(id: SId<Self>, conn: &mut C) -> QueryResult<Vec<Self::Target>>;
+    /// How many targets are associated with source `id`.
+    fn count(id: SId<Self>, conn: &mut C) -> QueryResult<i64>;
+    /// Whether `target` is associated with source `id`.
+    fn has(id: SId<Self>, target: TId<Self>, conn: &mut C) -> QueryResult<bool>;
+    /// Whether every one of `targets` is associated with source `id`.
+    fn has_all(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<bool>;
+    /// Associates `target`; the number of join rows inserted (0 if it already was).
+    fn add(id: SId<Self>, target: TId<Self>, conn: &mut C) -> QueryResult<usize>;
+    /// Associates every one of `targets` in one INSERT per chunk.
+    fn add_all(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<usize>;
+    /// Removes the association with `target`; the number of join rows deleted.
+    fn remove(id: SId<Self>, target: TId<Self>, conn: &mut C) -> QueryResult<usize>;
+    /// Removes the associations with `targets`.
+    fn remove_all(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<usize>;
+    /// Makes `targets` the whole association, touching only what changes.
+    fn set(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<SetDiff>;
+    /// Removes every association of source `id`.
+    fn clear(id: SId<Self>, conn: &mut C) -> QueryResult<usize>;
+    /// Inserts a new target and associates it, in one transaction.
+    fn create(
+        id: SId<Self>,
+        new: <Self::Target as Model>::New,
+        conn: &mut C,
+    ) -> QueryResult<Self::Target>;
+}
+
+impl<A, C> ManyToManyOps<C> for A
+where
+    A: ManyToManyQuery,
+    C: Connection,
+    C::Backend: OrmBackend,
+    A::Source: Crud<C>,
+    A::Target: Crud<C>,
+    A::Targets: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+    A::TargetIds: LoadQuery<'static, C, TId<A>> + RunQueryDsl<C>,
+    <A as ManyToManyQuery>::Count: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
+    <A as ManyToManyQuery>::Exists: LoadQuery<'static, C, bool> + RunQueryDsl<C>,
+    A::CountIn: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
+    A::DeleteAll: ExecuteDsl<C>,
+    A::DeleteOne: ExecuteDsl<C>,
+    A::DeleteIn: ExecuteDsl<C>,
+    InsertPair<A>: QueryFragment<C::Backend>,
+    for<'a> InsertPairs<'a, A>: QueryFragment<C::Backend>,
+{
+    fn load(id: SId<A>, conn: &mut C) -> QueryResult<Vec<A::Target>> {
+        A::targets(id).load(conn)
+    }
+
+    fn count(id: SId<A>, conn: &mut C) -> QueryResult<i64> {
+        <A as ManyToManyQuery>::count(id).get_result(conn)
+    }
+
+    fn has(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<bool> {
+        <A as ManyToManyQuery>::exists(id, target).get_result(conn)
+    }
+
+    fn has_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<bool> {
+        let targets = dedup(targets);
+        let mut found = 0;
+        for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
+            let n: i64 = A::count_in(id.clone(), chunk.to_vec()).get_result(conn)?;
+            found += n as usize;
+        }
+        Ok(found == targets.len())
+    }
+
+    fn add(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<usize> {
+        let table = A::Through::default().from_clause();
+        ExecuteDsl::execute(
+            InsertPair::<A> {
+                table,
+                source: id,
+                target,
+            },
+            conn,
+        )
+    }
+
+    fn add_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
+        let targets = dedup(targets);
+        let size = chunk_size::<C::Backend>(2, 0);
+        if targets.len() <= size {
+            return insert_pairs::<A, C>(&id, &targets, conn);
+        }
+        conn.transaction(|conn| {
+            targets.chunks(size).try_fold(0, |n, chunk| {
+                Ok(n + insert_pairs::<A, C>(&id, chunk, conn)?)
+            })
+        })
+    }
+
+    fn remove(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<usize> {
+        let removed = ExecuteDsl::execute(A::delete_one(id.clone(), target), conn)?;
+        if removed == 0 {
+            ensure_exists::<A::Source, C>(&id, conn)?;
+        }
+        Ok(removed)
+    }
+
+    fn remove_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
+        let targets = dedup(targets);
+        let removed = conn.transaction(|conn| delete_pairs::<A, C>(&id, targets, conn))?;
+        if removed == 0 {
+            ensure_exists::<A::Source, C>(&id, conn)?;
+        }
+        Ok(removed)
+    }
+
+    fn set(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<SetDiff> {
+        conn.transaction(|conn| {
+            ensure_exists::<A::Source, C>(&id, conn)?;
+            let current = A::target_ids(id.clone()).load(conn)?;
+            let (to_add, to_remove) = diff(current, &targets);
+            let removed = delete_pairs::<A, C>(&id, to_remove, conn)?;
+            let size = chunk_size::<C::Backend>(2, 0);
+            let mut added = 0;
+            for chunk in to_add.chunks(size) {
+                added += insert_pairs::<A, C>(&id, chunk, conn)?;
+            }
+            Ok(SetDiff { added, removed })
+        })
+    }
+
+    fn clear(id: SId<A>, conn: &mut C) -> QueryResult<usize> {
+        let removed = ExecuteDsl::execute(A::delete_all(id.clone()), conn)?;
+        if removed == 0 {
+            ensure_exists::<A::Source, C>(&id, conn)?;
+        }
+        Ok(removed)
+    }
+
+    fn create(id: SId<A>, new: <A::Target as Model>::New, conn: &mut C) -> QueryResult<A::Target> {
+        conn.transaction(|conn| {
+            let target = A::Target::create(new, conn)?;
+            Self::add(id, target.id(), conn)?;
+            Ok(target)
+        })
+    }
+}
+
+fn insert_pairs<A, C>(id: &SId<A>, targets: &[TId<A>], conn: &mut C) -> QueryResult<usize>
+where
+    A: ManyToMany,
+    C: Connection,
+    for<'a> InsertPairs<'a, A>: QueryFragment<C::Backend>,
+{
+    if targets.is_empty() {
+        return Ok(0);
+    }
+    let table = A::Through::default().from_clause();
+    ExecuteDsl::execute(
+        InsertPairs::<A> {
+            table,
+            source: id,
+            targets,
+        },
+        conn,
+    )
+}
+
+fn delete_pairs<A, C>(id: &SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize>
+where
+    A: ManyToManyQuery,
+    C: Connection,
+    C::Backend: OrmBackend,
+    A::DeleteIn: ExecuteDsl<C>,
+{
+    let mut removed = 0;
+    for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
+        removed += ExecuteDsl::execute(A::delete_in(id.clone(), chunk.to_vec()), conn)?;
+    }
+    Ok(removed)
+}

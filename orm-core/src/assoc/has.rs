@@ -1,0 +1,451 @@
+//! `has_one` and `has_many`: the foreign key lives on the target's table.
+
+use diesel::connection::Connection;
+use diesel::dsl;
+use diesel::dsl::SqlTypeOf;
+use diesel::expression::array_comparison::AsInExpression;
+use diesel::expression::{AsExpression, Expression};
+use diesel::query_builder::{AsQuery, IntoUpdateTarget, QueryId};
+use diesel::query_dsl::methods::{ExecuteDsl, FilterDsl, LimitDsl, SelectDsl};
+use diesel::query_dsl::LoadQuery;
+use diesel::result::{Error, OptionalExtension, QueryResult};
+use diesel::sql_types::SingleValue;
+use diesel::AsChangeset;
+use diesel::{Column, ExpressionMethods, RunQueryDsl};
+
+use crate::backend::{chunk_size, OrmBackend};
+use crate::model::{
+    ensure_exists, ByIds, CountOf, Crud, Exists, ForeignKey, IdOf, Model, NullableKey, PkOf,
+    TableOf,
+};
+use crate::set::{dedup, diff, SetDiff};
+
+/// A `has_one` or `has_many` association: `Target` rows point at `Source`
+/// through `ForeignKey`.
+pub trait OneToMany: 'static {
+    /// The model declaring the association (`User`).
+    type Source: Model<Id: AsExpression<SqlTypeOf<Self::ForeignKey>>>;
+    /// The associated model (`Post`).
+    type Target: Model;
+    /// The key column on the target's table (`posts::author_id`).
+    type ForeignKey: Column<Table = TableOf<Self::Target>>
+        + Expression<SqlType: SingleValue>
+        + ExpressionMethods
+        + Default
+        + Copy
+        + QueryId
+        + Send;
+    /// The key field's Rust type (`Option<i32>`).
+    type KeyValue: ForeignKey<IdOf<Self::Source>>
+        + AsExpression<SqlTypeOf<Self::ForeignKey>>
+        + Send
+        + 'static;
+    /// Points `new` at the source with key `id` before it is inserted.
+    fn set_key_on_new(new: &mut <Self::Target as Model>::New, id: IdOf<Self::Source>);
+}
+
+type S<A> = <A as OneToMany>::Source;
+type T<A> = <A as OneToMany>::Target;
+type Fk<A> = <A as OneToMany>::ForeignKey;
+type Kv<A> = <A as OneToMany>::KeyValue;
+type SId<A> = IdOf<S<A>>;
+type TId<A> = IdOf<T<A>>;
+
+/// `posts WHERE author_id = ?`
+pub type Children<A> = dsl::Filter<TableOf<T<A>>, dsl::Eq<Fk<A>, SId<A>>>;
+/// `posts WHERE author_id = ? AND id = ?`
+pub type Child<A> = dsl::Filter<Children<A>, dsl::Eq<PkOf<T<A>>, TId<A>>>;
+/// `posts WHERE author_id = ? AND id IN (..)`
+pub type ChildrenIn<A> = dsl::Filter<Children<A>, dsl::EqAny<PkOf<T<A>>, Vec<TId<A>>>>;
+/// `posts WHERE author_id = ? AND id <> ?`
+pub type OtherChildren<A> = dsl::Filter<Children<A>, dsl::NotEq<PkOf<T<A>>, TId<A>>>;
+/// `SET author_id = ?`
+pub type SetKey<A> = dsl::Eq<Fk<A>, Kv<A>>;
+/// `posts WHERE author_id = ?`: what `posts_query()` returns.
+pub type ChildrenQuery<A> = <A as OneToManyQuery>::Children;
+
+/// The statements of a [`OneToMany`] association, as types.
+pub trait OneToManyQuery: OneToMany {
+    /// `posts WHERE author_id = ?`
+    type Children;
+    /// `posts WHERE author_id = ? LIMIT 1`
+    type First;
+    /// `SELECT COUNT(*) FROM posts WHERE author_id = ?`
+    type Count;
+    /// `SELECT EXISTS (posts WHERE author_id = ? AND id = ?)`
+    type Exists;
+    /// `SELECT COUNT(*) FROM posts WHERE author_id = ? AND id IN (..)`
+    type CountIn;
+    /// `SELECT id FROM posts WHERE author_id = ?`
+    type ChildIds;
+    /// `SELECT EXISTS (posts WHERE author_id = ? AND id <> ?)`
+    type OthersExist;
+    /// `UPDATE posts SET author_id = ? WHERE author_id = ? AND id <> ?`
+    type DetachOthers;
+    /// `UPDATE posts SET author_id = ? WHERE id IN (..)`
+    type Attach;
+    /// `UPDATE posts SET author_id = ? WHERE author_id = ? AND id IN (..)`
+    type DetachIn;
+    /// `UPDATE posts SET author_id = ? WHERE author_id = ?`
+    type DetachAll;
+    /// The target rows of source `id`.
+    fn children(id: SId<Self>) -> Self::Children;
+    /// The first target row of source `id`.
+    fn first(id: SId<Self>) -> Self::First;
+    /// Counts the target rows of source `id`.
+    fn count(id: SId<Self>) -> Self::Count;
+    /// Whether `target` points at source `id`.
+    fn exists(id: SId<Self>, target: TId<Self>) -> Self::Exists;
+    /// Counts `targets` pointing at source `id`.
+    fn count_in(id: SId<Self>, targets: Vec<TId<Self>>) -> Self::CountIn;
+    /// The keys of the target rows of source `id`.
+    fn child_ids(id: SId<Self>) -> Self::ChildIds;
+    /// Whether rows other than `keep` point at source `id`.
+    fn others_exist(id: SId<Self>, keep: TId<Self>) -> Self::OthersExist;
+    /// Sets the key of rows other than `keep` pointing at `id` to `value`.
+    fn detach_others(id: SId<Self>, keep: TId<Self>, value: Kv<Self>) -> Self::DetachOthers;
+    /// Sets the key of `targets` to `value`.
+    fn attach(targets: Vec<TId<Self>>, value: Kv<Self>) -> Self::Attach;
+    /// Sets the key of `targets` pointing at `id` to `value`.
+    fn detach_in(id: SId<Self>, targets: Vec<TId<Self>>, value: Kv<Self>) -> Self::DetachIn;
+    /// Sets the key of every row pointing at `id` to `value`.
+    fn detach_all(id: SId<Self>, value: Kv<Self>) -> Self::DetachAll;
+}
+
+fn children<A: OneToMany>(id: SId<A>) -> Children<A>
+where
+    TableOf<T<A>>: FilterDsl<dsl::Eq<Fk<A>, SId<A>>>,
+{
+    FilterDsl::filter(TableOf::<T<A>>::default(), A::ForeignKey::default().eq(id))
+}
+
+fn set_key<A: OneToMany>(value: Kv<A>) -> SetKey<A> {
+    A::ForeignKey::default().eq(value)
+}
+
+impl<A> OneToManyQuery for A
+where
+    A: OneToMany,
+    TableOf<T<A>>:
+        FilterDsl<dsl::Eq<Fk<A>, SId<A>>> + FilterDsl<dsl::EqAny<PkOf<T<A>>, Vec<TId<A>>>>,
+    Vec<TId<A>>: AsInExpression<SqlTypeOf<PkOf<T<A>>>>,
+    Children<A>: LimitDsl
+        + SelectDsl<dsl::count_star>
+        + SelectDsl<PkOf<T<A>>>
+        + FilterDsl<dsl::Eq<PkOf<T<A>>, TId<A>>>
+        + FilterDsl<dsl::EqAny<PkOf<T<A>>, Vec<TId<A>>>>
+        + FilterDsl<dsl::NotEq<PkOf<T<A>>, TId<A>>>
+        + IntoUpdateTarget<Table = TableOf<T<A>>>,
+    ChildrenIn<A>: SelectDsl<dsl::count_star> + IntoUpdateTarget<Table = TableOf<T<A>>>,
+    OtherChildren<A>: IntoUpdateTarget<Table = TableOf<T<A>>>,
+    ByIds<T<A>>: IntoUpdateTarget<Table = TableOf<T<A>>>,
+    SetKey<A>: AsChangeset<Target = TableOf<T<A>>>,
+    dsl::Update<OtherChildren<A>, SetKey<A>>: AsQuery,
+    dsl::Update<ByIds<T<A>>, SetKey<A>>: AsQuery,
+    dsl::Update<ChildrenIn<A>, SetKey<A>>: AsQuery,
+    dsl::Update<Children<A>, SetKey<A>>: AsQuery,
+    dsl::exists<Child<A>>: Expression,
+    Exists<Child<A>>: AsQuery,
+    dsl::exists<OtherChildren<A>>: Expression,
+    Exists<OtherChildren<A>>: AsQuery,
+{
+    type Children = Children<A>;
+    type First = dsl::Limit<Children<A>>;
+    type Count = CountOf<Children<A>>;
+    type Exists = Exists<Child<A>>;
+    type CountIn = CountOf<ChildrenIn<A>>;
+    type ChildIds = dsl::Select<Children<A>, PkOf<T<A>>>;
+    type OthersExist = Exists<OtherChildren<A>>;
+    type DetachOthers = dsl::Update<OtherChildren<A>, SetKey<A>>;
+    type Attach = dsl::Update<ByIds<T<A>>, SetKey<A>>;
+    type DetachIn = dsl::Update<ChildrenIn<A>, SetKey<A>>;
+    type DetachAll = dsl::Update<Children<A>, SetKey<A>>;
+
+    fn children(id: SId<A>) -> Children<A> {
+        children::<A>(id)
+    }
+    fn first(id: SId<A>) -> Self::First {
+        LimitDsl::limit(children::<A>(id), 1)
+    }
+    fn count(id: SId<A>) -> Self::Count {
+        SelectDsl::select(children::<A>(id), dsl::count_star())
+    }
+    fn exists(id: SId<A>, target: TId<A>) -> Self::Exists {
+        diesel::select(dsl::exists(FilterDsl::filter(
+            children::<A>(id),
+            pk::<A>().eq(target),
+        )))
+    }
+    fn count_in(id: SId<A>, targets: Vec<TId<A>>) -> Self::CountIn {
+        let rows = FilterDsl::filter(children::<A>(id), pk::<A>().eq_any(targets));
+        SelectDsl::select(rows, dsl::count_star())
+    }
+    fn child_ids(id: SId<A>) -> Self::ChildIds {
+        SelectDsl::select(children::<A>(id), pk::<A>())
+    }
+    fn others_exist(id: SId<A>, keep: TId<A>) -> Self::OthersExist {
+        diesel::select(dsl::exists(FilterDsl::filter(
+            children::<A>(id),
+            pk::<A>().ne(keep),
+        )))
+    }
+    fn detach_others(id: SId<A>, keep: TId<A>, value: Kv<A>) -> Self::DetachOthers {
+        diesel::update(FilterDsl::filter(children::<A>(id), pk::<A>().ne(keep)))
+            .set(set_key::<A>(value))
+    }
+    fn attach(targets: Vec<TId<A>>, value: Kv<A>) -> Self::Attach {
+        let rows = FilterDsl::filter(TableOf::<T<A>>::default(), pk::<A>().eq_any(targets));
+        diesel::update(rows).set(set_key::<A>(value))
+    }
+    fn detach_in(id: SId<A>, targets: Vec<TId<A>>, value: Kv<A>) -> Self::DetachIn {
+        let rows = FilterDsl::filter(children::<A>(id), pk::<A>().eq_any(targets));
+        diesel::update(rows).set(set_key::<A>(value))
+    }
+    fn detach_all(id: SId<A>, value: Kv<A>) -> Self::DetachAll {
+        diesel::update(children::<A>(id)).set(set_key::<A>(value))
+    }
+}
+
+fn pk<A: OneToMany>() -> PkOf<T<A>> {
+    PkOf::<T<A>>::default()
+}
+
+/// The read operations shared by `has_one` and `has_many`, and attaching a
+/// target row (pointing its key at the source).
+#[diagnostic::on_unimplemented(
+    message = "this `has_one`/`has_many` association cannot run on a `{C}`",
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, or a pooled one)"
+)]
+pub trait OneToManyOps<C>: OneToManyQuery {
+    /// The targets of source `id`.
+    fn load(id: SId<Self>, conn: &mut C) -> QueryResult<Vec<Self::Target>>;
+    /// The first target of source `id`, if any.
+    fn first(id: SId<Self>, conn: &mut C) -> QueryResult<Option<Self::Target>>;
+    /// How many targets source `id` has.
+    fn count(id: SId<Self>, conn: &mut C) -> QueryResult<i64>;
+    /// Whether `target` points at source `id`.
+    fn has(id: SId<Self>, target: TId<Self>, conn: &mut C) -> QueryResult<bool>;
+    /// Whether every one of `targets` points at source `id`.
+    fn has_all(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<bool>;
+    /// Points `targets` at source `id`; `Err(NotFound)` (and no change) if
+    /// any of them does not exist.
+    fn add_all(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<usize>;
+    /// Inserts `new` pointing at source `id`.
+    fn create(
+        id: SId<Self>,
+        new: <Self::Target as Model>::New,
+        conn: &mut C,
+    ) -> QueryResult<Self::Target>;
+    /// Makes `target` the only row pointing at source `id` (`has_one`): other
+    /// rows get a NULL key, or, if the key is NOT NULL, the call fails.
+    fn set_one(id: SId<Self>, target: TId<Self>, conn: &mut C) -> QueryResult<()>;
+    /// Inserts `new` as the only row pointing at source `id` (`has_one`).
+    fn create_one(
+        id: SId<Self>,
+        new: <Self::Target as Model>::New,
+        conn: &mut C,
+    ) -> QueryResult<Self::Target>;
+}
+
+impl<A, C> OneToManyOps<C> for A
+where
+    A: OneToManyQuery,
+    C: Connection,
+    C::Backend: OrmBackend,
+    S<A>: Crud<C>,
+    T<A>: Crud<C>,
+    A::Children: LoadQuery<'static, C, T<A>> + RunQueryDsl<C>,
+    A::First: LoadQuery<'static, C, T<A>> + RunQueryDsl<C>,
+    <A as OneToManyQuery>::Count: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
+    <A as OneToManyQuery>::Exists: LoadQuery<'static, C, bool> + RunQueryDsl<C>,
+    A::CountIn: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
+    A::OthersExist: LoadQuery<'static, C, bool> + RunQueryDsl<C>,
+    A::DetachOthers: ExecuteDsl<C>,
+    A::Attach: ExecuteDsl<C>,
+{
+    fn load(id: SId<A>, conn: &mut C) -> QueryResult<Vec<T<A>>> {
+        A::children(id).load(conn)
+    }
+
+    fn first(id: SId<A>, conn: &mut C) -> QueryResult<Option<T<A>>> {
+        A::first(id).get_result(conn).optional()
+    }
+
+    fn count(id: SId<A>, conn: &mut C) -> QueryResult<i64> {
+        <A as OneToManyQuery>::count(id).get_result(conn)
+    }
+
+    fn has(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<bool> {
+        <A as OneToManyQuery>::exists(id, target).get_result(conn)
+    }
+
+    fn has_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<bool> {
+        let targets = dedup(targets);
+        let mut found = 0;
+        for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
+            let n: i64 = A::count_in(id.clone(), chunk.to_vec()).get_result(conn)?;
+            found += n as usize;
+        }
+        Ok(found == targets.len())
+    }
+
+    fn add_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
+        let targets = dedup(targets);
+        conn.transaction(|conn| point_at::<A, C>(&id, targets, conn))
+    }
+
+    fn create(id: SId<A>, mut new: <T<A> as Model>::New, conn: &mut C) -> QueryResult<T<A>> {
+        A::set_key_on_new(&mut new, id);
+        T::<A>::create(new, conn)
+    }
+
+    fn set_one(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<()> {
+        conn.transaction(|conn| {
+            detach_others::<A, C>(&id, target.clone(), conn)?;
+            point_at::<A, C>(&id, vec![target], conn)?;
+            Ok(())
+        })
+    }
+
+    fn create_one(id: SId<A>, new: <T<A> as Model>::New, conn: &mut C) -> QueryResult<T<A>> {
+        conn.transaction(|conn| {
+            let created = Self::create(id.clone(), new, conn)?;
+            detach_others::<A, C>(&id, created.id(), conn)?;
+            Ok(created)
+        })
+    }
+}
+
+/// Points every one of `targets` at `parent`; `Err(NotFound)` if any of
+/// them does not exist (the caller's transaction rolls back).
+fn point_at<A, C>(parent: &SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize>
+where
+    A: OneToManyQuery,
+    C: Connection,
+    C::Backend: OrmBackend,
+    S<A>: Crud<C>,
+    A::Attach: ExecuteDsl<C>,
+{
+    if targets.is_empty() {
+        // Nothing to write, but a parent whose row is gone is still an error.
+        ensure_exists::<S<A>, C>(parent, conn)?;
+        return Ok(0);
+    }
+    let value = Kv::<A>::from_id(parent.clone());
+    let mut updated = 0;
+    for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
+        updated += ExecuteDsl::execute(A::attach(chunk.to_vec(), value.clone()), conn)?;
+    }
+    if updated < targets.len() {
+        return Err(Error::NotFound);
+    }
+    Ok(updated)
+}
+
+/// Detaches every row pointing at `id` except `keep`: sets their key to
+/// NULL, or fails if the key is NOT NULL and there is such a row.
+fn detach_others<A, C>(id: &SId<A>, keep: TId<A>, conn: &mut C) -> QueryResult<()>
+where
+    A: OneToManyQuery,
+    C: Connection,
+    A::OthersExist: LoadQuery<'static, C, bool> + RunQueryDsl<C>,
+    A::DetachOthers: ExecuteDsl<C>,
+{
+    match Kv::<A>::null() {
+        Some(null) => {
+            ExecuteDsl::execute(A::detach_others(id.clone(), keep, null), conn)?;
+            Ok(())
+        }
+        None if A::others_exist(id.clone(), keep).get_result(conn)? => {
+            Err(Error::QueryBuilderError(
+                format!(
+                    "this `{}` already has a `{}` and its foreign key is NOT NULL, so it cannot be detached",
+                    S::<A>::NAME,
+                    T::<A>::NAME
+                )
+                .into(),
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The operations of `has_many` that write NULL into the foreign key:
+/// removing, replacing and clearing. Only for nullable keys.
+#[diagnostic::on_unimplemented(
+    message = "the foreign key of this `has_many` is NOT NULL, so rows cannot be removed from it",
+    label = "needs a nullable foreign key",
+    note = "make the foreign-key field of the target an `Option<_>` to use `remove_*`, `set_*` and `clear_*`"
+)]
+pub trait DetachOps<C>: OneToManyOps<C> {
+    /// Sets the key of `targets` that point at `id` to NULL.
+    fn remove_all(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<usize>;
+    /// Makes `targets` exactly the rows pointing at `id`.
+    fn set(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<SetDiff>;
+    /// Sets the key of every row pointing at `id` to NULL.
+    fn clear(id: SId<Self>, conn: &mut C) -> QueryResult<usize>;
+}
+
+impl<A, C> DetachOps<C> for A
+where
+    A: OneToManyOps<C>,
+    Kv<A>: NullableKey,
+    C: Connection,
+    C::Backend: OrmBackend,
+    S<A>: Crud<C>,
+    A::ChildIds: LoadQuery<'static, C, TId<A>> + RunQueryDsl<C>,
+    A::Attach: ExecuteDsl<C>,
+    A::DetachIn: ExecuteDsl<C>,
+    A::DetachAll: ExecuteDsl<C>,
+{
+    fn remove_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
+        let targets = dedup(targets);
+        let removed = conn.transaction(|conn| detach::<A, C>(&id, targets, conn))?;
+        if removed == 0 {
+            ensure_exists::<S<A>, C>(&id, conn)?;
+        }
+        Ok(removed)
+    }
+
+    fn set(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<SetDiff> {
+        conn.transaction(|conn| {
+            ensure_exists::<S<A>, C>(&id, conn)?;
+            let current = A::child_ids(id.clone()).load(conn)?;
+            let (to_add, to_remove) = diff(current, &targets);
+            let removed = detach::<A, C>(&id, to_remove, conn)?;
+            let added = if to_add.is_empty() {
+                0
+            } else {
+                point_at::<A, C>(&id, to_add, conn)?
+            };
+            Ok(SetDiff { added, removed })
+        })
+    }
+
+    fn clear(id: SId<A>, conn: &mut C) -> QueryResult<usize> {
+        let null = Kv::<A>::null().ok_or(Error::NotFound)?;
+        let removed = ExecuteDsl::execute(A::detach_all(id.clone(), null), conn)?;
+        if removed == 0 {
+            ensure_exists::<S<A>, C>(&id, conn)?;
+        }
+        Ok(removed)
+    }
+}
+
+fn detach<A, C>(id: &SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize>
+where
+    A: OneToManyQuery,
+    C: Connection,
+    C::Backend: OrmBackend,
+    A::DetachIn: ExecuteDsl<C>,
+{
+    let Some(null) = Kv::<A>::null() else {
+        return Err(Error::NotFound);
+    };
+    let mut removed = 0;
+    for chunk in targets.chunks(chunk_size::<C::Backend>(1, 2)) {
+        removed +=
+            ExecuteDsl::execute(A::detach_in(id.clone(), chunk.to_vec(), null.clone()), conn)?;
+    }
+    Ok(removed)
+}

@@ -1,0 +1,13 @@
+//! The four association kinds, each a marker trait the derive implements
+//! (types only) and an operations trait with the logic, implemented for
+//! every marker and connection that can run it.
+
+pub mod belongs_to;
+pub mod belongs_to_many;
+pub mod has;
+mod insert_pairs;
+
+pub use belongs_to::{BelongsTo, BelongsToOps, BelongsToQuery};
+pub use belongs_to_many::{ManyToMany, ManyToManyOps, ManyToManyQuery};
+pub use has::{DetachOps, OneToMany, OneToManyOps, OneToManyQuery};
+pub use insert_pairs::{InsertPair, InsertPairs};

@@ -1,0 +1,97 @@
+//! A derive-macro ORM with Sequelize-style associations, on top of diesel.
+//!
+//! ```
+//! use orm_core::prelude::*;
+//!
+//! #[derive(Model, Debug, Clone, PartialEq)]
+//! #[belongs_to_many(User, through = "rsvps", as = "Guests", other_key = "guest_id")]
+//! pub struct Event { pub id: i32, pub title: String }
+//!
+//! #[derive(Model, Debug, Clone, PartialEq)]
+//! #[belongs_to_many(Event, through = "rsvps", foreign_key = "guest_id")]
+//! pub struct User { pub id: i32, pub name: String }
+//!
+//! # fn main() -> QueryResult<()> {
+//! let mut conn = orm_core::sqlite::memory().expect("in-memory SQLite");
+//! Schema::new().model::<User>().model::<Event>().create_all(&mut conn)?;
+//!
+//! let party = Event::create(NewEvent { title: "Party".into() }, &mut conn)?;
+//! let ada = User::create(NewUser { name: "Ada".into() }, &mut conn)?;
+//! party.add_guest(&ada, &mut conn)?;
+//!
+//! assert_eq!(party.guests(&mut conn)?, vec![ada.clone()]);
+//! assert_eq!(ada.events(&mut conn)?, vec![party]);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! See the README for the attribute reference and the generated methods.
+#![warn(missing_docs)]
+
+pub mod assoc;
+mod backend;
+mod instrument;
+mod model;
+pub use model::ModelQuery;
+pub mod schema;
+mod set;
+
+pub use backend::{Dialect, OrmBackend};
+pub use diesel;
+pub use instrument::QueryLog;
+pub use model::{field_hash, Crud, Field, ForeignKey, Model, NullableKey};
+pub use model::{BoxedQuery, ById, ByIds, CountOf, Exists, IdOf, InsertNew, PkOf, TableOf};
+pub use orm_derive::Model;
+pub use schema::Schema;
+pub use set::SetDiff;
+
+/// `use orm_core::prelude::*;` brings the derive, the traits generated code
+/// needs in scope, and diesel's prelude.
+pub mod prelude {
+    pub use crate::{Crud, Model, Schema, SetDiff};
+    pub use diesel::prelude::*;
+    pub use diesel::result::QueryResult;
+}
+
+/// Connections to SQLite with foreign keys enforced.
+#[cfg(feature = "sqlite")]
+pub mod sqlite {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, ConnectionResult, SqliteConnection};
+
+    /// Opens `url` (a path, `:memory:` or a `file:` URI) and turns on
+    /// foreign-key enforcement, which SQLite leaves off by default.
+    pub fn open(url: &str) -> ConnectionResult<SqliteConnection> {
+        let mut conn = SqliteConnection::establish(url)?;
+        conn.batch_execute("PRAGMA foreign_keys = ON")
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+        Ok(conn)
+    }
+
+    /// A fresh in-memory database with foreign keys enforced.
+    pub fn memory() -> ConnectionResult<SqliteConnection> {
+        open(":memory:")
+    }
+}
+
+/// Connections to PostgreSQL.
+#[cfg(feature = "postgres")]
+pub mod pg {
+    use diesel::{Connection, ConnectionResult, PgConnection};
+
+    /// Connects to `url` (`postgres://user@host/db`).
+    pub fn connect(url: &str) -> ConnectionResult<PgConnection> {
+        PgConnection::establish(url)
+    }
+}
+
+/// Items used by generated code. Not public API: they may change in any
+/// release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::assoc::*;
+    pub use crate::model::ensure_exists;
+    pub use crate::schema::{ColumnDef, ColumnType, DdlType, JoinTableDef, Relation, TableDef};
+    pub use diesel;
+    pub use std::{option::Option, result::Result, vec::Vec};
+}

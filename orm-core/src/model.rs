@@ -1,0 +1,293 @@
+//! The [`Model`] trait the derive implements, and the CRUD operations every
+//! model gets.
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use diesel::associations::HasTable;
+use diesel::connection::Connection;
+use diesel::dsl;
+use diesel::dsl::SqlTypeOf;
+use diesel::expression::{AsExpression, Expression};
+use diesel::query_builder::IntoUpdateTarget;
+use diesel::query_builder::QueryId;
+use diesel::query_dsl::methods::ExecuteDsl;
+use diesel::query_dsl::methods::{FilterDsl, SelectDsl};
+use diesel::query_dsl::LoadQuery;
+use diesel::result::{Error, QueryResult};
+use diesel::sql_types::SingleValue;
+use diesel::{Column, ExpressionMethods, Insertable, QueryDsl, RunQueryDsl, Table};
+
+use crate::schema::{Relation, TableDef};
+
+/// A struct with `#[derive(Model)]`: one row of one table.
+///
+/// The derive implements it; its items say where the model's data lives.
+/// The CRUD methods (`create`, `find`, `save`, ...) are generated inherent
+/// methods that call [`Crud`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a model",
+    label = "add `#[derive(Model)]` to `{Self}`",
+    note = "associations can only point at structs that derive `orm_core::Model`"
+)]
+pub trait Model: Sized + 'static {
+    /// The diesel table (`events::table`).
+    type Table: Table + HasTable<Table = Self::Table> + Default + Copy + QueryId + Send;
+    /// The primary-key column (`events::id`).
+    type PrimaryKey: Column<Table = Self::Table>
+        + Expression<SqlType: SingleValue>
+        + ExpressionMethods
+        + Default
+        + Copy
+        + QueryId
+        + Send;
+    /// The Rust type of the primary key (`i32`).
+    type Id: Clone + Eq + Hash + Debug + Send + 'static + AsExpression<SqlTypeOf<Self::PrimaryKey>>;
+    /// The insertable struct (`NewEvent`).
+    type New: Insertable<Self::Table>;
+    /// The struct's name, for messages.
+    const NAME: &'static str;
+    /// The table's columns, for DDL.
+    const TABLE: &'static TableDef;
+    /// Foreign keys and join tables this model's associations declare, for DDL.
+    const RELATIONS: &'static [Relation];
+    /// This row's primary-key value.
+    fn id(&self) -> Self::Id;
+}
+
+/// The diesel table of a model.
+pub type TableOf<M> = <M as Model>::Table;
+/// The primary-key column of a model.
+pub type PkOf<M> = <M as Model>::PrimaryKey;
+/// The primary-key type of a model.
+pub type IdOf<M> = <M as Model>::Id;
+/// `SELECT .. FROM table WHERE pk = ?`
+pub type ById<M> = dsl::Filter<TableOf<M>, dsl::Eq<PkOf<M>, IdOf<M>>>;
+/// `SELECT .. FROM table WHERE pk IN (?, ..)`
+pub type ByIds<M> = dsl::Filter<TableOf<M>, dsl::EqAny<PkOf<M>, Vec<IdOf<M>>>>;
+/// `SELECT EXISTS (q)`
+pub type Exists<Q> = dsl::select<dsl::exists<Q>>;
+/// `SELECT COUNT(*) FROM (q)`
+pub type CountOf<Q> = dsl::Select<Q, dsl::count_star>;
+/// The boxed query `Model::query()` returns.
+pub type BoxedQuery<'a, M, DB> = dsl::IntoBoxed<'a, TableOf<M>, DB>;
+/// `INSERT INTO table (..) VALUES (..)` for a model's `New` struct.
+pub type InsertNew<M> = dsl::Values<dsl::insert_into<TableOf<M>>, <M as Model>::New>;
+
+/// The statements of a model, as types (no connection needed).
+pub trait ModelQuery: Model {
+    /// `table WHERE pk = ?`
+    type ById: IntoUpdateTarget<Table = Self::Table>;
+    /// `SELECT EXISTS (table WHERE pk = ?)`
+    type Exists;
+    /// `SELECT COUNT(*) FROM table`
+    type Count;
+    /// The row with key `id`.
+    fn by_id(id: Self::Id) -> Self::ById;
+    /// Whether the row with key `id` exists.
+    fn exists(id: Self::Id) -> Self::Exists;
+    /// The number of rows.
+    fn count() -> Self::Count;
+}
+
+impl<M> ModelQuery for M
+where
+    M: Model,
+    M::Table: FilterDsl<dsl::Eq<PkOf<M>, IdOf<M>>> + SelectDsl<dsl::count_star>,
+    ById<M>: IntoUpdateTarget<Table = M::Table>,
+    dsl::exists<ById<M>>: Expression,
+    Exists<ById<M>>: diesel::query_builder::AsQuery,
+{
+    type ById = ById<M>;
+    type Exists = Exists<ById<M>>;
+    type Count = CountOf<M::Table>;
+
+    fn by_id(id: M::Id) -> ById<M> {
+        FilterDsl::filter(M::Table::default(), M::PrimaryKey::default().eq(id))
+    }
+
+    fn exists(id: M::Id) -> Self::Exists {
+        diesel::select(dsl::exists(Self::by_id(id)))
+    }
+
+    fn count() -> Self::Count {
+        M::Table::default().count()
+    }
+}
+
+/// The CRUD operations of a model on a connection `C`.
+///
+/// Implemented for every model and every connection whose backend can run
+/// the statements; the derive's `create`, `find`, ... forward here.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be loaded or stored through a `{C}`",
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, or a pooled one)"
+)]
+pub trait Crud<C>: Model {
+    /// Inserts `new` and returns the stored row with its database-assigned key.
+    fn create(new: Self::New, conn: &mut C) -> QueryResult<Self>;
+    /// The row with primary key `id`; `Err(NotFound)` if there is none.
+    fn find(id: Self::Id, conn: &mut C) -> QueryResult<Self>;
+    /// Whether a row with primary key `id` exists.
+    fn exists(id: Self::Id, conn: &mut C) -> QueryResult<bool>;
+    /// Every row of the table.
+    fn all(conn: &mut C) -> QueryResult<Vec<Self>>;
+    /// How many rows the table holds.
+    fn count(conn: &mut C) -> QueryResult<i64>;
+    /// Writes every field of `self` to its row; `Err(NotFound)` if the row is gone.
+    fn save(&self, conn: &mut C) -> QueryResult<()>;
+    /// Deletes this row; `Err(NotFound)` if it was already gone.
+    fn delete(&self, conn: &mut C) -> QueryResult<()>;
+}
+
+impl<M, C> Crud<C> for M
+where
+    M: ModelQuery,
+    C: Connection,
+    InsertNew<M>: LoadQuery<'static, C, M>,
+    M::ById: LoadQuery<'static, C, M> + RunQueryDsl<C>,
+    M::Exists: LoadQuery<'static, C, bool> + RunQueryDsl<C>,
+    M::Table: LoadQuery<'static, C, M>,
+    M::Count: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
+    for<'a> &'a M: diesel::AsChangeset<Target = M::Table>,
+    for<'a> dsl::Update<M::ById, &'a M>: ExecuteDsl<C> + diesel::query_builder::AsQuery,
+    dsl::delete<M::ById>: ExecuteDsl<C>,
+{
+    fn create(new: M::New, conn: &mut C) -> QueryResult<M> {
+        diesel::insert_into(M::Table::default())
+            .values(new)
+            .get_result(conn)
+    }
+
+    fn find(id: M::Id, conn: &mut C) -> QueryResult<M> {
+        M::by_id(id).get_result(conn)
+    }
+
+    fn exists(id: M::Id, conn: &mut C) -> QueryResult<bool> {
+        <M as ModelQuery>::exists(id).get_result(conn)
+    }
+
+    fn all(conn: &mut C) -> QueryResult<Vec<M>> {
+        M::Table::default().load(conn)
+    }
+
+    fn count(conn: &mut C) -> QueryResult<i64> {
+        <M as ModelQuery>::count().get_result(conn)
+    }
+
+    fn save(&self, conn: &mut C) -> QueryResult<()> {
+        let rows = diesel::update(M::by_id(self.id()))
+            .set(self)
+            .execute(conn)?;
+        one_row(rows)
+    }
+
+    fn delete(&self, conn: &mut C) -> QueryResult<()> {
+        let rows = diesel::delete(M::by_id(self.id())).execute(conn)?;
+        one_row(rows)
+    }
+}
+
+fn one_row(rows: usize) -> QueryResult<()> {
+    if rows == 0 {
+        Err(Error::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// `Err(NotFound)` unless the row of `M` with key `id` exists. Used by writes
+/// that act through a parent, so that a parent whose row is gone is an error
+/// and not a silent no-op.
+pub fn ensure_exists<M: Crud<C>, C>(id: &M::Id, conn: &mut C) -> QueryResult<()> {
+    if M::exists(id.clone(), conn)? {
+        Ok(())
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// A model field by name, looked up by other models' derives (a `has_many`
+/// on `User` finds `Post`'s `author_id` through it). `NAME` is a hash of the
+/// column name that the derive computes; see [`field_hash`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no field with the name given as `foreign_key`",
+    label = "this column must be a field of `{Self}`",
+    note = "the foreign key of `has_one`/`has_many` is a field of the target model"
+)]
+pub trait Field<const NAME: u64>: Model {
+    /// The column (`posts::author_id`).
+    type Column: Column<Table = Self::Table> + Default + Copy + QueryId + Send;
+    /// The field's Rust type (`Option<i32>`).
+    type Value;
+    /// Sets this field on an insertable `New` struct.
+    fn set_on_new(new: &mut Self::New, value: Self::Value);
+}
+
+/// The hash `#[derive(Model)]` uses to name a field in [`Field`]
+/// (64-bit FNV-1a of the column name).
+pub const fn field_hash(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u64;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    hash
+}
+
+/// The type of a foreign-key field that points at a key of type `Id`:
+/// `Id` itself (NOT NULL) or `Option<Id>` (nullable).
+#[diagnostic::on_unimplemented(
+    message = "a foreign key of type `{Self}` cannot hold a key of type `{Id}`",
+    label = "the foreign key field must be `{Id}` or `Option<{Id}>`"
+)]
+pub trait ForeignKey<Id>: Clone {
+    /// What a `belongs_to` getter returns for this key: `T` for a NOT NULL
+    /// key, `Option<T>` for a nullable one.
+    type Target<T>;
+    /// The key value pointing at `id`.
+    fn from_id(id: Id) -> Self;
+    /// The value meaning "no parent", if the column is nullable.
+    fn null() -> Option<Self>;
+    /// The key this value points at, if any.
+    fn get(&self) -> Option<&Id>;
+    /// Loads the target with `load` if the key points somewhere.
+    fn load<T>(&self, load: impl FnOnce(Id) -> QueryResult<T>) -> QueryResult<Self::Target<T>>;
+}
+
+/// A foreign key that may be NULL, which is what removing a row from a
+/// `has_many` association writes.
+#[diagnostic::on_unimplemented(
+    message = "the foreign key of this association is NOT NULL, so a row cannot be removed from it",
+    label = "`{Self}` cannot be set to NULL",
+    note = "make the foreign-key field an `Option<_>` to allow `remove_*`, `set_*` and `clear_*`"
+)]
+pub trait NullableKey {}
+impl<T> NullableKey for Option<T> {}
+
+macro_rules! impl_foreign_key {
+    ($($t:ty),*) => {$(
+        impl ForeignKey<$t> for $t {
+            type Target<T> = T;
+            fn from_id(id: $t) -> Self { id }
+            fn null() -> Option<Self> { None }
+            fn get(&self) -> Option<&$t> { Some(self) }
+            fn load<T>(&self, load: impl FnOnce($t) -> QueryResult<T>) -> QueryResult<T> {
+                load(self.clone())
+            }
+        }
+        impl ForeignKey<$t> for Option<$t> {
+            type Target<T> = Option<T>;
+            fn from_id(id: $t) -> Self { Some(id) }
+            fn null() -> Option<Self> { Some(None) }
+            fn get(&self) -> Option<&$t> { self.as_ref() }
+            fn load<T>(&self, load: impl FnOnce($t) -> QueryResult<T>) -> QueryResult<Option<T>> {
+                self.clone().map(load).transpose()
+            }
+        }
+    )*};
+}
+impl_foreign_key!(i16, i32, i64, String);

@@ -1,0 +1,357 @@
+//! Table definitions the derive records, and the DDL built from them.
+//!
+//! Every `#[derive(Model)]` records its columns in [`Model::TABLE`] and the
+//! foreign keys and join tables of its associations in [`Model::RELATIONS`].
+//! [`Schema`] gathers them for a set of models and renders `CREATE TABLE`
+//! statements in dependency order for one [`Dialect`].
+
+use std::collections::{BTreeSet, HashSet};
+
+use diesel::connection::Connection;
+use diesel::result::QueryResult;
+use diesel::sql_types;
+
+use crate::backend::{Dialect, OrmBackend};
+use crate::model::Model;
+
+/// The column types orm-core can write DDL for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    /// `i16`
+    SmallInt,
+    /// `i32`
+    Integer,
+    /// `i64`
+    BigInt,
+    /// `f32`
+    Float,
+    /// `f64`
+    Double,
+    /// `bool`
+    Bool,
+    /// `String`
+    Text,
+    /// `Vec<u8>`
+    Binary,
+}
+
+impl ColumnType {
+    fn sql(self, dialect: Dialect) -> &'static str {
+        use ColumnType::*;
+        match (self, dialect) {
+            (SmallInt, _) => "SMALLINT",
+            (Integer, _) => "INTEGER",
+            (BigInt, _) => "BIGINT",
+            (Float, _) => "REAL",
+            (Double, Dialect::Sqlite) => "DOUBLE",
+            (Double, Dialect::Postgres) => "DOUBLE PRECISION",
+            (Bool, _) => "BOOLEAN",
+            (Text, _) => "TEXT",
+            (Binary, Dialect::Sqlite) => "BLOB",
+            (Binary, Dialect::Postgres) => "BYTEA",
+        }
+    }
+}
+
+/// A diesel SQL type orm-core can write DDL for.
+#[diagnostic::on_unimplemented(
+    message = "orm-core cannot create a column of SQL type `{Self}`",
+    note = "supported: SmallInt, Integer, BigInt, Float, Double, Bool, Text, Binary and Nullable of them"
+)]
+pub trait DdlType {
+    /// The column type.
+    const TYPE: ColumnType;
+    /// Whether the column accepts NULL.
+    const NULLABLE: bool = false;
+}
+
+macro_rules! ddl_types {
+    ($($st:ident => $ct:ident),*) => {$(
+        impl DdlType for sql_types::$st { const TYPE: ColumnType = ColumnType::$ct; }
+    )*};
+}
+ddl_types!(SmallInt => SmallInt, Integer => Integer, BigInt => BigInt, Float => Float,
+    Double => Double, Bool => Bool, Text => Text, Binary => Binary);
+
+impl<T: DdlType + sql_types::SqlType> DdlType for sql_types::Nullable<T> {
+    const TYPE: ColumnType = T::TYPE;
+    const NULLABLE: bool = true;
+}
+
+/// One column of a table.
+#[derive(Debug)]
+pub struct ColumnDef {
+    /// The column name.
+    pub name: &'static str,
+    /// Its type.
+    pub ty: ColumnType,
+    /// Whether it accepts NULL.
+    pub nullable: bool,
+    /// Whether the database assigns its value (an integer primary key).
+    pub auto_increment: bool,
+}
+
+/// One table: its name, columns and primary key.
+#[derive(Debug)]
+pub struct TableDef {
+    /// The table name.
+    pub name: &'static str,
+    /// The columns in declaration order.
+    pub columns: &'static [ColumnDef],
+    /// The primary-key columns.
+    pub primary_key: &'static [&'static str],
+}
+
+impl TableDef {
+    fn column(&self, name: &str) -> Option<&ColumnDef> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// A join table generated for `belongs_to_many(.., through = "...")`.
+#[derive(Debug)]
+pub struct JoinTableDef {
+    /// The table name.
+    pub name: &'static str,
+    /// The two key columns, each referencing a model table's primary key;
+    /// together they are the primary key.
+    pub keys: [(&'static str, &'static TableDef); 2],
+}
+
+/// What an association contributes to the schema.
+#[derive(Debug)]
+pub enum Relation {
+    /// `table.column` references the primary key of `references`.
+    ForeignKey {
+        /// The table holding the key column.
+        table: &'static TableDef,
+        /// The key column.
+        column: &'static str,
+        /// The referenced table.
+        references: &'static TableDef,
+    },
+    /// A join table.
+    JoinTable(&'static JoinTableDef),
+}
+
+struct Fk {
+    column: &'static str,
+    references: &'static TableDef,
+    on_delete: &'static str,
+}
+
+struct Planned {
+    name: &'static str,
+    columns: Vec<(&'static str, ColumnType, bool, bool)>,
+    primary_key: Vec<&'static str>,
+    fks: Vec<Fk>,
+}
+
+/// The tables of a set of models and their join tables.
+///
+/// ```
+/// # use orm_core::prelude::*;
+/// # #[derive(Model, Debug, Clone, PartialEq)]
+/// # pub struct User { pub id: i32, pub name: String }
+/// let mut conn = orm_core::sqlite::memory().unwrap();
+/// Schema::new().model::<User>().create_all(&mut conn).unwrap();
+/// assert_eq!(User::count(&mut conn).unwrap(), 0);
+/// ```
+#[derive(Default)]
+pub struct Schema {
+    tables: Vec<&'static TableDef>,
+    relations: Vec<&'static Relation>,
+}
+
+impl Schema {
+    /// An empty schema.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the table of `M` and the foreign keys and join tables its
+    /// associations declare.
+    pub fn model<M: Model>(mut self) -> Self {
+        if !self.tables.iter().any(|t| t.name == M::TABLE.name) {
+            self.tables.push(M::TABLE);
+        }
+        self.relations.extend(M::RELATIONS.iter());
+        self
+    }
+
+    fn plan(&self) -> Vec<Planned> {
+        let mut planned: Vec<Planned> = self
+            .tables
+            .iter()
+            .map(|t| Planned {
+                name: t.name,
+                columns: t
+                    .columns
+                    .iter()
+                    .map(|c| (c.name, c.ty, c.nullable, c.auto_increment))
+                    .collect(),
+                primary_key: t.primary_key.to_vec(),
+                fks: Vec::new(),
+            })
+            .collect();
+        let mut seen_fks = HashSet::new();
+        for relation in &self.relations {
+            match relation {
+                Relation::ForeignKey {
+                    table,
+                    column,
+                    references,
+                } => {
+                    if !seen_fks.insert((table.name, *column)) {
+                        continue;
+                    }
+                    let nullable = table.column(column).is_some_and(|c| c.nullable);
+                    if let Some(p) = planned.iter_mut().find(|p| p.name == table.name) {
+                        p.fks.push(Fk {
+                            column,
+                            references,
+                            on_delete: if nullable { "SET NULL" } else { "CASCADE" },
+                        });
+                    }
+                }
+                Relation::JoinTable(join) => {
+                    if planned.iter().any(|p| p.name == join.name) {
+                        continue;
+                    }
+                    let columns = join
+                        .keys
+                        .iter()
+                        .map(|(column, references)| {
+                            let ty = pk_type(references);
+                            (*column, ty, false, false)
+                        })
+                        .collect();
+                    let fks = join
+                        .keys
+                        .iter()
+                        .map(|(column, references)| Fk {
+                            column,
+                            references,
+                            on_delete: "CASCADE",
+                        })
+                        .collect();
+                    planned.push(Planned {
+                        name: join.name,
+                        columns,
+                        primary_key: join.keys.iter().map(|k| k.0).collect(),
+                        fks,
+                    });
+                }
+            }
+        }
+        order_by_dependencies(planned)
+    }
+
+    /// The DDL statements for `dialect`, parents before the tables that
+    /// reference them.
+    pub fn sql(&self, dialect: Dialect) -> Vec<String> {
+        let mut statements = Vec::new();
+        for table in self.plan() {
+            statements.push(create_table(&table, dialect));
+            for fk in &table.fks {
+                if table.primary_key.first() != Some(&fk.column) {
+                    statements.push(format!(
+                        "CREATE INDEX {} ON {} ({})",
+                        quote(&format!("{}_{}_idx", table.name, fk.column)),
+                        quote(table.name),
+                        quote(fk.column)
+                    ));
+                }
+            }
+        }
+        statements
+    }
+
+    /// Creates every table in one transaction.
+    pub fn create_all<C>(&self, conn: &mut C) -> QueryResult<()>
+    where
+        C: Connection,
+        C::Backend: OrmBackend,
+    {
+        let sql = self.sql(<C::Backend as OrmBackend>::DIALECT).join(";\n");
+        conn.transaction(|conn| conn.batch_execute(&sql))
+    }
+}
+
+fn pk_type(table: &TableDef) -> ColumnType {
+    table
+        .primary_key
+        .first()
+        .and_then(|pk| table.column(pk))
+        .map_or(ColumnType::Integer, |c| c.ty)
+}
+
+fn quote(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
+}
+
+fn create_table(table: &Planned, dialect: Dialect) -> String {
+    let single_auto_pk = table.primary_key.len() == 1;
+    let mut parts: Vec<String> = table
+        .columns
+        .iter()
+        .map(|&(name, ty, nullable, auto)| {
+            let is_pk = single_auto_pk && table.primary_key[0] == name;
+            let mut col = format!("{} ", quote(name));
+            match (is_pk && auto, dialect) {
+                // Only a column declared exactly INTEGER PRIMARY KEY is the rowid.
+                (true, Dialect::Sqlite) => col.push_str("INTEGER"),
+                (true, Dialect::Postgres) => {
+                    col.push_str(ty.sql(dialect));
+                    col.push_str(" GENERATED BY DEFAULT AS IDENTITY");
+                }
+                (false, _) => col.push_str(ty.sql(dialect)),
+            }
+            if is_pk {
+                col.push_str(" PRIMARY KEY");
+            } else if !nullable {
+                col.push_str(" NOT NULL");
+            }
+            col
+        })
+        .collect();
+    if !single_auto_pk {
+        let pk: Vec<String> = table.primary_key.iter().map(|c| quote(c)).collect();
+        parts.push(format!("PRIMARY KEY ({})", pk.join(", ")));
+    }
+    for fk in &table.fks {
+        let target_pk = fk.references.primary_key.first().copied().unwrap_or("id");
+        parts.push(format!(
+            "FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE CASCADE",
+            quote(fk.column),
+            quote(fk.references.name),
+            quote(target_pk),
+            fk.on_delete
+        ));
+    }
+    format!(
+        "CREATE TABLE {} (\n  {}\n)",
+        quote(table.name),
+        parts.join(",\n  ")
+    )
+}
+
+/// Orders tables so that each comes after the tables it references (cycles
+/// other than self-references keep their declared order).
+fn order_by_dependencies(mut pending: Vec<Planned>) -> Vec<Planned> {
+    let mut done: BTreeSet<&'static str> = BTreeSet::new();
+    let names: BTreeSet<&'static str> = pending.iter().map(|p| p.name).collect();
+    let mut ordered = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let ready = pending.iter().position(|p| {
+            p.fks.iter().all(|fk| {
+                let r = fk.references.name;
+                r == p.name || done.contains(r) || !names.contains(r)
+            })
+        });
+        let next = pending.remove(ready.unwrap_or(0));
+        done.insert(next.name);
+        ordered.push(next);
+    }
+    ordered
+}
