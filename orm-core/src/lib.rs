@@ -48,7 +48,7 @@ pub use set::SetDiff;
 /// `use orm_core::prelude::*;` brings the derive, the traits generated code
 /// needs in scope, and diesel's prelude.
 pub mod prelude {
-    pub use crate::{Crud, Model, Schema, SetDiff};
+    pub use crate::{Model, Schema, SetDiff};
     pub use diesel::prelude::*;
     pub use diesel::result::QueryResult;
 }
@@ -89,9 +89,48 @@ pub mod pg {
 /// release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::assoc::belongs_to_many::TargetsQuery;
+    pub use crate::assoc::has::ChildrenQuery;
     pub use crate::assoc::*;
     pub use crate::model::ensure_exists;
     pub use crate::schema::{ColumnDef, ColumnType, DdlType, JoinTableDef, Relation, TableDef};
     pub use diesel;
     pub use std::{option::Option, result::Result, vec::Vec};
+
+    /// The keys of `items`.
+    pub fn ids<M: crate::Model>(items: &[M]) -> Vec<M::Id> {
+        items.iter().map(M::id).collect()
+    }
+
+    /// The key columns of a generated join table, for [`check_join_keys`].
+    pub trait JoinTableKeys {
+        /// The two key columns, in the table's order.
+        const KEYS: [&'static str; 2];
+    }
+
+    const fn str_eq(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    /// Fails compilation when the join table `T` that is in scope was
+    /// declared by the other side with different key columns.
+    pub const fn check_join_keys<T: JoinTableKeys>(keys: [&str; 2]) {
+        if !(str_eq(T::KEYS[0], keys[0]) && str_eq(T::KEYS[1], keys[1])) {
+            panic!(
+                "the two sides of this `belongs_to_many` disagree on the join table's key columns: \
+                 one side's `other_key` must be the other side's `foreign_key`"
+            );
+        }
+    }
 }

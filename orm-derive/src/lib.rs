@@ -1,8 +1,38 @@
+//! `#[derive(Model)]` for orm-core. Use it through `orm_core::Model`; the
+//! attribute reference is in orm-core's README.
+//!
+//! The pipeline follows serde_derive: [`internals::attr`] parses the input
+//! into the description in [`internals::ast`], [`internals::check`] applies
+//! the rules that need the whole model, and [`expand`] emits code from the
+//! description alone. Errors are collected so one build shows them all.
+
 use proc_macro::TokenStream;
+use syn::{parse_macro_input, DeriveInput};
+
+mod docs;
+mod expand;
+mod internals;
+
+use internals::ctxt::Ctxt;
+
+/// Derives `orm_core::Model`: the table schema, a `New*` struct, CRUD, and
+/// the methods of every `belongs_to`, `has_one`, `has_many` and
+/// `belongs_to_many` attribute. See orm-core's README for the reference.
 #[proc_macro_derive(
     Model,
     attributes(model, belongs_to, has_one, has_many, belongs_to_many)
 )]
-pub fn derive_model(_input: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    let mut cx = Ctxt::default();
+    let model = internals::attr::model(&mut cx, &input);
+    let joins = model
+        .as_ref()
+        .map(|m| internals::check::check(&mut cx, m))
+        .unwrap_or_default();
+    match (cx.check(), model) {
+        (Ok(()), Some(model)) => expand::model(&model, &joins).into(),
+        (Err(errors), _) => errors.to_compile_error().into(),
+        (Ok(()), None) => TokenStream::new(),
+    }
 }

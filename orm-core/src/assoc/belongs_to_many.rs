@@ -12,6 +12,7 @@ use diesel::result::QueryResult;
 use diesel::sql_types::SingleValue;
 use diesel::{Column, ExpressionMethods, QuerySource, RunQueryDsl, Table};
 
+use super::in_subquery::InSubquery;
 use super::insert_pairs::{InsertPair, InsertPairs};
 use crate::backend::{chunk_size, OrmBackend};
 use crate::model::{ensure_exists, CountOf, Crud, Exists, IdOf, Model, PkOf, TableOf};
@@ -122,12 +123,11 @@ where
     JoinRow<A>: IntoUpdateTarget,
     JoinRowsIn<A>: SelectDsl<dsl::count_star> + IntoUpdateTarget,
     Vec<TId<A>>: AsInExpression<dsl::SqlTypeOf<TargetKey<A>>>,
-    TargetIds<A>: AsInExpression<dsl::SqlTypeOf<PkOf<TargetOf<A>>>>,
-    TableOf<TargetOf<A>>: FilterDsl<dsl::EqAny<PkOf<TargetOf<A>>, TargetIds<A>>>,
+    TableOf<TargetOf<A>>: FilterDsl<InSubquery<PkOf<TargetOf<A>>, TargetIds<A>>>,
     dsl::exists<JoinRow<A>>: Expression,
     Exists<JoinRow<A>>: AsQuery,
 {
-    type Targets = dsl::Filter<TableOf<TargetOf<A>>, dsl::EqAny<PkOf<TargetOf<A>>, TargetIds<A>>>;
+    type Targets = dsl::Filter<TableOf<TargetOf<A>>, InSubquery<PkOf<TargetOf<A>>, TargetIds<A>>>;
     type TargetIds = TargetIds<A>;
     type Count = CountOf<JoinRows<A>>;
     type Exists = Exists<JoinRow<A>>;
@@ -140,7 +140,7 @@ where
         let pk = PkOf::<TargetOf<A>>::default();
         FilterDsl::filter(
             TableOf::<TargetOf<A>>::default(),
-            pk.eq_any(Self::target_ids(id)),
+            InSubquery::new(pk, Self::target_ids(id)),
         )
     }
 

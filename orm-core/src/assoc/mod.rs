@@ -5,9 +5,11 @@
 pub mod belongs_to;
 pub mod belongs_to_many;
 pub mod has;
+mod in_subquery;
 mod insert_pairs;
 
 pub use belongs_to::{BelongsTo, BelongsToOps, BelongsToQuery};
 pub use belongs_to_many::{ManyToMany, ManyToManyOps, ManyToManyQuery};
 pub use has::{DetachOps, OneToMany, OneToManyOps, OneToManyQuery};
+pub use in_subquery::InSubquery;
 pub use insert_pairs::{InsertPair, InsertPairs};

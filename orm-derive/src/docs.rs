@@ -1,0 +1,90 @@
+//! Doc comments for generated items, in the user's terms.
+
+use crate::internals::ast::{Assoc, Kind, Model};
+
+pub fn new_struct(model: &Model) -> String {
+    format!(
+        "A new `{}` row to insert with [`{0}::create`]; the database assigns the primary key.",
+        model.ident
+    )
+}
+
+pub fn table_module(model: &Model) -> String {
+    format!(
+        "The diesel schema of table `{}`, which stores [`{}`] rows.",
+        model.table.name(),
+        model.ident
+    )
+}
+
+pub fn crud(model: &Model, method: &str) -> String {
+    let m = &model.ident;
+    let t = model.table.name();
+    match method {
+        "create" => format!("Inserts a new `{m}` into `{t}` and returns it with its database-assigned key."),
+        "find" => format!("The `{m}` with primary key `id`.\n\n# Errors\n`NotFound` if `{t}` has no such row."),
+        "all" => format!("Every `{m}` in `{t}`."),
+        "count" => format!("How many rows `{t}` holds."),
+        "query" => format!(
+            "A boxed diesel query over `{t}`, to refine with `.filter`, `.order`, `.limit` and load."
+        ),
+        "save" => format!("Writes every field of this `{m}` to its row.\n\n# Errors\n`NotFound` if the row is gone."),
+        "delete" => format!("Deletes this `{m}`'s row.\n\n# Errors\n`NotFound` if the row was already gone."),
+        _ => String::new(),
+    }
+}
+
+fn via(model: &Model, assoc: &Assoc) -> String {
+    match (&assoc.kind, &assoc.through) {
+        (Kind::BelongsToMany, Some(through)) => format!("through `{}`", through.value),
+        (Kind::BelongsTo, _) => format!(
+            "through `{}.{}`",
+            model.table.name(),
+            assoc.foreign_key.value
+        ),
+        _ => format!(
+            "through `{}` of `{}`",
+            assoc.foreign_key.value, assoc.target_name
+        ),
+    }
+}
+
+pub fn assoc(model: &Model, assoc: &Assoc, method: &str) -> String {
+    let m = &model.ident;
+    let t = &assoc.target_name;
+    let label = &assoc.label;
+    let via = via(model, assoc);
+    let missing =
+        "\n\n# Errors\nAn `Err` (and no change) if this row or a target row does not exist.";
+    let text = match method {
+        "load" => format!("Returns the `{t}`s associated with this `{m}` as {label}, {via}."),
+        "query" => format!("A diesel query over the `{t}`s associated with this `{m}` as {label}; refine it with `.filter`, `.order`, `.limit`, `.select` and load it."),
+        "count" => format!("Counts this `{m}`'s {label}."),
+        "has" => format!("Whether the given `{t}` is one of this `{m}`'s {label}."),
+        "has_all" => format!("Whether every given `{t}` is one of this `{m}`'s {label} (true for an empty slice)."),
+        "add" if assoc.kind == Kind::BelongsToMany => format!("Adds the `{t}` to this `{m}`'s {label} (a row in `{}`); adding one that is already there does nothing and returns 0.{missing}", assoc.through.as_ref().map_or("", |t| t.value.as_str())),
+        "add" => format!("Makes the `{t}` one of this `{m}`'s {label} by pointing its `{}` here.{missing}", assoc.foreign_key.value),
+        "add_all" => format!("Adds every given `{t}` to this `{m}`'s {label} in one statement; ones already there are skipped. Returns how many were added.{missing}"),
+        "remove" => format!("Removes the `{t}` from this `{m}`'s {label}; the `{t}` row itself stays. Returns how many associations were removed."),
+        "remove_all" => format!("Removes every given `{t}` from this `{m}`'s {label}; the rows themselves stay."),
+        "set" => format!("Makes exactly the given `{t}`s this `{m}`'s {label}, in one transaction: only the difference is written, duplicates count once.{missing}"),
+        "clear" => format!("Removes every `{t}` from this `{m}`'s {label}; the rows themselves stay."),
+        "create" => format!("Inserts a new `{t}` and adds it to this `{m}`'s {label}, in one transaction.{missing}"),
+        "get_one" => format!("Returns this `{m}`'s {label} (a `{t}` {via}), if it has one."),
+        "set_one" => format!("Makes the given `{t}` this `{m}`'s {label}; a previous one is detached (its key set to NULL), in one transaction.{missing}"),
+        "create_one" => format!("Inserts a new `{t}` as this `{m}`'s {label}, detaching a previous one, in one transaction.{missing}"),
+        "parent" => format!("Returns the `{t}` this `{m}` belongs to as {label}, {via} (an `Option` when the key is nullable).\n\n# Errors\n`NotFound` if the key points at a missing row."),
+        "set_parent" => format!("Makes the given `{t}` this `{m}`'s {label}: updates `{}` in the table and in this struct.{missing}", assoc.foreign_key.value),
+        "create_parent" => format!("Inserts a new `{t}` and makes it this `{m}`'s {label}, in one transaction.{missing}"),
+        _ => String::new(),
+    };
+    text
+}
+
+pub fn join_row(table: &str) -> String {
+    format!("One row of join table `{table}`: a pair of associated keys.")
+}
+
+pub fn join_table(table: &str) -> String {
+    format!("The diesel schema of join table `{table}`.")
+}

@@ -1,0 +1,383 @@
+//! Each association: a hidden marker type described to orm-core, and thin
+//! methods on the model that forward to orm-core's operations.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+
+use super::join_table::module_path;
+use super::model::{field_hash, table_path};
+use crate::docs;
+use crate::internals::ast::{Assoc, JoinTable, Kind, Model};
+
+/// The marker types, at module level (they appear in public where-clauses).
+pub fn markers(model: &Model) -> TokenStream {
+    let markers = model.assocs.iter().map(|a| {
+        let marker = &a.marker;
+        let doc = format!(
+            "Describes `{}`'s {} association to orm-core.",
+            model.ident, a.label
+        );
+        quote! {
+            #[doc = #doc]
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            pub struct #marker;
+        }
+    });
+    quote!(#(#markers)*)
+}
+
+/// Marker impls and the association methods.
+pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
+    let ident = &model.ident;
+    let parts = model.assocs.iter().map(|a| match a.kind {
+        Kind::BelongsToMany => many_to_many(model, a, joins),
+        Kind::HasMany => has_many(model, a),
+        Kind::HasOne => has_one(model, a),
+        Kind::BelongsTo => belongs_to(model, a),
+    });
+    let (describe, methods): (Vec<_>, Vec<_>) = parts.unzip();
+    quote! {
+        #(#describe)*
+        impl #ident { #(#methods)* }
+    }
+}
+
+struct Names {
+    target: TokenStream,
+    marker: syn::Ident,
+    qr: TokenStream,
+}
+
+fn names(a: &Assoc) -> Names {
+    let target = &a.target;
+    Names {
+        target: quote_spanned!(a.target.segments.last().map_or(a.span, |s| s.ident.span())=> #target),
+        marker: a.marker.clone(),
+        qr: quote!(_orm::__private::diesel::result::QueryResult),
+    }
+}
+
+fn method(name: &str, a: &Assoc) -> syn::Ident {
+    let ident = format_ident!("{}", name);
+    syn::Ident::new(&ident.to_string(), a.span)
+}
+
+fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, TokenStream) {
+    let Names { target, marker, qr } = names(a);
+    let ident = &model.ident;
+    let through = a
+        .through
+        .as_ref()
+        .map(|t| t.value.clone())
+        .unwrap_or_default();
+    let Some(join) = joins.iter().find(|j| j.name.value == through) else {
+        return (quote!(), quote!());
+    };
+    let table = module_path(model, join);
+    let fk = format_ident!("{}", a.foreign_key.value);
+    let ok = format_ident!("{}", a.other_key.as_ref().map_or("", |o| o.value.as_str()));
+    let describe = quote! {
+        #[automatically_derived]
+        impl _orm::__private::ManyToMany for #marker {
+            type Source = #ident;
+            type Target = #target;
+            type Through = #table::table;
+            type SourceKey = #table::#fk;
+            type TargetKey = #table::#ok;
+        }
+    };
+    let ops = quote!(_orm::__private::ManyToManyOps<C>);
+    let call = quote!(<#marker as #ops>);
+    let (p, s) = (&a.plural, &a.singular);
+    let doc = |m: &str| docs::assoc(model, a, m);
+    let m = |n: String| method(&n, a);
+    let (load, query, count, has, has_all, add, add_all, remove, remove_all, set, clear, create) = (
+        m(p.clone()),
+        m(format!("{p}_query")),
+        m(format!("count_{p}")),
+        m(format!("has_{s}")),
+        m(format!("has_{p}")),
+        m(format!("add_{s}")),
+        m(format!("add_{p}")),
+        m(format!("remove_{s}")),
+        m(format!("remove_{p}")),
+        m(format!("set_{p}")),
+        m(format!("clear_{p}")),
+        m(format!("create_{s}")),
+    );
+    let docs: Vec<String> = [
+        "load",
+        "query",
+        "count",
+        "has",
+        "has_all",
+        "add",
+        "add_all",
+        "remove",
+        "remove_all",
+        "set",
+        "clear",
+        "create",
+    ]
+    .iter()
+    .map(|x| doc(x))
+    .collect();
+    let [d_load, d_query, d_count, d_has, d_has_all, d_add, d_add_all, d_remove, d_remove_all, d_set, d_clear, d_create] =
+        <[String; 12]>::try_from(docs).unwrap_or_else(|_| unreachable!());
+    let id = quote!(_orm::Model::id(self));
+    let methods = quote! {
+        #[doc = #d_load]
+        pub fn #load<C>(&self, conn: &mut C) -> #qr<_orm::__private::Vec<#target>> where #marker: #ops {
+            #call::load(#id, conn)
+        }
+        #[doc = #d_query]
+        pub fn #query(&self) -> _orm::__private::TargetsQuery<#marker> {
+            <#marker as _orm::__private::ManyToManyQuery>::targets(#id)
+        }
+        #[doc = #d_count]
+        pub fn #count<C>(&self, conn: &mut C) -> #qr<i64> where #marker: #ops {
+            #call::count(#id, conn)
+        }
+        #[doc = #d_has]
+        pub fn #has<C>(&self, target: &#target, conn: &mut C) -> #qr<bool> where #marker: #ops {
+            #call::has(#id, _orm::Model::id(target), conn)
+        }
+        #[doc = #d_has_all]
+        pub fn #has_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<bool> where #marker: #ops {
+            #call::has_all(#id, _orm::__private::ids(targets), conn)
+        }
+        #[doc = #d_add]
+        pub fn #add<C>(&self, target: &#target, conn: &mut C) -> #qr<usize> where #marker: #ops {
+            #call::add(#id, _orm::Model::id(target), conn)
+        }
+        #[doc = #d_add_all]
+        pub fn #add_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<usize> where #marker: #ops {
+            #call::add_all(#id, _orm::__private::ids(targets), conn)
+        }
+        #[doc = #d_remove]
+        pub fn #remove<C>(&self, target: &#target, conn: &mut C) -> #qr<usize> where #marker: #ops {
+            #call::remove(#id, _orm::Model::id(target), conn)
+        }
+        #[doc = #d_remove_all]
+        pub fn #remove_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<usize> where #marker: #ops {
+            #call::remove_all(#id, _orm::__private::ids(targets), conn)
+        }
+        #[doc = #d_set]
+        pub fn #set<C>(&self, targets: &[#target], conn: &mut C) -> #qr<_orm::SetDiff> where #marker: #ops {
+            #call::set(#id, _orm::__private::ids(targets), conn)
+        }
+        #[doc = #d_clear]
+        pub fn #clear<C>(&self, conn: &mut C) -> #qr<usize> where #marker: #ops {
+            #call::clear(#id, conn)
+        }
+        #[doc = #d_create]
+        pub fn #create<C>(&self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #ops {
+            #call::create(#id, new, conn)
+        }
+    };
+    (describe, methods)
+}
+
+/// The marker impl shared by `has_one` and `has_many`.
+fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
+    let Names { target, marker, .. } = names(a);
+    let ident = &model.ident;
+    let hash = Literal::u64_suffixed(field_hash(&a.foreign_key.value));
+    let field = quote_spanned!(a.foreign_key.span=> <#target as _orm::Field<#hash>>);
+    let key_value = quote_spanned!(a.foreign_key.span=> #field::Value);
+    quote! {
+        #[automatically_derived]
+        impl _orm::__private::OneToMany for #marker {
+            type Source = #ident;
+            type Target = #target;
+            type ForeignKey = #field::Column;
+            type KeyValue = #key_value;
+            fn set_key_on_new(new: &mut <#target as _orm::Model>::New, id: <#ident as _orm::Model>::Id) {
+                #field::set_on_new(new, <#key_value as _orm::ForeignKey<_>>::from_id(id))
+            }
+        }
+    }
+}
+
+fn has_many(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
+    let describe = one_to_many(model, a);
+    let Names { target, marker, qr } = names(a);
+    let ops = quote!(_orm::__private::OneToManyOps<C>);
+    let detach = quote!(_orm::__private::DetachOps<C>);
+    let (p, s) = (&a.plural, &a.singular);
+    let doc = |m: &str| docs::assoc(model, a, m);
+    let m = |n: String| method(&n, a);
+    let (load, query, count, has, has_all, add, add_all) = (
+        m(p.clone()),
+        m(format!("{p}_query")),
+        m(format!("count_{p}")),
+        m(format!("has_{s}")),
+        m(format!("has_{p}")),
+        m(format!("add_{s}")),
+        m(format!("add_{p}")),
+    );
+    let (remove, remove_all, set, clear, create) = (
+        m(format!("remove_{s}")),
+        m(format!("remove_{p}")),
+        m(format!("set_{p}")),
+        m(format!("clear_{p}")),
+        m(format!("create_{s}")),
+    );
+    let (d_load, d_query, d_count, d_has, d_has_all, d_add, d_add_all) = (
+        doc("load"),
+        doc("query"),
+        doc("count"),
+        doc("has"),
+        doc("has_all"),
+        doc("add"),
+        doc("add_all"),
+    );
+    let (d_remove, d_remove_all, d_set, d_clear, d_create) = (
+        doc("remove"),
+        doc("remove_all"),
+        doc("set"),
+        doc("clear"),
+        doc("create"),
+    );
+    let id = quote!(_orm::Model::id(self));
+    let one = quote!(_orm::__private::Vec::from([_orm::Model::id(target)]));
+    let methods = quote! {
+        #[doc = #d_load]
+        pub fn #load<C>(&self, conn: &mut C) -> #qr<_orm::__private::Vec<#target>> where #marker: #ops {
+            <#marker as #ops>::load(#id, conn)
+        }
+        #[doc = #d_query]
+        pub fn #query(&self) -> _orm::__private::ChildrenQuery<#marker> {
+            <#marker as _orm::__private::OneToManyQuery>::children(#id)
+        }
+        #[doc = #d_count]
+        pub fn #count<C>(&self, conn: &mut C) -> #qr<i64> where #marker: #ops {
+            <#marker as #ops>::count(#id, conn)
+        }
+        #[doc = #d_has]
+        pub fn #has<C>(&self, target: &#target, conn: &mut C) -> #qr<bool> where #marker: #ops {
+            <#marker as #ops>::has(#id, _orm::Model::id(target), conn)
+        }
+        #[doc = #d_has_all]
+        pub fn #has_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<bool> where #marker: #ops {
+            <#marker as #ops>::has_all(#id, _orm::__private::ids(targets), conn)
+        }
+        #[doc = #d_add]
+        pub fn #add<C>(&self, target: &#target, conn: &mut C) -> #qr<usize> where #marker: #ops {
+            <#marker as #ops>::add_all(#id, #one, conn)
+        }
+        #[doc = #d_add_all]
+        pub fn #add_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<usize> where #marker: #ops {
+            <#marker as #ops>::add_all(#id, _orm::__private::ids(targets), conn)
+        }
+        #[doc = #d_remove]
+        pub fn #remove<C>(&self, target: &#target, conn: &mut C) -> #qr<usize> where #marker: #detach {
+            <#marker as #detach>::remove_all(#id, #one, conn)
+        }
+        #[doc = #d_remove_all]
+        pub fn #remove_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<usize> where #marker: #detach {
+            <#marker as #detach>::remove_all(#id, _orm::__private::ids(targets), conn)
+        }
+        #[doc = #d_set]
+        pub fn #set<C>(&self, targets: &[#target], conn: &mut C) -> #qr<_orm::SetDiff> where #marker: #detach {
+            <#marker as #detach>::set(#id, _orm::__private::ids(targets), conn)
+        }
+        #[doc = #d_clear]
+        pub fn #clear<C>(&self, conn: &mut C) -> #qr<usize> where #marker: #detach {
+            <#marker as #detach>::clear(#id, conn)
+        }
+        #[doc = #d_create]
+        pub fn #create<C>(&self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #ops {
+            <#marker as #ops>::create(#id, new, conn)
+        }
+    };
+    (describe, methods)
+}
+
+fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
+    let describe = one_to_many(model, a);
+    let Names { target, marker, qr } = names(a);
+    let ops = quote!(_orm::__private::OneToManyOps<C>);
+    let name = &a.singular;
+    let (get, set, create) = (
+        method(name, a),
+        method(&format!("set_{name}"), a),
+        method(&format!("create_{name}"), a),
+    );
+    let (d_get, d_set, d_create) = (
+        docs::assoc(model, a, "get_one"),
+        docs::assoc(model, a, "set_one"),
+        docs::assoc(model, a, "create_one"),
+    );
+    let id = quote!(_orm::Model::id(self));
+    let methods = quote! {
+        #[doc = #d_get]
+        pub fn #get<C>(&self, conn: &mut C) -> #qr<_orm::__private::Option<#target>> where #marker: #ops {
+            <#marker as #ops>::first(#id, conn)
+        }
+        #[doc = #d_set]
+        pub fn #set<C>(&self, target: &#target, conn: &mut C) -> #qr<()> where #marker: #ops {
+            <#marker as #ops>::set_one(#id, _orm::Model::id(target), conn)
+        }
+        #[doc = #d_create]
+        pub fn #create<C>(&self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #ops {
+            <#marker as #ops>::create_one(#id, new, conn)
+        }
+    };
+    (describe, methods)
+}
+
+fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
+    let Names { target, marker, qr } = names(a);
+    let ident = &model.ident;
+    let table = table_path(model);
+    let Some(field) = model
+        .fields
+        .iter()
+        .find(|f| f.column == a.foreign_key.value)
+    else {
+        return (quote!(), quote!());
+    };
+    let (fk, fk_ty) = (&field.ident, &field.ty);
+    let key_value = quote_spanned!(a.foreign_key.span=> #fk_ty);
+    let describe = quote! {
+        #[automatically_derived]
+        impl _orm::__private::BelongsTo for #marker {
+            type Source = #ident;
+            type Target = #target;
+            type ForeignKey = #table::#fk;
+            type KeyValue = #key_value;
+            fn key(source: &#ident) -> &#fk_ty { &source.#fk }
+            fn set_key(source: &mut #ident, value: #fk_ty) { source.#fk = value; }
+        }
+    };
+    let ops = quote!(_orm::__private::BelongsToOps<C>);
+    let name = &a.singular;
+    let (get, set, create) = (
+        method(name, a),
+        method(&format!("set_{name}"), a),
+        method(&format!("create_{name}"), a),
+    );
+    let (d_get, d_set, d_create) = (
+        docs::assoc(model, a, "parent"),
+        docs::assoc(model, a, "set_parent"),
+        docs::assoc(model, a, "create_parent"),
+    );
+    let methods = quote! {
+        #[doc = #d_get]
+        pub fn #get<C>(&self, conn: &mut C) -> #qr<<#fk_ty as _orm::ForeignKey<<#target as _orm::Model>::Id>>::Target<#target>>
+        where #marker: #ops {
+            <#marker as #ops>::load(self, conn)
+        }
+        #[doc = #d_set]
+        pub fn #set<C>(&mut self, target: &#target, conn: &mut C) -> #qr<()> where #marker: #ops {
+            <#marker as #ops>::set(self, _orm::Model::id(target), conn)
+        }
+        #[doc = #d_create]
+        pub fn #create<C>(&mut self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #ops {
+            <#marker as #ops>::create(self, new, conn)
+        }
+    };
+    (describe, methods)
+}

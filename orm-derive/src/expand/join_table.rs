@@ -1,0 +1,173 @@
+//! The join tables of `belongs_to_many`: schema, row struct, key check.
+//!
+//! Both sides of a join table may declare it, in one module or two. The side
+//! whose model name sorts first emits `pub mod rsvps` and `pub struct Rsvp`
+//! as real items; the other side emits them in a hidden module and glob
+//! re-exports it. A real item shadows a glob import, so in one module the two
+//! never collide, and a table declared by one side only is still public.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+
+use super::diesel_table::{table_module, Column};
+use super::from_child_module;
+use crate::docs;
+use crate::internals::ast::{JoinTable, Model};
+use crate::internals::inflect;
+
+/// The hidden module of a non-canonical side.
+fn private_module(model: &Model, join: &JoinTable) -> syn::Ident {
+    format_ident!(
+        "__orm_{}_{}",
+        inflect::snake(&model.ident.to_string()),
+        join.name.value
+    )
+}
+
+/// The path of the join table's module as seen from the model's module.
+pub fn module_path(model: &Model, join: &JoinTable) -> TokenStream {
+    let table = format_ident!("{}", join.name.value);
+    if join.canonical {
+        quote!(#table)
+    } else {
+        let private = private_module(model, join);
+        quote!(#private::#table)
+    }
+}
+
+fn row_ident(join: &JoinTable) -> syn::Ident {
+    format_ident!("{}", inflect::row_struct(&join.name.value))
+}
+
+/// Module-level items: the table module and the row struct.
+pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
+    let depth = if join.canonical { 1 } else { 2 };
+    let krate = &model.krate;
+    let table = format_ident!("{}", join.name.value);
+    let keys: Vec<syn::Ident> = join
+        .keys
+        .iter()
+        .map(|(c, _)| format_ident!("{}", c))
+        .collect();
+    // The column types are used in the table module and in its `columns`
+    // submodule; diesel's `table!` rewrites `use super::..` imports for the
+    // latter, so the referenced models are imported under private names.
+    let aliases = [
+        format_ident!("__OrmKeyModel0"),
+        format_ident!("__OrmKeyModel1"),
+    ];
+    let imports = join.keys.iter().zip(&aliases).map(|((_, path), alias)| {
+        let path = from_child_module(path, depth, &model.ident);
+        quote!(use #path as #alias;)
+    });
+    let imports = quote!(#(#imports)*);
+    let columns: Vec<Column> = aliases
+        .iter()
+        .zip(&keys)
+        .map(|(alias, name)| Column {
+            name,
+            sql_type: quote!(diesel::dsl::SqlTypeOf<<#alias as #krate::Model>::PrimaryKey>),
+        })
+        .collect();
+    let key_refs: Vec<&syn::Ident> = keys.iter().collect();
+    let schema = table_module(
+        krate,
+        imports,
+        &docs::join_table(&join.name.value),
+        &table,
+        &key_refs,
+        &columns,
+    );
+    let row = row_ident(join);
+    let row_doc = docs::join_row(&join.name.value);
+    let vis = &model.vis;
+    let field_tys = join.keys.iter().map(|(_, path)| {
+        let path = from_child_module(path, depth - 1, &model.ident);
+        quote!(<#path as #krate::Model>::Id)
+    });
+    let row_struct = quote! {
+        #[doc = #row_doc]
+        #[derive(Debug, Clone, PartialEq)]
+        #vis struct #row { #(pub #keys: #field_tys,)* }
+    };
+    if join.canonical {
+        quote! { #schema #row_struct }
+    } else {
+        let private = private_module(model, join);
+        quote! {
+            #[doc(hidden)]
+            #[allow(unreachable_pub)]
+            pub mod #private {
+                #schema
+                #row_struct
+            }
+            #[allow(unused_imports)]
+            #vis use self::#private::*;
+        }
+    }
+}
+
+/// Impls inside the model's `const _` block.
+pub fn impls(model: &Model, join: &JoinTable) -> TokenStream {
+    let d = quote!(_orm::__private::diesel);
+    let table = module_path(model, join);
+    let row = if join.canonical {
+        let row = row_ident(join);
+        quote!(#row)
+    } else {
+        let private = private_module(model, join);
+        let row = row_ident(join);
+        quote!(#private::#row)
+    };
+    let keys: Vec<syn::Ident> = join
+        .keys
+        .iter()
+        .map(|(c, _)| format_ident!("{}", c))
+        .collect();
+    let names: Vec<&String> = join.keys.iter().map(|(c, _)| c).collect();
+    let tys: Vec<TokenStream> = join
+        .keys
+        .iter()
+        .map(|(_, path)| {
+            let path = from_child_module(path, 0, &model.ident);
+            quote!(<#path as _orm::Model>::Id)
+        })
+        .collect();
+    let all_sql = quote!(#d::dsl::SqlTypeOf<<#table::table as #d::Table>::AllColumns>);
+    let index = (0..2).map(syn::Index::from);
+    let public_table = format_ident!("{}", join.name.value);
+    let check = (!join.canonical).then(|| {
+        quote_spanned! {join.name.span=>
+            const _: () = _orm::__private::check_join_keys::<#public_table::table>([#(#names),*]);
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        impl _orm::__private::JoinTableKeys for #table::table {
+            const KEYS: [&'static str; 2] = [#(#names),*];
+        }
+        #check
+        #[automatically_derived]
+        impl #d::Insertable<#table::table> for #row {
+            type Values = <(#(#d::dsl::Eq<#table::#keys, #tys>,)*) as #d::Insertable<#table::table>>::Values;
+            fn values(self) -> Self::Values {
+                #d::Insertable::values((#(#d::ExpressionMethods::eq(#table::#keys, self.#keys),)*))
+            }
+        }
+        #[automatically_derived]
+        impl<__DB: #d::backend::Backend> #d::deserialize::Queryable<#all_sql, __DB> for #row
+        where
+            (#(#tys,)*): #d::deserialize::FromStaticSqlRow<#all_sql, __DB>,
+        {
+            type Row = (#(#tys,)*);
+            fn build(row: Self::Row) -> #d::deserialize::Result<Self> {
+                _orm::__private::Result::Ok(Self { #(#keys: row.#index,)* })
+            }
+        }
+        #[automatically_derived]
+        impl<__DB: #d::backend::Backend> #d::Selectable<__DB> for #row {
+            type SelectExpression = (#(#table::#keys,)*);
+            fn construct_selection() -> Self::SelectExpression { (#(#table::#keys,)*) }
+        }
+    }
+}

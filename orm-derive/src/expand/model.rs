@@ -1,0 +1,274 @@
+//! The model's own items: its table, `New*` struct, diesel impls, CRUD.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+
+use super::diesel_table::{table_module, Column};
+use crate::docs;
+use crate::internals::ast::{Assoc, JoinTable, Kind, Model, Table};
+
+/// The tokens naming the model's table module (`events` or the user's path).
+pub fn table_path(model: &Model) -> TokenStream {
+    match &model.table {
+        Table::Generated { name } => {
+            let ident = format_ident!("{}", name);
+            quote!(#ident)
+        }
+        Table::Existing { path, .. } => quote!(#path),
+    }
+}
+
+pub fn new_ident(model: &Model) -> syn::Ident {
+    format_ident!("New{}", model.ident)
+}
+
+/// Items at the user's module level: the table module and `New*`.
+pub fn items(model: &Model) -> TokenStream {
+    let table = match &model.table {
+        Table::Generated { name } => {
+            let name = format_ident!("{}", name);
+            let pk = &model.fields[model.pk].ident;
+            let columns: Vec<Column> = model
+                .fields
+                .iter()
+                .map(|f| {
+                    let ty = &f.sql_type;
+                    Column {
+                        name: &f.ident,
+                        sql_type: quote!(#ty),
+                    }
+                })
+                .collect();
+            table_module(
+                &model.krate,
+                TokenStream::new(),
+                &docs::table_module(model),
+                &name,
+                &[pk],
+                &columns,
+            )
+        }
+        Table::Existing { .. } => TokenStream::new(),
+    };
+    let vis = &model.vis;
+    let new = new_ident(model);
+    let doc = docs::new_struct(model);
+    let fields = model.fields.iter().filter(|f| !f.auto).map(|f| {
+        let (ident, ty) = (&f.ident, &f.ty);
+        quote!(pub #ident: #ty)
+    });
+    quote! {
+        #table
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq)]
+        #vis struct #new { #(#fields,)* }
+    }
+}
+
+/// Trait impls and inherent methods, emitted inside `const _: () = { .. }`.
+pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
+    let ident = &model.ident;
+    let table = table_path(model);
+    let new = new_ident(model);
+    let d = quote!(_orm::__private::diesel);
+    let all: Vec<_> = model.fields.iter().collect();
+    let idents: Vec<_> = all.iter().map(|f| &f.ident).collect();
+    let tys: Vec<_> = all.iter().map(|f| &f.ty).collect();
+    let index = (0..all.len()).map(syn::Index::from);
+    let settable: Vec<_> = model.fields.iter().filter(|f| !f.auto).collect();
+    let set_idents: Vec<_> = settable.iter().map(|f| &f.ident).collect();
+    let set_tys: Vec<_> = settable.iter().map(|f| &f.ty).collect();
+    let changed: Vec<_> = model
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != model.pk)
+        .map(|(_, f)| f)
+        .collect();
+    let ch_idents: Vec<_> = changed.iter().map(|f| &f.ident).collect();
+    let ch_tys: Vec<_> = changed.iter().map(|f| &f.ty).collect();
+    let pk = &model.fields[model.pk];
+    let (pk_ident, pk_ty) = (&pk.ident, &pk.ty);
+    let all_sql = quote!(#d::dsl::SqlTypeOf<<#table::table as #d::Table>::AllColumns>);
+
+    let name = ident.to_string();
+    let table_name = model.table.name();
+    let column_defs = model.fields.iter().map(|f| {
+        let (col, auto) = (&f.column, f.auto);
+        let field = &f.ident;
+        let ddl = quote_spanned!(f.ty.span()=> <#d::dsl::SqlTypeOf<#table::#field> as _orm::__private::DdlType>);
+        quote! {
+            _orm::__private::ColumnDef { name: #col, ty: #ddl::TYPE, nullable: #ddl::NULLABLE, auto_increment: #auto }
+        }
+    });
+    let pk_col = &pk.column;
+    let relations = model
+        .assocs
+        .iter()
+        .filter_map(|a| relation(model, a, joins));
+    let fields = model.fields.iter().map(|f| {
+        let hash = Literal::u64_suffixed(field_hash(&f.column));
+        let (field, ty) = (&f.ident, &f.ty);
+        let set = if f.auto {
+            quote!(let _ = (new, value);)
+        } else {
+            quote!(new.#field = value;)
+        };
+        quote! {
+            #[automatically_derived]
+            impl _orm::Field<#hash> for #ident {
+                type Column = #table::#field;
+                type Value = #ty;
+                fn set_on_new(new: &mut #new, value: #ty) { #set }
+            }
+        }
+    });
+    let crud = crud(model, &table);
+    quote! {
+        #[automatically_derived]
+        impl #d::Insertable<#table::table> for #new {
+            type Values = <(#(#d::dsl::Eq<#table::#set_idents, #set_tys>,)*) as #d::Insertable<#table::table>>::Values;
+            fn values(self) -> Self::Values {
+                #d::Insertable::values((#(#d::ExpressionMethods::eq(#table::#set_idents, self.#set_idents),)*))
+            }
+        }
+        #[automatically_derived]
+        impl<__DB: #d::backend::Backend> #d::deserialize::Queryable<#all_sql, __DB> for #ident
+        where
+            (#(#tys,)*): #d::deserialize::FromStaticSqlRow<#all_sql, __DB>,
+        {
+            type Row = (#(#tys,)*);
+            fn build(row: Self::Row) -> #d::deserialize::Result<Self> {
+                _orm::__private::Result::Ok(Self { #(#idents: row.#index,)* })
+            }
+        }
+        #[automatically_derived]
+        impl<__DB: #d::backend::Backend> #d::Selectable<__DB> for #ident {
+            type SelectExpression = (#(#table::#idents,)*);
+            fn construct_selection() -> Self::SelectExpression { (#(#table::#idents,)*) }
+        }
+        #[automatically_derived]
+        impl<'__a> #d::AsChangeset for &'__a #ident {
+            type Target = #table::table;
+            type Changeset = <(#(#d::dsl::Eq<#table::#ch_idents, &'__a #ch_tys>,)*) as #d::AsChangeset>::Changeset;
+            fn as_changeset(self) -> Self::Changeset {
+                #d::AsChangeset::as_changeset((#(#d::ExpressionMethods::eq(#table::#ch_idents, &self.#ch_idents),)*))
+            }
+        }
+        #[automatically_derived]
+        impl _orm::Model for #ident {
+            type Table = #table::table;
+            type PrimaryKey = #table::#pk_ident;
+            type Id = #pk_ty;
+            type New = #new;
+            const NAME: &'static str = #name;
+            const TABLE: &'static _orm::__private::TableDef = &_orm::__private::TableDef {
+                name: #table_name,
+                columns: &[#(#column_defs,)*],
+                primary_key: &[#pk_col],
+            };
+            const RELATIONS: &'static [_orm::__private::Relation] = &[#(#relations,)*];
+            fn id(&self) -> #pk_ty { ::core::clone::Clone::clone(&self.#pk_ident) }
+        }
+        #(#fields)*
+        #crud
+    }
+}
+
+use syn::spanned::Spanned;
+
+fn crud(model: &Model, table: &TokenStream) -> TokenStream {
+    let ident = &model.ident;
+    let new = new_ident(model);
+    let d = quote!(_orm::__private::diesel);
+    let qr = quote!(#d::result::QueryResult);
+    let pk_ty = &model.fields[model.pk].ty;
+    let doc = |m: &str| docs::crud(model, m);
+    let (create, find, all, count, query, save, delete) = (
+        doc("create"),
+        doc("find"),
+        doc("all"),
+        doc("count"),
+        doc("query"),
+        doc("save"),
+        doc("delete"),
+    );
+    quote! {
+        impl #ident {
+            #[doc = #create]
+            pub fn create<C>(new: #new, conn: &mut C) -> #qr<Self> where Self: _orm::Crud<C> {
+                <Self as _orm::Crud<C>>::create(new, conn)
+            }
+            #[doc = #find]
+            pub fn find<C>(id: #pk_ty, conn: &mut C) -> #qr<Self> where Self: _orm::Crud<C> {
+                <Self as _orm::Crud<C>>::find(id, conn)
+            }
+            #[doc = #all]
+            pub fn all<C>(conn: &mut C) -> #qr<_orm::__private::Vec<Self>> where Self: _orm::Crud<C> {
+                <Self as _orm::Crud<C>>::all(conn)
+            }
+            #[doc = #count]
+            pub fn count<C>(conn: &mut C) -> #qr<i64> where Self: _orm::Crud<C> {
+                <Self as _orm::Crud<C>>::count(conn)
+            }
+            #[doc = #query]
+            pub fn query<'a, DB>() -> _orm::BoxedQuery<'a, Self, DB>
+            where
+                DB: #d::backend::Backend,
+                #table::table: #d::query_dsl::methods::BoxedDsl<'a, DB>,
+            {
+                #d::QueryDsl::into_boxed(#table::table)
+            }
+            #[doc = #save]
+            pub fn save<C>(&self, conn: &mut C) -> #qr<()> where Self: _orm::Crud<C> {
+                <Self as _orm::Crud<C>>::save(self, conn)
+            }
+            #[doc = #delete]
+            pub fn delete<C>(&self, conn: &mut C) -> #qr<()> where Self: _orm::Crud<C> {
+                <Self as _orm::Crud<C>>::delete(self, conn)
+            }
+        }
+    }
+}
+
+fn relation(model: &Model, assoc: &Assoc, joins: &[JoinTable]) -> Option<TokenStream> {
+    let target = &assoc.target;
+    let rel = quote!(_orm::__private::Relation);
+    let fk = &assoc.foreign_key.value;
+    Some(match assoc.kind {
+        Kind::BelongsTo => quote! {
+            #rel::ForeignKey { table: <Self as _orm::Model>::TABLE, column: #fk, references: <#target as _orm::Model>::TABLE }
+        },
+        Kind::HasOne | Kind::HasMany => quote! {
+            #rel::ForeignKey { table: <#target as _orm::Model>::TABLE, column: #fk, references: <Self as _orm::Model>::TABLE }
+        },
+        Kind::BelongsToMany => {
+            let through = assoc
+                .through
+                .as_ref()
+                .map(|t| t.value.clone())
+                .unwrap_or_default();
+            let Some(join) = joins.iter().find(|j| j.name.value == through) else {
+                return None;
+            };
+            let _ = model;
+            let keys = join
+                .keys
+                .iter()
+                .map(|(column, path)| quote!((#column, <#path as _orm::Model>::TABLE)));
+            quote! {
+                #rel::JoinTable(&_orm::__private::JoinTableDef { name: #through, keys: [#(#keys),*] })
+            }
+        }
+    })
+}
+
+/// 64-bit FNV-1a, the same as `orm_core::field_hash`.
+pub fn field_hash(name: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in name.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}

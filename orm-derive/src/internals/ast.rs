@@ -1,0 +1,124 @@
+//! The validated description of one model: resolved names, keys and
+//! associations, with the user's syn nodes kept for spans.
+
+use proc_macro2::Span;
+use syn::{Ident, LitStr, Path, Type, Visibility};
+
+/// One `#[derive(Model)]` struct.
+pub struct Model {
+    pub ident: Ident,
+    pub vis: Visibility,
+    /// Path to orm-core (`::orm_core` unless `#[model(crate = "...")]`).
+    pub krate: Path,
+    pub table: Table,
+    pub fields: Vec<Field>,
+    /// Index of the primary-key field in `fields`.
+    pub pk: usize,
+    pub assocs: Vec<Assoc>,
+}
+
+/// Where the model's diesel table comes from.
+pub enum Table {
+    /// The derive emits `pub mod NAME` with diesel's `table!` expansion.
+    Generated { name: String },
+    /// `#[model(table = path::to::table_module)]`: an existing diesel table.
+    Existing { path: Path, name: String },
+}
+
+impl Table {
+    /// The SQL name of the table.
+    pub fn name(&self) -> &str {
+        match self {
+            Table::Generated { name } | Table::Existing { name, .. } => name,
+        }
+    }
+}
+
+/// One field, which is one column.
+pub struct Field {
+    pub ident: Ident,
+    pub ty: Type,
+    pub column: String,
+    /// The diesel SQL type of the column (`Integer`, `Nullable<Text>`); `None`
+    /// when the table already exists and has its own.
+    pub sql_type: Option<Type>,
+    /// Whether the database assigns the value (an integer primary key).
+    pub auto: bool,
+}
+
+/// The four association kinds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    BelongsTo,
+    HasOne,
+    HasMany,
+    BelongsToMany,
+}
+
+impl Kind {
+    pub fn attr_name(self) -> &'static str {
+        match self {
+            Kind::BelongsTo => super::symbol::BELONGS_TO,
+            Kind::HasOne => super::symbol::HAS_ONE,
+            Kind::HasMany => super::symbol::HAS_MANY,
+            Kind::BelongsToMany => super::symbol::BELONGS_TO_MANY,
+        }
+    }
+
+    /// Whether the association reaches many rows (plural method names).
+    pub fn is_many(self) -> bool {
+        matches!(self, Kind::HasMany | Kind::BelongsToMany)
+    }
+}
+
+/// A string option with the literal it came from, for spans.
+#[derive(Clone)]
+pub struct Named {
+    pub value: String,
+    pub span: Span,
+}
+
+impl Named {
+    pub fn from_lit(lit: &LitStr) -> Self {
+        Named {
+            value: lit.value(),
+            span: lit.span(),
+        }
+    }
+}
+
+/// One association attribute, resolved.
+pub struct Assoc {
+    pub kind: Kind,
+    /// The attribute's name token, for spans.
+    pub span: Span,
+    pub target: Path,
+    /// The target's struct name (last path segment).
+    pub target_name: String,
+    pub self_ref: bool,
+    /// What the methods are named after: `guests` / `guest`, or `author`.
+    pub plural: String,
+    pub singular: String,
+    /// The association's name for docs (`Guests`, `Author`, `Users`).
+    pub label: String,
+    /// belongs_to: own column; has_*: target's column; belongs_to_many:
+    /// the join-table column holding this model's key.
+    pub foreign_key: Named,
+    /// belongs_to_many: the join-table column holding the target's key.
+    pub other_key: Option<Named>,
+    pub through: Option<Named>,
+    /// The hidden type the association is described on.
+    pub marker: Ident,
+}
+
+/// A join table this model's `belongs_to_many` associations use.
+pub struct JoinTable {
+    pub name: Named,
+    /// The two key columns with the model each references, ordered by
+    /// (model name, column) so both sides agree on the order.
+    pub keys: [(String, Path); 2],
+    /// Whether this side emits the public items (the side whose model name
+    /// sorts first); the other side emits them privately and re-exports them,
+    /// so both sides in one module do not collide.
+    pub canonical: bool,
+}

@@ -1,0 +1,409 @@
+//! Reads the derive input and its attributes into the [`ast`](super::ast)
+//! description. Simple rules are checked here; rules that need the whole
+//! model are in [`check`](super::check).
+
+use heck::ToUpperCamelCase;
+use proc_macro2::Span;
+use quote::format_ident;
+use syn::ext::IdentExt;
+use syn::parse::ParseStream;
+use syn::spanned::Spanned;
+use syn::{
+    Data, DeriveInput, Fields, GenericArgument, Ident, LitStr, Path, PathArguments, Token, Type,
+};
+
+use super::ast::{Assoc, Field, Kind, Model, Named, Table};
+use super::ctxt::Ctxt;
+use super::inflect;
+use super::symbol::*;
+
+/// Builds the model description, recording every problem in `cx`. Returns
+/// `None` when the input is not something a model can be made of.
+pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
+    let fields = match &input.data {
+        Data::Struct(data) => match &data.fields {
+            Fields::Named(named) => &named.named,
+            _ => {
+                cx.error_spanned_by(&input.ident, "`Model` needs a struct with named fields");
+                return None;
+            }
+        },
+        _ => {
+            cx.error_spanned_by(&input.ident, "`Model` can only be derived for structs");
+            return None;
+        }
+    };
+    if !input.generics.params.is_empty() {
+        cx.error_spanned_by(
+            &input.generics,
+            "`Model` cannot be derived for generic structs",
+        );
+    }
+
+    let name = input.ident.to_string();
+    let mut krate: Path = syn::parse_quote!(::orm_core);
+    let mut table = None;
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident(MODEL)) {
+        let result = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident(TABLE) {
+                let value = meta.value()?;
+                if value.peek(LitStr) {
+                    let lit: LitStr = value.parse()?;
+                    if !is_identifier(&lit.value()) {
+                        cx.error_spanned_by(
+                            &lit,
+                            "the table name must be a plain identifier, e.g. `table = \"events\"`",
+                        );
+                    }
+                    table = Some(Table::Generated { name: lit.value() });
+                } else {
+                    let path: Path = value.parse()?;
+                    let name = path
+                        .segments
+                        .last()
+                        .map(|s| s.ident.to_string())
+                        .unwrap_or_default();
+                    table = Some(Table::Existing { path, name });
+                }
+                Ok(())
+            } else if meta.path.is_ident(CRATE) {
+                let lit: LitStr = meta.value()?.parse()?;
+                krate = lit.parse()?;
+                Ok(())
+            } else {
+                Err(meta.error(format_args!(
+                    "unknown `model` option `{}`; expected one of {STRUCT_OPTIONS}",
+                    path_name(&meta.path)
+                )))
+            }
+        });
+        if let Err(e) = result {
+            cx.push(e);
+        }
+    }
+    let table = table.unwrap_or_else(|| Table::Generated {
+        name: inflect::table_name(&name),
+    });
+    let existing_table = matches!(table, Table::Existing { .. });
+
+    let mut parsed = Vec::new();
+    let mut pk = None;
+    for field in fields {
+        let Some(ident) = field.ident.clone() else {
+            continue;
+        };
+        let mut explicit_sql = None;
+        let mut is_pk = false;
+        for attr in field.attrs.iter().filter(|a| a.path().is_ident(MODEL)) {
+            let result = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident(PRIMARY_KEY) {
+                    is_pk = true;
+                    Ok(())
+                } else if meta.path.is_ident(SQL_TYPE) {
+                    explicit_sql = Some(meta.value()?.parse::<Type>()?);
+                    Ok(())
+                } else {
+                    Err(meta.error(format_args!(
+                        "unknown field option `{}`; expected one of {FIELD_OPTIONS}",
+                        path_name(&meta.path)
+                    )))
+                }
+            });
+            if let Err(e) = result {
+                cx.push(e);
+            }
+        }
+        if is_pk {
+            if let Some((_, first)) = &pk {
+                cx.error_spanned_by(&ident, format_args!(
+                    "`{name}` already has `{first}` as its primary key; composite keys are not supported"
+                ));
+            }
+            pk = Some((parsed.len(), ident.to_string()));
+        }
+        let sql_type = match explicit_sql {
+            Some(ty) => Some(ty),
+            None if existing_table => None,
+            None => match sql_type_of(&field.ty) {
+                Some(ty) => Some(ty),
+                None => {
+                    cx.error_spanned_by(&field.ty, format_args!(
+                        "cannot infer the SQL type of `{}`; supported are i16, i32, i64, f32, f64, bool, String, Vec<u8> and Option of them\n\
+                         help: name it with `#[model(sql_type = diesel::sql_types::Text)]`",
+                        type_name(&field.ty)
+                    ));
+                    None
+                }
+            },
+        };
+        parsed.push(Field {
+            column: ident.to_string(),
+            ident,
+            ty: field.ty.clone(),
+            sql_type,
+            auto: false,
+        });
+    }
+    let pk = match pk {
+        Some((index, _)) => index,
+        None => match parsed.iter().position(|f| f.ident == "id") {
+            Some(index) => index,
+            None => {
+                cx.error_spanned_by(&input.ident, format_args!(
+                    "`{name}` has no primary key\nhelp: add an `id` field or mark one field `#[model(primary_key)]`"
+                ));
+                return None;
+            }
+        },
+    };
+    parsed[pk].auto = is_integer(&parsed[pk].ty);
+
+    let mut assocs = Vec::new();
+    for attr in &input.attrs {
+        let kind = match attr.path().get_ident().map(Ident::to_string).as_deref() {
+            Some(BELONGS_TO) => Kind::BelongsTo,
+            Some(HAS_ONE) => Kind::HasOne,
+            Some(HAS_MANY) => Kind::HasMany,
+            Some(BELONGS_TO_MANY) => Kind::BelongsToMany,
+            _ => continue,
+        };
+        match attr
+            .parse_args_with(|input: ParseStream| parse_assoc(input, kind, attr.path().span()))
+        {
+            Ok(raw) => assocs.push(resolve(&name, raw)),
+            Err(e) => cx.push(e),
+        }
+    }
+
+    Some(Model {
+        ident: input.ident.clone(),
+        vis: input.vis.clone(),
+        krate,
+        table,
+        fields: parsed,
+        pk,
+        assocs,
+    })
+}
+
+/// An association attribute as written.
+struct RawAssoc {
+    kind: Kind,
+    span: Span,
+    target: Path,
+    as_: Option<Named>,
+    foreign_key: Option<Named>,
+    other_key: Option<Named>,
+    through: Option<Named>,
+    singular: Option<Named>,
+}
+
+fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAssoc> {
+    let attr = kind.attr_name();
+    if input.is_empty() {
+        return Err(syn::Error::new(
+            span,
+            format_args!("`{attr}` needs the associated model first, e.g. `#[{attr}(User)]`"),
+        ));
+    }
+    let target: Path = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format_args!("expected the associated model's type, e.g. `#[{attr}(User)]`"),
+        )
+    })?;
+    let mut raw = RawAssoc {
+        kind,
+        span,
+        target,
+        as_: None,
+        foreign_key: None,
+        other_key: None,
+        through: None,
+        singular: None,
+    };
+    let accepted = if kind == Kind::BelongsToMany {
+        "`as`, `foreign_key`, `other_key`, `singular`, `through`"
+    } else {
+        "`as`, `foreign_key`, `singular`"
+    };
+    while !input.is_empty() {
+        input.parse::<Token![,]>()?;
+        if input.is_empty() {
+            break;
+        }
+        let key = Ident::parse_any(input)?;
+        let slot = match key.to_string().as_str() {
+            AS => &mut raw.as_,
+            FOREIGN_KEY => &mut raw.foreign_key,
+            SINGULAR => &mut raw.singular,
+            OTHER_KEY if kind == Kind::BelongsToMany => &mut raw.other_key,
+            THROUGH if kind == Kind::BelongsToMany => &mut raw.through,
+            other => {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format_args!("unknown `{attr}` option `{other}`; expected one of {accepted}"),
+                ))
+            }
+        };
+        if slot.is_some() {
+            return Err(syn::Error::new(
+                key.span(),
+                format_args!("duplicate option `{key}`"),
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        let lit: LitStr = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format_args!("expected a string literal, e.g. `{key} = \"...\"`"),
+            )
+        })?;
+        if !is_identifier(&lit.value()) {
+            return Err(syn::Error::new(
+                lit.span(),
+                format_args!(
+                    "`{key}` must be a plain identifier such as `Guests` or `guest_id`, not {:?}",
+                    lit.value()
+                ),
+            ));
+        }
+        *slot = Some(Named::from_lit(&lit));
+    }
+    Ok(raw)
+}
+
+/// Applies Sequelize's naming defaults, in snake_case.
+fn resolve(source: &str, raw: RawAssoc) -> Assoc {
+    let target_name = raw
+        .target
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default();
+    let self_ref = target_name == source || raw.target.is_ident("Self");
+    let target_snake = inflect::snake(&target_name);
+    let as_snake = raw.as_.as_ref().map(|a| inflect::snake(&a.value));
+    let (plural, singular, label) = if raw.kind.is_many() {
+        let plural = as_snake
+            .clone()
+            .unwrap_or_else(|| inflect::plural(&target_snake));
+        let singular = raw
+            .singular
+            .as_ref()
+            .map(|s| inflect::snake(&s.value))
+            .unwrap_or_else(|| match &as_snake {
+                Some(p) => inflect::singular(p),
+                None => target_snake.clone(),
+            });
+        let label = raw
+            .as_
+            .as_ref()
+            .map(|a| a.value.clone())
+            .unwrap_or_else(|| plural.to_upper_camel_case());
+        (plural, singular, label)
+    } else {
+        let name = as_snake.clone().unwrap_or_else(|| target_snake.clone());
+        let label = raw
+            .as_
+            .as_ref()
+            .map(|a| a.value.clone())
+            .unwrap_or(target_name.clone());
+        (name.clone(), name, label)
+    };
+    let default_span = raw.span;
+    let key = |snake: &str| Named {
+        value: format!("{snake}_id"),
+        span: default_span,
+    };
+    let alias_key = as_snake.as_ref().map(|a| key(&inflect::singular(a)));
+    let source_key = key(&inflect::snake(source));
+    let foreign_key = raw.foreign_key.unwrap_or_else(|| match raw.kind {
+        Kind::BelongsTo => alias_key.clone().unwrap_or_else(|| key(&target_snake)),
+        Kind::HasOne | Kind::HasMany if self_ref => alias_key.clone().unwrap_or(source_key),
+        Kind::HasOne | Kind::HasMany | Kind::BelongsToMany => source_key,
+    });
+    let other_key = (raw.kind == Kind::BelongsToMany).then(|| {
+        raw.other_key
+            .unwrap_or_else(|| match (&alias_key, self_ref) {
+                (Some(alias), true) => alias.clone(),
+                _ => key(&target_snake),
+            })
+    });
+    Assoc {
+        kind: raw.kind,
+        span: raw.span,
+        marker: format_ident!("__Orm{}{}", source, plural.to_upper_camel_case()),
+        target: raw.target,
+        target_name,
+        self_ref,
+        plural,
+        singular,
+        label,
+        foreign_key,
+        other_key,
+        through: raw.through,
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn path_name(path: &Path) -> String {
+    quote::quote!(#path).to_string().replace(' ', "")
+}
+
+fn type_name(ty: &Type) -> String {
+    quote::quote!(#ty).to_string().replace(' ', "")
+}
+
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
+        _ => None,
+    }
+}
+
+/// `T` of `Option<T>`.
+pub fn option_inner(ty: &Type) -> Option<&Type> {
+    let seg = last_segment(ty)?;
+    if seg.ident != "Option" {
+        return None;
+    }
+    match &seg.arguments {
+        PathArguments::AngleBracketed(args) if args.args.len() == 1 => match &args.args[0] {
+            GenericArgument::Type(inner) => Some(inner),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn is_integer(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|s| s.ident == "i16" || s.ident == "i32" || s.ident == "i64")
+}
+
+/// The diesel SQL type a Rust field type maps to.
+fn sql_type_of(ty: &Type) -> Option<Type> {
+    if let Some(inner) = option_inner(ty) {
+        let inner = sql_type_of(inner)?;
+        return Some(syn::parse_quote!(Nullable<#inner>));
+    }
+    let seg = last_segment(ty)?;
+    let name = match seg.ident.to_string().as_str() {
+        "i16" => "SmallInt",
+        "i32" => "Integer",
+        "i64" => "BigInt",
+        "f32" => "Float",
+        "f64" => "Double",
+        "bool" => "Bool",
+        "String" => "Text",
+        "Vec" if type_name(ty).ends_with("Vec<u8>") => "Binary",
+        _ => return None,
+    };
+    let ident = Ident::new(name, Span::call_site());
+    Some(syn::parse_quote!(#ident))
+}

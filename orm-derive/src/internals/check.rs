@@ -1,0 +1,108 @@
+//! Rules that need the whole model, and the join tables derived from it.
+
+use std::collections::HashMap;
+
+use syn::Path;
+
+use super::ast::{JoinTable, Kind, Model, Named};
+use super::ctxt::Ctxt;
+
+/// Checks cross-cutting rules and returns the join tables the model's
+/// `belongs_to_many` associations use, one per table name.
+pub fn check(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
+    let name = model.ident.to_string();
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for assoc in &model.assocs {
+        if let Some(previous) = seen.insert(&assoc.plural, assoc.kind.attr_name()) {
+            cx.error_at(assoc.span, format_args!(
+                "another association (`{previous}`) already generates methods named after `{}`\nhelp: rename one with `as = \"...\"`",
+                assoc.plural
+            ));
+        }
+        match assoc.kind {
+            Kind::BelongsTo => {
+                let fk = &assoc.foreign_key.value;
+                match model.fields.iter().position(|f| f.column == *fk) {
+                    None => cx.error_at(assoc.foreign_key.span, format_args!(
+                        "`{name}` has no field `{fk}` for this `belongs_to`; its foreign key is a field of `{name}`\nhelp: add `pub {fk}: i32` (or `Option<i32>`) or name the field with `foreign_key = \"...\"`"
+                    )),
+                    Some(i) if i == model.pk => cx.error_at(assoc.foreign_key.span, format_args!(
+                        "the foreign key `{fk}` is `{name}`'s primary key; name another field with `foreign_key = \"...\"`"
+                    )),
+                    Some(_) => {}
+                }
+            }
+            Kind::BelongsToMany => {
+                if assoc.through.is_none() {
+                    cx.error_at(assoc.span, "`belongs_to_many` needs `through = \"table\"`, the name of the join table\nhelp: e.g. `#[belongs_to_many(User, through = \"rsvps\")]`");
+                }
+                if let Some(other) = &assoc.other_key {
+                    if other.value == assoc.foreign_key.value {
+                        cx.error_at(other.span, format_args!(
+                            "both key columns of the join table are named `{}`\nhelp: on a self-reference, give `as = \"...\"` (the other key is named after its singular) or `other_key = \"...\"`",
+                            other.value
+                        ));
+                    }
+                }
+            }
+            Kind::HasOne | Kind::HasMany => {}
+        }
+    }
+    join_tables(cx, model)
+}
+
+fn join_tables(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
+    let name = model.ident.to_string();
+    let self_path: Path = syn::parse_quote!(Self);
+    let mut tables: Vec<JoinTable> = Vec::new();
+    for assoc in model
+        .assocs
+        .iter()
+        .filter(|a| a.kind == Kind::BelongsToMany)
+    {
+        let (Some(through), Some(other)) = (&assoc.through, &assoc.other_key) else {
+            continue;
+        };
+        if through.value == model.table.name() {
+            cx.error_at(
+                through.span,
+                "the join table cannot be the model's own table",
+            );
+            continue;
+        }
+        let target: Path = if assoc.self_ref {
+            self_path.clone()
+        } else {
+            assoc.target.clone()
+        };
+        let mut keys = [
+            (
+                name.clone(),
+                assoc.foreign_key.value.clone(),
+                self_path.clone(),
+            ),
+            (assoc.target_name.clone(), other.value.clone(), target),
+        ];
+        keys.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        let keys = keys.map(|(_, column, path)| (column, path));
+        if let Some(existing) = tables.iter().find(|t| t.name.value == through.value) {
+            let columns = |k: &[(String, Path); 2]| [k[0].0.clone(), k[1].0.clone()];
+            if columns(&existing.keys) != columns(&keys) {
+                cx.error_at(through.span, format_args!(
+                    "join table `{}` is declared twice with different key columns (`{}`, `{}` and `{}`, `{}`)",
+                    through.value, existing.keys[0].0, existing.keys[1].0, keys[0].0, keys[1].0
+                ));
+            }
+            continue;
+        }
+        tables.push(JoinTable {
+            name: Named {
+                value: through.value.clone(),
+                span: through.span,
+            },
+            keys,
+            canonical: name <= assoc.target_name,
+        });
+    }
+    tables
+}

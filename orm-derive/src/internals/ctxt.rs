@@ -1,0 +1,36 @@
+//! Collects every error of one derive so the user sees all mistakes at once.
+
+use std::fmt::Display;
+
+use quote::ToTokens;
+
+/// The error collector.
+#[derive(Default)]
+pub struct Ctxt {
+    errors: Option<syn::Error>,
+}
+
+impl Ctxt {
+    /// Records an error spanning `tokens`.
+    pub fn error_spanned_by<T: ToTokens, M: Display>(&mut self, tokens: T, message: M) {
+        self.push(syn::Error::new_spanned(tokens, message));
+    }
+
+    /// Records an error at `span`.
+    pub fn error_at<M: Display>(&mut self, span: proc_macro2::Span, message: M) {
+        self.push(syn::Error::new(span, message));
+    }
+
+    /// Records a `syn` error.
+    pub fn push(&mut self, error: syn::Error) {
+        match &mut self.errors {
+            Some(errors) => errors.combine(error),
+            None => self.errors = Some(error),
+        }
+    }
+
+    /// All errors so far, combined.
+    pub fn check(self) -> Result<(), syn::Error> {
+        self.errors.map_or(Ok(()), Err)
+    }
+}

@@ -1,0 +1,24 @@
+//! Every attribute name and option the derive accepts.
+
+pub const MODEL: &str = "model";
+pub const BELONGS_TO: &str = "belongs_to";
+pub const HAS_ONE: &str = "has_one";
+pub const HAS_MANY: &str = "has_many";
+pub const BELONGS_TO_MANY: &str = "belongs_to_many";
+
+// #[model(...)] on the struct
+pub const TABLE: &str = "table";
+pub const CRATE: &str = "crate";
+// #[model(...)] on a field
+pub const PRIMARY_KEY: &str = "primary_key";
+pub const SQL_TYPE: &str = "sql_type";
+
+// association options
+pub const AS: &str = "as";
+pub const FOREIGN_KEY: &str = "foreign_key";
+pub const OTHER_KEY: &str = "other_key";
+pub const THROUGH: &str = "through";
+pub const SINGULAR: &str = "singular";
+
+pub const STRUCT_OPTIONS: &str = "`table`, `crate`";
+pub const FIELD_OPTIONS: &str = "`primary_key`, `sql_type`";
