@@ -1,1 +1,222 @@
+//! Models for the seeds' scenarios and a harness that runs one test body
+//! against SQLite (in memory) and PostgreSQL (when `DATABASE_URL` is set).
+#![allow(missing_docs)]
 
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use orm_core::diesel::connection::SimpleConnection;
+use orm_core::diesel::{PgConnection, SqliteConnection};
+use orm_core::prelude::*;
+
+pub mod pets;
+
+// Events and their guests through `rsvps` (seed 002), users' posts and
+// profiles: the snippet.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[belongs_to_many(User, through = "rsvps", as = "Guests", other_key = "guest_id")]
+pub struct Event {
+    pub id: i32,
+    pub title: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[belongs_to_many(Event, through = "rsvps", foreign_key = "guest_id")]
+#[has_many(Post, foreign_key = "author_id", as = "Posts")]
+#[has_one(Profile)]
+#[belongs_to_many(Group, through = "group_users")]
+#[belongs_to_many(User, through = "friendships", as = "Friends")]
+#[belongs_to_many(User, through = "follows", as = "Followers", foreign_key = "follow_id")]
+#[belongs_to_many(User, through = "follows", as = "Follows", foreign_key = "follower_id")]
+#[belongs_to_many(pets::Pet, through = "pet_owners")]
+pub struct User {
+    pub id: i32,
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[belongs_to(User, foreign_key = "author_id", as = "Author")]
+pub struct Post {
+    pub id: i32,
+    pub author_id: Option<i32>,
+    pub title: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[belongs_to(User)]
+pub struct Profile {
+    pub id: i32,
+    pub user_id: i32,
+    pub bio: String,
+}
+
+// Users and Groups (seed 000): declared on both sides.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[belongs_to_many(User, through = "group_users")]
+pub struct Group {
+    pub id: i32,
+    pub name: String,
+}
+
+// Projects and Tasks (seed 001): has_many with a nullable key, belongs_to back.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[has_many(Task)]
+pub struct Project {
+    pub id: i32,
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[belongs_to(Project)]
+pub struct Task {
+    pub id: i32,
+    pub project_id: Option<i32>,
+    pub title: String,
+}
+
+// Person has_one Person as Father (seed 001): the key `father_id` is on
+// `people`, named after the alias; `belongs_to` reads the same key upwards.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[has_one(Person, as = "Father")]
+#[belongs_to(Person, as = "Parent", foreign_key = "father_id")]
+pub struct Person {
+    pub id: i32,
+    pub name: String,
+    pub father_id: Option<i32>,
+}
+
+// A has_many whose key is NOT NULL: removing is a compile error, and
+// `set_*`/`clear_*` do not exist (see tests/ui).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[has_many(Comment)]
+pub struct Article {
+    pub id: i32,
+    pub title: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[belongs_to(Article)]
+pub struct Comment {
+    pub id: i32,
+    pub article_id: i32,
+    pub body: String,
+}
+
+/// Every table of the test models.
+pub fn schema() -> Schema {
+    Schema::new()
+        .model::<User>()
+        .model::<Event>()
+        .model::<Post>()
+        .model::<Profile>()
+        .model::<Group>()
+        .model::<Project>()
+        .model::<Task>()
+        .model::<Person>()
+        .model::<pets::Pet>()
+        .model::<Article>()
+        .model::<Comment>()
+}
+
+/// A fresh in-memory SQLite database with every test table.
+pub fn sqlite() -> SqliteConnection {
+    let mut conn = orm_core::sqlite::memory().expect("open in-memory SQLite");
+    schema().create_all(&mut conn).expect("create the test tables");
+    conn
+}
+
+/// A PostgreSQL connection whose `search_path` is a fresh schema holding
+/// every test table; the schema is dropped when the connection is.
+pub struct PgTest {
+    conn: PgConnection,
+    schema: String,
+}
+
+impl Deref for PgTest {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for PgTest {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
+}
+
+impl Drop for PgTest {
+    fn drop(&mut self) {
+        let _ = self
+            .conn
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+    }
+}
+
+/// The URL of the test PostgreSQL server, or `None` (with a printed line)
+/// when `DATABASE_URL` is not set.
+pub fn postgres_url(test: &str) -> Option<String> {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            println!("skipping PostgreSQL test `{test}`: DATABASE_URL is not set");
+            None
+        }
+    }
+}
+
+/// A connection to a fresh schema on the test PostgreSQL server, or `None`
+/// when `DATABASE_URL` is not set.
+pub fn postgres(test: &str) -> Option<PgTest> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let url = postgres_url(test)?;
+    let mut conn = orm_core::pg::connect(&url).expect("connect to DATABASE_URL");
+    let schema = format!(
+        "orm_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    conn.batch_execute(&format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path TO {schema}"
+    ))
+    .expect("create a test schema");
+    let mut test = PgTest { conn, schema };
+    crate::schema().create_all(&mut *test).expect("create the test tables");
+    Some(test)
+}
+
+/// Defines each test twice: on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! backend_tests {
+    ($(fn $name:ident($conn:ident) $body:block)*) => {
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $name() -> $crate::TestResult {
+                    let mut conn = $crate::sqlite();
+                    let $conn = &mut conn;
+                    $body
+                }
+            )*
+        }
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $name() -> $crate::TestResult {
+                    let Some(mut conn) = $crate::postgres(stringify!($name)) else {
+                        return Ok(());
+                    };
+                    let $conn = &mut *conn;
+                    $body
+                }
+            )*
+        }
+    };
+}
+
+/// What test bodies return, so they can use `?`.
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;

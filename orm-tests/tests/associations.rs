@@ -1,0 +1,314 @@
+//! Every generated method, on SQLite and PostgreSQL, checked against the
+//! rows in the tables.
+
+use orm_core::prelude::*;
+use orm_core::QueryLog;
+use orm_tests::pets::{NewPet, Pet};
+use orm_tests::*;
+
+fn user<C>(name: &str, conn: &mut C) -> QueryResult<User>
+where
+    User: orm_core::Crud<C>,
+{
+    User::create(NewUser { name: name.into() }, conn)
+}
+
+/// The (event_id, guest_id) pairs in `rsvps`, sorted.
+macro_rules! rsvps {
+    ($conn:expr) => {{
+        let mut rows: Vec<Rsvp> = rsvps::table.load($conn)?;
+        rows.sort_by_key(|r| (r.event_id, r.guest_id));
+        rows.into_iter().map(|r| (r.event_id, r.guest_id)).collect::<Vec<_>>()
+    }};
+}
+
+fn ids<M: Model<Id = i32>>(rows: &[M]) -> Vec<i32> {
+    let mut ids: Vec<i32> = rows.iter().map(|r| r.id()).collect();
+    ids.sort();
+    ids
+}
+
+backend_tests! {
+    fn crud_round_trip(conn) {
+        let mut ada = user("Ada", conn)?;
+        assert_eq!(User::find(ada.id, conn)?, ada);
+        ada.name = "Ada Lovelace".into();
+        ada.save(conn)?;
+        assert_eq!(User::find(ada.id, conn)?.name, "Ada Lovelace");
+        user("Grace", conn)?;
+        assert_eq!(User::count(conn)?, 2);
+        assert_eq!(User::all(conn)?.len(), 2);
+        let found: Vec<User> = User::query().filter(users::name.like("Gr%")).load(conn)?;
+        assert_eq!(found.len(), 1);
+        ada.delete(conn)?;
+        assert_eq!(User::find(ada.id, conn), Err(orm_core::diesel::result::Error::NotFound));
+        assert_eq!(ada.delete(conn), Err(orm_core::diesel::result::Error::NotFound));
+        assert_eq!(ada.save(conn), Err(orm_core::diesel::result::Error::NotFound));
+        Ok(())
+    }
+
+    fn events_and_guests_through_rsvps(conn) {
+        let party = Event::create(NewEvent { title: "Party".into() }, conn)?;
+        let (ada, grace, linus) = (user("Ada", conn)?, user("Grace", conn)?, user("Linus", conn)?);
+
+        assert_eq!(party.add_guest(&ada, conn)?, 1);
+        assert_eq!(party.add_guest(&ada, conn)?, 0, "adding again adds no row");
+        assert_eq!(rsvps!(conn), vec![(party.id, ada.id)]);
+        assert_eq!(party.add_guests(&[ada.clone(), grace.clone(), grace.clone()], conn)?, 1);
+        assert_eq!(rsvps!(conn), vec![(party.id, ada.id), (party.id, grace.id)]);
+
+        assert_eq!(ids(&party.guests(conn)?), vec![ada.id, grace.id]);
+        assert_eq!(party.count_guests(conn)?, 2);
+        assert!(party.has_guest(&ada, conn)?);
+        assert!(!party.has_guest(&linus, conn)?);
+        assert!(party.has_guests(&[ada.clone(), grace.clone()], conn)?);
+        assert!(!party.has_guests(&[ada.clone(), linus.clone()], conn)?);
+        assert!(party.has_guests(&[], conn)?);
+        assert_eq!(ids(&grace.events(conn)?), vec![party.id], "the other side sees the same rows");
+
+        let named: Vec<String> = party
+            .guests_query()
+            .filter(users::name.ne("Ada"))
+            .order(users::name.desc())
+            .select(users::name)
+            .load(conn)?;
+        assert_eq!(named, vec!["Grace".to_string()]);
+
+        assert_eq!(party.remove_guest(&ada, conn)?, 1);
+        assert_eq!(party.remove_guest(&ada, conn)?, 0);
+        assert_eq!(rsvps!(conn), vec![(party.id, grace.id)]);
+        assert_eq!(User::count(conn)?, 3, "removing keeps the users");
+
+        let diff = party.set_guests(&[linus.clone(), ada.clone(), linus.clone()], conn)?;
+        assert_eq!(diff, SetDiff { added: 2, removed: 1 });
+        assert_eq!(rsvps!(conn), vec![(party.id, ada.id), (party.id, linus.id)]);
+        assert_eq!(party.set_guests(&[ada.clone(), linus.clone()], conn)?, SetDiff::default());
+
+        assert_eq!(party.remove_guests(&[ada.clone(), linus.clone(), grace.clone()], conn)?, 2);
+        assert_eq!(rsvps!(conn), vec![]);
+
+        let newcomer = party.create_guest(NewUser { name: "Barbara".into() }, conn)?;
+        assert_eq!(User::find(newcomer.id, conn)?, newcomer);
+        assert_eq!(rsvps!(conn), vec![(party.id, newcomer.id)]);
+        party.add_guest(&ada, conn)?;
+        assert_eq!(party.clear_guests(conn)?, 2);
+        assert_eq!(rsvps!(conn), vec![]);
+        Ok(())
+    }
+
+    fn missing_rows_are_errors_without_partial_writes(conn) {
+        let party = Event::create(NewEvent { title: "Party".into() }, conn)?;
+        let ada = user("Ada", conn)?;
+        let ghost = User { id: 9999, name: "Ghost".into() };
+        assert!(party.add_guest(&ghost, conn).is_err(), "foreign keys are enforced");
+        assert!(party.add_guests(&[ada.clone(), ghost.clone()], conn).is_err());
+        assert!(party.set_guests(&[ada.clone(), ghost.clone()], conn).is_err());
+        assert_eq!(rsvps!(conn), vec![], "a failed add or set leaves no row");
+
+        party.add_guest(&ada, conn)?;
+        party.delete(conn)?;
+        assert_eq!(rsvps!(conn), vec![], "join rows cascade with their event");
+        assert!(party.add_guest(&ada, conn).is_err(), "the parent is gone");
+        assert!(party.remove_guest(&ada, conn).is_err());
+        assert!(party.clear_guests(conn).is_err());
+        assert!(party.set_guests(&[], conn).is_err());
+        assert!(party.create_guest(NewUser { name: "X".into() }, conn).is_err());
+        assert_eq!(User::count(conn)?, 1, "create_guest rolled back its user");
+        Ok(())
+    }
+
+    fn users_and_groups_both_sides(conn) {
+        let admins = Group::create(NewGroup { name: "admins".into() }, conn)?;
+        let (u1, u2) = (user("u1", conn)?, user("u2", conn)?);
+        assert_eq!(admins.set_users(&[u1.clone(), u2.clone()], conn)?, SetDiff { added: 2, removed: 0 });
+        assert!(!admins.has_users(&[u1.clone(), user("u3", conn)?], conn)?);
+        assert!(admins.has_users(&[u1.clone(), u2.clone()], conn)?);
+        assert_eq!(admins.set_users(&[u2.clone()], conn)?, SetDiff { added: 0, removed: 1 });
+        assert_eq!(ids(&u2.groups(conn)?), vec![admins.id]);
+        assert!(u1.groups(conn)?.is_empty());
+        u1.add_group(&admins, conn)?;
+        let mut rows: Vec<GroupUser> = group_users::table.load(conn)?;
+        rows.sort_by_key(|r| r.user_id);
+        assert_eq!(rows, vec![GroupUser { group_id: admins.id, user_id: u1.id }, GroupUser { group_id: admins.id, user_id: u2.id }]);
+        assert_eq!(admins.set_users(&[], conn)?, SetDiff { added: 0, removed: 2 });
+        assert_eq!(group_users::table.count().get_result::<i64>(conn)?, 0);
+        Ok(())
+    }
+
+    fn projects_have_many_tasks(conn) {
+        let p = Project::create(NewProject { name: "orm".into() }, conn)?;
+        let other = Project::create(NewProject { name: "other".into() }, conn)?;
+        let t1 = p.create_task(NewTask { project_id: None, title: "derive".into() }, conn)?;
+        assert_eq!(t1.project_id, Some(p.id), "create_task points the key at the project");
+        let t2 = Task::create(NewTask { project_id: None, title: "docs".into() }, conn)?;
+        let t3 = Task::create(NewTask { project_id: Some(other.id), title: "bench".into() }, conn)?;
+
+        assert_eq!(p.add_task(&t2, conn)?, 1);
+        assert_eq!(ids(&p.tasks(conn)?), vec![t1.id, t2.id]);
+        assert_eq!(p.count_tasks(conn)?, 2);
+        assert!(p.has_task(&t1, conn)?);
+        assert!(!p.has_task(&t3, conn)?);
+        assert!(p.has_tasks(&[t1.clone(), t2.clone()], conn)?);
+        assert!(!p.has_tasks(&[t1.clone(), t3.clone()], conn)?);
+        let titles: Vec<String> = p.tasks_query().order(tasks::title).select(tasks::title).load(conn)?;
+        assert_eq!(titles, vec!["derive".to_string(), "docs".to_string()]);
+
+        assert_eq!(p.add_tasks(&[t3.clone()], conn)?, 1, "a task moves from its old project");
+        assert!(other.tasks(conn)?.is_empty());
+        assert_eq!(p.remove_task(&t1, conn)?, 1);
+        assert_eq!(Task::find(t1.id, conn)?.project_id, None, "removing nulls the key and keeps the row");
+        assert_eq!(p.remove_tasks(&[t2.clone(), t1.clone()], conn)?, 1);
+
+        let diff = p.set_tasks(&[t1.clone(), t3.clone(), t1.clone()], conn)?;
+        assert_eq!(diff, SetDiff { added: 1, removed: 0 });
+        let keys: Vec<(i32, Option<i32>)> = tasks::table.select((tasks::id, tasks::project_id)).order(tasks::id).load(conn)?;
+        assert_eq!(keys, vec![(t1.id, Some(p.id)), (t2.id, None), (t3.id, Some(p.id))]);
+
+        let ghost = Task { id: 999, project_id: None, title: "ghost".into() };
+        assert!(p.add_tasks(&[t2.clone(), ghost.clone()], conn).is_err());
+        assert_eq!(Task::find(t2.id, conn)?.project_id, None, "a failed add changes nothing");
+        assert!(p.set_tasks(&[ghost], conn).is_err());
+        assert_eq!(p.count_tasks(conn)?, 2, "a failed set changes nothing");
+
+        assert_eq!(p.clear_tasks(conn)?, 2);
+        assert_eq!(Task::count(conn)?, 3);
+        assert_eq!(p.count_tasks(conn)?, 0);
+
+        // belongs_to from the task's side
+        let mut t2 = Task::find(t2.id, conn)?;
+        assert_eq!(t2.project(conn)?, None);
+        t2.set_project(&other, conn)?;
+        assert_eq!(t2.project_id, Some(other.id), "the struct is updated");
+        assert_eq!(Task::find(t2.id, conn)?.project_id, Some(other.id), "and the row");
+        assert_eq!(t2.project(conn)?, Some(other.clone()));
+        let created = t2.create_project(NewProject { name: "new".into() }, conn)?;
+        assert_eq!(Task::find(t2.id, conn)?.project_id, Some(created.id));
+        Ok(())
+    }
+
+    fn posts_profiles_and_authors(conn) {
+        let ada = user("Ada", conn)?;
+        let grace = user("Grace", conn)?;
+        let mut post = Post::create(NewPost { author_id: None, title: "Hello".into() }, conn)?;
+        assert_eq!(post.author(conn)?, None);
+        post.set_author(&ada, conn)?;
+        assert_eq!(post.author(conn)?, Some(ada.clone()));
+        assert_eq!(ids(&ada.posts(conn)?), vec![post.id]);
+        let author = post.create_author(NewUser { name: "Linus".into() }, conn)?;
+        assert_eq!(Post::find(post.id, conn)?.author_id, Some(author.id));
+        let ghost = User { id: 999, name: "ghost".into() };
+        assert!(post.set_author(&ghost, conn).is_err());
+        assert_eq!(post.author_id, Some(author.id), "a failed set leaves the struct alone");
+
+        // has_one with a NOT NULL key: the profile cannot be detached.
+        assert_eq!(ada.profile(conn)?, None);
+        let profile = ada.create_profile(NewProfile { user_id: 0, bio: "first".into() }, conn)?;
+        assert_eq!(profile.user_id, ada.id);
+        assert_eq!(ada.profile(conn)?, Some(profile.clone()));
+        assert_eq!(profile.user(conn)?, ada, "belongs_to with a NOT NULL key returns the row");
+        let second = Profile::create(NewProfile { user_id: grace.id, bio: "second".into() }, conn)?;
+        let err = ada.set_profile(&second, conn).unwrap_err();
+        assert!(err.to_string().contains("NOT NULL"), "{err}");
+        assert_eq!(Profile::find(second.id, conn)?.user_id, grace.id, "nothing changed");
+        assert!(ada.create_profile(NewProfile { user_id: 0, bio: "third".into() }, conn).is_err());
+        assert_eq!(Profile::count(conn)?, 2, "the failed create rolled back");
+        grace.set_profile(&second, conn)?;
+        assert_eq!(grace.profile(conn)?, Some(second));
+        Ok(())
+    }
+
+    fn person_has_one_person_as_father(conn) {
+        let luke = Person::create(NewPerson { name: "Luke".into(), father_id: None }, conn)?;
+        let anakin = Person::create(NewPerson { name: "Anakin".into(), father_id: None }, conn)?;
+        let other = Person::create(NewPerson { name: "Other".into(), father_id: None }, conn)?;
+        // Sequelize's hasOne puts `father_id` on the target: setting Anakin as
+        // Luke's "Father" writes Luke's id into Anakin's row.
+        luke.set_father(&anakin, conn)?;
+        assert_eq!(Person::find(anakin.id, conn)?.father_id, Some(luke.id));
+        assert_eq!(luke.father(conn)?.map(|p| p.name), Some("Anakin".to_string()));
+        luke.set_father(&other, conn)?;
+        assert_eq!(Person::find(anakin.id, conn)?.father_id, None, "the previous one is detached");
+        assert_eq!(luke.father(conn)?.map(|p| p.id), Some(other.id));
+        let other = Person::find(other.id, conn)?;
+        assert_eq!(other.parent(conn)?.map(|p| p.id), Some(luke.id), "belongs_to reads the same key");
+        let created = luke.create_father(NewPerson { name: "New".into(), father_id: None }, conn)?;
+        assert_eq!(created.father_id, Some(luke.id));
+        assert_eq!(Person::find(other.id, conn)?.father_id, None);
+        Ok(())
+    }
+
+    fn friends_are_a_self_reference(conn) {
+        let (a, b, c) = (user("a", conn)?, user("b", conn)?, user("c", conn)?);
+        a.add_friends(&[b.clone(), c.clone()], conn)?;
+        let rows: Vec<(i32, i32)> = friendships::table
+            .select((friendships::friend_id, friendships::user_id))
+            .order(friendships::friend_id)
+            .load(conn)?;
+        assert_eq!(rows, vec![(b.id, a.id), (c.id, a.id)], "user_id is the owner, friend_id the friend");
+        assert_eq!(ids(&a.friends(conn)?), vec![b.id, c.id]);
+        assert!(b.friends(conn)?.is_empty(), "one-directional unless both are added");
+        assert_eq!(a.count_friends(conn)?, 2);
+        Ok(())
+    }
+
+    fn followers_and_follows_share_one_table(conn) {
+        let (star, fan1, fan2) = (user("star", conn)?, user("fan1", conn)?, user("fan2", conn)?);
+        star.add_followers(&[fan1.clone(), fan2.clone()], conn)?;
+        assert_eq!(ids(&star.followers(conn)?), vec![fan1.id, fan2.id]);
+        assert_eq!(ids(&fan1.follows(conn)?), vec![star.id], "the reverse side reads the same rows");
+        fan2.remove_follow(&star, conn)?;
+        assert_eq!(ids(&star.followers(conn)?), vec![fan1.id]);
+        let rows: Vec<Follow> = follows::table.load(conn)?;
+        assert_eq!(rows, vec![Follow { follow_id: star.id, follower_id: fan1.id }]);
+        Ok(())
+    }
+
+    fn users_and_pets_from_two_modules(conn) {
+        let owner = user("owner", conn)?;
+        let fido = Pet::create(NewPet { name: "fido".into(), breed: "labrador".into() }, conn)?;
+        owner.add_pet(&fido, conn)?;
+        let rex = owner.create_pet(NewPet { name: "rex".into(), breed: "mutt".into() }, conn)?;
+        assert_eq!(ids(&owner.pets(conn)?), vec![fido.id, rex.id]);
+        assert_eq!(ids(&fido.owners(conn)?), vec![owner.id]);
+        assert_eq!(orm_tests::pets::pet_owners::table.count().get_result::<i64>(conn)?, 2);
+        Ok(())
+    }
+
+    fn has_many_with_not_null_key(conn) {
+        let article = Article::create(NewArticle { title: "a".into() }, conn)?;
+        let other = Article::create(NewArticle { title: "b".into() }, conn)?;
+        let comment = article.create_comment(NewComment { article_id: 0, body: "hi".into() }, conn)?;
+        assert_eq!(comment.article_id, article.id);
+        other.add_comment(&comment, conn)?;
+        assert_eq!(Comment::find(comment.id, conn)?.article_id, other.id);
+        assert_eq!(comment.article(conn)?, article, "the struct still holds the old key");
+        article.delete(conn)?;
+        other.delete(conn)?;
+        assert_eq!(Comment::count(conn)?, 0, "NOT NULL keys cascade on delete");
+        Ok(())
+    }
+
+    fn statement_counts(conn) {
+        let party = Event::create(NewEvent { title: "Party".into() }, conn)?;
+        let mut guests = Vec::new();
+        for i in 0..300 {
+            guests.push(user(&format!("u{i}"), conn)?);
+        }
+        let log = QueryLog::attach(conn);
+        assert_eq!(party.add_guests(&guests[..200], conn)?, 200);
+        assert_eq!(log.count(), 1, "add_guests is one INSERT: {:?}", log.statements());
+        log.clear();
+        party.set_guests(&guests[100..300], conn)?;
+        let big = log.count();
+        log.clear();
+        party.set_guests(&guests[..2], conn)?;
+        assert_eq!(log.count(), big, "set takes the same number of statements whatever the size");
+        assert!(big <= 6, "begin, parent check, read, delete, insert, commit: {:?}", log.statements());
+        log.clear();
+        party.guests(conn)?;
+        party.count_guests(conn)?;
+        party.has_guest(&guests[0], conn)?;
+        assert_eq!(log.count(), 3, "reads are one statement each");
+        Ok(())
+    }
+}
