@@ -41,7 +41,7 @@ pub use diesel;
 pub use instrument::QueryLog;
 pub use model::{field_hash, Crud, Field, ForeignKey, Model, NullableKey};
 pub use model::{BoxedQuery, ById, ByIds, CountOf, Exists, IdOf, InsertNew, PkOf, TableOf};
-pub use orm_derive::Model;
+pub use orm_derive::{table, Model};
 pub use schema::Schema;
 pub use set::SetDiff;
 

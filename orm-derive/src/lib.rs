@@ -36,3 +36,11 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
         (Ok(()), None) => TokenStream::new(),
     }
 }
+
+/// diesel's `table!`, for tables from `diesel print-schema`, in crates that
+/// depend on orm-core and not on diesel itself. Used as `orm_core::table!`.
+#[proc_macro]
+pub fn table(input: TokenStream) -> TokenStream {
+    let krate: syn::Path = syn::parse_quote!(::orm_core);
+    expand::diesel_table::from_tokens(input.into(), &krate).into()
+}

@@ -121,7 +121,9 @@ pub fn schema() -> Schema {
 /// A fresh in-memory SQLite database with every test table.
 pub fn sqlite() -> SqliteConnection {
     let mut conn = orm_core::sqlite::memory().expect("open in-memory SQLite");
-    schema().create_all(&mut conn).expect("create the test tables");
+    schema()
+        .create_all(&mut conn)
+        .expect("create the test tables");
     conn
 }
 
@@ -181,7 +183,9 @@ pub fn postgres(test: &str) -> Option<PgTest> {
     ))
     .expect("create a test schema");
     let mut test = PgTest { conn, schema };
-    crate::schema().create_all(&mut *test).expect("create the test tables");
+    crate::schema()
+        .create_all(&mut *test)
+        .expect("create the test tables");
     Some(test)
 }
 

@@ -18,7 +18,9 @@ macro_rules! rsvps {
     ($conn:expr) => {{
         let mut rows: Vec<Rsvp> = rsvps::table.load($conn)?;
         rows.sort_by_key(|r| (r.event_id, r.guest_id));
-        rows.into_iter().map(|r| (r.event_id, r.guest_id)).collect::<Vec<_>>()
+        rows.into_iter()
+            .map(|r| (r.event_id, r.guest_id))
+            .collect::<Vec<_>>()
     }};
 }
 

@@ -39,6 +39,14 @@ pub fn table_module(
     }
 }
 
+/// A `table!` invocation's body, expanded as diesel would.
+pub fn from_tokens(input: TokenStream, krate: &Path) -> TokenStream {
+    match syn::parse2::<TableDecl>(input) {
+        Ok(decl) => point_at_reexport(super::table::expand(decl), krate),
+        Err(e) => e.to_compile_error(),
+    }
+}
+
 /// Rewrites every `use ::diesel;` into `use #krate::__private::diesel;`.
 fn point_at_reexport(tokens: TokenStream, krate: &Path) -> TokenStream {
     let tokens: Vec<TokenTree> = tokens.into_iter().collect();

@@ -78,13 +78,18 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
     let settable: Vec<_> = model.fields.iter().filter(|f| !f.auto).collect();
     let set_idents: Vec<_> = settable.iter().map(|f| &f.ident).collect();
     let set_tys: Vec<_> = settable.iter().map(|f| &f.ty).collect();
-    let changed: Vec<_> = model
+    // `save` writes every column but the key; a model with nothing else
+    // writes its key to itself, which still checks that the row exists.
+    let mut changed: Vec<_> = model
         .fields
         .iter()
         .enumerate()
         .filter(|(i, _)| *i != model.pk)
         .map(|(_, f)| f)
         .collect();
+    if changed.is_empty() {
+        changed.push(&model.fields[model.pk]);
+    }
     let ch_idents: Vec<_> = changed.iter().map(|f| &f.ident).collect();
     let ch_tys: Vec<_> = changed.iter().map(|f| &f.ty).collect();
     let pk = &model.fields[model.pk];
@@ -124,14 +129,50 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         }
     });
     let crud = crud(model, &table);
-    quote! {
-        #[automatically_derived]
-        impl #d::Insertable<#table::table> for #new {
-            type Values = <(#(#d::dsl::Eq<#table::#set_idents, #set_tys>,)*) as #d::Insertable<#table::table>>::Values;
-            fn values(self) -> Self::Values {
-                #d::Insertable::values((#(#d::ExpressionMethods::eq(#table::#set_idents, self.#set_idents),)*))
+    let insertable = if settable.is_empty() {
+        // Nothing to insert but a database-assigned key: `DEFAULT VALUES`.
+        quote! {
+            #[automatically_derived]
+            impl #d::Insertable<#table::table> for #new {
+                type Values = #d::query_builder::DefaultValues;
+                fn values(self) -> Self::Values { #d::query_builder::DefaultValues }
             }
         }
+    } else {
+        quote! {
+            #[automatically_derived]
+            impl #d::Insertable<#table::table> for #new {
+                type Values = <(#(#d::dsl::Eq<#table::#set_idents, #set_tys>,)*) as #d::Insertable<#table::table>>::Values;
+                fn values(self) -> Self::Values {
+                    #d::Insertable::values((#(#d::ExpressionMethods::eq(#table::#set_idents, self.#set_idents),)*))
+                }
+            }
+        }
+    };
+    // diesel implements `AsChangeset` for one assignment and for tuples of
+    // two or more, not for 1-tuples.
+    let (ch_ty, ch_value) = if changed.len() == 1 {
+        let (col, ty) = (&ch_idents[0], &ch_tys[0]);
+        (
+            quote!(#d::dsl::Eq<#table::#col, &'__a #ty>),
+            quote!(#d::ExpressionMethods::eq(#table::#col, &self.#col)),
+        )
+    } else {
+        (
+            quote!((#(#d::dsl::Eq<#table::#ch_idents, &'__a #ch_tys>,)*)),
+            quote!((#(#d::ExpressionMethods::eq(#table::#ch_idents, &self.#ch_idents),)*)),
+        )
+    };
+    let changeset = quote! {
+        #[automatically_derived]
+        impl<'__a> #d::AsChangeset for &'__a #ident {
+            type Target = #table::table;
+            type Changeset = <#ch_ty as #d::AsChangeset>::Changeset;
+            fn as_changeset(self) -> Self::Changeset { #d::AsChangeset::as_changeset(#ch_value) }
+        }
+    };
+    quote! {
+        #insertable
         #[automatically_derived]
         impl<__DB: #d::backend::Backend> #d::deserialize::Queryable<#all_sql, __DB> for #ident
         where
@@ -147,14 +188,7 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
             type SelectExpression = (#(#table::#idents,)*);
             fn construct_selection() -> Self::SelectExpression { (#(#table::#idents,)*) }
         }
-        #[automatically_derived]
-        impl<'__a> #d::AsChangeset for &'__a #ident {
-            type Target = #table::table;
-            type Changeset = <(#(#d::dsl::Eq<#table::#ch_idents, &'__a #ch_tys>,)*) as #d::AsChangeset>::Changeset;
-            fn as_changeset(self) -> Self::Changeset {
-                #d::AsChangeset::as_changeset((#(#d::ExpressionMethods::eq(#table::#ch_idents, &self.#ch_idents),)*))
-            }
-        }
+        #changeset
         #[automatically_derived]
         impl _orm::Model for #ident {
             type Table = #table::table;

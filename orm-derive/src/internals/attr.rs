@@ -129,7 +129,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
                 None => {
                     cx.error_spanned_by(&field.ty, format_args!(
                         "cannot infer the SQL type of `{}`; supported are i16, i32, i64, f32, f64, bool, String, Vec<u8> and Option of them\n\
-                         help: name it with `#[model(sql_type = diesel::sql_types::Text)]`",
+                         help: name its diesel SQL type with `#[model(sql_type = orm_core::diesel::sql_types::Text)]`",
                         type_name(&field.ty)
                     ));
                     None

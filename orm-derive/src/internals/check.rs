@@ -13,11 +13,24 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
     let name = model.ident.to_string();
     let mut seen: HashMap<&str, &str> = HashMap::new();
     for assoc in &model.assocs {
-        if let Some(previous) = seen.insert(&assoc.plural, assoc.kind.attr_name()) {
+        if assoc.kind.is_many() && assoc.plural == assoc.singular {
             cx.error_at(assoc.span, format_args!(
-                "another association (`{previous}`) already generates methods named after `{}`\nhelp: rename one with `as = \"...\"`",
+                "`{}` is both the singular and the plural of this association's name, so its methods would collide\nhelp: give the singular with `singular = \"...\"`",
                 assoc.plural
             ));
+        }
+        let names: &[&String] = if assoc.kind.is_many() {
+            &[&assoc.plural, &assoc.singular]
+        } else {
+            &[&assoc.singular]
+        };
+        for name in names {
+            if let Some(previous) = seen.insert(name, assoc.kind.attr_name()) {
+                cx.error_at(assoc.span, format_args!(
+                    "another association (`{previous}`) already generates methods named after `{name}`\nhelp: rename one with `as = \"...\"`"
+                ));
+                break;
+            }
         }
         match assoc.kind {
             Kind::BelongsTo => {

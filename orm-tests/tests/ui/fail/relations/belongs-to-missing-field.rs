@@ -1,0 +1,10 @@
+use orm_core::prelude::*;
+
+#[derive(Model)]
+pub struct User { pub id: i32 }
+
+#[derive(Model)]
+#[belongs_to(User)]
+pub struct Post { pub id: i32, pub author_id: i32 }
+
+fn main() {}

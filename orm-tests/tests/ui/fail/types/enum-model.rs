@@ -1,0 +1,6 @@
+use orm_core::prelude::*;
+
+#[derive(Model)]
+pub enum Status { Active, Gone }
+
+fn main() {}

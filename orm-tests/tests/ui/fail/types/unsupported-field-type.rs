@@ -1,0 +1,6 @@
+use orm_core::prelude::*;
+
+#[derive(Model)]
+pub struct Person { pub id: i32, pub tags: Vec<String> }
+
+fn main() {}
