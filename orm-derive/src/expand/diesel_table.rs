@@ -25,12 +25,15 @@ pub fn table_module(
 ) -> TokenStream {
     let names = columns.iter().map(|c| c.name);
     let types = columns.iter().map(|c| &c.sql_type);
+    let column_docs = columns
+        .iter()
+        .map(|c| format!("The `{}` column of `{name}`.", c.name));
     let decl = quote! {
         use diesel::sql_types::*;
         #imports
         #[doc = #doc]
         #name (#(#keys),*) {
-            #(#names -> #types,)*
+            #(#[doc = #column_docs] #names -> #types,)*
         }
     };
     match syn::parse2::<TableDecl>(decl) {

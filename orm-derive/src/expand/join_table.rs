@@ -85,10 +85,14 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
         let path = from_child_module(path, depth - 1, &model.ident);
         quote!(<#path as #krate::Model>::Id)
     });
+    let key_docs = join
+        .keys
+        .iter()
+        .map(|(column, _)| format!("The `{column}` key column."));
     let row_struct = quote! {
         #[doc = #row_doc]
         #[derive(Debug, Clone, PartialEq)]
-        #vis struct #row { #(pub #keys: #field_tys,)* }
+        #vis struct #row { #(#[doc = #key_docs] pub #keys: #field_tys,)* }
     };
     if join.canonical {
         quote! { #schema #row_struct }

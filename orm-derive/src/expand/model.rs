@@ -55,7 +55,13 @@ pub fn items(model: &Model) -> TokenStream {
     let doc = docs::new_struct(model);
     let fields = model.fields.iter().filter(|f| !f.auto).map(|f| {
         let (ident, ty) = (&f.ident, &f.ty);
-        quote!(pub #ident: #ty)
+        let docs = &f.docs;
+        if docs.is_empty() {
+            let doc = format!("The `{}` column.", f.column);
+            quote!(#[doc = #doc] pub #ident: #ty)
+        } else {
+            quote!(#(#docs)* pub #ident: #ty)
+        }
     });
     quote! {
         #table

@@ -37,6 +37,8 @@ impl Table {
 /// One field, which is one column.
 pub struct Field {
     pub ident: Ident,
+    /// The field's own `///` docs, copied to `New*`.
+    pub docs: Vec<syn::Attribute>,
     pub ty: Type,
     pub column: String,
     /// The diesel SQL type of the column (`Integer`, `Nullable<Text>`); `None`

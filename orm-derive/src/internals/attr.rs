@@ -137,6 +137,12 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
             },
         };
         parsed.push(Field {
+            docs: field
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("doc"))
+                .cloned()
+                .collect(),
             column: ident.to_string(),
             ident,
             ty: field.ty.clone(),
