@@ -1,9 +1,9 @@
 //! `#[derive(Model)]` for orm-core. Use it through `orm_core::Model`; the
 //! attribute reference is in orm-core's README.
 //!
-//! The pipeline follows serde_derive: [`internals::attr`] parses the input
-//! into the description in [`internals::ast`], [`internals::check`] applies
-//! the rules that need the whole model, and [`expand`] emits code from the
+//! The pipeline follows serde_derive: `internals::attr` parses the input
+//! into the description in `internals::ast`, `internals::check` applies the
+//! rules that need the whole model, and `expand` emits code from the
 //! description alone. Errors are collected so one build shows them all.
 
 use proc_macro::TokenStream;

@@ -1,6 +1,9 @@
 //! Models for the seeds' scenarios and a harness that runs one test body
 //! against SQLite (in memory) and PostgreSQL (when `DATABASE_URL` is set).
 #![allow(missing_docs)]
+// clippy reads repeated association attributes with the same first argument
+// (`#[belongs_to_many(User, ..)]` twice) as duplicates; they are not.
+#![allow(clippy::duplicated_attributes)]
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicUsize, Ordering};

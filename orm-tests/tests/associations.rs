@@ -125,7 +125,7 @@ backend_tests! {
         assert_eq!(admins.set_users(&[u1.clone(), u2.clone()], conn)?, SetDiff { added: 2, removed: 0 });
         assert!(!admins.has_users(&[u1.clone(), user("u3", conn)?], conn)?);
         assert!(admins.has_users(&[u1.clone(), u2.clone()], conn)?);
-        assert_eq!(admins.set_users(&[u2.clone()], conn)?, SetDiff { added: 0, removed: 1 });
+        assert_eq!(admins.set_users(std::slice::from_ref(&u2), conn)?, SetDiff { added: 0, removed: 1 });
         assert_eq!(ids(&u2.groups(conn)?), vec![admins.id]);
         assert!(u1.groups(conn)?.is_empty());
         u1.add_group(&admins, conn)?;
@@ -155,7 +155,7 @@ backend_tests! {
         let titles: Vec<String> = p.tasks_query().order(tasks::title).select(tasks::title).load(conn)?;
         assert_eq!(titles, vec!["derive".to_string(), "docs".to_string()]);
 
-        assert_eq!(p.add_tasks(&[t3.clone()], conn)?, 1, "a task moves from its old project");
+        assert_eq!(p.add_tasks(std::slice::from_ref(&t3), conn)?, 1, "a task moves from its old project");
         assert!(other.tasks(conn)?.is_empty());
         assert_eq!(p.remove_task(&t1, conn)?, 1);
         assert_eq!(Task::find(t1.id, conn)?.project_id, None, "removing nulls the key and keeps the row");

@@ -35,6 +35,10 @@ pub trait BelongsTo: 'static {
 }
 
 type Kv<A> = <A as BelongsTo>::KeyValue;
+/// What the `belongs_to` getter returns: the parent, or `Option` of it when
+/// the key is nullable.
+pub type Parent<A> =
+    <Kv<A> as ForeignKey<IdOf<<A as BelongsTo>::Target>>>::Target<<A as BelongsTo>::Target>;
 type SetKey<A> = dsl::Eq<<A as BelongsTo>::ForeignKey, Kv<A>>;
 
 /// The statements of a [`BelongsTo`] association, as types.
@@ -68,10 +72,7 @@ pub trait BelongsToOps<C>: BelongsToQuery {
     /// The parent of `source`: the row itself for a NOT NULL key, an
     /// `Option` for a nullable one. A key pointing at a missing row is
     /// `Err(NotFound)`.
-    fn load(
-        source: &Self::Source,
-        conn: &mut C,
-    ) -> QueryResult<<Kv<Self> as ForeignKey<IdOf<Self::Target>>>::Target<Self::Target>>;
+    fn load(source: &Self::Source, conn: &mut C) -> QueryResult<Parent<Self>>;
     /// Points `source` at `target`, in the table and in the struct.
     fn set(source: &mut Self::Source, target: IdOf<Self::Target>, conn: &mut C) -> QueryResult<()>;
     /// Inserts a parent and points `source` at it, in one transaction.
@@ -90,10 +91,7 @@ where
     A::Target: Crud<C>,
     A::SetParent: ExecuteDsl<C>,
 {
-    fn load(
-        source: &A::Source,
-        conn: &mut C,
-    ) -> QueryResult<<Kv<A> as ForeignKey<IdOf<A::Target>>>::Target<A::Target>> {
+    fn load(source: &A::Source, conn: &mut C) -> QueryResult<Parent<A>> {
         A::key(source).load(|id| A::Target::find(id, conn))
     }
 

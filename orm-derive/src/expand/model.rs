@@ -288,9 +288,7 @@ fn relation(model: &Model, assoc: &Assoc, joins: &[JoinTable]) -> Option<TokenSt
                 .as_ref()
                 .map(|t| t.value.clone())
                 .unwrap_or_default();
-            let Some(join) = joins.iter().find(|j| j.name.value == through) else {
-                return None;
-            };
+            let join = joins.iter().find(|j| j.name.value == through)?;
             let _ = model;
             let keys = join
                 .keys
