@@ -58,13 +58,13 @@ fn names(a: &Assoc) -> Names {
     }
 }
 
+/// A method named `name`, spanned at the association's attribute.
 fn method(name: &str, a: &Assoc) -> syn::Ident {
-    let ident = format_ident!("{}", name);
-    syn::Ident::new(&ident.to_string(), a.span)
+    format_ident!("{}", name, span = a.span)
 }
 
 fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, TokenStream) {
-    let Names { target, marker, qr } = names(a);
+    let Names { target, marker, .. } = names(a);
     let ident = &model.ident;
     let through = a
         .through
@@ -88,94 +88,20 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
         }
     };
     let ops = quote!(_orm::__private::ManyToManyOps<C>);
-    let call = quote!(<#marker as #ops>);
-    let (p, s) = (&a.plural, &a.singular);
-    let doc = |m: &str| docs::assoc(model, a, m);
-    let m = |n: String| method(&n, a);
-    let (load, query, count, has, has_all, add, add_all, remove, remove_all, set, clear, create) = (
-        m(p.clone()),
-        m(format!("{p}_query")),
-        m(format!("count_{p}")),
-        m(format!("has_{s}")),
-        m(format!("has_{p}")),
-        m(format!("add_{s}")),
-        m(format!("add_{p}")),
-        m(format!("remove_{s}")),
-        m(format!("remove_{p}")),
-        m(format!("set_{p}")),
-        m(format!("clear_{p}")),
-        m(format!("create_{s}")),
-    );
-    let docs: Vec<String> = [
-        "load",
-        "query",
-        "count",
-        "has",
-        "has_all",
-        "add",
-        "add_all",
-        "remove",
-        "remove_all",
-        "set",
-        "clear",
-        "create",
-    ]
-    .iter()
-    .map(|x| doc(x))
-    .collect();
-    let [d_load, d_query, d_count, d_has, d_has_all, d_add, d_add_all, d_remove, d_remove_all, d_set, d_clear, d_create] =
-        <[String; 12]>::try_from(docs).unwrap_or_else(|_| unreachable!());
     let id = quote!(_orm::Model::id(self));
-    let methods = quote! {
-        #[doc = #d_load]
-        pub fn #load<C>(&self, conn: &mut C) -> #qr<_orm::__private::Vec<#target>> where #marker: #ops {
-            #call::load(#id, conn)
-        }
-        #[doc = #d_query]
-        pub fn #query(&self) -> _orm::__private::TargetsQuery<#marker> {
-            <#marker as _orm::__private::ManyToManyQuery>::targets(#id)
-        }
-        #[doc = #d_count]
-        pub fn #count<C>(&self, conn: &mut C) -> #qr<i64> where #marker: #ops {
-            #call::count(#id, conn)
-        }
-        #[doc = #d_has]
-        pub fn #has<C>(&self, target: &#target, conn: &mut C) -> #qr<bool> where #marker: #ops {
-            #call::has(#id, _orm::Model::id(target), conn)
-        }
-        #[doc = #d_has_all]
-        pub fn #has_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<bool> where #marker: #ops {
-            #call::has_all(#id, _orm::__private::ids(targets), conn)
-        }
-        #[doc = #d_add]
-        pub fn #add<C>(&self, target: &#target, conn: &mut C) -> #qr<usize> where #marker: #ops {
-            #call::add(#id, _orm::Model::id(target), conn)
-        }
-        #[doc = #d_add_all]
-        pub fn #add_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<usize> where #marker: #ops {
-            #call::add_all(#id, _orm::__private::ids(targets), conn)
-        }
-        #[doc = #d_remove]
-        pub fn #remove<C>(&self, target: &#target, conn: &mut C) -> #qr<usize> where #marker: #ops {
-            #call::remove(#id, _orm::Model::id(target), conn)
-        }
-        #[doc = #d_remove_all]
-        pub fn #remove_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<usize> where #marker: #ops {
-            #call::remove_all(#id, _orm::__private::ids(targets), conn)
-        }
-        #[doc = #d_set]
-        pub fn #set<C>(&self, targets: &[#target], conn: &mut C) -> #qr<_orm::SetDiff> where #marker: #ops {
-            #call::set(#id, _orm::__private::ids(targets), conn)
-        }
-        #[doc = #d_clear]
-        pub fn #clear<C>(&self, conn: &mut C) -> #qr<usize> where #marker: #ops {
-            #call::clear(#id, conn)
-        }
-        #[doc = #d_create]
-        pub fn #create<C>(&self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #ops {
-            #call::create(#id, new, conn)
-        }
-    };
+    let one = quote!(_orm::Model::id(target));
+    let methods = collection_methods(
+        model,
+        a,
+        Family {
+            reads: ops.clone(),
+            writes: ops.clone(),
+            add_one: quote!(<#marker as #ops>::add(#id, #one, conn)),
+            remove_one: quote!(<#marker as #ops>::remove(#id, #one, conn)),
+            query_ty: quote!(_orm::__private::TargetsQuery<#marker>),
+            query: quote!(<#marker as _orm::__private::ManyToManyQuery>::targets(#id)),
+        },
+    );
     (describe, methods)
 }
 
@@ -202,96 +128,23 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
 
 fn has_many(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     let describe = one_to_many(model, a);
-    let Names { target, marker, qr } = names(a);
+    let marker = &a.marker;
     let ops = quote!(_orm::__private::OneToManyOps<C>);
     let detach = quote!(_orm::__private::DetachOps<C>);
-    let (p, s) = (&a.plural, &a.singular);
-    let doc = |m: &str| docs::assoc(model, a, m);
-    let m = |n: String| method(&n, a);
-    let (load, query, count, has, has_all, add, add_all) = (
-        m(p.clone()),
-        m(format!("{p}_query")),
-        m(format!("count_{p}")),
-        m(format!("has_{s}")),
-        m(format!("has_{p}")),
-        m(format!("add_{s}")),
-        m(format!("add_{p}")),
-    );
-    let (remove, remove_all, set, clear, create) = (
-        m(format!("remove_{s}")),
-        m(format!("remove_{p}")),
-        m(format!("set_{p}")),
-        m(format!("clear_{p}")),
-        m(format!("create_{s}")),
-    );
-    let (d_load, d_query, d_count, d_has, d_has_all, d_add, d_add_all) = (
-        doc("load"),
-        doc("query"),
-        doc("count"),
-        doc("has"),
-        doc("has_all"),
-        doc("add"),
-        doc("add_all"),
-    );
-    let (d_remove, d_remove_all, d_set, d_clear, d_create) = (
-        doc("remove"),
-        doc("remove_all"),
-        doc("set"),
-        doc("clear"),
-        doc("create"),
-    );
     let id = quote!(_orm::Model::id(self));
     let one = quote!(_orm::__private::Vec::from([_orm::Model::id(target)]));
-    let methods = quote! {
-        #[doc = #d_load]
-        pub fn #load<C>(&self, conn: &mut C) -> #qr<_orm::__private::Vec<#target>> where #marker: #ops {
-            <#marker as #ops>::load(#id, conn)
-        }
-        #[doc = #d_query]
-        pub fn #query(&self) -> _orm::__private::ChildrenQuery<#marker> {
-            <#marker as _orm::__private::OneToManyQuery>::children(#id)
-        }
-        #[doc = #d_count]
-        pub fn #count<C>(&self, conn: &mut C) -> #qr<i64> where #marker: #ops {
-            <#marker as #ops>::count(#id, conn)
-        }
-        #[doc = #d_has]
-        pub fn #has<C>(&self, target: &#target, conn: &mut C) -> #qr<bool> where #marker: #ops {
-            <#marker as #ops>::has(#id, _orm::Model::id(target), conn)
-        }
-        #[doc = #d_has_all]
-        pub fn #has_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<bool> where #marker: #ops {
-            <#marker as #ops>::has_all(#id, _orm::__private::ids(targets), conn)
-        }
-        #[doc = #d_add]
-        pub fn #add<C>(&self, target: &#target, conn: &mut C) -> #qr<usize> where #marker: #ops {
-            <#marker as #ops>::add_all(#id, #one, conn)
-        }
-        #[doc = #d_add_all]
-        pub fn #add_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<usize> where #marker: #ops {
-            <#marker as #ops>::add_all(#id, _orm::__private::ids(targets), conn)
-        }
-        #[doc = #d_remove]
-        pub fn #remove<C>(&self, target: &#target, conn: &mut C) -> #qr<usize> where #marker: #detach {
-            <#marker as #detach>::remove_all(#id, #one, conn)
-        }
-        #[doc = #d_remove_all]
-        pub fn #remove_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<usize> where #marker: #detach {
-            <#marker as #detach>::remove_all(#id, _orm::__private::ids(targets), conn)
-        }
-        #[doc = #d_set]
-        pub fn #set<C>(&self, targets: &[#target], conn: &mut C) -> #qr<_orm::SetDiff> where #marker: #detach {
-            <#marker as #detach>::set(#id, _orm::__private::ids(targets), conn)
-        }
-        #[doc = #d_clear]
-        pub fn #clear<C>(&self, conn: &mut C) -> #qr<usize> where #marker: #detach {
-            <#marker as #detach>::clear(#id, conn)
-        }
-        #[doc = #d_create]
-        pub fn #create<C>(&self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #ops {
-            <#marker as #ops>::create(#id, new, conn)
-        }
-    };
+    let methods = collection_methods(
+        model,
+        a,
+        Family {
+            reads: ops.clone(),
+            writes: detach.clone(),
+            add_one: quote!(<#marker as #ops>::add_all(#id, #one, conn)),
+            remove_one: quote!(<#marker as #detach>::remove_all(#id, #one, conn)),
+            query_ty: quote!(_orm::__private::ChildrenQuery<#marker>),
+            query: quote!(<#marker as _orm::__private::OneToManyQuery>::children(#id)),
+        },
+    );
     (describe, methods)
 }
 
@@ -380,4 +233,120 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
         }
     };
     (describe, methods)
+}
+
+/// How a collection association (`belongs_to_many`, `has_many`) reaches
+/// orm-core: the method families differ only in these calls.
+struct Family {
+    /// The ops trait for reading, adding and creating.
+    reads: TokenStream,
+    /// The ops trait for removing, replacing and clearing.
+    writes: TokenStream,
+    add_one: TokenStream,
+    remove_one: TokenStream,
+    query_ty: TokenStream,
+    query: TokenStream,
+}
+
+/// `guests`, `guests_query`, `count_guests`, `has_guest(s)`, `add_guest(s)`,
+/// `remove_guest(s)`, `set_guests`, `clear_guests`, `create_guest`.
+fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
+    let Names { target, marker, qr } = names(a);
+    let Family {
+        reads,
+        writes,
+        add_one,
+        remove_one,
+        query_ty,
+        query,
+    } = f;
+    let (p, s) = (&a.plural, &a.singular);
+    let m = |n: String| method(&n, a);
+    let doc = |m: &str| docs::assoc(model, a, m);
+    let (load, query_fn, count, has, has_all, add, add_all) = (
+        m(p.clone()),
+        m(format!("{p}_query")),
+        m(format!("count_{p}")),
+        m(format!("has_{s}")),
+        m(format!("has_{p}")),
+        m(format!("add_{s}")),
+        m(format!("add_{p}")),
+    );
+    let (remove, remove_all, set, clear, create) = (
+        m(format!("remove_{s}")),
+        m(format!("remove_{p}")),
+        m(format!("set_{p}")),
+        m(format!("clear_{p}")),
+        m(format!("create_{s}")),
+    );
+    let (d_load, d_query, d_count, d_has, d_has_all, d_add, d_add_all) = (
+        doc("load"),
+        doc("query"),
+        doc("count"),
+        doc("has"),
+        doc("has_all"),
+        doc("add"),
+        doc("add_all"),
+    );
+    let (d_remove, d_remove_all, d_set, d_clear, d_create) = (
+        doc("remove"),
+        doc("remove_all"),
+        doc("set"),
+        doc("clear"),
+        doc("create"),
+    );
+    let id = quote!(_orm::Model::id(self));
+    let ids = quote!(_orm::__private::ids(targets));
+    let r = quote!(<#marker as #reads>);
+    let w = quote!(<#marker as #writes>);
+    quote! {
+        #[doc = #d_load]
+        pub fn #load<C>(&self, conn: &mut C) -> #qr<_orm::__private::Vec<#target>> where #marker: #reads {
+            #r::load(#id, conn)
+        }
+        #[doc = #d_query]
+        pub fn #query_fn(&self) -> #query_ty {
+            #query
+        }
+        #[doc = #d_count]
+        pub fn #count<C>(&self, conn: &mut C) -> #qr<i64> where #marker: #reads {
+            #r::count(#id, conn)
+        }
+        #[doc = #d_has]
+        pub fn #has<C>(&self, target: &#target, conn: &mut C) -> #qr<bool> where #marker: #reads {
+            #r::has(#id, _orm::Model::id(target), conn)
+        }
+        #[doc = #d_has_all]
+        pub fn #has_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<bool> where #marker: #reads {
+            #r::has_all(#id, #ids, conn)
+        }
+        #[doc = #d_add]
+        pub fn #add<C>(&self, target: &#target, conn: &mut C) -> #qr<usize> where #marker: #reads {
+            #add_one
+        }
+        #[doc = #d_add_all]
+        pub fn #add_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<usize> where #marker: #reads {
+            #r::add_all(#id, #ids, conn)
+        }
+        #[doc = #d_remove]
+        pub fn #remove<C>(&self, target: &#target, conn: &mut C) -> #qr<usize> where #marker: #writes {
+            #remove_one
+        }
+        #[doc = #d_remove_all]
+        pub fn #remove_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<usize> where #marker: #writes {
+            #w::remove_all(#id, #ids, conn)
+        }
+        #[doc = #d_set]
+        pub fn #set<C>(&self, targets: &[#target], conn: &mut C) -> #qr<_orm::SetDiff> where #marker: #writes {
+            #w::set(#id, #ids, conn)
+        }
+        #[doc = #d_clear]
+        pub fn #clear<C>(&self, conn: &mut C) -> #qr<usize> where #marker: #writes {
+            #w::clear(#id, conn)
+        }
+        #[doc = #d_create]
+        pub fn #create<C>(&self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #reads {
+            #r::create(#id, new, conn)
+        }
+    }
 }

@@ -11,6 +11,7 @@ use quote::{format_ident, quote, quote_spanned};
 
 use super::diesel_table::{table_module, Column};
 use super::from_child_module;
+use super::model::{insertable, row_impls};
 use crate::docs;
 use crate::internals::ast::{JoinTable, Model};
 use crate::internals::inflect;
@@ -113,7 +114,6 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
 
 /// Impls inside the model's `const _` block.
 pub fn impls(model: &Model, join: &JoinTable) -> TokenStream {
-    let d = quote!(_orm::__private::diesel);
     let table = module_path(model, join);
     let row = if join.canonical {
         let row = row_ident(join);
@@ -137,8 +137,9 @@ pub fn impls(model: &Model, join: &JoinTable) -> TokenStream {
             quote!(<#path as _orm::Model>::Id)
         })
         .collect();
-    let all_sql = quote!(#d::dsl::SqlTypeOf<<#table::table as #d::Table>::AllColumns>);
-    let index = (0..2).map(syn::Index::from);
+    let key_refs: Vec<&syn::Ident> = keys.iter().collect();
+    let insertable = insertable(&row, &table, &key_refs, &tys);
+    let row_impls = row_impls(&row, &table, &key_refs, &tys);
     let public_table = format_ident!("{}", join.name.value);
     let check = (!join.canonical).then(|| {
         quote_spanned! {join.name.span=>
@@ -151,27 +152,7 @@ pub fn impls(model: &Model, join: &JoinTable) -> TokenStream {
             const KEYS: [&'static str; 2] = [#(#names),*];
         }
         #check
-        #[automatically_derived]
-        impl #d::Insertable<#table::table> for #row {
-            type Values = <(#(#d::dsl::Eq<#table::#keys, #tys>,)*) as #d::Insertable<#table::table>>::Values;
-            fn values(self) -> Self::Values {
-                #d::Insertable::values((#(#d::ExpressionMethods::eq(#table::#keys, self.#keys),)*))
-            }
-        }
-        #[automatically_derived]
-        impl<__DB: #d::backend::Backend> #d::deserialize::Queryable<#all_sql, __DB> for #row
-        where
-            (#(#tys,)*): #d::deserialize::FromStaticSqlRow<#all_sql, __DB>,
-        {
-            type Row = (#(#tys,)*);
-            fn build(row: Self::Row) -> #d::deserialize::Result<Self> {
-                _orm::__private::Result::Ok(Self { #(#keys: row.#index,)* })
-            }
-        }
-        #[automatically_derived]
-        impl<__DB: #d::backend::Backend> #d::Selectable<__DB> for #row {
-            type SelectExpression = (#(#table::#keys,)*);
-            fn construct_selection() -> Self::SelectExpression { (#(#table::#keys,)*) }
-        }
+        #insertable
+        #row_impls
     }
 }

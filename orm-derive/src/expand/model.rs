@@ -80,7 +80,6 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
     let all: Vec<_> = model.fields.iter().collect();
     let idents: Vec<_> = all.iter().map(|f| &f.ident).collect();
     let tys: Vec<_> = all.iter().map(|f| &f.ty).collect();
-    let index = (0..all.len()).map(syn::Index::from);
     let settable: Vec<_> = model.fields.iter().filter(|f| !f.auto).collect();
     let set_idents: Vec<_> = settable.iter().map(|f| &f.ident).collect();
     let set_tys: Vec<_> = settable.iter().map(|f| &f.ty).collect();
@@ -100,7 +99,6 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
     let ch_tys: Vec<_> = changed.iter().map(|f| &f.ty).collect();
     let pk = &model.fields[model.pk];
     let (pk_ident, pk_ty) = (&pk.ident, &pk.ty);
-    let all_sql = quote!(#d::dsl::SqlTypeOf<<#table::table as #d::Table>::AllColumns>);
 
     let name = ident.to_string();
     let table_name = model.table.name();
@@ -145,16 +143,9 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
             }
         }
     } else {
-        quote! {
-            #[automatically_derived]
-            impl #d::Insertable<#table::table> for #new {
-                type Values = <(#(#d::dsl::Eq<#table::#set_idents, #set_tys>,)*) as #d::Insertable<#table::table>>::Values;
-                fn values(self) -> Self::Values {
-                    #d::Insertable::values((#(#d::ExpressionMethods::eq(#table::#set_idents, self.#set_idents),)*))
-                }
-            }
-        }
+        insertable(&quote!(#new), &table, &set_idents, &set_tys)
     };
+    let row = row_impls(&quote!(#ident), &table, &idents, &tys);
     // diesel implements `AsChangeset` for one assignment and for tuples of
     // two or more, not for 1-tuples.
     let (ch_ty, ch_value) = if changed.len() == 1 {
@@ -179,21 +170,7 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
     };
     quote! {
         #insertable
-        #[automatically_derived]
-        impl<__DB: #d::backend::Backend> #d::deserialize::Queryable<#all_sql, __DB> for #ident
-        where
-            (#(#tys,)*): #d::deserialize::FromStaticSqlRow<#all_sql, __DB>,
-        {
-            type Row = (#(#tys,)*);
-            fn build(row: Self::Row) -> #d::deserialize::Result<Self> {
-                _orm::__private::Result::Ok(Self { #(#idents: row.#index,)* })
-            }
-        }
-        #[automatically_derived]
-        impl<__DB: #d::backend::Backend> #d::Selectable<__DB> for #ident {
-            type SelectExpression = (#(#table::#idents,)*);
-            fn construct_selection() -> Self::SelectExpression { (#(#table::#idents,)*) }
-        }
+        #row
         #changeset
         #[automatically_derived]
         impl _orm::Model for #ident {
@@ -309,4 +286,53 @@ pub fn field_hash(name: &str) -> u64 {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     hash
+}
+
+/// `Insertable` for a struct whose fields `idents` are columns of `table`.
+pub fn insertable<T: quote::ToTokens>(
+    ty: &TokenStream,
+    table: &TokenStream,
+    idents: &[&syn::Ident],
+    tys: &[T],
+) -> TokenStream {
+    let d = quote!(_orm::__private::diesel);
+    quote! {
+        #[automatically_derived]
+        impl #d::Insertable<#table::table> for #ty {
+            type Values = <(#(#d::dsl::Eq<#table::#idents, #tys>,)*) as #d::Insertable<#table::table>>::Values;
+            fn values(self) -> Self::Values {
+                #d::Insertable::values((#(#d::ExpressionMethods::eq(#table::#idents, self.#idents),)*))
+            }
+        }
+    }
+}
+
+/// `Queryable` and `Selectable` for a struct whose fields are all the
+/// columns of `table`, in order.
+pub fn row_impls<T: quote::ToTokens>(
+    ty: &TokenStream,
+    table: &TokenStream,
+    idents: &[&syn::Ident],
+    tys: &[T],
+) -> TokenStream {
+    let d = quote!(_orm::__private::diesel);
+    let all_sql = quote!(#d::dsl::SqlTypeOf<<#table::table as #d::Table>::AllColumns>);
+    let index = (0..idents.len()).map(syn::Index::from);
+    quote! {
+        #[automatically_derived]
+        impl<__DB: #d::backend::Backend> #d::deserialize::Queryable<#all_sql, __DB> for #ty
+        where
+            (#(#tys,)*): #d::deserialize::FromStaticSqlRow<#all_sql, __DB>,
+        {
+            type Row = (#(#tys,)*);
+            fn build(row: Self::Row) -> #d::deserialize::Result<Self> {
+                _orm::__private::Result::Ok(Self { #(#idents: row.#index,)* })
+            }
+        }
+        #[automatically_derived]
+        impl<__DB: #d::backend::Backend> #d::Selectable<__DB> for #ty {
+            type SelectExpression = (#(#table::#idents,)*);
+            fn construct_selection() -> Self::SelectExpression { (#(#table::#idents,)*) }
+        }
+    }
 }
