@@ -32,6 +32,14 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
         .unwrap_or_default();
     match (cx.check(), model) {
         (Ok(()), Some(model)) => expand::model(&model, &joins).into(),
+        // Only associations are wrong: still emit the model (table, `New*`,
+        // CRUD) so code using it does not drown the real errors.
+        (Err(errors), Some(mut model)) if model.core_ok => {
+            model.assocs.clear();
+            let mut out = errors.to_compile_error();
+            out.extend(expand::model(&model, &[]));
+            out.into()
+        }
         (Err(errors), _) => errors.to_compile_error().into(),
         (Ok(()), None) => TokenStream::new(),
     }

@@ -15,6 +15,9 @@ pub struct Model {
     /// Index of the primary-key field in `fields`.
     pub pk: usize,
     pub assocs: Vec<Assoc>,
+    /// Whether everything but the associations parsed without error; then
+    /// the model can still be emitted next to association errors.
+    pub core_ok: bool,
 }
 
 /// Where the model's diesel table comes from.

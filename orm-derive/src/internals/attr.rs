@@ -163,6 +163,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
         },
     };
     parsed[pk].auto = is_integer(&parsed[pk].ty);
+    let core_ok = !cx.has_errors();
 
     let mut assocs = Vec::new();
     for attr in &input.attrs {
@@ -189,6 +190,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
         fields: parsed,
         pk,
         assocs,
+        core_ok,
     })
 }
 

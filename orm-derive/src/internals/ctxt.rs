@@ -29,6 +29,11 @@ impl Ctxt {
         }
     }
 
+    /// Whether any error was recorded.
+    pub fn has_errors(&self) -> bool {
+        self.errors.is_some()
+    }
+
     /// All errors so far, combined.
     pub fn check(self) -> Result<(), syn::Error> {
         self.errors.map_or(Ok(()), Err)
