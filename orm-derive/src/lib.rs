@@ -1,6 +1,28 @@
 //! `#[derive(Model)]` for orm-core. Use it through `orm_core::Model`; the
 //! attribute reference is in orm-core's README.
 //!
+//! ```
+//! use orm_core::prelude::*;
+//!
+//! #[derive(Model, Debug, Clone, PartialEq)]
+//! #[has_many(Task)]
+//! pub struct Project { pub id: i32, pub name: String }
+//!
+//! #[derive(Model, Debug, Clone, PartialEq)]
+//! #[belongs_to(Project)]
+//! pub struct Task { pub id: i32, pub project_id: Option<i32>, pub title: String }
+//!
+//! # fn main() -> QueryResult<()> {
+//! let mut conn = orm_core::sqlite::memory().unwrap();
+//! Schema::new().model::<Project>().model::<Task>().create_all(&mut conn)?;
+//! let orm = Project::create(NewProject { name: "orm".into() }, &mut conn)?;
+//! let task = orm.create_task(NewTask { project_id: None, title: "derive".into() }, &mut conn)?;
+//! assert_eq!(task.project(&mut conn)?, Some(orm.clone()));
+//! assert_eq!(orm.tasks(&mut conn)?, vec![task]);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! The pipeline follows serde_derive: `internals::attr` parses the input
 //! into the description in `internals::ast`, `internals::check` applies the
 //! rules that need the whole model, and `expand` emits code from the
