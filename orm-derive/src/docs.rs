@@ -75,6 +75,7 @@ pub fn assoc(model: &Model, assoc: &Assoc, method: &str) -> String {
         "create_one" => format!("Inserts a new `{t}` as this `{m}`'s {label}, detaching a previous one, in one transaction.{missing}"),
         "parent" => format!("Returns the `{t}` this `{m}` belongs to as {label}, {via} (an `Option` when the key is nullable).\n\n# Errors\n`NotFound` if the key points at a missing row."),
         "set_parent" => format!("Makes the given `{t}` this `{m}`'s {label}: updates `{}` in the table and in this struct.{missing}", assoc.foreign_key.value),
+        "unset_parent" => format!("Removes this `{m}`'s {label}: sets `{}` to NULL in the table and in this struct (Sequelize's `set{label}(null)`); only for a nullable key.\n\n# Errors\n`NotFound` if this row is gone.", assoc.foreign_key.value),
         "create_parent" => format!("Inserts a new `{t}` and makes it this `{m}`'s {label}, in one transaction.{missing}"),
         _ => String::new(),
     };

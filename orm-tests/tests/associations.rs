@@ -185,6 +185,10 @@ backend_tests! {
         assert_eq!(t2.project(conn)?, Some(other.clone()));
         let created = t2.create_project(NewProject { name: "new".into() }, conn)?;
         assert_eq!(Task::find(t2.id, conn)?.project_id, Some(created.id));
+        t2.unset_project(conn)?;
+        assert_eq!(t2.project_id, None, "unset clears the struct");
+        assert_eq!(Task::find(t2.id, conn)?.project_id, None, "and the row");
+        assert_eq!(Project::count(conn)?, 3, "and keeps the project");
         Ok(())
     }
 

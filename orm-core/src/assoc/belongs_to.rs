@@ -9,7 +9,7 @@ use diesel::result::{Error, QueryResult};
 use diesel::sql_types::SingleValue;
 use diesel::{AsChangeset, Column, ExpressionMethods};
 
-use crate::model::{Crud, ForeignKey, IdOf, Model, ModelQuery, TableOf};
+use crate::model::{Crud, ForeignKey, IdOf, Model, ModelQuery, NullableKey, TableOf};
 
 /// A `belongs_to` association: `Source` points at `Target` through its own
 /// `ForeignKey` field.
@@ -119,5 +119,33 @@ where
         })?;
         A::set_key(source, value);
         Ok(target)
+    }
+}
+
+/// `unset_*` of a `belongs_to` with a nullable key: Sequelize's
+/// `setAuthor(null)`.
+#[diagnostic::on_unimplemented(
+    message = "the foreign key of this `belongs_to` is NOT NULL, so it cannot be unset",
+    note = "make the foreign-key field an `Option<_>` to use `unset_*`"
+)]
+pub trait UnsetOps<C>: BelongsToOps<C> {
+    /// Sets the key of `source` to NULL, in the table and in the struct.
+    fn unset(source: &mut Self::Source, conn: &mut C) -> QueryResult<()>;
+}
+
+impl<A, C> UnsetOps<C> for A
+where
+    A: BelongsToOps<C>,
+    C: Connection,
+    Kv<A>: NullableKey,
+    A::SetParent: ExecuteDsl<C>,
+{
+    fn unset(source: &mut A::Source, conn: &mut C) -> QueryResult<()> {
+        let null = Kv::<A>::null().ok_or(Error::NotFound)?;
+        if ExecuteDsl::execute(A::set_parent(source.id(), null.clone()), conn)? == 0 {
+            return Err(Error::NotFound);
+        }
+        A::set_key(source, null);
+        Ok(())
     }
 }

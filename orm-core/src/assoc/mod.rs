@@ -8,7 +8,7 @@ pub mod has;
 mod in_subquery;
 mod insert_pairs;
 
-pub use belongs_to::{BelongsTo, BelongsToOps, BelongsToQuery};
+pub use belongs_to::{BelongsTo, BelongsToOps, BelongsToQuery, UnsetOps};
 pub use belongs_to_many::{ManyToMany, ManyToManyOps, ManyToManyQuery};
 pub use has::{DetachOps, OneToMany, OneToManyOps, OneToManyQuery};
 pub use in_subquery::InSubquery;

@@ -207,11 +207,14 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     };
     let ops = quote!(_orm::__private::BelongsToOps<C>);
     let name = &a.singular;
-    let (get, set, create) = (
+    let (get, set, create, unset) = (
         method(name, a),
         method(&format!("set_{name}"), a),
         method(&format!("create_{name}"), a),
+        method(&format!("unset_{name}"), a),
     );
+    let unset_ops = quote!(_orm::__private::UnsetOps<C>);
+    let d_unset = docs::assoc(model, a, "unset_parent");
     let (d_get, d_set, d_create) = (
         docs::assoc(model, a, "parent"),
         docs::assoc(model, a, "set_parent"),
@@ -230,6 +233,10 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
         #[doc = #d_create]
         pub fn #create<C>(&mut self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #ops {
             <#marker as #ops>::create(self, new, conn)
+        }
+        #[doc = #d_unset]
+        pub fn #unset<C>(&mut self, conn: &mut C) -> #qr<()> where #marker: #unset_ops {
+            <#marker as #unset_ops>::unset(self, conn)
         }
     };
     (describe, methods)
