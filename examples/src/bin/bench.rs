@@ -1,6 +1,7 @@
 //! Generated methods against the same operations hand-written with diesel's
 //! DSL, in one process on in-memory SQLite, interleaved round by round.
-//! Run with `cargo run --release -p examples --bin bench`.
+//! Run with `cargo run --release -p examples --bin bench`; add
+//! `--features postgres` and `DATABASE_URL` to measure PostgreSQL as well.
 //!
 //! Workload (from PERFORMANCE.md): 2,000 users, 200 events, 50 guests each.
 
@@ -36,90 +37,94 @@ struct NewRsvp {
     guest_id: i32,
 }
 
-mod hand {
-    use super::*;
-    use diesel::dsl::{exists, select};
+macro_rules! hand_written {
+    ($name:ident, $conn:ty) => {
+        mod $name {
+            use super::*;
+            use diesel::dsl::{exists, select};
 
-    pub fn guests(event: i32, conn: &mut SqliteConnection) -> QueryResult<Vec<User>> {
-        let ids = rsvps::table
-            .filter(rsvps::event_id.eq(event))
-            .select(rsvps::guest_id);
-        users::table.filter(users::id.eq_any(ids)).load(conn)
-    }
-
-    pub fn count(event: i32, conn: &mut SqliteConnection) -> QueryResult<i64> {
-        rsvps::table
-            .filter(rsvps::event_id.eq(event))
-            .count()
-            .get_result(conn)
-    }
-
-    pub fn has(event: i32, user: i32, conn: &mut SqliteConnection) -> QueryResult<bool> {
-        let row = rsvps::table
-            .filter(rsvps::event_id.eq(event))
-            .filter(rsvps::guest_id.eq(user));
-        select(exists(row)).get_result(conn)
-    }
-
-    pub fn add_all(event: i32, users: &[i32], conn: &mut SqliteConnection) -> QueryResult<usize> {
-        let rows: Vec<NewRsvp> = users
-            .iter()
-            .map(|&u| NewRsvp {
-                event_id: event,
-                guest_id: u,
-            })
-            .collect();
-        diesel::insert_into(rsvps::table)
-            .values(&rows)
-            .on_conflict_do_nothing()
-            .execute(conn)
-    }
-
-    /// The same statements as the generated `set_guests`.
-    pub fn set(
-        event: i32,
-        users: &[i32],
-        conn: &mut SqliteConnection,
-    ) -> QueryResult<(usize, usize)> {
-        conn.transaction(|conn| {
-            let found: bool =
-                select(exists(events::table.filter(events::id.eq(event)))).get_result(conn)?;
-            if !found {
-                return Err(diesel::result::Error::NotFound);
+            pub fn guests(event: i32, conn: &mut $conn) -> QueryResult<Vec<User>> {
+                let ids = rsvps::table
+                    .filter(rsvps::event_id.eq(event))
+                    .select(rsvps::guest_id);
+                users::table.filter(users::id.eq_any(ids)).load(conn)
             }
-            let current: Vec<i32> = rsvps::table
-                .filter(rsvps::event_id.eq(event))
-                .select(rsvps::guest_id)
-                .load(conn)?;
-            let remove: Vec<i32> = current
-                .iter()
-                .copied()
-                .filter(|c| !users.contains(c))
-                .collect();
-            let add: Vec<i32> = users
-                .iter()
-                .copied()
-                .filter(|u| !current.contains(u))
-                .collect();
-            let removed = if remove.is_empty() {
-                0
-            } else {
-                diesel::delete(
-                    rsvps::table
+
+            pub fn count(event: i32, conn: &mut $conn) -> QueryResult<i64> {
+                rsvps::table
+                    .filter(rsvps::event_id.eq(event))
+                    .count()
+                    .get_result(conn)
+            }
+
+            pub fn has(event: i32, user: i32, conn: &mut $conn) -> QueryResult<bool> {
+                let row = rsvps::table
+                    .filter(rsvps::event_id.eq(event))
+                    .filter(rsvps::guest_id.eq(user));
+                select(exists(row)).get_result(conn)
+            }
+
+            pub fn add_all(event: i32, users: &[i32], conn: &mut $conn) -> QueryResult<usize> {
+                let rows: Vec<NewRsvp> = users
+                    .iter()
+                    .map(|&u| NewRsvp {
+                        event_id: event,
+                        guest_id: u,
+                    })
+                    .collect();
+                diesel::insert_into(rsvps::table)
+                    .values(&rows)
+                    .on_conflict_do_nothing()
+                    .execute(conn)
+            }
+
+            /// The same statements as the generated `set_guests`.
+            pub fn set(event: i32, users: &[i32], conn: &mut $conn) -> QueryResult<(usize, usize)> {
+                conn.transaction(|conn| {
+                    let found: bool = select(exists(events::table.filter(events::id.eq(event))))
+                        .get_result(conn)?;
+                    if !found {
+                        return Err(diesel::result::Error::NotFound);
+                    }
+                    let current: Vec<i32> = rsvps::table
                         .filter(rsvps::event_id.eq(event))
-                        .filter(rsvps::guest_id.eq_any(&remove)),
-                )
-                .execute(conn)?
-            };
-            let added = if add.is_empty() {
-                0
-            } else {
-                add_all(event, &add, conn)?
-            };
-            Ok((added, removed))
-        })
-    }
+                        .select(rsvps::guest_id)
+                        .load(conn)?;
+                    let remove: Vec<i32> = current
+                        .iter()
+                        .copied()
+                        .filter(|c| !users.contains(c))
+                        .collect();
+                    let add: Vec<i32> = users
+                        .iter()
+                        .copied()
+                        .filter(|u| !current.contains(u))
+                        .collect();
+                    let removed = if remove.is_empty() {
+                        0
+                    } else {
+                        diesel::delete(
+                            rsvps::table
+                                .filter(rsvps::event_id.eq(event))
+                                .filter(rsvps::guest_id.eq_any(&remove)),
+                        )
+                        .execute(conn)?
+                    };
+                    let added = if add.is_empty() {
+                        0
+                    } else {
+                        add_all(event, &add, conn)?
+                    };
+                    Ok((added, removed))
+                })
+            }
+        }
+    };
 }
+
+hand_written!(hand_sqlite, SqliteConnection);
+#[cfg(feature = "postgres")]
+hand_written!(hand_pg, diesel::PgConnection);
 
 struct Row {
     name: &'static str,
@@ -134,8 +139,10 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn main() -> QueryResult<()> {
-    let mut conn = orm_core::sqlite::memory().expect("in-memory SQLite");
+macro_rules! run {
+    ($backend:expr, $conn:expr, $hand:ident) => {{
+    let mut conn = $conn;
+    let backend: &str = $backend;
     Schema::new()
         .model::<User>()
         .model::<Event>()
@@ -222,7 +229,7 @@ fn main() -> QueryResult<()> {
                     let g = if orm {
                         e.guests(&mut conn)?.len()
                     } else {
-                        hand::guests(e.id, &mut conn)?.len()
+                        $hand::guests(e.id, &mut conn)?.len()
                     };
                     assert_eq!(g, 50);
                 }
@@ -233,7 +240,7 @@ fn main() -> QueryResult<()> {
                     let c = if orm {
                         e.count_guests(&mut conn)?
                     } else {
-                        hand::count(e.id, &mut conn)?
+                        $hand::count(e.id, &mut conn)?
                     };
                     assert_eq!(c, 50);
                 }
@@ -245,7 +252,7 @@ fn main() -> QueryResult<()> {
                     let h = if orm {
                         e.has_guest(u, &mut conn)?
                     } else {
-                        hand::has(e.id, u.id, &mut conn)?
+                        $hand::has(e.id, u.id, &mut conn)?
                     };
                     assert!(h);
                 }
@@ -255,7 +262,7 @@ fn main() -> QueryResult<()> {
                 let added = if orm {
                     spare.add_guests(&batch_a, &mut conn)?
                 } else {
-                    hand::add_all(spare.id, &ids_a, &mut conn)?
+                    $hand::add_all(spare.id, &ids_a, &mut conn)?
                 };
                 assert_eq!(added, 50);
             });
@@ -267,7 +274,7 @@ fn main() -> QueryResult<()> {
                     let d = spare.set_guests(&batch_b, &mut conn)?;
                     (d.added, d.removed)
                 } else {
-                    hand::set(spare.id, &ids_b, &mut conn)?
+                    $hand::set(spare.id, &ids_b, &mut conn)?
                 };
                 assert_eq!((added, removed), (25, 25));
             });
@@ -276,7 +283,7 @@ fn main() -> QueryResult<()> {
         }
     }
 
-    println!("{rounds} rounds, median per call; reads are over 200 events of 50 guests.\n");
+    println!("{backend}: {rounds} rounds, median per call; reads are over 200 events of 50 guests.\n");
     println!(
         "| operation | orm-core µs | hand-written diesel µs | ratio | statements (orm / diesel) |"
     );
@@ -303,6 +310,26 @@ fn main() -> QueryResult<()> {
             row.orm_statements / calls,
             row.hand_statements / calls
         );
+    }
+    println!();
+    }};
+}
+
+fn main() -> QueryResult<()> {
+    run!(
+        "SQLite in memory",
+        orm_core::sqlite::memory().expect("in-memory SQLite"),
+        hand_sqlite
+    );
+    #[cfg(feature = "postgres")]
+    match std::env::var("DATABASE_URL") {
+        Ok(url) => {
+            use diesel::connection::SimpleConnection;
+            let mut conn = orm_core::pg::connect(&url).expect("connect to DATABASE_URL");
+            conn.batch_execute("DROP SCHEMA IF EXISTS orm_bench CASCADE; CREATE SCHEMA orm_bench; SET search_path TO orm_bench")?;
+            run!("PostgreSQL", conn, hand_pg);
+        }
+        Err(_) => println!("PostgreSQL: skipped, DATABASE_URL is not set"),
     }
     Ok(())
 }
