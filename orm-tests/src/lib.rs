@@ -29,6 +29,7 @@ pub struct Event {
 #[has_one(Profile)]
 #[belongs_to_many(Group, through = "group_users")]
 #[belongs_to_many(User, through = "friendships", as = "Friends")]
+#[belongs_to_many(User, through = "buddyships", as = "Buddies", symmetric)]
 #[belongs_to_many(User, through = "follows", as = "Followers", foreign_key = "follow_id")]
 #[belongs_to_many(User, through = "follows", as = "Follows", foreign_key = "follower_id")]
 #[belongs_to_many(pets::Pet, through = "pet_owners")]

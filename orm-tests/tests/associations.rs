@@ -257,6 +257,34 @@ backend_tests! {
         Ok(())
     }
 
+    fn symmetric_self_reference_stores_both_directions(conn) {
+        let (a, b, c) = (user("a", conn)?, user("b", conn)?, user("c", conn)?);
+        let rows = |conn: &mut _| -> QueryResult<Vec<(i32, i32)>> {
+            buddyships::table
+                .select((buddyships::user_id, buddyships::buddy_id))
+                .order((buddyships::user_id, buddyships::buddy_id))
+                .load(conn)
+        };
+        assert_eq!(a.add_buddy(&b, conn)?, 1);
+        assert_eq!(rows(conn)?, vec![(a.id, b.id), (b.id, a.id)]);
+        assert_eq!(ids(&b.buddies(conn)?), vec![a.id], "b sees a without a second add");
+        assert_eq!(b.add_buddy(&a, conn)?, 0, "already buddies from either side");
+        assert_eq!(a.add_buddies(&[b.clone(), c.clone()], conn)?, 1);
+        assert_eq!(c.count_buddies(conn)?, 1);
+        assert!(c.has_buddy(&a, conn)?);
+
+        assert_eq!(b.remove_buddy(&a, conn)?, 1, "removing from the other side");
+        assert_eq!(rows(conn)?, vec![(a.id, c.id), (c.id, a.id)]);
+        assert_eq!(a.set_buddies(std::slice::from_ref(&b), conn)?, SetDiff { added: 1, removed: 1 });
+        assert_eq!(rows(conn)?, vec![(a.id, b.id), (b.id, a.id)]);
+        assert!(c.buddies(conn)?.is_empty());
+
+        c.add_buddy(&b, conn)?;
+        assert_eq!(b.clear_buddies(conn)?, 2);
+        assert_eq!(rows(conn)?, vec![], "clearing removes the mirrored rows too");
+        Ok(())
+    }
+
     fn followers_and_follows_share_one_table(conn) {
         let (star, fan1, fan2) = (user("star", conn)?, user("fan1", conn)?, user("fan2", conn)?);
         star.add_followers(&[fan1.clone(), fan2.clone()], conn)?;

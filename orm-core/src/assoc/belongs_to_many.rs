@@ -43,6 +43,20 @@ pub trait ManyToMany: 'static {
         + Copy
         + QueryId
         + Send;
+
+    /// For a `symmetric` self-reference, the source key `source` as a
+    /// target key (the same value); `None` for every other association.
+    fn mirror_key(source: &IdOf<Self::Source>) -> Option<IdOf<Self::Target>> {
+        let _ = source;
+        None
+    }
+
+    /// For a `symmetric` self-reference, the target key `target` as a source
+    /// key (the same value); `None` for every other association.
+    fn mirror_target(target: &IdOf<Self::Target>) -> Option<IdOf<Self::Source>> {
+        let _ = target;
+        None
+    }
 }
 
 /// The source model of an association.
@@ -63,6 +77,11 @@ pub type TargetIds<A> = dsl::Select<JoinRows<A>, TargetKey<A>>;
 pub type JoinRow<A> = dsl::Filter<JoinRows<A>, dsl::Eq<TargetKey<A>, TId<A>>>;
 /// `rsvps WHERE event_id = ? AND guest_id IN (?, ..)`
 pub type JoinRowsIn<A> = dsl::Filter<JoinRows<A>, dsl::EqAny<TargetKey<A>, Vec<TId<A>>>>;
+/// `friendships WHERE friend_id = ?`: the mirrored rows of a symmetric
+/// self-reference.
+pub type MirrorRows<A> = dsl::Filter<Through<A>, dsl::Eq<TargetKey<A>, TId<A>>>;
+/// `friendships WHERE friend_id = ? AND user_id IN (?, ..)`
+pub type MirrorRowsIn<A> = dsl::Filter<MirrorRows<A>, dsl::EqAny<SourceKey<A>, Vec<SId<A>>>>;
 /// `users WHERE id IN (SELECT guest_id FROM rsvps WHERE event_id = ?)`:
 /// what `guests_query()` returns.
 pub type TargetsQuery<A> = <A as ManyToManyQuery>::Targets;
@@ -86,6 +105,10 @@ pub trait ManyToManyQuery: ManyToMany {
     type DeleteOne;
     /// `DELETE FROM rsvps WHERE event_id = ? AND guest_id IN (..)`
     type DeleteIn;
+    /// `DELETE FROM friendships WHERE friend_id = ?`
+    type DeleteMirrorAll;
+    /// `DELETE FROM friendships WHERE friend_id = ? AND user_id IN (..)`
+    type DeleteMirrorIn;
     /// The targets of source `id`.
     fn targets(id: SId<Self>) -> Self::Targets;
     /// The target keys of source `id`.
@@ -102,6 +125,17 @@ pub trait ManyToManyQuery: ManyToMany {
     fn delete_one(id: SId<Self>, target: TId<Self>) -> Self::DeleteOne;
     /// Deletes the join rows of `id` and any of `targets`.
     fn delete_in(id: SId<Self>, targets: Vec<TId<Self>>) -> Self::DeleteIn;
+    /// Deletes the rows whose target key is `id`.
+    fn delete_mirror_all(id: TId<Self>) -> Self::DeleteMirrorAll;
+    /// Deletes the rows whose target key is `id` and source key any of `sources`.
+    fn delete_mirror_in(id: TId<Self>, sources: Vec<SId<Self>>) -> Self::DeleteMirrorIn;
+}
+
+fn mirror_rows<A: ManyToMany>(id: TId<A>) -> MirrorRows<A>
+where
+    Through<A>: FilterDsl<dsl::Eq<TargetKey<A>, TId<A>>>,
+{
+    FilterDsl::filter(A::Through::default(), A::TargetKey::default().eq(id))
 }
 
 fn join_rows<A: ManyToMany>(id: SId<A>) -> JoinRows<A>
@@ -126,6 +160,10 @@ where
     TableOf<TargetOf<A>>: FilterDsl<InSubquery<PkOf<TargetOf<A>>, TargetIds<A>>>,
     dsl::exists<JoinRow<A>>: Expression,
     Exists<JoinRow<A>>: AsQuery,
+    Through<A>: FilterDsl<dsl::Eq<TargetKey<A>, TId<A>>>,
+    MirrorRows<A>: FilterDsl<dsl::EqAny<SourceKey<A>, Vec<SId<A>>>> + IntoUpdateTarget,
+    MirrorRowsIn<A>: IntoUpdateTarget,
+    Vec<SId<A>>: AsInExpression<dsl::SqlTypeOf<SourceKey<A>>>,
 {
     type Targets = dsl::Filter<TableOf<TargetOf<A>>, InSubquery<PkOf<TargetOf<A>>, TargetIds<A>>>;
     type TargetIds = TargetIds<A>;
@@ -135,6 +173,8 @@ where
     type DeleteAll = dsl::delete<JoinRows<A>>;
     type DeleteOne = dsl::delete<JoinRow<A>>;
     type DeleteIn = dsl::delete<JoinRowsIn<A>>;
+    type DeleteMirrorAll = dsl::delete<MirrorRows<A>>;
+    type DeleteMirrorIn = dsl::delete<MirrorRowsIn<A>>;
 
     fn targets(id: SId<A>) -> Self::Targets {
         let pk = PkOf::<TargetOf<A>>::default();
@@ -177,6 +217,17 @@ where
         diesel::delete(FilterDsl::filter(
             join_rows::<A>(id),
             A::TargetKey::default().eq_any(targets),
+        ))
+    }
+
+    fn delete_mirror_all(id: TId<A>) -> Self::DeleteMirrorAll {
+        diesel::delete(mirror_rows::<A>(id))
+    }
+
+    fn delete_mirror_in(id: TId<A>, sources: Vec<SId<A>>) -> Self::DeleteMirrorIn {
+        diesel::delete(FilterDsl::filter(
+            mirror_rows::<A>(id),
+            A::SourceKey::default().eq_any(sources),
         ))
     }
 }
@@ -231,6 +282,8 @@ where
     A::DeleteAll: ExecuteDsl<C>,
     A::DeleteOne: ExecuteDsl<C>,
     A::DeleteIn: ExecuteDsl<C>,
+    A::DeleteMirrorAll: ExecuteDsl<C>,
+    A::DeleteMirrorIn: ExecuteDsl<C>,
     InsertPair<A>: QueryFragment<C::Backend>,
     for<'a> InsertPairs<'a, A>: QueryFragment<C::Backend>,
 {
@@ -257,32 +310,28 @@ where
     }
 
     fn add(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<usize> {
+        if A::mirror_key(&id).is_some() {
+            return insert_pairs::<A, C>(&id, &[target], conn);
+        }
         let table = A::Through::default().from_clause();
-        ExecuteDsl::execute(
-            InsertPair::<A> {
-                table,
-                source: id,
-                target,
-            },
-            conn,
-        )
+        let row = InsertPair::<A> {
+            table,
+            source: id,
+            target,
+        };
+        ExecuteDsl::execute(row, conn)
     }
 
     fn add_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
-        let targets = dedup(targets);
-        let size = chunk_size::<C::Backend>(2, 0);
-        if targets.len() <= size {
-            return insert_pairs::<A, C>(&id, &targets, conn);
-        }
-        conn.transaction(|conn| {
-            targets.chunks(size).try_fold(0, |n, chunk| {
-                Ok(n + insert_pairs::<A, C>(&id, chunk, conn)?)
-            })
-        })
+        insert_pairs::<A, C>(&id, &dedup(targets), conn)
     }
 
     fn remove(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<usize> {
-        let removed = ExecuteDsl::execute(A::delete_one(id.clone(), target), conn)?;
+        let removed = if A::mirror_key(&id).is_some() {
+            conn.transaction(|conn| delete_pairs::<A, C>(&id, vec![target], conn))?
+        } else {
+            ExecuteDsl::execute(A::delete_one(id.clone(), target), conn)?
+        };
         if removed == 0 {
             ensure_exists::<A::Source, C>(&id, conn)?;
         }
@@ -304,17 +353,19 @@ where
             let current = A::target_ids(id.clone()).load(conn)?;
             let (to_add, to_remove) = diff(current, &targets);
             let removed = delete_pairs::<A, C>(&id, to_remove, conn)?;
-            let size = chunk_size::<C::Backend>(2, 0);
-            let mut added = 0;
-            for chunk in to_add.chunks(size) {
-                added += insert_pairs::<A, C>(&id, chunk, conn)?;
-            }
+            let added = insert_pairs::<A, C>(&id, &to_add, conn)?;
             Ok(SetDiff { added, removed })
         })
     }
 
     fn clear(id: SId<A>, conn: &mut C) -> QueryResult<usize> {
-        let removed = ExecuteDsl::execute(A::delete_all(id.clone()), conn)?;
+        let removed = match A::mirror_key(&id) {
+            None => ExecuteDsl::execute(A::delete_all(id.clone()), conn)?,
+            Some(mirror) => conn.transaction(|conn| {
+                ExecuteDsl::execute(A::delete_mirror_all(mirror), conn)?;
+                ExecuteDsl::execute(A::delete_all(id.clone()), conn)
+            })?,
+        };
         if removed == 0 {
             ensure_exists::<A::Source, C>(&id, conn)?;
         }
@@ -330,33 +381,75 @@ where
     }
 }
 
+/// For a symmetric self-reference: `id` as a target key and `targets` as
+/// source keys, the other halves of the mirrored rows.
+fn mirrored<A: ManyToMany>(id: &SId<A>, targets: &[TId<A>]) -> Option<(TId<A>, Vec<SId<A>>)> {
+    let id = A::mirror_key(id)?;
+    let sources = targets
+        .iter()
+        .map(A::mirror_target)
+        .collect::<Option<_>>()?;
+    Some((id, sources))
+}
+
+/// Inserts the join rows of `id` and `targets` (and their mirrors), ignoring
+/// rows that exist, in one statement per chunk; several chunks run in one
+/// transaction. Returns how many targets were newly associated (a mirrored
+/// pair counts once).
 fn insert_pairs<A, C>(id: &SId<A>, targets: &[TId<A>], conn: &mut C) -> QueryResult<usize>
 where
     A: ManyToMany,
     C: Connection,
+    C::Backend: OrmBackend,
     for<'a> InsertPairs<'a, A>: QueryFragment<C::Backend>,
 {
     if targets.is_empty() {
         return Ok(0);
     }
-    let table = A::Through::default().from_clause();
-    ExecuteDsl::execute(
-        InsertPairs::<A> {
-            table,
-            source: id,
-            targets,
-        },
-        conn,
-    )
+    let mut rows: Vec<(SId<A>, TId<A>)> = targets.iter().map(|t| (id.clone(), t.clone())).collect();
+    let symmetric = match mirrored::<A>(id, targets) {
+        Some((id, sources)) => {
+            rows.extend(sources.into_iter().map(|s| (s, id.clone())));
+            true
+        }
+        None => false,
+    };
+    let size = chunk_size::<C::Backend>(2, 0);
+    let insert = |rows: &[(SId<A>, TId<A>)], conn: &mut C| {
+        let table = A::Through::default().from_clause();
+        ExecuteDsl::execute(InsertPairs::<A> { table, rows }, conn)
+    };
+    let inserted = if rows.len() <= size {
+        insert(&rows, conn)?
+    } else {
+        conn.transaction(|conn| {
+            rows.chunks(size).try_fold(0, |n, chunk| {
+                Ok::<_, diesel::result::Error>(n + insert(chunk, conn)?)
+            })
+        })?
+    };
+    Ok(if symmetric {
+        inserted.div_ceil(2)
+    } else {
+        inserted
+    })
 }
 
+/// Deletes the join rows of `id` and `targets` (and their mirrors); returns
+/// how many of `targets` were associated.
 fn delete_pairs<A, C>(id: &SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize>
 where
     A: ManyToManyQuery,
     C: Connection,
     C::Backend: OrmBackend,
     A::DeleteIn: ExecuteDsl<C>,
+    A::DeleteMirrorIn: ExecuteDsl<C>,
 {
+    if let Some((mirror, sources)) = mirrored::<A>(id, &targets) {
+        for chunk in sources.chunks(chunk_size::<C::Backend>(1, 1)) {
+            ExecuteDsl::execute(A::delete_mirror_in(mirror.clone(), chunk.to_vec()), conn)?;
+        }
+    }
     let mut removed = 0;
     for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
         removed += ExecuteDsl::execute(A::delete_in(id.clone(), chunk.to_vec()), conn)?;

@@ -24,12 +24,11 @@ pub struct InsertPair<A: ManyToMany> {
     pub(crate) target: IdOf<TargetOf<A>>,
 }
 
-/// Many join rows of one source in one statement (never cached: the SQL
-/// depends on the row count).
+/// Many join rows in one statement (never cached: the SQL depends on the
+/// row count).
 pub struct InsertPairs<'a, A: ManyToMany> {
     pub(crate) table: <A::Through as QuerySource>::FromClause,
-    pub(crate) source: &'a IdOf<SourceOf<A>>,
-    pub(crate) targets: &'a [IdOf<TargetOf<A>>],
+    pub(crate) rows: &'a [(IdOf<SourceOf<A>>, IdOf<TargetOf<A>>)],
 }
 
 type SourceSql<A> = <<A as ManyToMany>::SourceKey as Expression>::SqlType;
@@ -38,8 +37,7 @@ type TargetSql<A> = <<A as ManyToMany>::TargetKey as Expression>::SqlType;
 fn walk_insert<'b, A, DB>(
     out: &mut AstPass<'_, 'b, DB>,
     table: &'b <A::Through as QuerySource>::FromClause,
-    source: &'b IdOf<SourceOf<A>>,
-    targets: impl Iterator<Item = &'b IdOf<TargetOf<A>>>,
+    rows: impl Iterator<Item = (&'b IdOf<SourceOf<A>>, &'b IdOf<TargetOf<A>>)>,
 ) -> QueryResult<()>
 where
     A: ManyToMany,
@@ -55,7 +53,7 @@ where
     out.push_sql(", ");
     out.push_identifier(A::TargetKey::NAME)?;
     out.push_sql(") VALUES ");
-    for (i, target) in targets.enumerate() {
+    for (i, (source, target)) in rows.enumerate() {
         if i > 0 {
             out.push_sql(", ");
         }
@@ -83,8 +81,7 @@ where
         walk_insert::<A, DB>(
             &mut out,
             &self.table,
-            &self.source,
-            std::iter::once(&self.target),
+            std::iter::once((&self.source, &self.target)),
         )
     }
 }
@@ -98,7 +95,7 @@ where
     IdOf<TargetOf<A>>: ToSql<TargetSql<A>, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        walk_insert::<A, DB>(&mut out, &self.table, self.source, self.targets.iter())
+        walk_insert::<A, DB>(&mut out, &self.table, self.rows.iter().map(|(s, t)| (s, t)))
     }
 }
 

@@ -77,6 +77,18 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
     let table = module_path(model, join);
     let fk = format_ident!("{}", a.foreign_key.value);
     let ok = format_ident!("{}", a.other_key.as_ref().map_or("", |o| o.value.as_str()));
+    // A symmetric self-reference stores both directions: the same key value
+    // serves as source and as target.
+    let mirror = a.symmetric.map(|_| {
+        quote! {
+            fn mirror_key(source: &<#ident as _orm::Model>::Id) -> _orm::__private::Option<<#ident as _orm::Model>::Id> {
+                _orm::__private::Option::Some(::core::clone::Clone::clone(source))
+            }
+            fn mirror_target(target: &<#ident as _orm::Model>::Id) -> _orm::__private::Option<<#ident as _orm::Model>::Id> {
+                _orm::__private::Option::Some(::core::clone::Clone::clone(target))
+            }
+        }
+    });
     let describe = quote! {
         #[automatically_derived]
         impl _orm::__private::ManyToMany for #marker {
@@ -85,6 +97,7 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
             type Through = #table::table;
             type SourceKey = #table::#fk;
             type TargetKey = #table::#ok;
+            #mirror
         }
     };
     let ops = quote!(_orm::__private::ManyToManyOps<C>);

@@ -112,6 +112,9 @@ pub struct Assoc {
     /// belongs_to_many: the join-table column holding the target's key.
     pub other_key: Option<Named>,
     pub through: Option<Named>,
+    /// belongs_to_many on a self-reference: store both directions; the span
+    /// of the `symmetric` flag.
+    pub symmetric: Option<Span>,
     /// The hidden type the association is described on.
     pub marker: Ident,
 }

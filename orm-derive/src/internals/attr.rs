@@ -204,6 +204,7 @@ struct RawAssoc {
     other_key: Option<Named>,
     through: Option<Named>,
     singular: Option<Named>,
+    symmetric: Option<Span>,
 }
 
 fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAssoc> {
@@ -229,9 +230,10 @@ fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAss
         other_key: None,
         through: None,
         singular: None,
+        symmetric: None,
     };
     let accepted = if kind == Kind::BelongsToMany {
-        "`as`, `foreign_key`, `other_key`, `singular`, `through`"
+        "`as`, `foreign_key`, `other_key`, `singular`, `symmetric`, `through`"
     } else {
         "`as`, `foreign_key`, `singular`"
     };
@@ -241,6 +243,12 @@ fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAss
             break;
         }
         let key = Ident::parse_any(input)?;
+        if key == SYMMETRIC && kind == Kind::BelongsToMany {
+            if raw.symmetric.replace(key.span()).is_some() {
+                return Err(syn::Error::new(key.span(), "duplicate option `symmetric`"));
+            }
+            continue;
+        }
         let slot = match key.to_string().as_str() {
             AS => &mut raw.as_,
             FOREIGN_KEY => &mut raw.foreign_key,
@@ -351,6 +359,7 @@ fn resolve(source: &str, raw: RawAssoc) -> Assoc {
         foreign_key,
         other_key,
         through: raw.through,
+        symmetric: raw.symmetric,
     }
 }
 

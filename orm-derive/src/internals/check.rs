@@ -46,6 +46,12 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
                 }
             }
             Kind::BelongsToMany => {
+                if let (Some(span), false) = (assoc.symmetric, assoc.self_ref) {
+                    cx.error_at(span, format_args!(
+                        "`symmetric` is for an association of `{name}` with itself (such as Friends); this one points at `{}`",
+                        assoc.target_name
+                    ));
+                }
                 if assoc.through.is_none() {
                     cx.error_at(assoc.span, "`belongs_to_many` needs `through = \"table\"`, the name of the join table\nhelp: e.g. `#[belongs_to_many(User, through = \"rsvps\")]`");
                 }

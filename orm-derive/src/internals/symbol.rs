@@ -19,6 +19,7 @@ pub const FOREIGN_KEY: &str = "foreign_key";
 pub const OTHER_KEY: &str = "other_key";
 pub const THROUGH: &str = "through";
 pub const SINGULAR: &str = "singular";
+pub const SYMMETRIC: &str = "symmetric";
 
 pub const STRUCT_OPTIONS: &str = "`table`, `crate`";
 pub const FIELD_OPTIONS: &str = "`primary_key`, `sql_type`";
