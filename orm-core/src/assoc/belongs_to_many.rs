@@ -13,7 +13,7 @@ use diesel::sql_types::SingleValue;
 use diesel::{Column, ExpressionMethods, QuerySource, RunQueryDsl, Table};
 
 use super::in_subquery::InSubquery;
-use super::insert_pairs::{InsertPair, InsertPairs};
+use super::insert_pairs::{InsertPair, InsertPairs, Pair};
 use crate::backend::{chunk_size, OrmBackend};
 use crate::model::{ensure_exists, CountOf, Crud, Exists, IdOf, Model, PkOf, TableOf};
 use crate::set::{dedup, diff, SetDiff};
@@ -406,7 +406,7 @@ where
     if targets.is_empty() {
         return Ok(0);
     }
-    let mut rows: Vec<(SId<A>, TId<A>)> = targets.iter().map(|t| (id.clone(), t.clone())).collect();
+    let mut rows: Vec<Pair<A>> = targets.iter().map(|t| (id.clone(), t.clone())).collect();
     let symmetric = match mirrored::<A>(id, targets) {
         Some((id, sources)) => {
             rows.extend(sources.into_iter().map(|s| (s, id.clone())));
@@ -415,7 +415,7 @@ where
         None => false,
     };
     let size = chunk_size::<C::Backend>(2, 0);
-    let insert = |rows: &[(SId<A>, TId<A>)], conn: &mut C| {
+    let insert = |rows: &[Pair<A>], conn: &mut C| {
         let table = A::Through::default().from_clause();
         ExecuteDsl::execute(InsertPairs::<A> { table, rows }, conn)
     };

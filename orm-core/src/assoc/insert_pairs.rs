@@ -24,11 +24,14 @@ pub struct InsertPair<A: ManyToMany> {
     pub(crate) target: IdOf<TargetOf<A>>,
 }
 
+/// One join row: (source key, target key).
+pub type Pair<A> = (IdOf<SourceOf<A>>, IdOf<TargetOf<A>>);
+
 /// Many join rows in one statement (never cached: the SQL depends on the
 /// row count).
 pub struct InsertPairs<'a, A: ManyToMany> {
     pub(crate) table: <A::Through as QuerySource>::FromClause,
-    pub(crate) rows: &'a [(IdOf<SourceOf<A>>, IdOf<TargetOf<A>>)],
+    pub(crate) rows: &'a [Pair<A>],
 }
 
 type SourceSql<A> = <<A as ManyToMany>::SourceKey as Expression>::SqlType;
