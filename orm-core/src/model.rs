@@ -8,6 +8,7 @@ use diesel::associations::HasTable;
 use diesel::connection::Connection;
 use diesel::dsl;
 use diesel::dsl::SqlTypeOf;
+use diesel::expression::array_comparison::AsInExpression;
 use diesel::expression::{AsExpression, Expression};
 use diesel::query_builder::IntoUpdateTarget;
 use diesel::query_builder::QueryId;
@@ -82,12 +83,16 @@ pub trait ModelQuery: Model {
     type Exists;
     /// `SELECT COUNT(*) FROM table`
     type Count;
+    /// `table WHERE pk IN (?, ..)`
+    type ByIds;
     /// The row with key `id`.
     fn by_id(id: Self::Id) -> Self::ById;
     /// Whether the row with key `id` exists.
     fn exists(id: Self::Id) -> Self::Exists;
     /// The number of rows.
     fn count() -> Self::Count;
+    /// The rows with keys `ids`.
+    fn by_ids(ids: Vec<Self::Id>) -> Self::ByIds;
 }
 
 impl<M> ModelQuery for M
@@ -97,10 +102,17 @@ where
     ById<M>: IntoUpdateTarget<Table = M::Table>,
     dsl::exists<ById<M>>: Expression,
     Exists<ById<M>>: diesel::query_builder::AsQuery,
+    M::Table: FilterDsl<dsl::EqAny<PkOf<M>, Vec<IdOf<M>>>>,
+    Vec<IdOf<M>>: AsInExpression<SqlTypeOf<PkOf<M>>>,
 {
     type ById = ById<M>;
     type Exists = Exists<ById<M>>;
     type Count = CountOf<M::Table>;
+    type ByIds = ByIds<M>;
+
+    fn by_ids(ids: Vec<M::Id>) -> ByIds<M> {
+        FilterDsl::filter(M::Table::default(), M::PrimaryKey::default().eq_any(ids))
+    }
 
     fn by_id(id: M::Id) -> ById<M> {
         FilterDsl::filter(M::Table::default(), M::PrimaryKey::default().eq(id))
@@ -222,6 +234,8 @@ pub trait Field<const NAME: u64>: Model {
     type Value;
     /// Sets this field on an insertable `New` struct.
     fn set_on_new(new: &mut Self::New, value: Self::Value);
+    /// This field of `row`.
+    fn get(row: &Self) -> &Self::Value;
 }
 
 /// The hash `#[derive(Model)]` uses to name a field in [`Field`]

@@ -24,6 +24,15 @@ macro_rules! rsvps {
     }};
 }
 
+/// The most keys one `IN (..)` statement takes on this connection's backend.
+fn keys_per_statement<C>(_: &C) -> usize
+where
+    C: orm_core::diesel::Connection,
+    C::Backend: orm_core::OrmBackend,
+{
+    <C::Backend as orm_core::OrmBackend>::MAX_BIND_PARAMS
+}
+
 fn ids<M: Model<Id = i32>>(rows: &[M]) -> Vec<i32> {
     let mut ids: Vec<i32> = rows.iter().map(|r| r.id()).collect();
     ids.sort();
@@ -319,6 +328,72 @@ backend_tests! {
         article.delete(conn)?;
         other.delete(conn)?;
         assert_eq!(Comment::count(conn)?, 0, "NOT NULL keys cascade on delete");
+        Ok(())
+    }
+
+    fn eager_loading_is_aligned_and_nests(conn) {
+        let (e0, e1, e2) = (
+            Event::create(NewEvent { title: "e0".into() }, conn)?,
+            Event::create(NewEvent { title: "e1".into() }, conn)?,
+            Event::create(NewEvent { title: "e2".into() }, conn)?,
+        );
+        let (a, b) = (user("a", conn)?, user("b", conn)?);
+        e0.add_guests(&[a.clone(), b.clone()], conn)?;
+        e2.add_guest(&b, conn)?;
+        let pa = a.create_post(NewPost { author_id: None, title: "pa".into() }, conn)?;
+        let pb = b.create_post(NewPost { author_id: None, title: "pb".into() }, conn)?;
+        let orphan = Post::create(NewPost { author_id: None, title: "orphan".into() }, conn)?;
+        let profile = b.create_profile(NewProfile { user_id: 0, bio: "b".into() }, conn)?;
+
+        let log = QueryLog::attach(conn);
+        let parents = [e0.clone(), e1.clone(), e2.clone(), e0.clone()];
+        let guests = Event::load_guests(&parents, conn)?;
+        assert_eq!(log.count(), 2, "join rows, then users: {:?}", log.statements());
+        let guest_ids: Vec<Vec<i32>> = guests.iter().map(|g| ids(g)).collect();
+        assert_eq!(guest_ids, vec![vec![a.id, b.id], vec![], vec![b.id], vec![a.id, b.id]]);
+
+        // events -> guests -> posts: one more statement for the next level.
+        log.clear();
+        let flat: Vec<User> = guests.iter().flatten().cloned().collect();
+        let posts = User::load_posts(&flat, conn)?;
+        assert_eq!(log.count(), 1);
+        let titles: Vec<Vec<String>> = posts.iter().map(|p| p.iter().map(|p| p.title.clone()).collect()).collect();
+        assert_eq!(titles, vec![vec!["pa"], vec!["pb"], vec!["pb"], vec!["pa"], vec!["pb"]]);
+
+        log.clear();
+        assert_eq!(User::load_profiles(&[a.clone(), b.clone()], conn)?, vec![None, Some(profile)]);
+        let authors = Post::load_authors(&[pa, orphan, pb], conn)?;
+        assert_eq!(authors, vec![Some(a.clone()), None, Some(b.clone())]);
+        assert_eq!(log.count(), 2, "one statement each");
+        assert_eq!(Event::load_guests(&[], conn)?, Vec::<Vec<User>>::new());
+        Ok(())
+    }
+
+    fn eager_loading_statement_counts(conn) {
+        let guest = user("guest", conn)?;
+        let limit = keys_per_statement(conn);
+        let mut created = 0;
+        for n in [1usize, 100, 10_000, 40_000] {
+            while created < n {
+                let batch: Vec<NewEvent> = (created..n.min(created + 10_000))
+                    .map(|i| NewEvent { title: format!("e{i}") })
+                    .collect();
+                created += batch.len();
+                orm_core::diesel::insert_into(events::table).values(batch).execute(conn)?;
+            }
+            let events: Vec<Event> = Event::query().order(events::id).limit(n as i64).load(conn)?;
+            guest.clear_events(conn)?;
+            events[0].add_guest(&guest, conn)?;
+            events[n - 1].add_guest(&guest, conn)?;
+            let log = QueryLog::attach(conn);
+            let guests = Event::load_guests(&events, conn)?;
+            // One statement per chunk of parent keys for the join rows, and one
+            // per chunk of distinct target keys (here one target) for the users.
+            assert_eq!(log.count(), n.div_ceil(limit) + 1, "{n} parents");
+            assert_eq!(guests.len(), n);
+            assert_eq!(guests.iter().filter(|g| !g.is_empty()).count(), if n == 1 { 1 } else { 2 });
+            println!("load_guests of {n} events: {} statements", log.count());
+        }
         Ok(())
     }
 

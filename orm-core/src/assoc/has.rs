@@ -42,6 +42,8 @@ pub trait OneToMany: 'static {
         + 'static;
     /// Points `new` at the source with key `id` before it is inserted.
     fn set_key_on_new(new: &mut <Self::Target as Model>::New, id: IdOf<Self::Source>);
+    /// The key field of a target row.
+    fn key_of(target: &Self::Target) -> &Self::KeyValue;
 }
 
 type S<A> = <A as OneToMany>::Source;

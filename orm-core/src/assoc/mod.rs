@@ -4,12 +4,14 @@
 
 pub mod belongs_to;
 pub mod belongs_to_many;
+pub mod eager;
 pub mod has;
 mod in_subquery;
 mod insert_pairs;
 
 pub use belongs_to::{BelongsTo, BelongsToOps, BelongsToQuery, UnsetOps};
 pub use belongs_to_many::{ManyToMany, ManyToManyOps, ManyToManyQuery};
+pub use eager::{BelongsToEager, ManyToManyEager, OneToManyEager};
 pub use has::{DetachOps, OneToMany, OneToManyOps, OneToManyQuery};
 pub use in_subquery::InSubquery;
 pub use insert_pairs::{InsertPair, InsertPairs};

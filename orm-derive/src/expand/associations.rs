@@ -8,6 +8,7 @@ use super::join_table::module_path;
 use super::model::{field_hash, table_path};
 use crate::docs;
 use crate::internals::ast::{Assoc, JoinTable, Kind, Model};
+use crate::internals::inflect;
 
 /// The marker types, at module level (they appear in public where-clauses).
 pub fn markers(model: &Model) -> TokenStream {
@@ -113,6 +114,7 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
             remove_one: quote!(<#marker as #ops>::remove(#id, #one, conn)),
             query_ty: quote!(_orm::__private::TargetsQuery<#marker>),
             query: quote!(<#marker as _orm::__private::ManyToManyQuery>::targets(#id)),
+            eager: quote!(_orm::__private::ManyToManyEager<C>),
         },
     );
     (describe, methods)
@@ -135,6 +137,9 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
             fn set_key_on_new(new: &mut <#target as _orm::Model>::New, id: <#ident as _orm::Model>::Id) {
                 #field::set_on_new(new, <#key_value as _orm::ForeignKey<_>>::from_id(id))
             }
+            fn key_of(target: &#target) -> &#key_value {
+                #field::get(target)
+            }
         }
     }
 }
@@ -156,6 +161,7 @@ fn has_many(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             remove_one: quote!(<#marker as #detach>::remove_all(#id, #one, conn)),
             query_ty: quote!(_orm::__private::ChildrenQuery<#marker>),
             query: quote!(<#marker as _orm::__private::OneToManyQuery>::children(#id)),
+            eager: quote!(_orm::__private::OneToManyEager<C>),
         },
     );
     (describe, methods)
@@ -176,6 +182,9 @@ fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
         docs::assoc(model, a, "set_one"),
         docs::assoc(model, a, "create_one"),
     );
+    let eager = quote!(_orm::__private::OneToManyEager<C>);
+    let load = method(&format!("load_{}", inflect::plural(name)), a);
+    let d_load = docs::assoc(model, a, "load_one");
     let id = quote!(_orm::Model::id(self));
     let methods = quote! {
         #[doc = #d_get]
@@ -189,6 +198,11 @@ fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
         #[doc = #d_create]
         pub fn #create<C>(&self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #ops {
             <#marker as #ops>::create_one(#id, new, conn)
+        }
+        #[doc = #d_load]
+        pub fn #load<C>(parents: &[Self], conn: &mut C) -> #qr<_orm::__private::Vec<_orm::__private::Option<#target>>>
+        where #marker: #eager {
+            <#marker as #eager>::load_first(_orm::__private::ids(parents), conn)
         }
     };
     (describe, methods)
@@ -227,6 +241,9 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
         method(&format!("unset_{name}"), a),
     );
     let unset_ops = quote!(_orm::__private::UnsetOps<C>);
+    let eager = quote!(_orm::__private::BelongsToEager<C>);
+    let load = method(&format!("load_{}", inflect::plural(name)), a);
+    let d_load = docs::assoc(model, a, "load_parents");
     let d_unset = docs::assoc(model, a, "unset_parent");
     let (d_get, d_set, d_create) = (
         docs::assoc(model, a, "parent"),
@@ -251,6 +268,14 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
         pub fn #unset<C>(&mut self, conn: &mut C) -> #qr<()> where #marker: #unset_ops {
             <#marker as #unset_ops>::unset(self, conn)
         }
+        #[doc = #d_load]
+        pub fn #load<C>(
+            children: &[Self],
+            conn: &mut C,
+        ) -> #qr<_orm::__private::Vec<<#fk_ty as _orm::ForeignKey<<#target as _orm::Model>::Id>>::Target<#target>>>
+        where #marker: #eager {
+            <#marker as #eager>::load_many(children, conn)
+        }
     };
     (describe, methods)
 }
@@ -266,6 +291,8 @@ struct Family {
     remove_one: TokenStream,
     query_ty: TokenStream,
     query: TokenStream,
+    /// The eager-loading trait.
+    eager: TokenStream,
 }
 
 /// `guests`, `guests_query`, `count_guests`, `has_guest(s)`, `add_guest(s)`,
@@ -279,6 +306,7 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
         remove_one,
         query_ty,
         query,
+        eager,
     } = f;
     let (p, s) = (&a.plural, &a.singular);
     let m = |n: String| method(&n, a);
@@ -315,6 +343,7 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
         doc("clear"),
         doc("create"),
     );
+    let (load_many, d_load_many) = (m(format!("load_{p}")), doc("load_many"));
     let id = quote!(_orm::Model::id(self));
     let ids = quote!(_orm::__private::ids(targets));
     let r = quote!(<#marker as #reads>);
@@ -367,6 +396,11 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
         #[doc = #d_create]
         pub fn #create<C>(&self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #reads {
             #r::create(#id, new, conn)
+        }
+        #[doc = #d_load_many]
+        pub fn #load_many<C>(parents: &[Self], conn: &mut C) -> #qr<_orm::__private::Vec<_orm::__private::Vec<#target>>>
+        where #marker: #eager {
+            <#marker as #eager>::load_many(_orm::__private::ids(parents), conn)
         }
     }
 }

@@ -129,6 +129,7 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
                 type Column = #table::#field;
                 type Value = #ty;
                 fn set_on_new(new: &mut #new, value: #ty) { #set }
+                fn get(row: &Self) -> &#ty { &row.#field }
             }
         }
     });
@@ -304,6 +305,9 @@ pub fn insertable<T: quote::ToTokens>(
                 #d::Insertable::values((#(#d::ExpressionMethods::eq(#table::#idents, self.#idents),)*))
             }
         }
+        // Lets a `Vec` of these be inserted in one statement.
+        #[automatically_derived]
+        impl #d::internal::derives::insertable::UndecoratedInsertRecord<#table::table> for #ty {}
     }
 }
 

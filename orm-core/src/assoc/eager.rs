@@ -1,0 +1,196 @@
+//! Eager loading: the associated rows of many parents at once, in a fixed
+//! number of statements whatever the number of parents (one per chunk of
+//! keys under the backend's parameter limit), aligned with the parents.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use diesel::connection::Connection;
+use diesel::dsl;
+use diesel::expression::array_comparison::AsInExpression;
+use diesel::query_dsl::methods::{FilterDsl, SelectDsl};
+use diesel::query_dsl::LoadQuery;
+use diesel::result::{Error, QueryResult};
+use diesel::{ExpressionMethods, RunQueryDsl};
+
+use super::belongs_to::{BelongsTo, Parent};
+use super::belongs_to_many::ManyToMany;
+use super::has::OneToMany;
+use crate::backend::{chunk_size, OrmBackend};
+use crate::model::{ForeignKey, IdOf, ModelQuery, TableOf};
+use crate::set::dedup;
+
+type SId<A> = IdOf<<A as ManyToMany>::Source>;
+type TId<A> = IdOf<<A as ManyToMany>::Target>;
+type Sk<A> = <A as ManyToMany>::SourceKey;
+type Tk<A> = <A as ManyToMany>::TargetKey;
+/// `SELECT event_id, guest_id FROM rsvps WHERE event_id IN (..)`
+pub type PairsIn<A> = dsl::Select<
+    dsl::Filter<<A as ManyToMany>::Through, dsl::EqAny<Sk<A>, Vec<SId<A>>>>,
+    (Sk<A>, Tk<A>),
+>;
+
+/// Places each parent's rows at the parent's position; a parent that
+/// appears twice gets a copy, one with no rows an empty (default) value.
+fn align<K: Eq + Hash, V: Clone + Default>(keys: &[K], mut grouped: HashMap<K, V>) -> Vec<V> {
+    let mut first: HashMap<&K, usize> = HashMap::with_capacity(keys.len());
+    let mut out: Vec<V> = Vec::with_capacity(keys.len());
+    for (i, key) in keys.iter().enumerate() {
+        let value = match first.get(key) {
+            Some(&j) => out[j].clone(),
+            None => {
+                first.insert(key, i);
+                grouped.remove(key).unwrap_or_default()
+            }
+        };
+        out.push(value);
+    }
+    out
+}
+
+/// Loads the rows of `M` with keys `ids`, by key, one statement per chunk.
+fn rows_by_id<M, C>(ids: Vec<M::Id>, conn: &mut C) -> QueryResult<HashMap<M::Id, M>>
+where
+    M: ModelQuery,
+    C: Connection,
+    C::Backend: OrmBackend,
+    M::ByIds: LoadQuery<'static, C, M> + RunQueryDsl<C>,
+{
+    let mut rows = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(chunk_size::<C::Backend>(1, 0)) {
+        for row in M::by_ids(chunk.to_vec()).load::<M>(conn)? {
+            rows.insert(row.id(), row);
+        }
+    }
+    Ok(rows)
+}
+
+/// Eager loading of a `belongs_to_many` association.
+#[diagnostic::on_unimplemented(
+    message = "this `belongs_to_many` association cannot be eager-loaded on a `{C}`",
+    note = "eager loading clones rows shared by several parents: the target model must be `Clone`"
+)]
+pub trait ManyToManyEager<C>: ManyToMany {
+    /// The targets of each of `sources`, aligned with them: two statements
+    /// (the join rows, then the targets) per chunk of keys.
+    fn load_many(sources: Vec<SId<Self>>, conn: &mut C) -> QueryResult<Vec<Vec<Self::Target>>>;
+}
+
+impl<A, C> ManyToManyEager<C> for A
+where
+    A: ManyToMany,
+    C: Connection,
+    C::Backend: OrmBackend,
+    A::Target: ModelQuery + Clone,
+    <A::Target as ModelQuery>::ByIds: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+    A::Through: FilterDsl<dsl::EqAny<Sk<A>, Vec<SId<A>>>>,
+    dsl::Filter<A::Through, dsl::EqAny<Sk<A>, Vec<SId<A>>>>: SelectDsl<(Sk<A>, Tk<A>)>,
+    Vec<SId<A>>: AsInExpression<dsl::SqlTypeOf<Sk<A>>>,
+    PairsIn<A>: LoadQuery<'static, C, (SId<A>, TId<A>)> + RunQueryDsl<C>,
+{
+    fn load_many(sources: Vec<SId<A>>, conn: &mut C) -> QueryResult<Vec<Vec<A::Target>>> {
+        let distinct = dedup(sources.iter().cloned());
+        let mut pairs: Vec<(SId<A>, TId<A>)> = Vec::new();
+        for chunk in distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
+            let rows = FilterDsl::filter(
+                A::Through::default(),
+                A::SourceKey::default().eq_any(chunk.to_vec()),
+            );
+            let query = SelectDsl::select(rows, (A::SourceKey::default(), A::TargetKey::default()));
+            pairs.extend(query.load::<(SId<A>, TId<A>)>(conn)?);
+        }
+        let targets =
+            rows_by_id::<A::Target, C>(dedup(pairs.iter().map(|(_, t)| t.clone())), conn)?;
+        let mut grouped: HashMap<SId<A>, Vec<A::Target>> = HashMap::new();
+        for (source, target) in pairs {
+            if let Some(row) = targets.get(&target) {
+                grouped.entry(source).or_default().push(row.clone());
+            }
+        }
+        Ok(align(&sources, grouped))
+    }
+}
+
+type OSId<A> = IdOf<<A as OneToMany>::Source>;
+
+/// Eager loading of a `has_many` or `has_one` association.
+#[diagnostic::on_unimplemented(
+    message = "this `has_many`/`has_one` association cannot be eager-loaded on a `{C}`",
+    note = "eager loading copies rows for a parent given twice: the target model must be `Clone`"
+)]
+pub trait OneToManyEager<C>: OneToMany {
+    /// The rows pointing at each of `sources`, aligned with them: one
+    /// statement per chunk of keys.
+    fn load_many(sources: Vec<OSId<Self>>, conn: &mut C) -> QueryResult<Vec<Vec<Self::Target>>>;
+    /// The first row pointing at each of `sources` (`has_one`).
+    fn load_first(
+        sources: Vec<OSId<Self>>,
+        conn: &mut C,
+    ) -> QueryResult<Vec<Option<Self::Target>>> {
+        let many = Self::load_many(sources, conn)?;
+        Ok(many
+            .into_iter()
+            .map(|rows| rows.into_iter().next())
+            .collect())
+    }
+}
+
+impl<A, C> OneToManyEager<C> for A
+where
+    A: OneToMany,
+    C: Connection,
+    C::Backend: OrmBackend,
+    A::Target: Clone,
+    TableOf<A::Target>: FilterDsl<dsl::EqAny<A::ForeignKey, Vec<OSId<A>>>>,
+    Vec<OSId<A>>: AsInExpression<dsl::SqlTypeOf<A::ForeignKey>>,
+    dsl::Filter<TableOf<A::Target>, dsl::EqAny<A::ForeignKey, Vec<OSId<A>>>>:
+        LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+{
+    fn load_many(sources: Vec<OSId<A>>, conn: &mut C) -> QueryResult<Vec<Vec<A::Target>>> {
+        let distinct = dedup(sources.iter().cloned());
+        let mut children: Vec<A::Target> = Vec::new();
+        for chunk in distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
+            let rows = FilterDsl::filter(
+                TableOf::<A::Target>::default(),
+                A::ForeignKey::default().eq_any(chunk.to_vec()),
+            );
+            children.extend(rows.load::<A::Target>(conn)?);
+        }
+        let mut grouped: HashMap<OSId<A>, Vec<A::Target>> = HashMap::new();
+        for child in children {
+            if let Some(parent) = A::key_of(&child).get().cloned() {
+                grouped.entry(parent).or_default().push(child);
+            }
+        }
+        Ok(align(&sources, grouped))
+    }
+}
+
+/// Eager loading of a `belongs_to` association.
+#[diagnostic::on_unimplemented(
+    message = "this `belongs_to` association cannot be eager-loaded on a `{C}`",
+    note = "eager loading shares a parent between its children: the parent model must be `Clone`"
+)]
+pub trait BelongsToEager<C>: BelongsTo {
+    /// The parent of each of `sources`, aligned with them: one statement per
+    /// chunk of keys. A key pointing at a missing row is `Err(NotFound)`.
+    fn load_many(sources: &[Self::Source], conn: &mut C) -> QueryResult<Vec<Parent<Self>>>;
+}
+
+impl<A, C> BelongsToEager<C> for A
+where
+    A: BelongsTo,
+    C: Connection,
+    C::Backend: OrmBackend,
+    A::Target: ModelQuery + Clone,
+    <A::Target as ModelQuery>::ByIds: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+{
+    fn load_many(sources: &[A::Source], conn: &mut C) -> QueryResult<Vec<Parent<A>>> {
+        let keys = dedup(sources.iter().filter_map(|s| A::key(s).get().cloned()));
+        let parents = rows_by_id::<A::Target, C>(keys, conn)?;
+        sources
+            .iter()
+            .map(|s| A::key(s).load(|id| parents.get(&id).cloned().ok_or(Error::NotFound)))
+            .collect()
+    }
+}
