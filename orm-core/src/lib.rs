@@ -31,6 +31,7 @@
 pub mod assoc;
 mod backend;
 mod instrument;
+mod key;
 mod model;
 pub use model::ModelQuery;
 pub mod schema;
@@ -39,6 +40,7 @@ mod set;
 pub use backend::{Dialect, OrmBackend};
 pub use diesel;
 pub use instrument::QueryLog;
+pub use key::{AsKey, IntoKeys, Key};
 pub use model::{field_hash, Crud, Field, ForeignKey, Model, NullableKey};
 pub use model::{BoxedQuery, ById, ByIds, CountOf, Exists, IdOf, InsertNew, PkOf, TableOf};
 pub use orm_derive::{table, Model};
@@ -48,7 +50,7 @@ pub use set::SetDiff;
 /// `use orm_core::prelude::*;` brings the derive, the traits generated code
 /// needs in scope, and diesel's prelude.
 pub mod prelude {
-    pub use crate::{Model, Schema, SetDiff};
+    pub use crate::{Key, Model, Schema, SetDiff};
     pub use diesel::prelude::*;
     pub use diesel::result::QueryResult;
 }

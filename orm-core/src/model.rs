@@ -54,6 +54,11 @@ pub trait Model: Sized + 'static {
     const RELATIONS: &'static [Relation];
     /// This row's primary-key value.
     fn id(&self) -> Self::Id;
+
+    /// This row's typed key.
+    fn key(&self) -> crate::Key<Self> {
+        crate::Key::new(self.id())
+    }
 }
 
 /// The diesel table of a model.

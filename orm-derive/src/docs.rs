@@ -22,6 +22,7 @@ pub fn crud(model: &Model, method: &str) -> String {
     let t = model.table.name();
     match method {
         "create" => format!("Inserts a new `{m}` into `{t}` and returns it with its database-assigned key."),
+        "key" => format!("The typed key `id` of a `{m}`. Association methods take it wherever they take a `&{m}`; `row.key()` (from `Model`) gives a row's own."),
         "find" => format!("The `{m}` with primary key `id`.\n\n# Errors\n`NotFound` if `{t}` has no such row."),
         "all" => format!("Every `{m}` in `{t}`."),
         "count" => format!("How many rows `{t}` holds."),

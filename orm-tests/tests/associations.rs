@@ -317,6 +317,34 @@ backend_tests! {
         Ok(())
     }
 
+    fn typed_keys_stand_for_rows(conn) {
+        // Waterline's `user.pets.add(20)`: add by key, several at once, remove by key.
+        let owner = user("owner", conn)?;
+        let (p1, p2, p3) = (
+            Pet::create(NewPet { name: "p1".into(), breed: "x".into() }, conn)?,
+            Pet::create(NewPet { name: "p2".into(), breed: "x".into() }, conn)?,
+            Pet::create(NewPet { name: "p3".into(), breed: "x".into() }, conn)?,
+        );
+        assert_eq!(owner.add_pet(Pet::key(p1.id), conn)?, 1);
+        assert_eq!(owner.add_pets(vec![p2.key(), p3.key()], conn)?, 2);
+        assert!(owner.has_pet(&Pet::key(p2.id), conn)?);
+        assert!(owner.has_pets(&[p1.key(), p3.key()][..], conn)?);
+        assert_eq!(owner.remove_pet(p1.key(), conn)?, 1);
+        assert_eq!(owner.set_pets(&vec![p1.key()], conn)?, SetDiff { added: 1, removed: 2 });
+        assert_eq!(ids(&owner.pets(conn)?), vec![p1.id]);
+        assert!(owner.add_pet(Pet::key(999), conn).is_err(), "a key of no row is an error");
+        assert_eq!(format!("{:?}", Pet::key(7)), "Key<Pet>(7)");
+
+        let mut post = Post::create(NewPost { author_id: None, title: "t".into() }, conn)?;
+        post.set_author(owner.key(), conn)?;
+        assert_eq!(post.author_id, Some(owner.id));
+        let project = Project::create(NewProject { name: "p".into() }, conn)?;
+        let task = Task::create(NewTask { project_id: None, title: "t".into() }, conn)?;
+        project.add_task(Task::key(task.id), conn)?;
+        assert!(project.has_task(task.key(), conn)?);
+        Ok(())
+    }
+
     fn has_many_with_not_null_key(conn) {
         let article = Article::create(NewArticle { title: "a".into() }, conn)?;
         let other = Article::create(NewArticle { title: "b".into() }, conn)?;

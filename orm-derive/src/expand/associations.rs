@@ -103,7 +103,7 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
     };
     let ops = quote!(_orm::__private::ManyToManyOps<C>);
     let id = quote!(_orm::Model::id(self));
-    let one = quote!(_orm::Model::id(target));
+    let one = quote!(_orm::AsKey::key_id(target));
     let methods = collection_methods(
         model,
         a,
@@ -150,7 +150,7 @@ fn has_many(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     let ops = quote!(_orm::__private::OneToManyOps<C>);
     let detach = quote!(_orm::__private::DetachOps<C>);
     let id = quote!(_orm::Model::id(self));
-    let one = quote!(_orm::__private::Vec::from([_orm::Model::id(target)]));
+    let one = quote!(_orm::__private::Vec::from([_orm::AsKey::key_id(target)]));
     let methods = collection_methods(
         model,
         a,
@@ -192,8 +192,8 @@ fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             <#marker as #ops>::first(#id, conn)
         }
         #[doc = #d_set]
-        pub fn #set<C>(&self, target: &#target, conn: &mut C) -> #qr<()> where #marker: #ops {
-            <#marker as #ops>::set_one(#id, _orm::Model::id(target), conn)
+        pub fn #set<C>(&self, target: impl _orm::AsKey<#target>, conn: &mut C) -> #qr<()> where #marker: #ops {
+            <#marker as #ops>::set_one(#id, _orm::AsKey::key_id(target), conn)
         }
         #[doc = #d_create]
         pub fn #create<C>(&self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #ops {
@@ -257,8 +257,8 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             <#marker as #ops>::load(self, conn)
         }
         #[doc = #d_set]
-        pub fn #set<C>(&mut self, target: &#target, conn: &mut C) -> #qr<()> where #marker: #ops {
-            <#marker as #ops>::set(self, _orm::Model::id(target), conn)
+        pub fn #set<C>(&mut self, target: impl _orm::AsKey<#target>, conn: &mut C) -> #qr<()> where #marker: #ops {
+            <#marker as #ops>::set(self, _orm::AsKey::key_id(target), conn)
         }
         #[doc = #d_create]
         pub fn #create<C>(&mut self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #ops {
@@ -345,7 +345,7 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
     );
     let (load_many, d_load_many) = (m(format!("load_{p}")), doc("load_many"));
     let id = quote!(_orm::Model::id(self));
-    let ids = quote!(_orm::__private::ids(targets));
+    let ids = quote!(_orm::IntoKeys::into_ids(targets));
     let r = quote!(<#marker as #reads>);
     let w = quote!(<#marker as #writes>);
     quote! {
@@ -362,31 +362,31 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
             #r::count(#id, conn)
         }
         #[doc = #d_has]
-        pub fn #has<C>(&self, target: &#target, conn: &mut C) -> #qr<bool> where #marker: #reads {
-            #r::has(#id, _orm::Model::id(target), conn)
+        pub fn #has<C>(&self, target: impl _orm::AsKey<#target>, conn: &mut C) -> #qr<bool> where #marker: #reads {
+            #r::has(#id, _orm::AsKey::key_id(target), conn)
         }
         #[doc = #d_has_all]
-        pub fn #has_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<bool> where #marker: #reads {
+        pub fn #has_all<C>(&self, targets: impl _orm::IntoKeys<#target>, conn: &mut C) -> #qr<bool> where #marker: #reads {
             #r::has_all(#id, #ids, conn)
         }
         #[doc = #d_add]
-        pub fn #add<C>(&self, target: &#target, conn: &mut C) -> #qr<usize> where #marker: #reads {
+        pub fn #add<C>(&self, target: impl _orm::AsKey<#target>, conn: &mut C) -> #qr<usize> where #marker: #reads {
             #add_one
         }
         #[doc = #d_add_all]
-        pub fn #add_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<usize> where #marker: #reads {
+        pub fn #add_all<C>(&self, targets: impl _orm::IntoKeys<#target>, conn: &mut C) -> #qr<usize> where #marker: #reads {
             #r::add_all(#id, #ids, conn)
         }
         #[doc = #d_remove]
-        pub fn #remove<C>(&self, target: &#target, conn: &mut C) -> #qr<usize> where #marker: #writes {
+        pub fn #remove<C>(&self, target: impl _orm::AsKey<#target>, conn: &mut C) -> #qr<usize> where #marker: #writes {
             #remove_one
         }
         #[doc = #d_remove_all]
-        pub fn #remove_all<C>(&self, targets: &[#target], conn: &mut C) -> #qr<usize> where #marker: #writes {
+        pub fn #remove_all<C>(&self, targets: impl _orm::IntoKeys<#target>, conn: &mut C) -> #qr<usize> where #marker: #writes {
             #w::remove_all(#id, #ids, conn)
         }
         #[doc = #d_set]
-        pub fn #set<C>(&self, targets: &[#target], conn: &mut C) -> #qr<_orm::SetDiff> where #marker: #writes {
+        pub fn #set<C>(&self, targets: impl _orm::IntoKeys<#target>, conn: &mut C) -> #qr<_orm::SetDiff> where #marker: #writes {
             #w::set(#id, #ids, conn)
         }
         #[doc = #d_clear]

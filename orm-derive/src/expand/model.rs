@@ -202,6 +202,7 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
     let qr = quote!(#d::result::QueryResult);
     let pk_ty = &model.fields[model.pk].ty;
     let doc = |m: &str| docs::crud(model, m);
+    let key = doc("key");
     let (create, find, all, count, query, save, delete) = (
         doc("create"),
         doc("find"),
@@ -216,6 +217,10 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
             #[doc = #create]
             pub fn create<C>(new: #new, conn: &mut C) -> #qr<Self> where Self: _orm::Crud<C> {
                 <Self as _orm::Crud<C>>::create(new, conn)
+            }
+            #[doc = #key]
+            pub fn key(id: #pk_ty) -> _orm::Key<Self> {
+                _orm::Key::new(id)
             }
             #[doc = #find]
             pub fn find<C>(id: #pk_ty, conn: &mut C) -> #qr<Self> where Self: _orm::Crud<C> {
