@@ -327,10 +327,14 @@ backend_tests! {
         );
         assert_eq!(owner.add_pet(Pet::key(p1.id), conn)?, 1);
         assert_eq!(owner.add_pets(vec![p2.key(), p3.key()], conn)?, 2);
-        assert!(owner.has_pet(&Pet::key(p2.id), conn)?);
+        let k2 = Pet::key(p2.id);
+        assert!(owner.has_pet(&k2, conn)?, "a key by reference");
+        assert!(owner.has_pet(k2, conn)?, "and by value");
         assert!(owner.has_pets(&[p1.key(), p3.key()][..], conn)?);
         assert_eq!(owner.remove_pet(p1.key(), conn)?, 1);
-        assert_eq!(owner.set_pets(&vec![p1.key()], conn)?, SetDiff { added: 1, removed: 2 });
+        let keep = vec![p1.key()];
+        assert_eq!(owner.set_pets(&keep, conn)?, SetDiff { added: 1, removed: 2 });
+        assert!(owner.has_pets(keep, conn)?);
         assert_eq!(ids(&owner.pets(conn)?), vec![p1.id]);
         assert!(owner.add_pet(Pet::key(999), conn).is_err(), "a key of no row is an error");
         assert_eq!(format!("{:?}", Pet::key(7)), "Key<Pet>(7)");
