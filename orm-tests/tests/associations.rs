@@ -328,7 +328,9 @@ backend_tests! {
         assert_eq!(owner.add_pet(Pet::key(p1.id), conn)?, 1);
         assert_eq!(owner.add_pets(vec![p2.key(), p3.key()], conn)?, 2);
         let k2 = Pet::key(p2.id);
-        assert!(owner.has_pet(&k2, conn)?, "a key by reference");
+        #[allow(clippy::needless_borrows_for_generic_args)] // `&Key` is the point
+        let by_reference = owner.has_pet(&k2, conn)?;
+        assert!(by_reference, "a key by reference");
         assert!(owner.has_pet(k2, conn)?, "and by value");
         assert!(owner.has_pets(&[p1.key(), p3.key()][..], conn)?);
         assert_eq!(owner.remove_pet(p1.key(), conn)?, 1);
