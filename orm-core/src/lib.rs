@@ -37,6 +37,7 @@ pub use model::ModelQuery;
 pub mod schema;
 mod set;
 
+pub use assoc::staged::{Changes, Pending};
 pub use backend::{Dialect, OrmBackend};
 pub use diesel;
 pub use instrument::QueryLog;

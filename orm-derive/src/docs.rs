@@ -74,6 +74,7 @@ pub fn assoc(model: &Model, assoc: &Assoc, method: &str) -> String {
         "load_many" => format!("Eager loading: the {label} of each of `parents`, aligned with them (an empty list where a `{m}` has none), in {} whatever their number (one more per chunk of keys under the backend's parameter limit).", if assoc.kind == Kind::BelongsToMany { "two statements" } else { "one statement" }),
         "load_one" => format!("Eager loading: the {label} of each of `parents`, aligned with them (`None` where a `{m}` has none), in one statement whatever their number."),
         "load_parents" => format!("Eager loading: the {label} of each of `children`, aligned with them, in one statement whatever their number (an `Option` each when the key is nullable).\n\n# Errors\n`NotFound` if a key points at a missing row."),
+        "changes" => format!("Starts queueing changes to this `{m}`'s {label} (`add`, `add_new`, `remove`, by row or key); nothing is written until `save(conn)` applies them all in one transaction."),
         "get_one" => format!("Returns this `{m}`'s {label} (a `{t}` {via}), if it has one."),
         "set_one" => format!("Makes the given `{t}` this `{m}`'s {label}; a previous one is detached (its key set to NULL), in one transaction.{missing}"),
         "create_one" => format!("Inserts a new `{t}` as this `{m}`'s {label}, detaching a previous one, in one transaction.{missing}"),

@@ -351,6 +351,58 @@ backend_tests! {
         Ok(())
     }
 
+    fn staged_changes_apply_at_once(conn) {
+        // Waterline's user.pets.add(..)/remove(..) then save, but typed and atomic.
+        let owner = user("owner", conn)?;
+        let (p1, p2, p3) = (
+            Pet::create(NewPet { name: "p1".into(), breed: "x".into() }, conn)?,
+            Pet::create(NewPet { name: "p2".into(), breed: "x".into() }, conn)?,
+            Pet::create(NewPet { name: "p3".into(), breed: "x".into() }, conn)?,
+        );
+        owner.add_pets(&[p1.clone(), p2.clone()], conn)?;
+
+        let mut changes = owner.pets_changes();
+        changes
+            .add(&p3)
+            .add(Pet::key(p3.id))
+            .remove(&p1)
+            .add(&p2)
+            .remove(&p2)
+            .add_new(NewPet { name: "fido".into(), breed: "labrador".into() });
+        let pending = changes.pending();
+        assert_eq!(pending.add, vec![p3.key()], "duplicates once; add then remove cancels");
+        assert_eq!(pending.remove, vec![p1.key()]);
+        assert_eq!(pending.create, 1);
+        assert_eq!(Pet::count(conn)?, 3, "nothing is written before save");
+
+        let log = QueryLog::attach(conn);
+        let diff = changes.save(conn)?;
+        assert_eq!(diff, SetDiff { added: 2, removed: 1 });
+        let small = log.count();
+        let names: Vec<String> = owner.pets_query().order(pets::pets::name).select(pets::pets::name).load(conn)?;
+        assert_eq!(names, vec!["fido", "p2", "p3"], "p2 stays: its add and remove cancelled");
+
+        // The statement count does not grow with the number of changes.
+        let mut many = owner.pets_changes();
+        for i in 0..50 {
+            many.add_new(NewPet { name: format!("n{i}"), breed: "x".into() });
+        }
+        many.remove(&p3).add(&p1);
+        log.clear();
+        assert_eq!(many.save(conn)?, SetDiff { added: 51, removed: 1 });
+        assert_eq!(log.count(), small, "{:?}", log.statements());
+
+        // A failure rolls back everything, the new rows included.
+        let before = (Pet::count(conn)?, owner.count_pets(conn)?);
+        let mut bad = owner.pets_changes();
+        bad.add_new(NewPet { name: "ghost owner".into(), breed: "x".into() })
+            .remove(&p1)
+            .add(Pet::key(9999));
+        assert!(bad.save(conn).is_err());
+        assert_eq!((Pet::count(conn)?, owner.count_pets(conn)?), before);
+        Ok(())
+    }
+
     fn has_many_with_not_null_key(conn) {
         let article = Article::create(NewArticle { title: "a".into() }, conn)?;
         let other = Article::create(NewArticle { title: "b".into() }, conn)?;

@@ -396,7 +396,11 @@ fn mirrored<A: ManyToMany>(id: &SId<A>, targets: &[TId<A>]) -> Option<(TId<A>, V
 /// rows that exist, in one statement per chunk; several chunks run in one
 /// transaction. Returns how many targets were newly associated (a mirrored
 /// pair counts once).
-fn insert_pairs<A, C>(id: &SId<A>, targets: &[TId<A>], conn: &mut C) -> QueryResult<usize>
+pub(crate) fn insert_pairs<A, C>(
+    id: &SId<A>,
+    targets: &[TId<A>],
+    conn: &mut C,
+) -> QueryResult<usize>
 where
     A: ManyToMany,
     C: Connection,
@@ -437,7 +441,11 @@ where
 
 /// Deletes the join rows of `id` and `targets` (and their mirrors); returns
 /// how many of `targets` were associated.
-fn delete_pairs<A, C>(id: &SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize>
+pub(crate) fn delete_pairs<A, C>(
+    id: &SId<A>,
+    targets: Vec<TId<A>>,
+    conn: &mut C,
+) -> QueryResult<usize>
 where
     A: ManyToManyQuery,
     C: Connection,

@@ -8,6 +8,7 @@ pub mod eager;
 pub mod has;
 mod in_subquery;
 mod insert_pairs;
+pub mod staged;
 
 pub use belongs_to::{BelongsTo, BelongsToOps, BelongsToQuery, UnsetOps};
 pub use belongs_to_many::{ManyToMany, ManyToManyOps, ManyToManyQuery};
@@ -15,3 +16,4 @@ pub use eager::{BelongsToEager, ManyToManyEager, OneToManyEager};
 pub use has::{DetachOps, OneToMany, OneToManyOps, OneToManyQuery};
 pub use in_subquery::InSubquery;
 pub use insert_pairs::{InsertPair, InsertPairs};
+pub use staged::{Changes, Pending, SaveChanges};

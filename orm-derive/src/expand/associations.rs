@@ -117,6 +117,15 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
             eager: quote!(_orm::__private::ManyToManyEager<C>),
         },
     );
+    let changes = method(&format!("{}_changes", a.plural), a);
+    let d_changes = docs::assoc(model, a, "changes");
+    let methods = quote! {
+        #methods
+        #[doc = #d_changes]
+        pub fn #changes(&self) -> _orm::Changes<#marker> {
+            _orm::Changes::new(#id)
+        }
+    };
     (describe, methods)
 }
 

@@ -1,0 +1,182 @@
+//! Staged changes to a `belongs_to_many` association: Waterline's queued
+//! `add`/`remove` on an instance, applied by `save` in one transaction.
+
+use std::collections::HashMap;
+
+use diesel::connection::Connection;
+use diesel::dsl;
+use diesel::internal::derives::insertable::UndecoratedInsertRecord;
+use diesel::query_builder::QueryFragment;
+use diesel::query_dsl::methods::ExecuteDsl;
+use diesel::query_dsl::LoadQuery;
+use diesel::result::QueryResult;
+use diesel::RunQueryDsl;
+
+use super::belongs_to_many::{delete_pairs, insert_pairs, ManyToMany, ManyToManyQuery};
+use super::insert_pairs::InsertPairs;
+use crate::backend::{chunk_size, OrmBackend};
+use crate::key::{AsKey, Key};
+use crate::model::{ensure_exists, Crud, IdOf, Model, TableOf};
+use crate::set::SetDiff;
+
+/// What a target's queued operations net out to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Net {
+    Add,
+    Remove,
+}
+
+/// Queued changes to one row's `belongs_to_many` association, from the
+/// generated `guests_changes()`. Nothing touches the database until
+/// [`save`](Changes::save).
+///
+/// The algebra, per target: adding twice adds once, removing twice removes
+/// once, and an add and a remove of the same target cancel out (in either
+/// order), leaving that target as it was. New targets queued with
+/// [`add_new`](Changes::add_new) are inserted and associated by `save`.
+pub struct Changes<A: ManyToMany> {
+    source: IdOf<A::Source>,
+    net: HashMap<IdOf<A::Target>, Net>,
+    order: Vec<IdOf<A::Target>>,
+    new: Vec<<A::Target as Model>::New>,
+}
+
+/// The net effect of queued [`Changes`], as [`Changes::pending`] shows it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Pending<T: Model> {
+    /// Existing targets to associate.
+    pub add: Vec<Key<T>>,
+    /// Targets to dissociate.
+    pub remove: Vec<Key<T>>,
+    /// How many new targets will be inserted and associated.
+    pub create: usize,
+}
+
+impl<A: ManyToMany> Changes<A> {
+    /// No changes yet to the association of source row `source`.
+    pub fn new(source: IdOf<A::Source>) -> Self {
+        Changes {
+            source,
+            net: HashMap::new(),
+            order: Vec::new(),
+            new: Vec::new(),
+        }
+    }
+
+    fn queue(&mut self, target: IdOf<A::Target>, op: Net) {
+        match self.net.get(&target).copied() {
+            None => {
+                self.order.push(target.clone());
+                self.net.insert(target, op);
+            }
+            Some(queued) if queued == op => {}
+            Some(_) => {
+                self.net.remove(&target);
+                self.order.retain(|t| *t != target);
+            }
+        }
+    }
+
+    /// Queues associating `target` (a row or its key).
+    pub fn add(&mut self, target: impl AsKey<A::Target>) -> &mut Self {
+        self.queue(target.key_id(), Net::Add);
+        self
+    }
+
+    /// Queues inserting a new target and associating it.
+    pub fn add_new(&mut self, new: <A::Target as Model>::New) -> &mut Self {
+        self.new.push(new);
+        self
+    }
+
+    /// Queues dissociating `target` (a row or its key); the row stays.
+    pub fn remove(&mut self, target: impl AsKey<A::Target>) -> &mut Self {
+        self.queue(target.key_id(), Net::Remove);
+        self
+    }
+
+    /// The net effect `save` will apply.
+    pub fn pending(&self) -> Pending<A::Target> {
+        let keys = |op: Net| {
+            self.order
+                .iter()
+                .filter(|t| self.net.get(*t) == Some(&op))
+                .map(|t| Key::new(t.clone()))
+                .collect()
+        };
+        Pending {
+            add: keys(Net::Add),
+            remove: keys(Net::Remove),
+            create: self.new.len(),
+        }
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.net.is_empty() && self.new.is_empty()
+    }
+
+    /// Applies everything in one transaction: new targets in one INSERT,
+    /// removals in one DELETE and additions in one INSERT (one more of each
+    /// per chunk under the backend's parameter limit), so the statement
+    /// count does not grow with the number of changes. Any failure (a target
+    /// or the source row that does not exist) rolls back everything.
+    /// Returns the associations actually added and removed.
+    pub fn save<C>(self, conn: &mut C) -> QueryResult<SetDiff>
+    where
+        A: SaveChanges<C>,
+    {
+        A::save(self, conn)
+    }
+}
+
+/// `INSERT INTO users (..) VALUES (..), (..) RETURNING ..`
+type InsertNews<T> = dsl::Values<dsl::insert_into<TableOf<T>>, Vec<<T as Model>::New>>;
+
+/// Applying [`Changes`] on a connection `C`.
+#[diagnostic::on_unimplemented(
+    message = "these staged changes cannot be saved through a `{C}`",
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, or a pooled one)"
+)]
+pub trait SaveChanges<C>: ManyToMany + Sized {
+    /// See [`Changes::save`].
+    fn save(changes: Changes<Self>, conn: &mut C) -> QueryResult<SetDiff>;
+}
+
+impl<A, C> SaveChanges<C> for A
+where
+    A: ManyToManyQuery,
+    C: Connection,
+    C::Backend: OrmBackend,
+    A::Source: Crud<C>,
+    A::DeleteIn: ExecuteDsl<C>,
+    A::DeleteMirrorIn: ExecuteDsl<C>,
+    for<'a> InsertPairs<'a, A>: QueryFragment<C::Backend>,
+    <A::Target as Model>::New: UndecoratedInsertRecord<TableOf<A::Target>>,
+    InsertNews<A::Target>: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+{
+    fn save(changes: Changes<A>, conn: &mut C) -> QueryResult<SetDiff> {
+        let Pending { add, remove, .. } = changes.pending();
+        let Changes { source, new, .. } = changes;
+        conn.transaction(|conn| {
+            ensure_exists::<A::Source, C>(&source, conn)?;
+            let mut add: Vec<_> = add.into_iter().map(Key::into_id).collect();
+            let columns = A::Target::TABLE.columns.len().max(1);
+            let mut pending = new.into_iter().peekable();
+            while pending.peek().is_some() {
+                let chunk: Vec<_> = pending
+                    .by_ref()
+                    .take(chunk_size::<C::Backend>(columns, 0))
+                    .collect();
+                let created: Vec<A::Target> = diesel::insert_into(TableOf::<A::Target>::default())
+                    .values(chunk)
+                    .get_results(conn)?;
+                add.extend(created.iter().map(Model::id));
+            }
+            let remove = remove.into_iter().map(Key::into_id).collect();
+            let removed = delete_pairs::<A, C>(&source, remove, conn)?;
+            let added = insert_pairs::<A, C>(&source, &add, conn)?;
+            Ok(SetDiff { added, removed })
+        })
+    }
+}
