@@ -72,6 +72,7 @@ pub fn assoc(model: &Model, assoc: &Assoc, method: &str) -> String {
         "clear" => format!("Removes every `{t}` from this `{m}`'s {label}; the rows themselves stay."),
         "create" => format!("Inserts a new `{t}` and adds it to this `{m}`'s {label}, in one transaction.{missing}"),
         "load_many" => format!("Eager loading: the {label} of each of `parents`, aligned with them (an empty list where a `{m}` has none), in {} whatever their number (one more per chunk of keys under the backend's parameter limit).", if assoc.kind == Kind::BelongsToMany { "two statements" } else { "one statement" }),
+        "load_where" => format!("`load_{}` with the query refined by `refine` (`|q| q.filter(..).order(..)`): rows it leaves out are left out of every `{m}`, and each `{m}`'s rows keep its order.", assoc.plural),
         "load_one" => format!("Eager loading: the {label} of each of `parents`, aligned with them (`None` where a `{m}` has none), in one statement whatever their number."),
         "load_parents" => format!("Eager loading: the {label} of each of `children`, aligned with them, in one statement whatever their number (an `Option` each when the key is nullable).\n\n# Errors\n`NotFound` if a key points at a missing row."),
         "changes" => format!("Starts queueing changes to this `{m}`'s {label} (`add`, `add_new`, `remove`, by row or key); nothing is written until `save(conn)` applies them all in one transaction."),

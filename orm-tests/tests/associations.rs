@@ -452,6 +452,20 @@ backend_tests! {
         assert_eq!(authors, vec![Some(a.clone()), None, Some(b.clone())]);
         assert_eq!(log.count(), 2, "one statement each");
         assert_eq!(Event::load_guests(&[], conn)?, Vec::<Vec<User>>::new());
+
+        // The included queries can be refined: filtered and ordered.
+        let named_b = Event::load_guests_where(
+            &parents,
+            |q| q.filter(users::name.eq("b")),
+            conn,
+        )?;
+        assert_eq!(named_b.iter().map(|g| ids(g)).collect::<Vec<_>>(), vec![vec![b.id], vec![], vec![b.id], vec![b.id]]);
+        let desc = Event::load_guests_where(&parents[..1], |q| q.order(users::name.desc()), conn)?;
+        assert_eq!(desc[0].iter().map(|u| u.id).collect::<Vec<_>>(), vec![b.id, a.id], "in the query's order");
+        b.create_post(NewPost { author_id: None, title: "pb2".into() }, conn)?;
+        let latest = User::load_posts_where(&[a.clone(), b.clone()], |q| q.order(posts::title.desc()), conn)?;
+        let titles: Vec<Vec<&str>> = latest.iter().map(|p| p.iter().map(|p| p.title.as_str()).collect()).collect();
+        assert_eq!(titles, vec![vec!["pa"], vec!["pb2", "pb"]]);
         Ok(())
     }
 

@@ -17,7 +17,7 @@ use super::belongs_to::{BelongsTo, Parent};
 use super::belongs_to_many::ManyToMany;
 use super::has::OneToMany;
 use crate::backend::{chunk_size, OrmBackend};
-use crate::model::{ForeignKey, IdOf, ModelQuery, TableOf};
+use crate::model::{ForeignKey, IdOf, Model, ModelQuery, TableOf};
 use crate::set::dedup;
 
 type SId<A> = IdOf<<A as ManyToMany>::Source>;
@@ -74,6 +74,17 @@ pub trait ManyToManyEager<C>: ManyToMany {
     /// The targets of each of `sources`, aligned with them: two statements
     /// (the join rows, then the targets) per chunk of keys.
     fn load_many(sources: Vec<SId<Self>>, conn: &mut C) -> QueryResult<Vec<Vec<Self::Target>>>;
+    /// [`load_many`](Self::load_many) with the targets' query refined by
+    /// `refine` (filter, order, select ..): a target it leaves out is left out
+    /// of every parent, and each parent's targets keep the query's order.
+    fn load_many_where<Q>(
+        sources: Vec<SId<Self>>,
+        refine: impl Fn(<Self::Target as ModelQuery>::ByIds) -> Q,
+        conn: &mut C,
+    ) -> QueryResult<Vec<Vec<Self::Target>>>
+    where
+        Self::Target: ModelQuery,
+        Q: LoadQuery<'static, C, Self::Target> + RunQueryDsl<C>;
 }
 
 impl<A, C> ManyToManyEager<C> for A
@@ -89,22 +100,37 @@ where
     PairsIn<A>: LoadQuery<'static, C, (SId<A>, TId<A>)> + RunQueryDsl<C>,
 {
     fn load_many(sources: Vec<SId<A>>, conn: &mut C) -> QueryResult<Vec<Vec<A::Target>>> {
+        Self::load_many_where(sources, |q| q, conn)
+    }
+
+    fn load_many_where<Q>(
+        sources: Vec<SId<A>>,
+        refine: impl Fn(<A::Target as ModelQuery>::ByIds) -> Q,
+        conn: &mut C,
+    ) -> QueryResult<Vec<Vec<A::Target>>>
+    where
+        Q: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+    {
         let distinct = dedup(sources.iter().cloned());
-        let mut pairs: Vec<(SId<A>, TId<A>)> = Vec::new();
+        let mut parents_of: HashMap<TId<A>, Vec<SId<A>>> = HashMap::new();
         for chunk in distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
             let rows = FilterDsl::filter(
                 A::Through::default(),
                 A::SourceKey::default().eq_any(chunk.to_vec()),
             );
             let query = SelectDsl::select(rows, (A::SourceKey::default(), A::TargetKey::default()));
-            pairs.extend(query.load::<(SId<A>, TId<A>)>(conn)?);
+            for (source, target) in query.load::<(SId<A>, TId<A>)>(conn)? {
+                parents_of.entry(target).or_default().push(source);
+            }
         }
-        let targets =
-            rows_by_id::<A::Target, C>(dedup(pairs.iter().map(|(_, t)| t.clone())), conn)?;
+        let targets: Vec<TId<A>> = parents_of.keys().cloned().collect();
         let mut grouped: HashMap<SId<A>, Vec<A::Target>> = HashMap::new();
-        for (source, target) in pairs {
-            if let Some(row) = targets.get(&target) {
-                grouped.entry(source).or_default().push(row.clone());
+        for chunk in targets.chunks(chunk_size::<C::Backend>(1, 0)) {
+            // In the refined query's order, each target under each parent.
+            for row in refine(A::Target::by_ids(chunk.to_vec())).load::<A::Target>(conn)? {
+                for parent in parents_of.get(&Model::id(&row)).into_iter().flatten() {
+                    grouped.entry(parent.clone()).or_default().push(row.clone());
+                }
             }
         }
         Ok(align(&sources, grouped))
@@ -112,16 +138,52 @@ where
 }
 
 type OSId<A> = IdOf<<A as OneToMany>::Source>;
+/// `posts WHERE author_id IN (..)`: the query eager loading of a
+/// `has_many`/`has_one` runs, which `load_*_where` can refine.
+pub type ChildrenOf<A> = <A as EagerChildren>::ChildrenOf;
+
+/// The statement eager loading of a `has_many`/`has_one` runs.
+pub trait EagerChildren: OneToMany {
+    /// `posts WHERE author_id IN (..)`
+    type ChildrenOf;
+    /// The rows pointing at any of `sources`.
+    fn children_of(sources: Vec<OSId<Self>>) -> Self::ChildrenOf;
+}
+
+impl<A> EagerChildren for A
+where
+    A: OneToMany,
+    TableOf<A::Target>: FilterDsl<dsl::EqAny<A::ForeignKey, Vec<OSId<A>>>>,
+    Vec<OSId<A>>: AsInExpression<dsl::SqlTypeOf<A::ForeignKey>>,
+{
+    type ChildrenOf = dsl::Filter<TableOf<A::Target>, dsl::EqAny<A::ForeignKey, Vec<OSId<A>>>>;
+
+    fn children_of(sources: Vec<OSId<A>>) -> Self::ChildrenOf {
+        FilterDsl::filter(
+            TableOf::<A::Target>::default(),
+            A::ForeignKey::default().eq_any(sources),
+        )
+    }
+}
 
 /// Eager loading of a `has_many` or `has_one` association.
 #[diagnostic::on_unimplemented(
     message = "this `has_many`/`has_one` association cannot be eager-loaded on a `{C}`",
     note = "eager loading copies rows for a parent given twice: the target model must be `Clone`"
 )]
-pub trait OneToManyEager<C>: OneToMany {
+pub trait OneToManyEager<C>: EagerChildren {
     /// The rows pointing at each of `sources`, aligned with them: one
     /// statement per chunk of keys.
     fn load_many(sources: Vec<OSId<Self>>, conn: &mut C) -> QueryResult<Vec<Vec<Self::Target>>>;
+    /// [`load_many`](Self::load_many) with the query refined by `refine`;
+    /// each parent's rows keep the query's order.
+    fn load_many_where<Q>(
+        sources: Vec<OSId<Self>>,
+        refine: impl Fn(ChildrenOf<Self>) -> Q,
+        conn: &mut C,
+    ) -> QueryResult<Vec<Vec<Self::Target>>>
+    where
+        Q: LoadQuery<'static, C, Self::Target> + RunQueryDsl<C>;
     /// The first row pointing at each of `sources` (`has_one`).
     fn load_first(
         sources: Vec<OSId<Self>>,
@@ -137,24 +199,29 @@ pub trait OneToManyEager<C>: OneToMany {
 
 impl<A, C> OneToManyEager<C> for A
 where
-    A: OneToMany,
+    A: EagerChildren,
     C: Connection,
     C::Backend: OrmBackend,
     A::Target: Clone,
-    TableOf<A::Target>: FilterDsl<dsl::EqAny<A::ForeignKey, Vec<OSId<A>>>>,
-    Vec<OSId<A>>: AsInExpression<dsl::SqlTypeOf<A::ForeignKey>>,
-    dsl::Filter<TableOf<A::Target>, dsl::EqAny<A::ForeignKey, Vec<OSId<A>>>>:
-        LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+    ChildrenOf<A>: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
 {
     fn load_many(sources: Vec<OSId<A>>, conn: &mut C) -> QueryResult<Vec<Vec<A::Target>>> {
+        Self::load_many_where(sources, |q| q, conn)
+    }
+
+    fn load_many_where<Q>(
+        sources: Vec<OSId<A>>,
+        refine: impl Fn(ChildrenOf<A>) -> Q,
+        conn: &mut C,
+    ) -> QueryResult<Vec<Vec<A::Target>>>
+    where
+        Q: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+    {
         let distinct = dedup(sources.iter().cloned());
         let mut children: Vec<A::Target> = Vec::new();
         for chunk in distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
-            let rows = FilterDsl::filter(
-                TableOf::<A::Target>::default(),
-                A::ForeignKey::default().eq_any(chunk.to_vec()),
-            );
-            children.extend(rows.load::<A::Target>(conn)?);
+            let rows = A::children_of(chunk.to_vec());
+            children.extend(refine(rows).load::<A::Target>(conn)?);
         }
         let mut grouped: HashMap<OSId<A>, Vec<A::Target>> = HashMap::new();
         for child in children {

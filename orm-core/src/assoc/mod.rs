@@ -12,7 +12,7 @@ pub mod staged;
 
 pub use belongs_to::{BelongsTo, BelongsToOps, BelongsToQuery, UnsetOps};
 pub use belongs_to_many::{ManyToMany, ManyToManyOps, ManyToManyQuery};
-pub use eager::{BelongsToEager, ManyToManyEager, OneToManyEager};
+pub use eager::{BelongsToEager, ChildrenOf, EagerChildren, ManyToManyEager, OneToManyEager};
 pub use has::{DetachOps, OneToMany, OneToManyOps, OneToManyQuery};
 pub use in_subquery::InSubquery;
 pub use insert_pairs::{InsertPair, InsertPairs};

@@ -115,6 +115,7 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
             query_ty: quote!(_orm::__private::TargetsQuery<#marker>),
             query: quote!(<#marker as _orm::__private::ManyToManyQuery>::targets(#id)),
             eager: quote!(_orm::__private::ManyToManyEager<C>),
+            eager_query: quote!(<#target as _orm::ModelQuery>::ByIds),
         },
     );
     let changes = method(&format!("{}_changes", a.plural), a);
@@ -171,6 +172,7 @@ fn has_many(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             query_ty: quote!(_orm::__private::ChildrenQuery<#marker>),
             query: quote!(<#marker as _orm::__private::OneToManyQuery>::children(#id)),
             eager: quote!(_orm::__private::OneToManyEager<C>),
+            eager_query: quote!(_orm::__private::ChildrenOf<#marker>),
         },
     );
     (describe, methods)
@@ -302,6 +304,8 @@ struct Family {
     query: TokenStream,
     /// The eager-loading trait.
     eager: TokenStream,
+    /// The query eager loading runs, which `load_*_where` refines.
+    eager_query: TokenStream,
 }
 
 /// `guests`, `guests_query`, `count_guests`, `has_guest(s)`, `add_guest(s)`,
@@ -316,6 +320,7 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
         query_ty,
         query,
         eager,
+        eager_query,
     } = f;
     let (p, s) = (&a.plural, &a.singular);
     let m = |n: String| method(&n, a);
@@ -353,6 +358,7 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
         doc("create"),
     );
     let (load_many, d_load_many) = (m(format!("load_{p}")), doc("load_many"));
+    let (load_where, d_load_where) = (m(format!("load_{p}_where")), doc("load_where"));
     let id = quote!(_orm::Model::id(self));
     let ids = quote!(_orm::IntoKeys::into_ids(targets));
     let r = quote!(<#marker as #reads>);
@@ -410,6 +416,19 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
         pub fn #load_many<C>(parents: &[Self], conn: &mut C) -> #qr<_orm::__private::Vec<_orm::__private::Vec<#target>>>
         where #marker: #eager {
             <#marker as #eager>::load_many(_orm::__private::ids(parents), conn)
+        }
+        #[doc = #d_load_where]
+        pub fn #load_where<C, Q>(
+            parents: &[Self],
+            refine: impl Fn(#eager_query) -> Q,
+            conn: &mut C,
+        ) -> #qr<_orm::__private::Vec<_orm::__private::Vec<#target>>>
+        where
+            #marker: #eager,
+            Q: _orm::__private::diesel::query_dsl::LoadQuery<'static, C, #target>
+                + _orm::__private::diesel::RunQueryDsl<C>,
+        {
+            <#marker as #eager>::load_many_where(_orm::__private::ids(parents), refine, conn)
         }
     }
 }
