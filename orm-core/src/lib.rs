@@ -33,7 +33,6 @@ mod backend;
 mod instrument;
 mod key;
 mod model;
-pub use model::ModelQuery;
 pub mod schema;
 mod set;
 
@@ -42,7 +41,7 @@ pub use backend::{Dialect, OrmBackend};
 pub use diesel;
 pub use instrument::QueryLog;
 pub use key::{AsKey, IntoKeys, Key};
-pub use model::{field_hash, Crud, Field, ForeignKey, Model, NullableKey};
+pub use model::{field_hash, Crud, Field, ForeignKey, Model, ModelQuery, NullableKey};
 pub use model::{BoxedQuery, ById, ByIds, CountOf, Exists, IdOf, InsertNew, PkOf, TableOf};
 pub use orm_derive::{table, Model};
 pub use schema::Schema;
