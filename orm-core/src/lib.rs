@@ -41,7 +41,9 @@ pub use backend::{Dialect, OrmBackend};
 pub use diesel;
 pub use instrument::QueryLog;
 pub use key::{AsKey, IntoKeys, Key};
-pub use model::{field_hash, Crud, Field, ForeignKey, Model, ModelQuery, NullableKey};
+pub use model::{
+    field_hash, Crud, Field, ForeignKey, KeysQuery, Model, ModelQuery, NullableKey, SingleKey,
+};
 pub use model::{BoxedQuery, ById, ByIds, CountOf, Exists, IdOf, InsertNew, PkOf, TableOf};
 pub use orm_derive::{table, Model};
 pub use schema::Schema;

@@ -10,6 +10,7 @@ use diesel::dsl;
 use diesel::dsl::SqlTypeOf;
 use diesel::expression::array_comparison::AsInExpression;
 use diesel::expression::{AsExpression, Expression};
+use diesel::expression_methods::EqAll;
 use diesel::query_builder::IntoUpdateTarget;
 use diesel::query_builder::QueryId;
 use diesel::query_dsl::methods::ExecuteDsl;
@@ -34,16 +35,11 @@ use crate::schema::{Relation, TableDef};
 pub trait Model: Sized + 'static {
     /// The diesel table (`events::table`).
     type Table: Table + HasTable<Table = Self::Table> + Default + Copy + QueryId + Send;
-    /// The primary-key column (`events::id`).
-    type PrimaryKey: Column<Table = Self::Table>
-        + Expression<SqlType: SingleValue>
-        + ExpressionMethods
-        + Default
-        + Copy
-        + QueryId
-        + Send;
-    /// The Rust type of the primary key (`i32`).
-    type Id: Clone + Eq + Hash + Debug + Send + 'static + AsExpression<SqlTypeOf<Self::PrimaryKey>>;
+    /// The primary-key column (`events::id`), or a tuple of columns for a
+    /// composite key (`(rsvps::event_id, rsvps::guest_id)`).
+    type PrimaryKey: EqAll<Self::Id> + Default + Copy + QueryId + Send;
+    /// The Rust type of the primary key (`i32`, or `(i32, i32)`).
+    type Id: Clone + Eq + Hash + Debug + Send + 'static;
     /// The insertable struct (`NewEvent`).
     type New: Insertable<Self::Table>;
     /// The struct's name, for messages.
@@ -61,14 +57,40 @@ pub trait Model: Sized + 'static {
     }
 }
 
+/// A model whose primary key is one column: what association targets
+/// reached by key (`has_many`, `has_one`, eager loading) need.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has a composite primary key",
+    note = "`has_one`/`has_many` targets and eager-loaded models need a single-column primary key"
+)]
+pub trait SingleKey:
+    Model<
+    PrimaryKey: Column<Table = Self::Table> + Expression<SqlType: SingleValue> + ExpressionMethods,
+    Id: AsExpression<SqlTypeOf<Self::PrimaryKey>>,
+>
+{
+}
+
+impl<M> SingleKey for M where
+    M: Model<
+        PrimaryKey: Column<Table = Self::Table>
+                        + Expression<SqlType: SingleValue>
+                        + ExpressionMethods,
+        Id: AsExpression<SqlTypeOf<Self::PrimaryKey>>,
+    >
+{
+}
+
 /// The diesel table of a model.
 pub type TableOf<M> = <M as Model>::Table;
 /// The primary-key column of a model.
 pub type PkOf<M> = <M as Model>::PrimaryKey;
 /// The primary-key type of a model.
 pub type IdOf<M> = <M as Model>::Id;
+/// `pk = ?`, or `a = ? AND b = ?` for a composite key.
+pub type KeyEq<M> = <PkOf<M> as EqAll<IdOf<M>>>::Output;
 /// `SELECT .. FROM table WHERE pk = ?`
-pub type ById<M> = dsl::Filter<TableOf<M>, dsl::Eq<PkOf<M>, IdOf<M>>>;
+pub type ById<M> = dsl::Filter<TableOf<M>, KeyEq<M>>;
 /// `SELECT .. FROM table WHERE pk IN (?, ..)`
 pub type ByIds<M> = dsl::Filter<TableOf<M>, dsl::EqAny<PkOf<M>, Vec<IdOf<M>>>>;
 /// `SELECT EXISTS (q)`
@@ -88,39 +110,49 @@ pub trait ModelQuery: Model {
     type Exists;
     /// `SELECT COUNT(*) FROM table`
     type Count;
-    /// `table WHERE pk IN (?, ..)`
-    type ByIds;
     /// The row with key `id`.
     fn by_id(id: Self::Id) -> Self::ById;
     /// Whether the row with key `id` exists.
     fn exists(id: Self::Id) -> Self::Exists;
     /// The number of rows.
     fn count() -> Self::Count;
+}
+
+/// `table WHERE pk IN (?, ..)` for a single-column key.
+pub trait KeysQuery: SingleKey {
+    /// `table WHERE pk IN (?, ..)`
+    type ByIds;
     /// The rows with keys `ids`.
     fn by_ids(ids: Vec<Self::Id>) -> Self::ByIds;
 }
 
-impl<M> ModelQuery for M
+impl<M> KeysQuery for M
 where
-    M: Model,
-    M::Table: FilterDsl<dsl::Eq<PkOf<M>, IdOf<M>>> + SelectDsl<dsl::count_star>,
-    ById<M>: IntoUpdateTarget<Table = M::Table>,
-    dsl::exists<ById<M>>: Expression,
-    Exists<ById<M>>: diesel::query_builder::AsQuery,
+    M: SingleKey,
     M::Table: FilterDsl<dsl::EqAny<PkOf<M>, Vec<IdOf<M>>>>,
     Vec<IdOf<M>>: AsInExpression<SqlTypeOf<PkOf<M>>>,
 {
-    type ById = ById<M>;
-    type Exists = Exists<ById<M>>;
-    type Count = CountOf<M::Table>;
     type ByIds = ByIds<M>;
 
     fn by_ids(ids: Vec<M::Id>) -> ByIds<M> {
         FilterDsl::filter(M::Table::default(), M::PrimaryKey::default().eq_any(ids))
     }
+}
+
+impl<M> ModelQuery for M
+where
+    M: Model,
+    M::Table: FilterDsl<KeyEq<M>> + SelectDsl<dsl::count_star>,
+    ById<M>: IntoUpdateTarget<Table = M::Table>,
+    dsl::exists<ById<M>>: Expression,
+    Exists<ById<M>>: diesel::query_builder::AsQuery,
+{
+    type ById = ById<M>;
+    type Exists = Exists<ById<M>>;
+    type Count = CountOf<M::Table>;
 
     fn by_id(id: M::Id) -> ById<M> {
-        FilterDsl::filter(M::Table::default(), M::PrimaryKey::default().eq(id))
+        FilterDsl::filter(M::Table::default(), M::PrimaryKey::default().eq_all(id))
     }
 
     fn exists(id: M::Id) -> Self::Exists {

@@ -106,6 +106,24 @@ pub struct Comment {
     pub body: String,
 }
 
+// A join table that is a model of its own (issue 3's through models): a
+// composite primary key of the two keys, payload, and belongs_to both ways.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Club {
+    pub id: i32,
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(primary_key(club_id, user_id))]
+#[belongs_to(Club)]
+#[belongs_to(User)]
+pub struct Membership {
+    pub club_id: i32,
+    pub user_id: i32,
+    pub role: String,
+}
+
 /// Every table of the test models.
 pub fn schema() -> Schema {
     Schema::new()
@@ -120,6 +138,8 @@ pub fn schema() -> Schema {
         .model::<pets::Pet>()
         .model::<Article>()
         .model::<Comment>()
+        .model::<Club>()
+        .model::<Membership>()
 }
 
 /// A fresh in-memory SQLite database with every test table.

@@ -403,6 +403,29 @@ backend_tests! {
         Ok(())
     }
 
+    fn composite_primary_key_model(conn) {
+        let chess = Club::create(NewClub { name: "chess".into() }, conn)?;
+        let ada = user("Ada", conn)?;
+        let mut m = Membership::create(
+            NewMembership { club_id: chess.id, user_id: ada.id, role: "member".into() },
+            conn,
+        )?;
+        assert_eq!(Membership::find((chess.id, ada.id), conn)?, m);
+        assert_eq!(m.key(), Membership::key((chess.id, ada.id)));
+        m.role = "admin".into();
+        m.save(conn)?;
+        let roles: Vec<String> = memberships::table.select(memberships::role).load(conn)?;
+        assert_eq!(roles, vec!["admin"], "save updates the payload by the composite key");
+        assert_eq!((m.club(conn)?, m.user(conn)?), (chess.clone(), ada.clone()));
+        let twice = NewMembership { club_id: chess.id, user_id: ada.id, role: "again".into() };
+        assert!(Membership::create(twice, conn).is_err(), "the pair is the primary key");
+        assert_eq!(Membership::load_users(std::slice::from_ref(&m), conn)?, vec![ada.clone()]);
+        ada.delete(conn)?;
+        assert_eq!(Membership::count(conn)?, 0, "NOT NULL keys cascade");
+        assert_eq!(m.delete(conn), Err(orm_core::diesel::result::Error::NotFound));
+        Ok(())
+    }
+
     fn has_many_with_not_null_key(conn) {
         let article = Article::create(NewArticle { title: "a".into() }, conn)?;
         let other = Article::create(NewArticle { title: "b".into() }, conn)?;

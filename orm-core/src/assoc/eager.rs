@@ -17,7 +17,7 @@ use super::belongs_to::{BelongsTo, Parent};
 use super::belongs_to_many::ManyToMany;
 use super::has::OneToMany;
 use crate::backend::{chunk_size, OrmBackend};
-use crate::model::{ForeignKey, IdOf, Model, ModelQuery, TableOf};
+use crate::model::{ForeignKey, IdOf, KeysQuery, Model, TableOf};
 use crate::set::dedup;
 
 type SId<A> = IdOf<<A as ManyToMany>::Source>;
@@ -51,7 +51,7 @@ fn align<K: Eq + Hash, V: Clone + Default>(keys: &[K], mut grouped: HashMap<K, V
 /// Loads the rows of `M` with keys `ids`, by key, one statement per chunk.
 fn rows_by_id<M, C>(ids: Vec<M::Id>, conn: &mut C) -> QueryResult<HashMap<M::Id, M>>
 where
-    M: ModelQuery,
+    M: KeysQuery,
     C: Connection,
     C::Backend: OrmBackend,
     M::ByIds: LoadQuery<'static, C, M> + RunQueryDsl<C>,
@@ -79,11 +79,11 @@ pub trait ManyToManyEager<C>: ManyToMany {
     /// of every parent, and each parent's targets keep the query's order.
     fn load_many_where<Q>(
         sources: Vec<SId<Self>>,
-        refine: impl Fn(<Self::Target as ModelQuery>::ByIds) -> Q,
+        refine: impl Fn(<Self::Target as KeysQuery>::ByIds) -> Q,
         conn: &mut C,
     ) -> QueryResult<Vec<Vec<Self::Target>>>
     where
-        Self::Target: ModelQuery,
+        Self::Target: KeysQuery,
         Q: LoadQuery<'static, C, Self::Target> + RunQueryDsl<C>;
 }
 
@@ -92,8 +92,8 @@ where
     A: ManyToMany,
     C: Connection,
     C::Backend: OrmBackend,
-    A::Target: ModelQuery + Clone,
-    <A::Target as ModelQuery>::ByIds: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+    A::Target: KeysQuery + Clone,
+    <A::Target as KeysQuery>::ByIds: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
     A::Through: FilterDsl<dsl::EqAny<Sk<A>, Vec<SId<A>>>>,
     dsl::Filter<A::Through, dsl::EqAny<Sk<A>, Vec<SId<A>>>>: SelectDsl<(Sk<A>, Tk<A>)>,
     Vec<SId<A>>: AsInExpression<dsl::SqlTypeOf<Sk<A>>>,
@@ -105,7 +105,7 @@ where
 
     fn load_many_where<Q>(
         sources: Vec<SId<A>>,
-        refine: impl Fn(<A::Target as ModelQuery>::ByIds) -> Q,
+        refine: impl Fn(<A::Target as KeysQuery>::ByIds) -> Q,
         conn: &mut C,
     ) -> QueryResult<Vec<Vec<A::Target>>>
     where
@@ -249,8 +249,8 @@ where
     A: BelongsTo,
     C: Connection,
     C::Backend: OrmBackend,
-    A::Target: ModelQuery + Clone,
-    <A::Target as ModelQuery>::ByIds: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+    A::Target: KeysQuery + Clone,
+    <A::Target as KeysQuery>::ByIds: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
 {
     fn load_many(sources: &[A::Source], conn: &mut C) -> QueryResult<Vec<Parent<A>>> {
         let keys = dedup(sources.iter().filter_map(|s| A::key(s).get().cloned()));

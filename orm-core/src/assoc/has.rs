@@ -16,7 +16,7 @@ use diesel::{Column, ExpressionMethods, RunQueryDsl};
 use crate::backend::{chunk_size, OrmBackend};
 use crate::model::{
     ensure_exists, ByIds, CountOf, Crud, Exists, ForeignKey, IdOf, Model, NullableKey, PkOf,
-    TableOf,
+    SingleKey, TableOf,
 };
 use crate::set::{dedup, diff, SetDiff};
 
@@ -26,7 +26,7 @@ pub trait OneToMany: 'static {
     /// The model declaring the association (`User`).
     type Source: Model<Id: AsExpression<SqlTypeOf<Self::ForeignKey>>>;
     /// The associated model (`Post`).
-    type Target: Model;
+    type Target: SingleKey;
     /// The key column on the target's table (`posts::author_id`).
     type ForeignKey: Column<Table = TableOf<Self::Target>>
         + Expression<SqlType: SingleValue>

@@ -115,7 +115,7 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
             query_ty: quote!(_orm::__private::TargetsQuery<#marker>),
             query: quote!(<#marker as _orm::__private::ManyToManyQuery>::targets(#id)),
             eager: quote!(_orm::__private::ManyToManyEager<C>),
-            eager_query: quote!(<#target as _orm::ModelQuery>::ByIds),
+            eager_query: quote!(<#target as _orm::KeysQuery>::ByIds),
         },
     );
     let changes = method(&format!("{}_changes", a.plural), a);

@@ -27,7 +27,7 @@ pub fn items(model: &Model) -> TokenStream {
     let table = match &model.table {
         Table::Generated { name } => {
             let name = format_ident!("{}", name);
-            let pk = &model.fields[model.pk].ident;
+            let pk: Vec<&syn::Ident> = model.pk.iter().map(|&i| &model.fields[i].ident).collect();
             let columns: Vec<Column> = model
                 .fields
                 .iter()
@@ -44,7 +44,7 @@ pub fn items(model: &Model) -> TokenStream {
                 TokenStream::new(),
                 &docs::table_module(model),
                 &name,
-                &[pk],
+                &pk,
                 &columns,
             )
         }
@@ -89,16 +89,15 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         .fields
         .iter()
         .enumerate()
-        .filter(|(i, _)| *i != model.pk)
+        .filter(|(i, _)| !model.pk.contains(i))
         .map(|(_, f)| f)
         .collect();
     if changed.is_empty() {
-        changed.push(&model.fields[model.pk]);
+        changed.push(&model.fields[model.pk[0]]);
     }
     let ch_idents: Vec<_> = changed.iter().map(|f| &f.ident).collect();
     let ch_tys: Vec<_> = changed.iter().map(|f| &f.ty).collect();
-    let pk = &model.fields[model.pk];
-    let (pk_ident, pk_ty) = (&pk.ident, &pk.ty);
+    let (pk_columns, pk_ty, pk_value) = key_parts(model, &table);
 
     let name = ident.to_string();
     let table_name = model.table.name();
@@ -110,7 +109,7 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
             _orm::__private::ColumnDef { name: #col, ty: #ddl::TYPE, nullable: #ddl::NULLABLE, auto_increment: #auto }
         }
     });
-    let pk_col = &pk.column;
+    let pk_cols = model.pk.iter().map(|&i| &model.fields[i].column);
     let relations = model
         .assocs
         .iter()
@@ -176,17 +175,17 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         #[automatically_derived]
         impl _orm::Model for #ident {
             type Table = #table::table;
-            type PrimaryKey = #table::#pk_ident;
+            type PrimaryKey = #pk_columns;
             type Id = #pk_ty;
             type New = #new;
             const NAME: &'static str = #name;
             const TABLE: &'static _orm::__private::TableDef = &_orm::__private::TableDef {
                 name: #table_name,
                 columns: &[#(#column_defs,)*],
-                primary_key: &[#pk_col],
+                primary_key: &[#(#pk_cols),*],
             };
             const RELATIONS: &'static [_orm::__private::Relation] = &[#(#relations,)*];
-            fn id(&self) -> #pk_ty { ::core::clone::Clone::clone(&self.#pk_ident) }
+            fn id(&self) -> #pk_ty { #pk_value }
         }
         #(#fields)*
         #crud
@@ -200,7 +199,7 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
     let new = new_ident(model);
     let d = quote!(_orm::__private::diesel);
     let qr = quote!(#d::result::QueryResult);
-    let pk_ty = &model.fields[model.pk].ty;
+    let (_, pk_ty, _) = key_parts(model, table);
     let doc = |m: &str| docs::crud(model, m);
     let key = doc("key");
     let (create, find, all, count, query, save, delete) = (
@@ -343,5 +342,27 @@ pub fn row_impls<T: quote::ToTokens>(
             type SelectExpression = (#(#table::#idents,)*);
             fn construct_selection() -> Self::SelectExpression { (#(#table::#idents,)*) }
         }
+    }
+}
+
+/// The primary key's columns, Rust type, and value on `self`: one field, or
+/// tuples of them for a composite key.
+fn key_parts(model: &Model, table: &TokenStream) -> (TokenStream, TokenStream, TokenStream) {
+    let fields: Vec<_> = model.pk.iter().map(|&i| &model.fields[i]).collect();
+    let idents: Vec<_> = fields.iter().map(|f| &f.ident).collect();
+    let tys: Vec<_> = fields.iter().map(|f| &f.ty).collect();
+    if let [ident] = idents[..] {
+        let ty = tys[0];
+        (
+            quote!(#table::#ident),
+            quote!(#ty),
+            quote!(::core::clone::Clone::clone(&self.#ident)),
+        )
+    } else {
+        (
+            quote!((#(#table::#idents),*)),
+            quote!((#(#tys),*)),
+            quote!((#(::core::clone::Clone::clone(&self.#idents)),*)),
+        )
     }
 }

@@ -12,8 +12,9 @@ pub struct Model {
     pub krate: Path,
     pub table: Table,
     pub fields: Vec<Field>,
-    /// Index of the primary-key field in `fields`.
-    pub pk: usize,
+    /// Indexes of the primary-key fields in `fields` (several for a
+    /// composite key).
+    pub pk: Vec<usize>,
     pub assocs: Vec<Assoc>,
     /// Whether everything but the associations parsed without error; then
     /// the model can still be emitted next to association errors.

@@ -43,6 +43,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
     let name = input.ident.to_string();
     let mut krate: Path = syn::parse_quote!(::orm_core);
     let mut table = None;
+    let mut struct_pk: Vec<Ident> = Vec::new();
     for attr in input.attrs.iter().filter(|a| a.path().is_ident(MODEL)) {
         let result = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident(TABLE) {
@@ -66,6 +67,14 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
                     table = Some(Table::Existing { path, name });
                 }
                 Ok(())
+            } else if meta.path.is_ident(PRIMARY_KEY) {
+                meta.parse_nested_meta(|column| {
+                    match column.path.get_ident() {
+                        Some(ident) => struct_pk.push(ident.clone()),
+                        None => return Err(column.error("expected a field name")),
+                    }
+                    Ok(())
+                })
             } else if meta.path.is_ident(CRATE) {
                 let lit: LitStr = meta.value()?.parse()?;
                 krate = lit.parse()?;
@@ -87,7 +96,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
     let existing_table = matches!(table, Table::Existing { .. });
 
     let mut parsed = Vec::new();
-    let mut pk = None;
+    let mut field_pk: Vec<usize> = Vec::new();
     for field in fields {
         let Some(ident) = field.ident.clone() else {
             continue;
@@ -114,12 +123,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
             }
         }
         if is_pk {
-            if let Some((_, first)) = &pk {
-                cx.error_spanned_by(&ident, format_args!(
-                    "`{name}` already has `{first}` as its primary key; composite keys are not supported"
-                ));
-            }
-            pk = Some((parsed.len(), ident.to_string()));
+            field_pk.push(parsed.len());
         }
         let sql_type = match explicit_sql {
             Some(ty) => Some(ty),
@@ -150,19 +154,41 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
             auto: false,
         });
     }
-    let pk = match pk {
-        Some((index, _)) => index,
-        None => match parsed.iter().position(|f| f.ident == "id") {
-            Some(index) => index,
+    let mut pk = field_pk;
+    if !struct_pk.is_empty() {
+        if !pk.is_empty() {
+            cx.error_spanned_by(&struct_pk[0], "give the primary key either as `#[model(primary_key(..))]` on the struct or as `#[model(primary_key)]` on fields, not both");
+        }
+        pk.clear();
+        for column in &struct_pk {
+            match parsed.iter().position(|f| f.ident == *column) {
+                Some(index) if !pk.contains(&index) => pk.push(index),
+                Some(_) => cx.error_spanned_by(
+                    column,
+                    format_args!("`{column}` is named twice in the primary key"),
+                ),
+                None => cx.error_spanned_by(
+                    column,
+                    format_args!("`{name}` has no field `{column}` for its primary key"),
+                ),
+            }
+        }
+    }
+    if pk.is_empty() {
+        match parsed.iter().position(|f| f.ident == "id") {
+            Some(index) => pk.push(index),
             None => {
                 cx.error_spanned_by(&input.ident, format_args!(
-                    "`{name}` has no primary key\nhelp: add an `id` field or mark one field `#[model(primary_key)]`"
+                    "`{name}` has no primary key\nhelp: add an `id` field, mark key fields `#[model(primary_key)]`, or write `#[model(primary_key(a, b))]`"
                 ));
                 return None;
             }
-        },
-    };
-    parsed[pk].auto = is_integer(&parsed[pk].ty);
+        }
+    }
+    // Only a single integer key is assigned by the database.
+    if let [single] = pk[..] {
+        parsed[single].auto = is_integer(&parsed[single].ty);
+    }
     let core_ok = !cx.has_errors();
 
     let mut assocs = Vec::new();

@@ -39,7 +39,7 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
                     None => cx.error_at(assoc.foreign_key.span, format_args!(
                         "`{name}` has no field `{fk}` for this `belongs_to`; its foreign key is a field of `{name}`\nhelp: add `pub {fk}: i32` (or `Option<i32>`) or name the field with `foreign_key = \"...\"`"
                     )),
-                    Some(i) if i == model.pk => cx.error_at(assoc.foreign_key.span, format_args!(
+                    Some(i) if model.pk == [i] => cx.error_at(assoc.foreign_key.span, format_args!(
                         "the foreign key `{fk}` is `{name}`'s primary key; name another field with `foreign_key = \"...\"`"
                     )),
                     Some(_) => {}

@@ -21,5 +21,5 @@ pub const THROUGH: &str = "through";
 pub const SINGULAR: &str = "singular";
 pub const SYMMETRIC: &str = "symmetric";
 
-pub const STRUCT_OPTIONS: &str = "`table`, `crate`";
+pub const STRUCT_OPTIONS: &str = "`table`, `primary_key(..)`, `crate`";
 pub const FIELD_OPTIONS: &str = "`primary_key`, `sql_type`";
