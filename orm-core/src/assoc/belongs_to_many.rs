@@ -12,10 +12,13 @@ use diesel::result::QueryResult;
 use diesel::sql_types::SingleValue;
 use diesel::{Column, ExpressionMethods, QuerySource, RunQueryDsl, Table};
 
+use super::all_associated;
 use super::in_subquery::InSubquery;
 use super::insert_pairs::{InsertPair, InsertPairs, Pair};
 use crate::backend::{chunk_size, OrmBackend};
-use crate::model::{ensure_exists, CountOf, Crud, Exists, IdOf, Model, PkOf, TableOf};
+use crate::model::{
+    ensure_exists, removed_or_gone, CountOf, Crud, Exists, IdOf, Model, PkOf, TableOf,
+};
 use crate::set::{dedup, diff, SetDiff};
 
 /// A `belongs_to_many` association, described by the derive as types: the
@@ -300,13 +303,9 @@ where
     }
 
     fn has_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<bool> {
-        let targets = dedup(targets);
-        let mut found = 0;
-        for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
-            let n: i64 = A::count_in(id.clone(), chunk.to_vec()).get_result(conn)?;
-            found += n as usize;
-        }
-        Ok(found == targets.len())
+        all_associated(targets, chunk_size::<C::Backend>(1, 1), |keys| {
+            A::count_in(id.clone(), keys).get_result(conn)
+        })
     }
 
     fn add(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<usize> {
@@ -332,19 +331,13 @@ where
         } else {
             ExecuteDsl::execute(A::delete_one(id.clone(), target), conn)?
         };
-        if removed == 0 {
-            ensure_exists::<A::Source, C>(&id, conn)?;
-        }
-        Ok(removed)
+        removed_or_gone::<A::Source, C>(removed, &id, conn)
     }
 
     fn remove_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
         let targets = dedup(targets);
         let removed = conn.transaction(|conn| delete_pairs::<A, C>(&id, targets, conn))?;
-        if removed == 0 {
-            ensure_exists::<A::Source, C>(&id, conn)?;
-        }
-        Ok(removed)
+        removed_or_gone::<A::Source, C>(removed, &id, conn)
     }
 
     fn set(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<SetDiff> {
@@ -366,10 +359,7 @@ where
                 ExecuteDsl::execute(A::delete_all(id.clone()), conn)
             })?,
         };
-        if removed == 0 {
-            ensure_exists::<A::Source, C>(&id, conn)?;
-        }
-        Ok(removed)
+        removed_or_gone::<A::Source, C>(removed, &id, conn)
     }
 
     fn create(id: SId<A>, new: <A::Target as Model>::New, conn: &mut C) -> QueryResult<A::Target> {

@@ -13,10 +13,11 @@ use diesel::sql_types::SingleValue;
 use diesel::AsChangeset;
 use diesel::{Column, ExpressionMethods, RunQueryDsl};
 
+use super::all_associated;
 use crate::backend::{chunk_size, OrmBackend};
 use crate::model::{
-    ensure_exists, ByIds, CountOf, Crud, Exists, ForeignKey, IdOf, Model, NullableKey, PkOf,
-    SingleKey, TableOf,
+    ensure_exists, removed_or_gone, ByIds, CountOf, Crud, Exists, ForeignKey, IdOf, Model,
+    NullableKey, PkOf, SingleKey, TableOf,
 };
 use crate::set::{dedup, diff, SetDiff};
 
@@ -282,13 +283,9 @@ where
     }
 
     fn has_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<bool> {
-        let targets = dedup(targets);
-        let mut found = 0;
-        for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
-            let n: i64 = A::count_in(id.clone(), chunk.to_vec()).get_result(conn)?;
-            found += n as usize;
-        }
-        Ok(found == targets.len())
+        all_associated(targets, chunk_size::<C::Backend>(1, 1), |keys| {
+            A::count_in(id.clone(), keys).get_result(conn)
+        })
     }
 
     fn add_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
@@ -403,10 +400,7 @@ where
     fn remove_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
         let targets = dedup(targets);
         let removed = conn.transaction(|conn| detach::<A, C>(&id, targets, conn))?;
-        if removed == 0 {
-            ensure_exists::<S<A>, C>(&id, conn)?;
-        }
-        Ok(removed)
+        removed_or_gone::<S<A>, C>(removed, &id, conn)
     }
 
     fn set(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<SetDiff> {
@@ -427,10 +421,7 @@ where
     fn clear(id: SId<A>, conn: &mut C) -> QueryResult<usize> {
         let null = Kv::<A>::null().ok_or(Error::NotFound)?;
         let removed = ExecuteDsl::execute(A::detach_all(id.clone(), null), conn)?;
-        if removed == 0 {
-            ensure_exists::<S<A>, C>(&id, conn)?;
-        }
-        Ok(removed)
+        removed_or_gone::<S<A>, C>(removed, &id, conn)
     }
 }
 

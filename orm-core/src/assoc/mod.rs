@@ -17,3 +17,23 @@ pub use has::{DetachOps, OneToMany, OneToManyOps, OneToManyQuery};
 pub use in_subquery::InSubquery;
 pub use insert_pairs::{InsertPair, InsertPairs};
 pub use staged::{Changes, Pending, SaveChanges};
+
+use std::hash::Hash;
+
+use diesel::result::QueryResult;
+
+/// Whether every one of `targets` is associated: `targets` are de-duplicated
+/// and sent to `count_associated` in chunks of `chunk`, which counts the
+/// associated ones among them. True for no targets, without a statement.
+pub(crate) fn all_associated<K: Eq + Hash + Clone>(
+    targets: Vec<K>,
+    chunk: usize,
+    mut count_associated: impl FnMut(Vec<K>) -> QueryResult<i64>,
+) -> QueryResult<bool> {
+    let targets = crate::set::dedup(targets);
+    let mut found = 0;
+    for keys in targets.chunks(chunk) {
+        found += count_associated(keys.to_vec())? as usize;
+    }
+    Ok(found == targets.len())
+}
