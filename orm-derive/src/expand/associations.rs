@@ -4,7 +4,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
-use super::join_table::module_path;
+use super::join_table::{self, module_path};
 use super::model::{field_hash, table_path};
 use crate::docs;
 use crate::internals::ast::{Assoc, JoinTable, Kind, Model};
@@ -67,12 +67,7 @@ fn method(name: &str, a: &Assoc) -> syn::Ident {
 fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, TokenStream) {
     let Names { target, marker, .. } = names(a);
     let ident = &model.ident;
-    let through = a
-        .through
-        .as_ref()
-        .map(|t| t.value.clone())
-        .unwrap_or_default();
-    let Some(join) = joins.iter().find(|j| j.name.value == through) else {
+    let Some(join) = join_table::of(a, joins) else {
         return (quote!(), quote!());
     };
     let table = module_path(model, join);

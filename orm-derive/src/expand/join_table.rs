@@ -13,8 +13,14 @@ use super::diesel_table::{table_module, Column};
 use super::from_child_module;
 use super::model::{insertable, row_impls};
 use crate::docs;
-use crate::internals::ast::{JoinTable, Model};
+use crate::internals::ast::{Assoc, JoinTable, Model};
 use crate::internals::inflect;
+
+/// The join table a `belongs_to_many` association goes through.
+pub fn of<'a>(assoc: &Assoc, joins: &'a [JoinTable]) -> Option<&'a JoinTable> {
+    let through = assoc.through.as_ref()?;
+    joins.iter().find(|j| j.name.value == through.value)
+}
 
 /// The hidden module of a non-canonical side.
 fn private_module(model: &Model, join: &JoinTable) -> syn::Ident {

@@ -2,6 +2,7 @@
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use super::diesel_table::{table_module, Column};
 use crate::docs;
@@ -110,10 +111,7 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         }
     });
     let pk_cols = model.pk.iter().map(|&i| &model.fields[i].column);
-    let relations = model
-        .assocs
-        .iter()
-        .filter_map(|a| relation(model, a, joins));
+    let relations = model.assocs.iter().filter_map(|a| relation(a, joins));
     let fields = model.fields.iter().map(|f| {
         let hash = Literal::u64_suffixed(field_hash(&f.column));
         let (field, ty) = (&f.ident, &f.ty);
@@ -192,8 +190,6 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
     }
 }
 
-use syn::spanned::Spanned;
-
 fn crud(model: &Model, table: &TokenStream) -> TokenStream {
     let ident = &model.ident;
     let new = new_ident(model);
@@ -253,7 +249,7 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
     }
 }
 
-fn relation(model: &Model, assoc: &Assoc, joins: &[JoinTable]) -> Option<TokenStream> {
+fn relation(assoc: &Assoc, joins: &[JoinTable]) -> Option<TokenStream> {
     let target = &assoc.target;
     let rel = quote!(_orm::__private::Relation);
     let fk = &assoc.foreign_key.value;
@@ -265,13 +261,8 @@ fn relation(model: &Model, assoc: &Assoc, joins: &[JoinTable]) -> Option<TokenSt
             #rel::ForeignKey { table: <#target as _orm::Model>::TABLE, column: #fk, references: <Self as _orm::Model>::TABLE }
         },
         Kind::BelongsToMany => {
-            let through = assoc
-                .through
-                .as_ref()
-                .map(|t| t.value.clone())
-                .unwrap_or_default();
-            let join = joins.iter().find(|j| j.name.value == through)?;
-            let _ = model;
+            let join = super::join_table::of(assoc, joins)?;
+            let through = &join.name.value;
             let keys = join
                 .keys
                 .iter()
