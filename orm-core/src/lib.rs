@@ -101,6 +101,20 @@ pub mod __private {
     pub use diesel;
     pub use std::{option::Option, result::Result, vec::Vec};
 
+    pub use crate::assoc::through::TargetAndJoin;
+
+    /// The rows of `set_*_with`: every one of `targets` with `payload`, then
+    /// every override with its own (a later row for a target wins).
+    pub fn with_overrides<T: crate::Model, P: Clone>(
+        targets: Vec<T::Id>,
+        payload: P,
+        overrides: &[(crate::Key<T>, P)],
+    ) -> Vec<(T::Id, P)> {
+        let mut rows: Vec<_> = targets.into_iter().map(|t| (t, payload.clone())).collect();
+        rows.extend(overrides.iter().map(|(k, p)| (k.id().clone(), p.clone())));
+        rows
+    }
+
     /// The keys of `items`.
     pub fn ids<M: crate::Model>(items: &[M]) -> Vec<M::Id> {
         items.iter().map(M::id).collect()

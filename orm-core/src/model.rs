@@ -275,9 +275,9 @@ pub(crate) fn removed_or_gone<M: Crud<C>, C>(
 /// on `User` finds `Post`'s `author_id` through it). `NAME` is a hash of the
 /// column name that the derive computes; see [`field_hash`].
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` has no field with the name given as `foreign_key`",
+    message = "`{Self}` has no field for a key column this association names",
     label = "this column must be a field of `{Self}`",
-    note = "the foreign key of `has_one`/`has_many` is a field of the target model"
+    note = "the `foreign_key` of `has_one`/`has_many` is a field of the target model; the `foreign_key` and `other_key` of `belongs_to_many .. through = Model` are fields of the join model"
 )]
 pub trait Field<const NAME: u64>: Model {
     /// The column (`posts::author_id`).

@@ -1,6 +1,6 @@
 //! Doc comments for generated items, in the user's terms.
 
-use crate::internals::ast::{Assoc, Kind, Model};
+use crate::internals::ast::{Assoc, Kind, Model, Through};
 
 pub fn new_struct(model: &Model) -> String {
     format!(
@@ -37,7 +37,13 @@ pub fn crud(model: &Model, method: &str) -> String {
 
 fn via(model: &Model, assoc: &Assoc) -> String {
     match (&assoc.kind, &assoc.through) {
-        (Kind::BelongsToMany, Some(through)) => format!("through `{}`", through.value),
+        (Kind::BelongsToMany, Some(Through::Table(table))) => format!("through `{}`", table.value),
+        (Kind::BelongsToMany, Some(Through::Model(path))) => {
+            format!(
+                "through [`{}`]",
+                quote::quote!(#path).to_string().replace(' ', "")
+            )
+        }
         (Kind::BelongsTo, _) => format!(
             "through `{}.{}`",
             model.table.name(),
@@ -63,7 +69,7 @@ pub fn assoc(model: &Model, assoc: &Assoc, method: &str) -> String {
         "count" => format!("Counts this `{m}`'s {label}."),
         "has" => format!("Whether the given `{t}` is one of this `{m}`'s {label}."),
         "has_all" => format!("Whether every given `{t}` is one of this `{m}`'s {label} (true for an empty slice)."),
-        "add" if assoc.kind == Kind::BelongsToMany => format!("Adds the `{t}` to this `{m}`'s {label} (a row in `{}`); adding one that is already there does nothing and returns 0.{missing}", assoc.through.as_ref().map_or("", |t| t.value.as_str())),
+        "add" if assoc.kind == Kind::BelongsToMany => format!("Adds the `{t}` to this `{m}`'s {label} (a row in `{}`); adding one that is already there does nothing and returns 0.{missing}", via.trim_start_matches("through ")),
         "add" => format!("Makes the `{t}` one of this `{m}`'s {label} by pointing its `{}` here.{missing}", assoc.foreign_key.value),
         "add_all" => format!("Adds every given `{t}` to this `{m}`'s {label} in one statement; ones already there are skipped. Returns how many were added.{missing}"),
         "remove" => format!("Removes the `{t}` from this `{m}`'s {label}; the `{t}` row itself stays. Returns how many associations were removed."),
@@ -75,6 +81,14 @@ pub fn assoc(model: &Model, assoc: &Assoc, method: &str) -> String {
         "load_where" => format!("`load_{}` with the query refined by `refine` (`|q| q.filter(..).order(..)`): rows it leaves out are left out of every `{m}`, and each `{m}`'s rows keep its order.", assoc.plural),
         "load_one" => format!("Eager loading: the {label} of each of `parents`, aligned with them (`None` where a `{m}` has none), in one statement whatever their number."),
         "load_parents" => format!("Eager loading: the {label} of each of `children`, aligned with them, in one statement whatever their number (an `Option` each when the key is nullable).\n\n# Errors\n`NotFound` if a key points at a missing row."),
+        "add_with" => format!("Adds the `{t}` to this `{m}`'s {label} with `payload` in its join row; if it is already there, its join row gets `payload` (an upsert). Returns the join rows written.{missing}"),
+        "add_all_with" => format!("Adds every given `{t}` to this `{m}`'s {label} with `payload` in their join rows, in one statement; join rows already there get `payload`. Returns the join rows written.{missing}"),
+        "set_with" => format!("Makes exactly the given `{t}`s and the keys in `overrides` this `{m}`'s {label}, in one transaction: each join row gets `payload`, or its override (Sequelize's defaults and per-instance `through` values). Rows already there get their payload written too; others are removed.{missing}"),
+        "create_with" => format!("Inserts a new `{t}` and adds it to this `{m}`'s {label} with `payload` in its join row, in one transaction.{missing}"),
+        "through_query" => format!("A query over this `{m}`'s {label} joined with their join rows, loaded as `(`{t}`, join row)` pairs: filter and order it on the columns of either table (`.filter(..)`, `.order(..)`), narrow the join columns with `.select_through(..)`, or `.count()` it."),
+        "with_through" => format!("Returns this `{m}`'s {label} with their join rows, in one statement."),
+        "load_with_through" => format!("Eager loading: the {label} of each of `parents` with their join rows, aligned with them (an empty list where a `{m}` has none), in one statement whatever their number (one more per chunk of keys under the backend's parameter limit)."),
+        "load_with_through_where" => format!("`load_{}_with_through` with the query refined by `refine` (`|q| q.filter(..).order(..)`, on the columns of either table).", assoc.plural),
         "changes" => format!("Starts queueing changes to this `{m}`'s {label} (`add`, `add_new`, `remove`, by row or key); nothing is written until `save(conn)` applies them all in one transaction."),
         "get_one" => format!("Returns this `{m}`'s {label} (a `{t}` {via}), if it has one."),
         "set_one" => format!("Makes the given `{t}` this `{m}`'s {label}; a previous one is detached (its key set to NULL), in one transaction.{missing}"),

@@ -33,6 +33,7 @@ pub struct Event {
 #[belongs_to_many(User, through = "follows", as = "Followers", foreign_key = "follow_id")]
 #[belongs_to_many(User, through = "follows", as = "Follows", foreign_key = "follower_id")]
 #[belongs_to_many(pets::Pet, through = "pet_owners")]
+#[belongs_to_many(Club, through = Membership)]
 pub struct User {
     pub id: i32,
     pub name: String,
@@ -106,9 +107,11 @@ pub struct Comment {
     pub body: String,
 }
 
-// A join table that is a model of its own (issue 3's through models): a
-// composite primary key of the two keys, payload, and belongs_to both ways.
+// A join model with payload (seed 000's UserProjects with `status`): a
+// composite primary key of the two keys, its own columns, belongs_to both
+// ways, and `belongs_to_many .. through = Membership` on both sides.
 #[derive(Model, Debug, Clone, PartialEq)]
+#[belongs_to_many(User, through = Membership, as = "Members")]
 pub struct Club {
     pub id: i32,
     pub name: String,
@@ -122,6 +125,18 @@ pub struct Membership {
     pub club_id: i32,
     pub user_id: i32,
     pub role: String,
+    pub invited_by: Option<i32>,
+}
+
+/// What plain `add_member`/`set_members` write: the payload's default, as a
+/// Sequelize model's `defaultValue`.
+impl Default for MembershipPayload {
+    fn default() -> Self {
+        MembershipPayload {
+            role: "member".into(),
+            invited_by: None,
+        }
+    }
 }
 
 /// Every table of the test models.

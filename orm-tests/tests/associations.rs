@@ -407,7 +407,7 @@ backend_tests! {
         let chess = Club::create(NewClub { name: "chess".into() }, conn)?;
         let ada = user("Ada", conn)?;
         let mut m = Membership::create(
-            NewMembership { club_id: chess.id, user_id: ada.id, role: "member".into() },
+            NewMembership { club_id: chess.id, user_id: ada.id, role: "member".into(), invited_by: None },
             conn,
         )?;
         assert_eq!(Membership::find((chess.id, ada.id), conn)?, m);
@@ -417,12 +417,160 @@ backend_tests! {
         let roles: Vec<String> = memberships::table.select(memberships::role).load(conn)?;
         assert_eq!(roles, vec!["admin"], "save updates the payload by the composite key");
         assert_eq!((m.club(conn)?, m.user(conn)?), (chess.clone(), ada.clone()));
-        let twice = NewMembership { club_id: chess.id, user_id: ada.id, role: "again".into() };
+        let twice = NewMembership { club_id: chess.id, user_id: ada.id, role: "again".into(), invited_by: None };
         assert!(Membership::create(twice, conn).is_err(), "the pair is the primary key");
         assert_eq!(Membership::load_users(std::slice::from_ref(&m), conn)?, vec![ada.clone()]);
         ada.delete(conn)?;
         assert_eq!(Membership::count(conn)?, 0, "NOT NULL keys cascade");
         assert_eq!(m.delete(conn), Err(orm_core::diesel::result::Error::NotFound));
+        Ok(())
+    }
+
+    fn through_model_payload_writes(conn) {
+        let chess = Club::create(NewClub { name: "chess".into() }, conn)?;
+        let [ada, bob, cy, dan] = ["Ada", "Bob", "Cy", "Dan"].map(|n| user(n, conn).unwrap());
+        let role = |u: &User, conn: &mut _| -> QueryResult<String> {
+            Ok(Membership::find((chess.id, u.id), conn)?.role)
+        };
+        let admin = MembershipPayload { role: "admin".into(), invited_by: None };
+
+        // Adding with a payload writes it; adding the pair again with a new
+        // payload updates that row (Sequelize: add twice, new status).
+        assert_eq!(chess.add_member_with(&ada, admin.clone(), conn)?, 1);
+        assert_eq!(role(&ada, conn)?, "admin");
+        let owner = MembershipPayload { role: "owner".into(), invited_by: Some(bob.id) };
+        chess.add_member_with(ada.key(), owner.clone(), conn)?;
+        assert_eq!(Membership::find((chess.id, ada.id), conn)?.invited_by, Some(bob.id));
+        assert_eq!((role(&ada, conn)?, chess.count_members(conn)?), ("owner".into(), 1));
+
+        // Plain add inserts the default payload and leaves existing rows alone.
+        assert_eq!(chess.add_members(&[ada.clone(), dan.clone()], conn)?, 1);
+        assert_eq!((role(&ada, conn)?, role(&dan, conn)?), ("owner".into(), "member".into()));
+
+        // Many at once, one statement.
+        let log = QueryLog::attach(conn);
+        assert_eq!(chess.add_members_with(&[bob.clone(), cy.clone()], admin.clone(), conn)?, 2);
+        assert_eq!(log.count(), 1, "{:?}", log.statements());
+        assert_eq!((role(&bob, conn)?, role(&cy, conn)?), ("admin".into(), "admin".into()));
+
+        // set with a default payload and per-target overrides: dan goes, ada
+        // and bob get the default, cy its override; 6 statements.
+        log.clear();
+        let guest = MembershipPayload { role: "guest".into(), invited_by: None };
+        let diff = chess.set_members_with(
+            &[ada.clone(), bob.clone()],
+            guest,
+            &[(cy.key(), MembershipPayload { role: "treasurer".into(), invited_by: Some(ada.id) })],
+            conn,
+        )?;
+        assert_eq!(diff, SetDiff { added: 0, removed: 1 });
+        assert_eq!(log.count(), 6, "{:?}", log.statements());
+        let mut rows: Vec<Membership> = memberships::table.order(memberships::user_id).load(conn)?;
+        rows.iter_mut().for_each(|m| assert_eq!(m.club_id, chess.id));
+        let roles: Vec<(i32, &str)> = rows.iter().map(|m| (m.user_id, m.role.as_str())).collect();
+        assert_eq!(roles, vec![(ada.id, "guest"), (bob.id, "guest"), (cy.id, "treasurer")]);
+
+        // Plain set keeps the payload of kept rows and defaults new ones.
+        assert_eq!(chess.set_members(&[cy.clone(), dan.clone()], conn)?, SetDiff { added: 1, removed: 2 });
+        assert_eq!((role(&cy, conn)?, role(&dan, conn)?), ("treasurer".into(), "member".into()));
+
+        // create with a payload.
+        let eve = chess.create_member_with(NewUser { name: "Eve".into() }, admin.clone(), conn)?;
+        assert_eq!(role(&eve, conn)?, "admin");
+        assert!(eve.clubs(conn)? == vec![chess.clone()], "the other side reads the same rows");
+
+        // Bad input is an Err and writes nothing.
+        let before = Membership::count(conn)?;
+        assert!(chess.add_member_with(User::key(9999), admin.clone(), conn).is_err());
+        assert!(chess.add_members_with(vec![ada.key(), User::key(9999)], admin.clone(), conn).is_err());
+        let gone = Club::create(NewClub { name: "gone".into() }, conn)?;
+        gone.delete(conn)?;
+        assert!(gone.add_member_with(&ada, admin.clone(), conn).is_err());
+        assert!(gone.set_members_with(&[ada.clone()], admin, &[], conn).is_err());
+        assert_eq!(Membership::count(conn)?, before);
+        Ok(())
+    }
+
+    fn through_model_reads(conn) {
+        let chess = Club::create(NewClub { name: "chess".into() }, conn)?;
+        let go = Club::create(NewClub { name: "go".into() }, conn)?;
+        let [ada, bob, cy] = ["Ada", "Bob", "Cy"].map(|n| user(n, conn).unwrap());
+        let payload = |role: &str| MembershipPayload { role: role.into(), invited_by: None };
+        chess.add_member_with(&ada, payload("admin"), conn)?;
+        chess.add_member_with(&bob, payload("member"), conn)?;
+        chess.add_member_with(&cy, payload("member"), conn)?;
+        go.add_member_with(&ada, payload("member"), conn)?;
+
+        // The targets with their join rows, in one statement.
+        let log = QueryLog::attach(conn);
+        let mut both = chess.members_with_through(conn)?;
+        assert_eq!(log.count(), 1);
+        both.sort_by_key(|(u, _)| u.id);
+        let summary: Vec<(&str, &str)> =
+            both.iter().map(|(u, m)| (u.name.as_str(), m.role.as_str())).collect();
+        assert_eq!(summary, vec![("Ada", "admin"), ("Bob", "member"), ("Cy", "member")]);
+        assert!(both.iter().all(|(u, m)| m.user_id == u.id && m.club_id == chess.id));
+
+        // Filtered and ordered on join columns and on target columns.
+        let members: Vec<(User, Membership)> = chess
+            .members_through()
+            .filter(memberships::role.eq("member"))
+            .order(users::name.desc())
+            .load(conn)?;
+        let names: Vec<&str> = members.iter().map(|(u, _)| u.name.as_str()).collect();
+        assert_eq!(names, vec!["Cy", "Bob"]);
+        let first: Vec<(User, Membership)> = chess
+            .members_through()
+            .filter(users::name.ne("Cy"))
+            .order(memberships::role.asc())
+            .limit(1)
+            .load(conn)?;
+        assert_eq!(first[0].0, ada);
+
+        // Narrowed to chosen join columns (joinTableAttributes).
+        let roles: Vec<(User, (String,))> = chess
+            .members_through()
+            .select_through((memberships::role,))
+            .order(users::name.asc())
+            .load(conn)?;
+        assert_eq!(roles[0], (ada.clone(), ("admin".to_string(),)));
+
+        // Counting with a join-column filter.
+        let count: i64 = chess
+            .members_through()
+            .filter(memberships::role.eq("member"))
+            .count()
+            .get_result(conn)?;
+        assert_eq!(count, 2);
+
+        // The join row is a model: save it and the association sees it.
+        let (_, mut row) = both.remove(1);
+        row.role = "captain".into();
+        row.save(conn)?;
+        let captains: i64 = chess
+            .members_through()
+            .filter(memberships::role.eq("captain"))
+            .count()
+            .get_result(conn)?;
+        assert_eq!(captains, 1);
+
+        // Eager: every club's members with payload, one statement.
+        log.clear();
+        let empty = Club::create(NewClub { name: "empty".into() }, conn)?;
+        let clubs = vec![chess.clone(), empty, go.clone()];
+        let loaded = Club::load_members_with_through(&clubs, conn)?;
+        assert_eq!(log.count(), 2, "one INSERT above, one SELECT: {:?}", log.statements());
+        let counts: Vec<usize> = loaded.iter().map(Vec::len).collect();
+        assert_eq!(counts, vec![3, 0, 1]);
+        assert_eq!(loaded[2], vec![(ada.clone(), Membership::find((go.id, ada.id), conn)?)]);
+        let members = Club::load_members_with_through_where(
+            &clubs,
+            |q| q.filter(memberships::role.eq("member")).order(users::name.asc()),
+            conn,
+        )?;
+        let names: Vec<Vec<&str>> =
+            members.iter().map(|ms| ms.iter().map(|(u, _)| u.name.as_str()).collect()).collect();
+        assert_eq!(names, vec![vec!["Cy"], vec![], vec!["Ada"]]);
         Ok(())
     }
 

@@ -29,6 +29,20 @@ pub struct Post {
     pub score: Option<f64>,
 }
 
+#[derive(Model, Debug, Clone, PartialEq)]
+#[belongs_to_many(User, through = Seat)]
+pub struct Team {
+    pub id: i32,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(primary_key(team_id, user_id))]
+pub struct Seat {
+    pub team_id: i32,
+    pub user_id: i64,
+    pub role: String,
+}
+
 fn schema() -> Schema {
     Schema::new()
         .model::<Post>()
@@ -104,6 +118,70 @@ fn join_rows_are_one_conflict_ignoring_insert() -> Result<(), Box<dyn std::error
         [format!(
             "INSERT INTO `rsvps` (`event_id`, `guest_id`) VALUES (?, ?), (?, ?) ON CONFLICT DO NOTHING -- binds: [{}, {}, {}, {}]",
             party.id, 1, party.id, 2
+        )]
+    );
+    Ok(())
+}
+
+#[test]
+fn join_model_ddl_and_statements() -> Result<(), Box<dyn std::error::Error>> {
+    // The association declares the join model's foreign keys.
+    let ddl = Schema::new()
+        .model::<Team>()
+        .model::<Seat>()
+        .model::<User>()
+        .sql(Dialect::Postgres);
+    assert_eq!(
+        ddl[2],
+        "CREATE TABLE \"seats\" (\n  \"team_id\" INTEGER NOT NULL,\n  \"user_id\" BIGINT NOT NULL,\n  \"role\" TEXT NOT NULL,\n  \
+         PRIMARY KEY (\"team_id\", \"user_id\"),\n  \
+         FOREIGN KEY (\"team_id\") REFERENCES \"teams\" (\"id\") ON DELETE CASCADE ON UPDATE CASCADE,\n  \
+         FOREIGN KEY (\"user_id\") REFERENCES \"users\" (\"id\") ON DELETE CASCADE ON UPDATE CASCADE\n)"
+    );
+
+    // Targets joined with their join rows, filters and order bound. Each
+    // filter is parenthesized whatever it renders as.
+    let team = Team { id: 4 };
+    let q = team
+        .users_through()
+        .filter(seats::role.eq("lead"))
+        .filter(users::name.like("A%"))
+        .order(users::name.asc())
+        .limit(2);
+    assert_eq!(
+        debug_query::<Pg, _>(&q).to_string(),
+        "SELECT \"users\".\"id\", \"users\".\"name\", \"seats\".\"team_id\", \"seats\".\"user_id\", \"seats\".\"role\" \
+         FROM \"users\" INNER JOIN \"seats\" ON \"users\".\"id\" = \"seats\".\"user_id\" WHERE \"seats\".\"team_id\" = $1 \
+         AND ((\"seats\".\"role\" = $2)) AND ((\"users\".\"name\" LIKE $3)) ORDER BY \"users\".\"name\" ASC LIMIT $4 \
+         -- binds: [4, \"lead\", \"A%\", 2]"
+    );
+    let count = team.users_through().filter(seats::role.eq("lead")).count();
+    assert_eq!(
+        debug_query::<Sqlite, _>(&count).to_string(),
+        "SELECT COUNT(*) FROM `users` INNER JOIN `seats` ON `users`.`id` = `seats`.`user_id` \
+         WHERE `seats`.`team_id` = ? AND ((`seats`.`role` = ?)) -- binds: [4, \"lead\"]"
+    );
+
+    // Adding with a payload is one upsert on the key pair.
+    let mut conn = orm_core::sqlite::memory()?;
+    Schema::new()
+        .model::<Team>()
+        .model::<Seat>()
+        .model::<User>()
+        .create_all(&mut conn)?;
+    let team = Team::create(NewTeam {}, &mut conn)?;
+    let ada = User::create(NewUser { name: "Ada".into() }, &mut conn)?;
+    let log = QueryLog::attach(&mut conn);
+    let lead = SeatPayload {
+        role: "lead".into(),
+    };
+    team.add_user_with(&ada, lead, &mut conn)?;
+    assert_eq!(
+        log.statements(),
+        [format!(
+            "INSERT INTO `seats` (`team_id`, `user_id`, `role`) VALUES (?, ?, ?) \
+             ON CONFLICT (`team_id`, `user_id`) DO UPDATE SET `role` = excluded.`role` -- binds: [{}, {}, \"lead\"]",
+            team.id, ada.id
         )]
     );
     Ok(())

@@ -4,17 +4,19 @@ use diesel::connection::Connection;
 use diesel::dsl;
 use diesel::expression::array_comparison::AsInExpression;
 use diesel::expression::{AsExpression, Expression};
+use diesel::query_builder::QueryId;
 use diesel::query_builder::{AsQuery, IntoUpdateTarget};
-use diesel::query_builder::{QueryFragment, QueryId};
 use diesel::query_dsl::methods::{ExecuteDsl, FilterDsl, SelectDsl};
 use diesel::query_dsl::LoadQuery;
 use diesel::result::QueryResult;
 use diesel::sql_types::SingleValue;
-use diesel::{Column, ExpressionMethods, QuerySource, RunQueryDsl, Table};
+use diesel::{Column, ExpressionMethods, RunQueryDsl, Table};
+
+use std::collections::HashSet;
 
 use super::all_associated;
 use super::in_subquery::InSubquery;
-use super::insert_pairs::{InsertPair, InsertPairs, Pair};
+use super::insert::Conflict;
 use crate::backend::{chunk_size, OrmBackend};
 use crate::model::{
     ensure_exists, removed_or_gone, CountOf, Crud, Exists, IdOf, Model, PkOf, TableOf,
@@ -47,6 +49,18 @@ pub trait ManyToMany: 'static {
         + QueryId
         + Send;
 
+    /// What a join row carries besides its two keys: `()` for a join table
+    /// the derive generates, the join model's payload for `through = Model`.
+    type Payload: Clone;
+    /// The INSERT that adds join rows (see [`ManyToMany::insert`]).
+    type Insert: QueryId;
+    /// How many columns one inserted join row binds, for chunking.
+    const ROW_COLUMNS: usize = 2;
+
+    /// The INSERT of `rows`; a pair that is already associated keeps its
+    /// row ([`Conflict::Keep`]) or gets the new payload ([`Conflict::Update`]).
+    fn insert(rows: Vec<Row<Self>>, conflict: Conflict) -> Self::Insert;
+
     /// For a `symmetric` self-reference, the source key `source` as a
     /// target key (the same value); `None` for every other association.
     fn mirror_key(source: &IdOf<Self::Source>) -> Option<IdOf<Self::Target>> {
@@ -71,6 +85,10 @@ type SourceKey<A> = <A as ManyToMany>::SourceKey;
 type TargetKey<A> = <A as ManyToMany>::TargetKey;
 type SId<A> = IdOf<SourceOf<A>>;
 type TId<A> = IdOf<TargetOf<A>>;
+/// The payload of an association's join rows.
+pub type PayloadOf<A> = <A as ManyToMany>::Payload;
+/// One join row to insert: source key, target key, payload.
+pub type Row<A> = (SId<A>, TId<A>, PayloadOf<A>);
 
 /// `rsvps WHERE event_id = ?`
 pub type JoinRows<A> = dsl::Filter<Through<A>, dsl::Eq<SourceKey<A>, SId<A>>>;
@@ -235,8 +253,9 @@ where
     }
 }
 
-/// The operations of a `belongs_to_many` association on a connection `C`;
-/// the generated `guests`, `add_guest`, ... forward here.
+/// The reads and removals of a `belongs_to_many` association on a
+/// connection `C`; the generated `guests`, `remove_guest`, ... forward here.
+/// Additions are [`ManyToManyAdd`].
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to_many` association cannot run on a `{C}`",
     note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, or a pooled one)"
@@ -250,24 +269,12 @@ pub trait ManyToManyOps<C>: ManyToManyQuery {
     fn has(id: SId<Self>, target: TId<Self>, conn: &mut C) -> QueryResult<bool>;
     /// Whether every one of `targets` is associated with source `id`.
     fn has_all(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<bool>;
-    /// Associates `target`; the number of join rows inserted (0 if it already was).
-    fn add(id: SId<Self>, target: TId<Self>, conn: &mut C) -> QueryResult<usize>;
-    /// Associates every one of `targets` in one INSERT per chunk.
-    fn add_all(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<usize>;
     /// Removes the association with `target`; the number of join rows deleted.
     fn remove(id: SId<Self>, target: TId<Self>, conn: &mut C) -> QueryResult<usize>;
     /// Removes the associations with `targets`.
     fn remove_all(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<usize>;
-    /// Makes `targets` the whole association, touching only what changes.
-    fn set(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<SetDiff>;
     /// Removes every association of source `id`.
     fn clear(id: SId<Self>, conn: &mut C) -> QueryResult<usize>;
-    /// Inserts a new target and associates it, in one transaction.
-    fn create(
-        id: SId<Self>,
-        new: <Self::Target as Model>::New,
-        conn: &mut C,
-    ) -> QueryResult<Self::Target>;
 }
 
 impl<A, C> ManyToManyOps<C> for A
@@ -276,9 +283,7 @@ where
     C: Connection,
     C::Backend: OrmBackend,
     A::Source: Crud<C>,
-    A::Target: Crud<C>,
     A::Targets: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
-    A::TargetIds: LoadQuery<'static, C, TId<A>> + RunQueryDsl<C>,
     <A as ManyToManyQuery>::Count: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
     <A as ManyToManyQuery>::Exists: LoadQuery<'static, C, bool> + RunQueryDsl<C>,
     A::CountIn: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
@@ -287,8 +292,6 @@ where
     A::DeleteIn: ExecuteDsl<C>,
     A::DeleteMirrorAll: ExecuteDsl<C>,
     A::DeleteMirrorIn: ExecuteDsl<C>,
-    InsertPair<A>: QueryFragment<C::Backend>,
-    for<'a> InsertPairs<'a, A>: QueryFragment<C::Backend>,
 {
     fn load(id: SId<A>, conn: &mut C) -> QueryResult<Vec<A::Target>> {
         A::targets(id).load(conn)
@@ -308,23 +311,6 @@ where
         })
     }
 
-    fn add(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<usize> {
-        if A::mirror_key(&id).is_some() {
-            return insert_pairs::<A, C>(&id, &[target], conn);
-        }
-        let table = A::Through::default().from_clause();
-        let row = InsertPair::<A> {
-            table,
-            source: id,
-            target,
-        };
-        ExecuteDsl::execute(row, conn)
-    }
-
-    fn add_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
-        insert_pairs::<A, C>(&id, &dedup(targets), conn)
-    }
-
     fn remove(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<usize> {
         let removed = if A::mirror_key(&id).is_some() {
             conn.transaction(|conn| delete_pairs::<A, C>(&id, vec![target], conn))?
@@ -340,17 +326,6 @@ where
         removed_or_gone::<A::Source, C>(removed, &id, conn)
     }
 
-    fn set(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<SetDiff> {
-        conn.transaction(|conn| {
-            ensure_exists::<A::Source, C>(&id, conn)?;
-            let current = A::target_ids(id.clone()).load(conn)?;
-            let (to_add, to_remove) = diff(current, &targets);
-            let removed = delete_pairs::<A, C>(&id, to_remove, conn)?;
-            let added = insert_pairs::<A, C>(&id, &to_add, conn)?;
-            Ok(SetDiff { added, removed })
-        })
-    }
-
     fn clear(id: SId<A>, conn: &mut C) -> QueryResult<usize> {
         let removed = match A::mirror_key(&id) {
             None => ExecuteDsl::execute(A::delete_all(id.clone()), conn)?,
@@ -361,13 +336,163 @@ where
         };
         removed_or_gone::<A::Source, C>(removed, &id, conn)
     }
+}
 
-    fn create(id: SId<A>, new: <A::Target as Model>::New, conn: &mut C) -> QueryResult<A::Target> {
+/// An association whose join rows can be added without naming a payload:
+/// a generated join table, or a join model whose payload is `Default`.
+#[diagnostic::on_unimplemented(
+    message = "the join rows of this association carry a payload that has no default",
+    label = "`add_*`, `set_*`, `create_*` and staged changes insert the default payload",
+    note = "use the `*_with` methods and pass the payload, or implement `Default` for the payload struct"
+)]
+pub trait DefaultPayload: ManyToMany {
+    /// The payload plain additions insert.
+    fn default_payload() -> Self::Payload;
+}
+
+impl<A: ManyToMany<Payload: Default>> DefaultPayload for A {
+    fn default_payload() -> A::Payload {
+        A::Payload::default()
+    }
+}
+
+/// The additions of a `belongs_to_many` association on a connection `C`:
+/// plain (`add_guest`, which needs [`DefaultPayload`]) and with a payload
+/// (`add_guest_with`, for `through = Model`).
+#[diagnostic::on_unimplemented(
+    message = "this `belongs_to_many` association cannot run on a `{C}`",
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, or a pooled one)"
+)]
+pub trait ManyToManyAdd<C>: ManyToManyQuery {
+    /// Associates every one of `targets` with `payload`; a pair that is
+    /// already associated keeps its row or gets `payload`, as `conflict`
+    /// says. Returns the join rows written.
+    fn add_with(
+        id: SId<Self>,
+        targets: Vec<TId<Self>>,
+        payload: Self::Payload,
+        conflict: Conflict,
+        conn: &mut C,
+    ) -> QueryResult<usize>;
+    /// Makes `rows` (targets with their payloads) the whole association:
+    /// removes the others, and adds the new ones (or, with
+    /// `Conflict::Update`, writes every row's payload), in one transaction.
+    fn set_with(
+        id: SId<Self>,
+        rows: Vec<(TId<Self>, Self::Payload)>,
+        conflict: Conflict,
+        conn: &mut C,
+    ) -> QueryResult<SetDiff>;
+    /// Inserts a new target and associates it with `payload`, in one
+    /// transaction.
+    fn create_with(
+        id: SId<Self>,
+        new: <Self::Target as Model>::New,
+        payload: Self::Payload,
+        conn: &mut C,
+    ) -> QueryResult<Self::Target>;
+}
+
+impl<A, C> ManyToManyAdd<C> for A
+where
+    A: ManyToManyQuery,
+    C: Connection,
+    C::Backend: OrmBackend,
+    A::Source: Crud<C>,
+    A::Target: Crud<C>,
+    A::TargetIds: LoadQuery<'static, C, TId<A>> + RunQueryDsl<C>,
+    A::DeleteIn: ExecuteDsl<C>,
+    A::DeleteMirrorIn: ExecuteDsl<C>,
+    A::Insert: ExecuteDsl<C>,
+{
+    fn add_with(
+        id: SId<A>,
+        targets: Vec<TId<A>>,
+        payload: A::Payload,
+        conflict: Conflict,
+        conn: &mut C,
+    ) -> QueryResult<usize> {
+        let rows = dedup(targets).into_iter().map(|t| (t, payload.clone()));
+        insert_rows::<A, C>(&id, rows.collect(), conflict, conn)
+    }
+
+    fn set_with(
+        id: SId<A>,
+        rows: Vec<(TId<A>, A::Payload)>,
+        conflict: Conflict,
+        conn: &mut C,
+    ) -> QueryResult<SetDiff> {
+        // The last payload given for a target wins.
+        let mut rows: Vec<_> = rows.into_iter().rev().collect();
+        let mut seen = HashSet::new();
+        rows.retain(|(t, _)| seen.insert(t.clone()));
+        rows.reverse();
+        conn.transaction(|conn| {
+            ensure_exists::<A::Source, C>(&id, conn)?;
+            let current = A::target_ids(id.clone()).load(conn)?;
+            let wanted: Vec<_> = rows.iter().map(|(t, _)| t.clone()).collect();
+            let (to_add, to_remove) = diff(current, &wanted);
+            let removed = delete_pairs::<A, C>(&id, to_remove, conn)?;
+            let added = to_add.len();
+            if conflict == Conflict::Keep {
+                let new: HashSet<_> = to_add.into_iter().collect();
+                rows.retain(|(t, _)| new.contains(t));
+            }
+            insert_rows::<A, C>(&id, rows, conflict, conn)?;
+            Ok(SetDiff { added, removed })
+        })
+    }
+
+    fn create_with(
+        id: SId<A>,
+        new: <A::Target as Model>::New,
+        payload: A::Payload,
+        conn: &mut C,
+    ) -> QueryResult<A::Target> {
         conn.transaction(|conn| {
             let target = A::Target::create(new, conn)?;
-            Self::add(id, target.id(), conn)?;
+            insert_rows::<A, C>(&id, vec![(target.id(), payload)], Conflict::Keep, conn)?;
             Ok(target)
         })
+    }
+}
+
+/// The plain additions (`add_guest`, `set_guests`, `create_guest`, staged
+/// changes) of a `belongs_to_many` association on a connection `C`: they
+/// insert the [`DefaultPayload`].
+#[diagnostic::on_unimplemented(
+    message = "this `belongs_to_many` association cannot add rows without a payload on a `{C}`",
+    note = "a join model's payload needs `Default` for plain `add_*`, `set_*` and `create_*`; otherwise use the `*_with` methods"
+)]
+pub trait DefaultAdd<C>: ManyToManyAdd<C> {
+    /// Associates `targets`, leaving pairs that exist untouched.
+    fn add_all(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<usize>;
+    /// Makes `targets` the whole association, touching only what changes.
+    fn set(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<SetDiff>;
+    /// Inserts a new target and associates it, in one transaction.
+    fn create(
+        id: SId<Self>,
+        new: <Self::Target as Model>::New,
+        conn: &mut C,
+    ) -> QueryResult<Self::Target>;
+}
+
+// `DefaultPayload` is a bound here and not a supertrait: generated code
+// names `DefaultAdd<C>` in where-clauses, where a bound without `C` that
+// does not hold would be an error at the definition, not at the call.
+impl<A: ManyToManyAdd<C> + DefaultPayload, C> DefaultAdd<C> for A {
+    fn add_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
+        A::add_with(id, targets, A::default_payload(), Conflict::Keep, conn)
+    }
+
+    fn set(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<SetDiff> {
+        let payload = A::default_payload();
+        let rows = targets.into_iter().map(|t| (t, payload.clone())).collect();
+        A::set_with(id, rows, Conflict::Keep, conn)
+    }
+
+    fn create(id: SId<A>, new: <A::Target as Model>::New, conn: &mut C) -> QueryResult<A::Target> {
+        A::create_with(id, new, A::default_payload(), conn)
     }
 }
 
@@ -382,50 +507,55 @@ fn mirrored<A: ManyToMany>(id: &SId<A>, targets: &[TId<A>]) -> Option<(TId<A>, V
     Some((id, sources))
 }
 
-/// Inserts the join rows of `id` and `targets` (and their mirrors), ignoring
-/// rows that exist, in one statement per chunk; several chunks run in one
-/// transaction. Returns how many targets were newly associated (a mirrored
-/// pair counts once).
-pub(crate) fn insert_pairs<A, C>(
+/// Inserts the join rows of `id` and `rows` (and their mirrors) in one
+/// statement per chunk; several chunks run in one transaction. Returns how
+/// many rows were written (a mirrored pair counts once).
+pub(crate) fn insert_rows<A, C>(
     id: &SId<A>,
-    targets: &[TId<A>],
+    rows: Vec<(TId<A>, A::Payload)>,
+    conflict: Conflict,
     conn: &mut C,
 ) -> QueryResult<usize>
 where
     A: ManyToMany,
     C: Connection,
     C::Backend: OrmBackend,
-    for<'a> InsertPairs<'a, A>: QueryFragment<C::Backend>,
+    A::Insert: ExecuteDsl<C>,
 {
-    if targets.is_empty() {
+    if rows.is_empty() {
         return Ok(0);
     }
-    let mut rows: Vec<Pair<A>> = targets.iter().map(|t| (id.clone(), t.clone())).collect();
-    let symmetric = match mirrored::<A>(id, targets) {
-        Some((id, sources)) => {
-            rows.extend(sources.into_iter().map(|s| (s, id.clone())));
-            true
-        }
-        None => false,
-    };
-    let size = chunk_size::<C::Backend>(2, 0);
-    let insert = |rows: &[Pair<A>], conn: &mut C| {
-        let table = A::Through::default().from_clause();
-        ExecuteDsl::execute(InsertPairs::<A> { table, rows }, conn)
-    };
-    let inserted = if rows.len() <= size {
-        insert(&rows, conn)?
+    let targets: Vec<TId<A>> = rows.iter().map(|(t, _)| t.clone()).collect();
+    let mirrors = mirrored::<A>(id, &targets);
+    let mut all: Vec<Row<A>> = Vec::with_capacity(rows.len() * 2);
+    if let Some((mirror, sources)) = &mirrors {
+        let payloads = rows.iter().map(|(_, p)| p.clone());
+        all.extend(
+            sources
+                .iter()
+                .zip(payloads)
+                .map(|(s, p)| (s.clone(), mirror.clone(), p)),
+        );
+    }
+    all.extend(rows.into_iter().map(|(t, p)| (id.clone(), t, p)));
+    let size = chunk_size::<C::Backend>(A::ROW_COLUMNS, 0);
+    let written = if all.len() <= size {
+        ExecuteDsl::execute(A::insert(all, conflict), conn)?
     } else {
         conn.transaction(|conn| {
-            rows.chunks(size).try_fold(0, |n, chunk| {
-                Ok::<_, diesel::result::Error>(n + insert(chunk, conn)?)
-            })
+            let mut written = 0;
+            let mut rest = all.into_iter().peekable();
+            while rest.peek().is_some() {
+                let chunk = rest.by_ref().take(size).collect();
+                written += ExecuteDsl::execute(A::insert(chunk, conflict), conn)?;
+            }
+            Ok::<_, diesel::result::Error>(written)
         })?
     };
-    Ok(if symmetric {
-        inserted.div_ceil(2)
+    Ok(if mirrors.is_some() {
+        written.div_ceil(2)
     } else {
-        inserted
+        written
     })
 }
 

@@ -32,7 +32,10 @@ pub type PairsIn<A> = dsl::Select<
 
 /// Places each parent's rows at the parent's position; a parent that
 /// appears twice gets a copy, one with no rows an empty (default) value.
-fn align<K: Eq + Hash, V: Clone + Default>(keys: &[K], mut grouped: HashMap<K, V>) -> Vec<V> {
+pub(crate) fn align<K: Eq + Hash, V: Clone + Default>(
+    keys: &[K],
+    mut grouped: HashMap<K, V>,
+) -> Vec<V> {
     let mut first: HashMap<&K, usize> = HashMap::with_capacity(keys.len());
     let mut out: Vec<V> = Vec::with_capacity(keys.len());
     for (i, key) in keys.iter().enumerate() {

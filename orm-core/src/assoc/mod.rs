@@ -7,16 +7,21 @@ pub mod belongs_to_many;
 pub mod eager;
 pub mod has;
 mod in_subquery;
-mod insert_pairs;
+mod insert;
 pub mod staged;
+pub mod through;
 
 pub use belongs_to::{BelongsTo, BelongsToOps, BelongsToQuery, UnsetOps};
-pub use belongs_to_many::{ManyToMany, ManyToManyOps, ManyToManyQuery};
+pub use belongs_to_many::{
+    DefaultAdd, DefaultPayload, ManyToMany, ManyToManyAdd, ManyToManyOps, ManyToManyQuery,
+    PayloadOf, Row,
+};
 pub use eager::{BelongsToEager, ChildrenOf, EagerChildren, ManyToManyEager, OneToManyEager};
 pub use has::{DetachOps, OneToMany, OneToManyOps, OneToManyQuery};
 pub use in_subquery::InSubquery;
-pub use insert_pairs::{InsertPair, InsertPairs};
+pub use insert::{Conflict, InsertPairs, Upsert};
 pub use staged::{Changes, Pending, SaveChanges};
+pub use through::{JoinKeys, JoinModel, ThroughModel, ThroughOps, ThroughQuery};
 
 use std::hash::Hash;
 

@@ -6,14 +6,15 @@ use std::collections::HashMap;
 use diesel::connection::Connection;
 use diesel::dsl;
 use diesel::internal::derives::insertable::UndecoratedInsertRecord;
-use diesel::query_builder::QueryFragment;
 use diesel::query_dsl::methods::ExecuteDsl;
 use diesel::query_dsl::LoadQuery;
 use diesel::result::QueryResult;
 use diesel::RunQueryDsl;
 
-use super::belongs_to_many::{delete_pairs, insert_pairs, ManyToMany, ManyToManyQuery};
-use super::insert_pairs::InsertPairs;
+use super::belongs_to_many::{
+    delete_pairs, insert_rows, DefaultPayload, ManyToMany, ManyToManyQuery,
+};
+use super::insert::Conflict;
 use crate::backend::{chunk_size, OrmBackend};
 use crate::key::{AsKey, Key};
 use crate::model::{ensure_exists, Crud, IdOf, Model, TableOf};
@@ -145,13 +146,13 @@ pub trait SaveChanges<C>: ManyToMany + Sized {
 
 impl<A, C> SaveChanges<C> for A
 where
-    A: ManyToManyQuery,
+    A: ManyToManyQuery + DefaultPayload,
     C: Connection,
     C::Backend: OrmBackend,
     A::Source: Crud<C>,
     A::DeleteIn: ExecuteDsl<C>,
     A::DeleteMirrorIn: ExecuteDsl<C>,
-    for<'a> InsertPairs<'a, A>: QueryFragment<C::Backend>,
+    A::Insert: ExecuteDsl<C>,
     <A::Target as Model>::New: UndecoratedInsertRecord<TableOf<A::Target>>,
     InsertNews<A::Target>: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
 {
@@ -175,7 +176,9 @@ where
             }
             let remove = remove.into_iter().map(Key::into_id).collect();
             let removed = delete_pairs::<A, C>(&source, remove, conn)?;
-            let added = insert_pairs::<A, C>(&source, &add, conn)?;
+            let payload = A::default_payload();
+            let rows = add.into_iter().map(|t| (t, payload.clone())).collect();
+            let added = insert_rows::<A, C>(&source, rows, Conflict::Keep, conn)?;
             Ok(SetDiff { added, removed })
         })
     }

@@ -67,12 +67,9 @@ fn method(name: &str, a: &Assoc) -> syn::Ident {
 fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, TokenStream) {
     let Names { target, marker, .. } = names(a);
     let ident = &model.ident;
-    let Some(join) = join_table::of(a, joins) else {
+    let Some((through, through_impl)) = through(model, a, joins) else {
         return (quote!(), quote!());
     };
-    let table = module_path(model, join);
-    let fk = format_ident!("{}", a.foreign_key.value);
-    let ok = format_ident!("{}", a.other_key.as_ref().map_or("", |o| o.value.as_str()));
     // A symmetric self-reference stores both directions: the same key value
     // serves as source and as target.
     let mirror = a.symmetric.map(|_| {
@@ -90,13 +87,13 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
         impl _orm::__private::ManyToMany for #marker {
             type Source = #ident;
             type Target = #target;
-            type Through = #table::table;
-            type SourceKey = #table::#fk;
-            type TargetKey = #table::#ok;
+            #through
             #mirror
         }
+        #through_impl
     };
     let ops = quote!(_orm::__private::ManyToManyOps<C>);
+    let add = quote!(_orm::__private::DefaultAdd<C>);
     let id = quote!(_orm::Model::id(self));
     let one = quote!(_orm::AsKey::key_id(target));
     let methods = collection_methods(
@@ -104,8 +101,9 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
         a,
         Family {
             reads: ops.clone(),
-            writes: ops.clone(),
-            add_one: quote!(<#marker as #ops>::add(#id, #one, conn)),
+            adds: add.clone(),
+            removes: ops.clone(),
+            sets: add,
             remove_one: quote!(<#marker as #ops>::remove(#id, #one, conn)),
             query_ty: quote!(_orm::__private::TargetsQuery<#marker>),
             query: quote!(<#marker as _orm::__private::ManyToManyQuery>::targets(#id)),
@@ -115,14 +113,169 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
     );
     let changes = method(&format!("{}_changes", a.plural), a);
     let d_changes = docs::assoc(model, a, "changes");
+    let payload_methods = a.join_model().map(|join| payload_methods(model, a, join));
     let methods = quote! {
         #methods
         #[doc = #d_changes]
         pub fn #changes(&self) -> _orm::Changes<#marker> {
             _orm::Changes::new(#id)
         }
+        #payload_methods
     };
     (describe, methods)
+}
+
+/// The `ManyToMany` items naming the join table and its rows, and for a
+/// join model its `ThroughModel` impl.
+fn through(model: &Model, a: &Assoc, joins: &[JoinTable]) -> Option<(TokenStream, TokenStream)> {
+    let p = quote!(_orm::__private);
+    let rows = quote!(#p::Vec<#p::Row<Self>>);
+    let Some(join) = a.join_model() else {
+        let table = module_path(model, join_table::of(a, joins)?);
+        let fk = format_ident!("{}", a.foreign_key.value);
+        let ok = format_ident!("{}", a.other_key.as_ref()?.value);
+        let types = quote! {
+            type Through = #table::table;
+            type SourceKey = #table::#fk;
+            type TargetKey = #table::#ok;
+            type Payload = ();
+            type Insert = #p::InsertPairs<Self>;
+            fn insert(rows: #rows, _: #p::Conflict) -> Self::Insert {
+                #p::InsertPairs::new(rows)
+            }
+        };
+        return Some((types, quote!()));
+    };
+    let other = a.other_key.as_ref()?;
+    let ident = &model.ident;
+    let marker = &a.marker;
+    let (hs, ht) = (
+        Literal::u64_suffixed(field_hash(&a.foreign_key.value)),
+        Literal::u64_suffixed(field_hash(&other.value)),
+    );
+    let source = quote_spanned!(a.foreign_key.span=> <#join as _orm::Field<#hs>>);
+    let target = quote_spanned!(other.span=> <#join as _orm::Field<#ht>>);
+    let span = join.segments.last().map_or(a.span, |s| s.ident.span());
+    let keys = quote_spanned!(span=> <#join as #p::JoinKeys<#hs, #ht>>);
+    let new_row = quote_spanned!(span=> #keys::new_row(s, t, p));
+    let types = quote! {
+        type Through = <#join as _orm::Model>::Table;
+        type SourceKey = #source::Column;
+        type TargetKey = #target::Column;
+        type Payload = <#join as #p::JoinModel>::Payload;
+        type Insert = #p::Upsert<#join>;
+        const ROW_COLUMNS: usize = <#join as _orm::Model>::TABLE.columns.len();
+        fn insert(rows: #rows, conflict: #p::Conflict) -> Self::Insert {
+            #p::Upsert::new(::core::iter::IntoIterator::into_iter(rows).map(|(s, t, p)| #new_row), conflict)
+        }
+    };
+    let source_of = quote_spanned!(a.foreign_key.span=> #source::get(row));
+    let through_impl = quote! {
+        #[automatically_derived]
+        impl #p::ThroughModel for #marker {
+            type Join = #join;
+            fn source_of(row: &#join) -> &<#ident as _orm::Model>::Id {
+                #source_of
+            }
+        }
+    };
+    Some((types, through_impl))
+}
+
+/// The methods of an association through a join model that write or read
+/// the payload: `add_guest_with`, `guests_with_through`, ...
+fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
+    let Names { target, marker, qr } = names(a);
+    let p = quote!(_orm::__private);
+    let (pl, s) = (&a.plural, &a.singular);
+    let m = |n: String| method(&n, a);
+    let doc = |m: &str| docs::assoc(model, a, m);
+    let payload = quote!(<#join as #p::JoinModel>::Payload);
+    let add = quote!(<#marker as #p::ManyToManyAdd<C>>);
+    let through = quote!(<#marker as #p::ThroughOps<C>>);
+    let id = quote!(_orm::Model::id(self));
+    let ids = quote!(_orm::IntoKeys::into_ids(targets));
+    let update = quote!(#p::Conflict::Update);
+    let (add_with, add_all_with, set_with, create_with) = (
+        m(format!("add_{s}_with")),
+        m(format!("add_{pl}_with")),
+        m(format!("set_{pl}_with")),
+        m(format!("create_{s}_with")),
+    );
+    let (query, with_through, load, load_where) = (
+        m(format!("{pl}_through")),
+        m(format!("{pl}_with_through")),
+        m(format!("load_{pl}_with_through")),
+        m(format!("load_{pl}_with_through_where")),
+    );
+    let (d_add_with, d_add_all_with, d_set_with, d_create_with) = (
+        doc("add_with"),
+        doc("add_all_with"),
+        doc("set_with"),
+        doc("create_with"),
+    );
+    let (d_query, d_with_through, d_load, d_load_where) = (
+        doc("through_query"),
+        doc("with_through"),
+        doc("load_with_through"),
+        doc("load_with_through_where"),
+    );
+    let rows = quote!(#p::Vec<#p::Vec<(#target, #join)>>);
+    quote! {
+        #[doc = #d_add_with]
+        pub fn #add_with<C>(&self, target: impl _orm::AsKey<#target>, payload: #payload, conn: &mut C) -> #qr<usize>
+        where #marker: #p::ManyToManyAdd<C> {
+            #add::add_with(#id, #p::Vec::from([_orm::AsKey::key_id(target)]), payload, #update, conn)
+        }
+        #[doc = #d_add_all_with]
+        pub fn #add_all_with<C>(&self, targets: impl _orm::IntoKeys<#target>, payload: #payload, conn: &mut C) -> #qr<usize>
+        where #marker: #p::ManyToManyAdd<C> {
+            #add::add_with(#id, #ids, payload, #update, conn)
+        }
+        #[doc = #d_set_with]
+        pub fn #set_with<C>(
+            &self,
+            targets: impl _orm::IntoKeys<#target>,
+            payload: #payload,
+            overrides: &[(_orm::Key<#target>, #payload)],
+            conn: &mut C,
+        ) -> #qr<_orm::SetDiff>
+        where #marker: #p::ManyToManyAdd<C> {
+            #add::set_with(#id, #p::with_overrides(#ids, payload, overrides), #update, conn)
+        }
+        #[doc = #d_create_with]
+        pub fn #create_with<C>(&self, new: <#target as _orm::Model>::New, payload: #payload, conn: &mut C) -> #qr<#target>
+        where #marker: #p::ManyToManyAdd<C> {
+            #add::create_with(#id, new, payload, conn)
+        }
+        #[doc = #d_query]
+        pub fn #query(&self) -> #p::ThroughQuery<#marker> {
+            #p::ThroughQuery::new(#p::Vec::from([#id]))
+        }
+        #[doc = #d_with_through]
+        pub fn #with_through<C>(&self, conn: &mut C) -> #qr<#p::Vec<(#target, #join)>>
+        where #marker: #p::ThroughOps<C> {
+            #through::load_with_through(#id, conn)
+        }
+        #[doc = #d_load]
+        pub fn #load<C>(parents: &[Self], conn: &mut C) -> #qr<#rows>
+        where #marker: #p::ThroughOps<C> {
+            #through::load_many_with_through(#p::ids(parents), conn)
+        }
+        #[doc = #d_load_where]
+        pub fn #load_where<C, W, O>(
+            parents: &[Self],
+            refine: impl Fn(#p::ThroughQuery<#marker>) -> #p::ThroughQuery<#marker, #p::TargetAndJoin<#marker>, W, O>,
+            conn: &mut C,
+        ) -> #qr<#rows>
+        where
+            #marker: #p::ThroughOps<C>,
+            #p::ThroughQuery<#marker, #p::TargetAndJoin<#marker>, W, O>:
+                #p::diesel::query_dsl::LoadQuery<'static, C, (#target, #join)>,
+        {
+            #through::load_many_with_through_where(#p::ids(parents), refine, conn)
+        }
+    }
 }
 
 /// The marker impl shared by `has_one` and `has_many`.
@@ -161,8 +314,9 @@ fn has_many(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
         a,
         Family {
             reads: ops.clone(),
-            writes: detach.clone(),
-            add_one: quote!(<#marker as #ops>::add_all(#id, #one, conn)),
+            adds: ops.clone(),
+            removes: detach.clone(),
+            sets: detach.clone(),
             remove_one: quote!(<#marker as #detach>::remove_all(#id, #one, conn)),
             query_ty: quote!(_orm::__private::ChildrenQuery<#marker>),
             query: quote!(<#marker as _orm::__private::OneToManyQuery>::children(#id)),
@@ -289,11 +443,14 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
 /// How a collection association (`belongs_to_many`, `has_many`) reaches
 /// orm-core: the method families differ only in these calls.
 struct Family {
-    /// The ops trait for reading, adding and creating.
+    /// The ops trait for reading.
     reads: TokenStream,
-    /// The ops trait for removing, replacing and clearing.
-    writes: TokenStream,
-    add_one: TokenStream,
+    /// The ops trait for adding and creating.
+    adds: TokenStream,
+    /// The ops trait for removing and clearing.
+    removes: TokenStream,
+    /// The ops trait for replacing.
+    sets: TokenStream,
     remove_one: TokenStream,
     query_ty: TokenStream,
     query: TokenStream,
@@ -309,8 +466,9 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
     let Names { target, marker, qr } = names(a);
     let Family {
         reads,
-        writes,
-        add_one,
+        adds,
+        removes,
+        sets,
         remove_one,
         query_ty,
         query,
@@ -357,7 +515,9 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
     let id = quote!(_orm::Model::id(self));
     let ids = quote!(_orm::IntoKeys::into_ids(targets));
     let r = quote!(<#marker as #reads>);
-    let w = quote!(<#marker as #writes>);
+    let ad = quote!(<#marker as #adds>);
+    let w = quote!(<#marker as #removes>);
+    let st = quote!(<#marker as #sets>);
     quote! {
         #[doc = #d_load]
         pub fn #load<C>(&self, conn: &mut C) -> #qr<_orm::__private::Vec<#target>> where #marker: #reads {
@@ -380,32 +540,32 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
             #r::has_all(#id, #ids, conn)
         }
         #[doc = #d_add]
-        pub fn #add<C>(&self, target: impl _orm::AsKey<#target>, conn: &mut C) -> #qr<usize> where #marker: #reads {
-            #add_one
+        pub fn #add<C>(&self, target: impl _orm::AsKey<#target>, conn: &mut C) -> #qr<usize> where #marker: #adds {
+            #ad::add_all(#id, _orm::__private::Vec::from([_orm::AsKey::key_id(target)]), conn)
         }
         #[doc = #d_add_all]
-        pub fn #add_all<C>(&self, targets: impl _orm::IntoKeys<#target>, conn: &mut C) -> #qr<usize> where #marker: #reads {
-            #r::add_all(#id, #ids, conn)
+        pub fn #add_all<C>(&self, targets: impl _orm::IntoKeys<#target>, conn: &mut C) -> #qr<usize> where #marker: #adds {
+            #ad::add_all(#id, #ids, conn)
         }
         #[doc = #d_remove]
-        pub fn #remove<C>(&self, target: impl _orm::AsKey<#target>, conn: &mut C) -> #qr<usize> where #marker: #writes {
+        pub fn #remove<C>(&self, target: impl _orm::AsKey<#target>, conn: &mut C) -> #qr<usize> where #marker: #removes {
             #remove_one
         }
         #[doc = #d_remove_all]
-        pub fn #remove_all<C>(&self, targets: impl _orm::IntoKeys<#target>, conn: &mut C) -> #qr<usize> where #marker: #writes {
+        pub fn #remove_all<C>(&self, targets: impl _orm::IntoKeys<#target>, conn: &mut C) -> #qr<usize> where #marker: #removes {
             #w::remove_all(#id, #ids, conn)
         }
         #[doc = #d_set]
-        pub fn #set<C>(&self, targets: impl _orm::IntoKeys<#target>, conn: &mut C) -> #qr<_orm::SetDiff> where #marker: #writes {
-            #w::set(#id, #ids, conn)
+        pub fn #set<C>(&self, targets: impl _orm::IntoKeys<#target>, conn: &mut C) -> #qr<_orm::SetDiff> where #marker: #sets {
+            #st::set(#id, #ids, conn)
         }
         #[doc = #d_clear]
-        pub fn #clear<C>(&self, conn: &mut C) -> #qr<usize> where #marker: #writes {
+        pub fn #clear<C>(&self, conn: &mut C) -> #qr<usize> where #marker: #removes {
             #w::clear(#id, conn)
         }
         #[doc = #d_create]
-        pub fn #create<C>(&self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #reads {
-            #r::create(#id, new, conn)
+        pub fn #create<C>(&self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #adds {
+            #ad::create(#id, new, conn)
         }
         #[doc = #d_load_many]
         pub fn #load_many<C>(parents: &[Self], conn: &mut C) -> #qr<_orm::__private::Vec<_orm::__private::Vec<#target>>>

@@ -18,7 +18,7 @@ use crate::internals::inflect;
 
 /// The join table a `belongs_to_many` association goes through.
 pub fn of<'a>(assoc: &Assoc, joins: &'a [JoinTable]) -> Option<&'a JoinTable> {
-    let through = assoc.through.as_ref()?;
+    let through = assoc.through_table()?;
     joins.iter().find(|j| j.name.value == through.value)
 }
 

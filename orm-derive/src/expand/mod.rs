@@ -2,6 +2,7 @@
 
 pub mod associations;
 pub mod diesel_table;
+pub mod join_model;
 pub mod join_table;
 pub mod model;
 #[rustfmt::skip]
@@ -18,17 +19,21 @@ pub fn model(model: &Model, joins: &[JoinTable]) -> TokenStream {
     let krate = &model.krate;
     let items = model::items(model);
     let impls = model::impls(model, joins);
+    let join_model = join_model::items(model);
+    let join_model_impls = join_model::impls(model);
     let join_items = joins.iter().map(|j| join_table::items(model, j));
     let join_impls = joins.iter().map(|j| join_table::impls(model, j));
     let markers = associations::markers(model);
     let assoc_impls = associations::impls(model, joins);
     quote! {
         #items
+        #join_model
         #(#join_items)*
         #markers
         const _: () = {
             use #krate as _orm;
             #impls
+            #join_model_impls
             #(#join_impls)*
             #assoc_impls
         };

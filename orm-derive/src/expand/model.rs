@@ -111,7 +111,7 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         }
     });
     let pk_cols = model.pk.iter().map(|&i| &model.fields[i].column);
-    let relations = model.assocs.iter().filter_map(|a| relation(a, joins));
+    let relations = model.assocs.iter().flat_map(|a| relations(a, joins));
     let fields = model.fields.iter().map(|f| {
         let hash = Literal::u64_suffixed(field_hash(&f.column));
         let (field, ty) = (&f.ident, &f.ty);
@@ -249,29 +249,39 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
     }
 }
 
-fn relation(assoc: &Assoc, joins: &[JoinTable]) -> Option<TokenStream> {
+/// The foreign keys and join tables an association declares, for DDL.
+fn relations(assoc: &Assoc, joins: &[JoinTable]) -> Vec<TokenStream> {
     let target = &assoc.target;
     let rel = quote!(_orm::__private::Relation);
     let fk = &assoc.foreign_key.value;
-    Some(match assoc.kind {
-        Kind::BelongsTo => quote! {
-            #rel::ForeignKey { table: <Self as _orm::Model>::TABLE, column: #fk, references: <#target as _orm::Model>::TABLE }
-        },
-        Kind::HasOne | Kind::HasMany => quote! {
-            #rel::ForeignKey { table: <#target as _orm::Model>::TABLE, column: #fk, references: <Self as _orm::Model>::TABLE }
-        },
+    let foreign_key = |table: TokenStream, column: &str, references: TokenStream| {
+        quote! {
+            #rel::ForeignKey { table: <#table as _orm::Model>::TABLE, column: #column, references: <#references as _orm::Model>::TABLE }
+        }
+    };
+    match assoc.kind {
+        Kind::BelongsTo => vec![foreign_key(quote!(Self), fk, quote!(#target))],
+        Kind::HasOne | Kind::HasMany => vec![foreign_key(quote!(#target), fk, quote!(Self))],
         Kind::BelongsToMany => {
-            let join = super::join_table::of(assoc, joins)?;
+            if let (Some(join), Some(other)) = (assoc.join_model(), &assoc.other_key) {
+                return vec![
+                    foreign_key(quote!(#join), fk, quote!(Self)),
+                    foreign_key(quote!(#join), &other.value, quote!(#target)),
+                ];
+            }
+            let Some(join) = super::join_table::of(assoc, joins) else {
+                return Vec::new();
+            };
             let through = &join.name.value;
             let keys = join
                 .keys
                 .iter()
                 .map(|(column, path)| quote!((#column, <#path as _orm::Model>::TABLE)));
-            quote! {
+            vec![quote! {
                 #rel::JoinTable(&_orm::__private::JoinTableDef { name: #through, keys: [#(#keys),*] })
-            }
+            }]
         }
-    })
+    }
 }
 
 /// 64-bit FNV-1a, the same as `orm_core::field_hash`.

@@ -112,12 +112,38 @@ pub struct Assoc {
     pub foreign_key: Named,
     /// belongs_to_many: the join-table column holding the target's key.
     pub other_key: Option<Named>,
-    pub through: Option<Named>,
+    pub through: Option<Through>,
     /// belongs_to_many on a self-reference: store both directions; the span
     /// of the `symmetric` flag.
     pub symmetric: Option<Span>,
     /// The hidden type the association is described on.
     pub marker: Ident,
+}
+
+/// What a `belongs_to_many` goes through.
+pub enum Through {
+    /// `through = "rsvps"`: a join table the derive generates.
+    Table(Named),
+    /// `through = Rsvp`: a join model, itself a `#[derive(Model)]`.
+    Model(Path),
+}
+
+impl Assoc {
+    /// The generated join table's name, for `through = "table"`.
+    pub fn through_table(&self) -> Option<&Named> {
+        match &self.through {
+            Some(Through::Table(name)) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The join model, for `through = Model`.
+    pub fn join_model(&self) -> Option<&Path> {
+        match &self.through {
+            Some(Through::Model(path)) => Some(path),
+            _ => None,
+        }
+    }
 }
 
 /// A join table this model's `belongs_to_many` associations use.

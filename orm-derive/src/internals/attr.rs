@@ -12,7 +12,7 @@ use syn::{
     Data, DeriveInput, Fields, GenericArgument, Ident, LitStr, Path, PathArguments, Token, Type,
 };
 
-use super::ast::{Assoc, Field, Kind, Model, Named, Table};
+use super::ast::{Assoc, Field, Kind, Model, Named, Table, Through};
 use super::ctxt::Ctxt;
 use super::inflect;
 use super::symbol::*;
@@ -228,7 +228,7 @@ struct RawAssoc {
     as_: Option<Named>,
     foreign_key: Option<Named>,
     other_key: Option<Named>,
-    through: Option<Named>,
+    through: Option<Through>,
     singular: Option<Named>,
     symmetric: Option<Span>,
 }
@@ -275,12 +275,39 @@ fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAss
             }
             continue;
         }
+        if key == THROUGH && kind == Kind::BelongsToMany {
+            if raw.through.is_some() {
+                return Err(syn::Error::new(key.span(), "duplicate option `through`"));
+            }
+            input.parse::<Token![=]>()?;
+            raw.through = Some(if input.peek(LitStr) {
+                let lit: LitStr = input.parse()?;
+                if !is_identifier(&lit.value()) {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        format_args!(
+                            "`through` must be a table name such as \"rsvps\" or a join model such as `Rsvp`, not {:?}",
+                            lit.value()
+                        ),
+                    ));
+                }
+                Through::Table(Named::from_lit(&lit))
+            } else {
+                let path: Path = input.parse().map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        "expected a join table name (`through = \"rsvps\"`) or a join model (`through = Rsvp`)",
+                    )
+                })?;
+                Through::Model(path)
+            });
+            continue;
+        }
         let slot = match key.to_string().as_str() {
             AS => &mut raw.as_,
             FOREIGN_KEY => &mut raw.foreign_key,
             SINGULAR => &mut raw.singular,
             OTHER_KEY if kind == Kind::BelongsToMany => &mut raw.other_key,
-            THROUGH if kind == Kind::BelongsToMany => &mut raw.through,
             other => {
                 return Err(syn::Error::new(
                     key.span(),

@@ -53,7 +53,7 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
                     ));
                 }
                 if assoc.through.is_none() {
-                    cx.error_at(assoc.span, "`belongs_to_many` needs `through = \"table\"`, the name of the join table\nhelp: e.g. `#[belongs_to_many(User, through = \"rsvps\")]`");
+                    cx.error_at(assoc.span, "`belongs_to_many` needs `through`: the name of a join table (`through = \"rsvps\"`) or a join model (`through = Rsvp`)\nhelp: e.g. `#[belongs_to_many(User, through = \"rsvps\")]`");
                 }
                 if let Some(other) = &assoc.other_key {
                     if other.value == assoc.foreign_key.value {
@@ -79,7 +79,7 @@ fn join_tables(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
         .iter()
         .filter(|a| a.kind == Kind::BelongsToMany)
     {
-        let (Some(through), Some(other)) = (&assoc.through, &assoc.other_key) else {
+        let (Some(through), Some(other)) = (assoc.through_table(), &assoc.other_key) else {
             continue;
         };
         if through.value == model.table.name() {

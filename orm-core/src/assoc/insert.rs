@@ -1,0 +1,176 @@
+//! The INSERTs of join rows, with their conflict handling.
+//!
+//! diesel's `on_conflict(..)` statement types are not nameable outside
+//! diesel, and generic code has to name them in where-clauses, so orm-core
+//! renders these statements itself:
+//!
+//! - [`InsertPairs`], for join tables the derive generates:
+//!   `INSERT INTO "rsvps" ("event_id", "guest_id") VALUES ($1, $2), .. ON CONFLICT DO NOTHING`
+//! - [`Upsert`], for join models (`through = Rsvp`): the model's insertable
+//!   rows, and `ON CONFLICT ("event_id", "guest_id") DO UPDATE SET "status" = excluded."status"`
+//!   when the payload is to be written, `DO NOTHING` otherwise.
+//!
+//! Only uniqueness conflicts on the key pair are handled; foreign-key
+//! violations still fail.
+
+use diesel::insertable::InsertValues;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId, ValuesClause};
+use diesel::result::QueryResult;
+use diesel::serialize::ToSql;
+use diesel::sql_types::HasSqlType;
+use diesel::{Column, Expression, Insertable, QuerySource};
+
+use super::belongs_to_many::{ManyToMany, Row, SourceOf, TargetOf};
+use super::through::JoinModel;
+use crate::backend::{Dialect, OrmBackend};
+use crate::model::{IdOf, Model};
+
+/// What adding a pair that is already associated does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// Leave the existing join row as it is.
+    Keep,
+    /// Write the new payload to the existing join row.
+    Update,
+}
+
+/// Join rows of a generated join table, in one statement (`ON CONFLICT DO
+/// NOTHING`).
+pub struct InsertPairs<A: ManyToMany> {
+    table: <A::Through as QuerySource>::FromClause,
+    rows: Vec<(IdOf<SourceOf<A>>, IdOf<TargetOf<A>>)>,
+}
+
+impl<A: ManyToMany> InsertPairs<A> {
+    /// The INSERT of `rows`; their payloads are `()`.
+    pub fn new(rows: Vec<Row<A>>) -> Self {
+        InsertPairs {
+            table: A::Through::default().from_clause(),
+            rows: rows.into_iter().map(|(s, t, _)| (s, t)).collect(),
+        }
+    }
+}
+
+type SourceSql<A> = <<A as ManyToMany>::SourceKey as Expression>::SqlType;
+type TargetSql<A> = <<A as ManyToMany>::TargetKey as Expression>::SqlType;
+
+impl<A, DB> QueryFragment<DB> for InsertPairs<A>
+where
+    A: ManyToMany,
+    DB: OrmBackend + HasSqlType<SourceSql<A>> + HasSqlType<TargetSql<A>>,
+    <A::Through as QuerySource>::FromClause: QueryFragment<DB>,
+    IdOf<SourceOf<A>>: ToSql<SourceSql<A>, DB>,
+    IdOf<TargetOf<A>>: ToSql<TargetSql<A>, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("INSERT INTO ");
+        self.table.walk_ast(out.reborrow())?;
+        out.push_sql(" (");
+        out.push_identifier(A::SourceKey::NAME)?;
+        out.push_sql(", ");
+        out.push_identifier(A::TargetKey::NAME)?;
+        out.push_sql(") VALUES ");
+        for (i, (source, target)) in self.rows.iter().enumerate() {
+            out.push_sql(if i == 0 { "(" } else { ", (" });
+            out.push_bind_param::<SourceSql<A>, _>(source)?;
+            out.push_sql(", ");
+            out.push_bind_param::<TargetSql<A>, _>(target)?;
+            out.push_sql(")");
+        }
+        on_conflict::<DB>(&mut out, &[], &[])
+    }
+}
+
+/// Rows of a join model `M`, in one statement, with the conflict on its
+/// primary key (the key pair) handled as [`Conflict`] says.
+pub struct Upsert<M: Model> {
+    table: <M::Table as QuerySource>::FromClause,
+    rows: Vec<<M::New as Insertable<M::Table>>::Values>,
+    conflict: Conflict,
+}
+
+impl<M: JoinModel> Upsert<M> {
+    /// The INSERT of `rows`.
+    pub fn new(rows: impl IntoIterator<Item = M::New>, conflict: Conflict) -> Self {
+        Upsert {
+            table: M::Table::default().from_clause(),
+            rows: rows.into_iter().map(Insertable::values).collect(),
+            conflict,
+        }
+    }
+}
+
+impl<M, V, DB> QueryFragment<DB> for Upsert<M>
+where
+    M: JoinModel,
+    M::New: Insertable<M::Table, Values = ValuesClause<V, M::Table>>,
+    V: InsertValues<DB, M::Table> + 'static,
+    DB: OrmBackend,
+    <M::Table as QuerySource>::FromClause: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("INSERT INTO ");
+        self.table.walk_ast(out.reborrow())?;
+        out.push_sql(" (");
+        if let Some(first) = self.rows.first() {
+            first.values.column_names(out.reborrow())?;
+        }
+        out.push_sql(") VALUES ");
+        for (i, row) in self.rows.iter().enumerate() {
+            out.push_sql(if i == 0 { "(" } else { ", (" });
+            row.values.walk_ast(out.reborrow())?;
+            out.push_sql(")");
+        }
+        let update = match self.conflict {
+            Conflict::Keep => &[][..],
+            Conflict::Update => M::UPDATE_COLUMNS,
+        };
+        on_conflict::<DB>(&mut out, M::TABLE.primary_key, update)
+    }
+}
+
+/// `ON CONFLICT DO NOTHING`, or `ON CONFLICT (keys) DO UPDATE SET c =
+/// excluded.c, ..` when there are columns to update.
+fn on_conflict<DB: OrmBackend>(
+    out: &mut AstPass<'_, '_, DB>,
+    keys: &[&str],
+    update: &[&str],
+) -> QueryResult<()> {
+    match DB::DIALECT {
+        Dialect::Sqlite | Dialect::Postgres => {
+            if update.is_empty() {
+                out.push_sql(" ON CONFLICT DO NOTHING");
+                return Ok(());
+            }
+            out.push_sql(" ON CONFLICT (");
+            for (i, key) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push_sql(", ");
+                }
+                out.push_identifier(key)?;
+            }
+            out.push_sql(") DO UPDATE SET ");
+            for (i, column) in update.iter().enumerate() {
+                if i > 0 {
+                    out.push_sql(", ");
+                }
+                out.push_identifier(column)?;
+                out.push_sql(" = excluded.");
+                out.push_identifier(column)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+// The SQL depends on the row count, so neither has a static id; diesel
+// caches the prepared statement by its SQL text.
+impl<A: ManyToMany> QueryId for InsertPairs<A> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<M: Model> QueryId for Upsert<M> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}

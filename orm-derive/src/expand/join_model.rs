@@ -1,0 +1,100 @@
+//! A model with a two-column primary key can be the join model of a
+//! `belongs_to_many` (`through = Rsvp`): its payload struct (the columns
+//! other than the keys) and the impls that build a join row from the two
+//! keys in either order.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::model::{field_hash, new_ident};
+use crate::internals::ast::{Field, Model};
+use crate::internals::attr::option_inner;
+
+pub fn payload_ident(model: &Model) -> syn::Ident {
+    format_ident!("{}Payload", model.ident)
+}
+
+/// The payload: every field a join row is inserted with but the keys.
+fn payload_fields(model: &Model) -> Vec<&Field> {
+    model
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| !model.pk.contains(i) && !f.auto)
+        .map(|(_, f)| f)
+        .collect()
+}
+
+/// The payload struct, at module level. It derives `Default` when every
+/// field is an `Option`, so plain `add_*` can insert it.
+pub fn items(model: &Model) -> TokenStream {
+    let [_, _] = model.pk[..] else {
+        return TokenStream::new();
+    };
+    let vis = &model.vis;
+    let ident = payload_ident(model);
+    let fields = payload_fields(model);
+    let default = fields
+        .iter()
+        .all(|f| option_inner(&f.ty).is_some())
+        .then(|| quote!(Default,));
+    let doc = format!(
+        "The payload of a [`{0}`] join row: its columns other than the two keys, given to the `*_with` methods of an association `through = {0}`.",
+        model.ident
+    );
+    let fields = fields.iter().map(|f| {
+        let (name, ty, docs) = (&f.ident, &f.ty, &f.docs);
+        let fallback = format!("The `{}` column.", f.column);
+        let docs = if docs.is_empty() {
+            quote!(#[doc = #fallback])
+        } else {
+            quote!(#(#docs)*)
+        };
+        quote!(#docs pub #name: #ty)
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq, #default)]
+        #vis struct #ident { #(#fields,)* }
+    }
+}
+
+/// `JoinModel` and `JoinKeys` (both key orders), inside the `const _` block.
+pub fn impls(model: &Model) -> TokenStream {
+    let [a, b] = model.pk[..] else {
+        return TokenStream::new();
+    };
+    let ident = &model.ident;
+    let (new, payload) = (new_ident(model), payload_ident(model));
+    let fields = payload_fields(model);
+    let names: Vec<_> = fields.iter().map(|f| &f.ident).collect();
+    let update = fields.iter().map(|f| &f.column);
+    let keys = [&model.fields[a], &model.fields[b]];
+    let new_row = |source: &Field, target: &Field| {
+        let (hs, ht) = (
+            Literal::u64_suffixed(field_hash(&source.column)),
+            Literal::u64_suffixed(field_hash(&target.column)),
+        );
+        let (s, t) = (&source.ident, &target.ident);
+        let (s_ty, t_ty) = (&source.ty, &target.ty);
+        quote! {
+            #[automatically_derived]
+            impl _orm::__private::JoinKeys<#hs, #ht> for #ident {
+                fn new_row(source: #s_ty, target: #t_ty, payload: #payload) -> #new {
+                    #new { #s: source, #t: target, #(#names: payload.#names,)* }
+                }
+            }
+        }
+    };
+    let forward = new_row(keys[0], keys[1]);
+    let backward = new_row(keys[1], keys[0]);
+    quote! {
+        #[automatically_derived]
+        impl _orm::__private::JoinModel for #ident {
+            type Payload = #payload;
+            const UPDATE_COLUMNS: &'static [&'static str] = &[#(#update),*];
+        }
+        #forward
+        #backward
+    }
+}

@@ -1,0 +1,19 @@
+use orm_core::prelude::*;
+
+#[derive(Model)]
+pub struct User { pub id: i32 }
+
+#[derive(Model)]
+#[belongs_to_many(User, through = Rsvp)]
+pub struct Event { pub id: i32 }
+
+// `status` has no default, so plain `add_user` cannot insert a row.
+#[derive(Model)]
+#[model(primary_key(event_id, user_id))]
+pub struct Rsvp { pub event_id: i32, pub user_id: i32, pub status: String }
+
+fn add(event: &Event, user: &User, conn: &mut SqliteConnection) -> QueryResult<usize> {
+    event.add_user(user, conn)
+}
+
+fn main() {}
