@@ -38,6 +38,7 @@ mod set;
 
 pub use assoc::staged::{Changes, Pending};
 pub use backend::{Dialect, OrmBackend};
+pub use chrono;
 pub use diesel;
 pub use instrument::QueryLog;
 pub use key::{AsKey, IntoKeys, Key};
@@ -53,6 +54,7 @@ pub use set::SetDiff;
 /// needs in scope, and diesel's prelude.
 pub mod prelude {
     pub use crate::{Key, Model, Schema, SetDiff};
+    pub use chrono::NaiveDateTime;
     pub use diesel::prelude::*;
     pub use diesel::result::QueryResult;
 }
@@ -115,6 +117,13 @@ pub mod __private {
         rows
     }
 
+    /// The time `created_at`/`updated_at` are set to: now in UTC, to the
+    /// microsecond (what PostgreSQL stores, so a row reads back equal).
+    pub fn now() -> chrono::NaiveDateTime {
+        use chrono::{SubsecRound, Utc};
+        Utc::now().naive_utc().trunc_subsecs(6)
+    }
+
     /// The keys of `items`.
     pub fn ids<M: crate::Model>(items: &[M]) -> Vec<M::Id> {
         items.iter().map(M::id).collect()
@@ -124,6 +133,8 @@ pub mod __private {
     pub trait JoinTableKeys {
         /// The two key columns, in the table's order.
         const KEYS: [&'static str; 2];
+        /// Whether the table has `created_at`/`updated_at`.
+        const TIMESTAMPS: bool;
     }
 
     const fn str_eq(a: &str, b: &str) -> bool {
@@ -142,13 +153,16 @@ pub mod __private {
     }
 
     /// Fails compilation when the join table `T` that is in scope was
-    /// declared by the other side with different key columns.
-    pub const fn check_join_keys<T: JoinTableKeys>(keys: [&str; 2]) {
+    /// declared by the other side with different key columns or timestamps.
+    pub const fn check_join_keys<T: JoinTableKeys>(keys: [&str; 2], timestamps: bool) {
         if !(str_eq(T::KEYS[0], keys[0]) && str_eq(T::KEYS[1], keys[1])) {
             panic!(
                 "the two sides of this `belongs_to_many` disagree on the join table's key columns: \
                  one side's `other_key` must be the other side's `foreign_key`"
             );
+        }
+        if T::TIMESTAMPS != timestamps {
+            panic!("only one side of this `belongs_to_many` gives `timestamps`: give it on both");
         }
     }
 }

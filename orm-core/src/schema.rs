@@ -33,6 +33,8 @@ pub enum ColumnType {
     Text,
     /// `Vec<u8>`
     Binary,
+    /// `chrono::NaiveDateTime`
+    Timestamp,
 }
 
 impl ColumnType {
@@ -49,6 +51,7 @@ impl ColumnType {
             (Text, _) => "TEXT",
             (Binary, Dialect::Sqlite) => "BLOB",
             (Binary, Dialect::Postgres) => "BYTEA",
+            (Timestamp, _) => "TIMESTAMP",
         }
     }
 }
@@ -56,7 +59,7 @@ impl ColumnType {
 /// A diesel SQL type orm-core can write DDL for.
 #[diagnostic::on_unimplemented(
     message = "orm-core cannot create a column of SQL type `{Self}`",
-    note = "supported: SmallInt, Integer, BigInt, Float, Double, Bool, Text, Binary and Nullable of them"
+    note = "supported: SmallInt, Integer, BigInt, Float, Double, Bool, Text, Binary, Timestamp and Nullable of them"
 )]
 pub trait DdlType {
     /// The column type.
@@ -71,7 +74,7 @@ macro_rules! ddl_types {
     )*};
 }
 ddl_types!(SmallInt => SmallInt, Integer => Integer, BigInt => BigInt, Float => Float,
-    Double => Double, Bool => Bool, Text => Text, Binary => Binary);
+    Double => Double, Bool => Bool, Text => Text, Binary => Binary, Timestamp => Timestamp);
 
 impl<T: DdlType + sql_types::SqlType> DdlType for sql_types::Nullable<T> {
     const TYPE: ColumnType = T::TYPE;
@@ -79,7 +82,7 @@ impl<T: DdlType + sql_types::SqlType> DdlType for sql_types::Nullable<T> {
 }
 
 /// One column of a table.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct ColumnDef {
     /// The column name.
     pub name: &'static str,
@@ -89,6 +92,27 @@ pub struct ColumnDef {
     pub nullable: bool,
     /// Whether the database assigns its value (an integer primary key).
     pub auto_increment: bool,
+    /// Whether it defaults to the current time (`created_at`/`updated_at`
+    /// of a model with timestamps).
+    pub default_now: bool,
+}
+
+impl ColumnDef {
+    /// The `created_at`/`updated_at` columns of a join table with timestamps.
+    const TIMESTAMPS: [ColumnDef; 2] = [
+        ColumnDef::timestamp("created_at"),
+        ColumnDef::timestamp("updated_at"),
+    ];
+
+    const fn timestamp(name: &'static str) -> Self {
+        ColumnDef {
+            name,
+            ty: ColumnType::Timestamp,
+            nullable: false,
+            auto_increment: false,
+            default_now: true,
+        }
+    }
 }
 
 /// One table: its name, columns and primary key.
@@ -116,6 +140,8 @@ pub struct JoinTableDef {
     /// The two key columns, each referencing a model table's primary key;
     /// together they are the primary key.
     pub keys: [(&'static str, &'static TableDef); 2],
+    /// Whether rows carry `created_at`/`updated_at`, set by the database.
+    pub timestamps: bool,
 }
 
 /// What an association contributes to the schema.
@@ -142,7 +168,7 @@ struct Fk {
 
 struct Planned {
     name: &'static str,
-    columns: Vec<(&'static str, ColumnType, bool, bool)>,
+    columns: Vec<ColumnDef>,
     primary_key: Vec<&'static str>,
     fks: Vec<Fk>,
 }
@@ -185,11 +211,7 @@ impl Schema {
             .iter()
             .map(|t| Planned {
                 name: t.name,
-                columns: t
-                    .columns
-                    .iter()
-                    .map(|c| (c.name, c.ty, c.nullable, c.auto_increment))
-                    .collect(),
+                columns: t.columns.to_vec(),
                 primary_key: t.primary_key.to_vec(),
                 fks: Vec::new(),
             })
@@ -218,14 +240,20 @@ impl Schema {
                     if planned.iter().any(|p| p.name == join.name) {
                         continue;
                     }
-                    let columns = join
+                    let mut columns: Vec<ColumnDef> = join
                         .keys
                         .iter()
-                        .map(|(column, references)| {
-                            let ty = pk_type(references);
-                            (*column, ty, false, false)
+                        .map(|(column, references)| ColumnDef {
+                            name: column,
+                            ty: pk_type(references),
+                            nullable: false,
+                            auto_increment: false,
+                            default_now: false,
                         })
                         .collect();
+                    if join.timestamps {
+                        columns.extend(ColumnDef::TIMESTAMPS);
+                    }
                     let fks = join
                         .keys
                         .iter()
@@ -295,22 +323,28 @@ fn create_table(table: &Planned, dialect: Dialect) -> String {
     let mut parts: Vec<String> = table
         .columns
         .iter()
-        .map(|&(name, ty, nullable, auto)| {
-            let is_pk = single_auto_pk && table.primary_key[0] == name;
-            let mut col = format!("{} ", quote(name));
-            match (is_pk && auto, dialect) {
+        .map(|c| {
+            let is_pk = single_auto_pk && table.primary_key[0] == c.name;
+            let mut col = format!("{} ", quote(c.name));
+            match (is_pk && c.auto_increment, dialect) {
                 // Only a column declared exactly INTEGER PRIMARY KEY is the rowid.
                 (true, Dialect::Sqlite) => col.push_str("INTEGER"),
                 (true, Dialect::Postgres) => {
-                    col.push_str(ty.sql(dialect));
+                    col.push_str(c.ty.sql(dialect));
                     col.push_str(" GENERATED BY DEFAULT AS IDENTITY");
                 }
-                (false, _) => col.push_str(ty.sql(dialect)),
+                (false, _) => col.push_str(c.ty.sql(dialect)),
             }
             if is_pk {
                 col.push_str(" PRIMARY KEY");
-            } else if !nullable {
+            } else if !c.nullable {
                 col.push_str(" NOT NULL");
+            }
+            // UTC, as `create` and `save` write it.
+            match (c.default_now, dialect) {
+                (false, _) => {}
+                (true, Dialect::Sqlite) => col.push_str(" DEFAULT CURRENT_TIMESTAMP"),
+                (true, Dialect::Postgres) => col.push_str(" DEFAULT (now() AT TIME ZONE 'UTC')"),
             }
             col
         })

@@ -3,10 +3,15 @@
 use crate::internals::ast::{Assoc, Kind, Model, Through};
 
 pub fn new_struct(model: &Model) -> String {
-    format!(
-        "A new `{}` row to insert with [`{0}::create`]; the database assigns the primary key.",
-        model.ident
-    )
+    let mut doc = format!("A new `{}` row to insert with [`{0}::create`]", model.ident);
+    if model.fields.iter().any(|f| f.auto) {
+        doc.push_str("; the database assigns the primary key");
+    }
+    if model.timestamps {
+        doc.push_str("; `create` sets `created_at` and `updated_at`");
+    }
+    doc.push('.');
+    doc
 }
 
 pub fn table_module(model: &Model) -> String {
@@ -30,6 +35,7 @@ pub fn crud(model: &Model, method: &str) -> String {
             "A boxed diesel query over `{t}`, to refine with `.filter`, `.order`, `.limit` and load."
         ),
         "save" => format!("Writes every field of this `{m}` to its row.\n\n# Errors\n`NotFound` if the row is gone."),
+        "save_timestamps" => format!("Sets `updated_at` to now and writes every field of this `{m}` to its row (`updated_at` is restored if the write fails).\n\n# Errors\n`NotFound` if the row is gone."),
         "delete" => format!("Deletes this `{m}`'s row.\n\n# Errors\n`NotFound` if the row was already gone."),
         _ => String::new(),
     }
@@ -102,8 +108,13 @@ pub fn assoc(model: &Model, assoc: &Assoc, method: &str) -> String {
     text
 }
 
-pub fn join_row(table: &str) -> String {
-    format!("One row of join table `{table}`: a pair of associated keys.")
+pub fn join_row(table: &str, timestamps: bool) -> String {
+    let when = if timestamps {
+        ", and when the row was written"
+    } else {
+        ""
+    };
+    format!("One row of join table `{table}`: a pair of associated keys{when}.")
 }
 
 pub fn join_table(table: &str) -> String {

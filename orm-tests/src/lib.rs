@@ -17,14 +17,20 @@ pub mod pets;
 // Events and their guests through `rsvps` (seed 002), users' posts and
 // profiles: the snippet.
 #[derive(Model, Debug, Clone, PartialEq)]
-#[belongs_to_many(User, through = "rsvps", as = "Guests", other_key = "guest_id")]
+#[belongs_to_many(
+    User,
+    through = "rsvps",
+    as = "Guests",
+    other_key = "guest_id",
+    timestamps
+)]
 pub struct Event {
     pub id: i32,
     pub title: String,
 }
 
 #[derive(Model, Debug, Clone, PartialEq)]
-#[belongs_to_many(Event, through = "rsvps", foreign_key = "guest_id")]
+#[belongs_to_many(Event, through = "rsvps", foreign_key = "guest_id", timestamps)]
 #[has_many(Post, foreign_key = "author_id", as = "Posts")]
 #[has_one(Profile)]
 #[belongs_to_many(Group, through = "group_users")]
@@ -93,10 +99,13 @@ pub struct Person {
 // A has_many whose key is NOT NULL: removing is a compile error, and
 // `set_*`/`clear_*` do not exist (see tests/ui).
 #[derive(Model, Debug, Clone, PartialEq)]
+#[model(timestamps)]
 #[has_many(Comment)]
 pub struct Article {
     pub id: i32,
     pub title: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
 }
 
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -118,7 +127,7 @@ pub struct Club {
 }
 
 #[derive(Model, Debug, Clone, PartialEq)]
-#[model(primary_key(club_id, user_id))]
+#[model(primary_key(club_id, user_id), timestamps)]
 #[belongs_to(Club)]
 #[belongs_to(User)]
 pub struct Membership {
@@ -126,6 +135,8 @@ pub struct Membership {
     pub user_id: i32,
     pub role: String,
     pub invited_by: Option<i32>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
 }
 
 /// What plain `add_member`/`set_members` write: the payload's default, as a

@@ -486,7 +486,7 @@ backend_tests! {
         let gone = Club::create(NewClub { name: "gone".into() }, conn)?;
         gone.delete(conn)?;
         assert!(gone.add_member_with(&ada, admin.clone(), conn).is_err());
-        assert!(gone.set_members_with(&[ada.clone()], admin, &[], conn).is_err());
+        assert!(gone.set_members_with(vec![ada.key()], admin, &[], conn).is_err());
         assert_eq!(Membership::count(conn)?, before);
         Ok(())
     }
@@ -571,6 +571,57 @@ backend_tests! {
         let names: Vec<Vec<&str>> =
             members.iter().map(|ms| ms.iter().map(|(u, _)| u.name.as_str()).collect()).collect();
         assert_eq!(names, vec![vec!["Cy"], vec![], vec!["Ada"]]);
+        Ok(())
+    }
+
+    fn timestamps_are_set_by_create_and_save(conn) {
+        let before = orm_core::__private::now();
+        let mut article = Article::create(NewArticle { title: "draft".into() }, conn)?;
+        let created = article.created_at;
+        assert!(created >= before && created <= orm_core::__private::now());
+        assert_eq!(article.updated_at, created, "create sets both to the same time");
+        assert_eq!(Article::find(article.id, conn)?, article, "the stored times read back equal");
+
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        article.title = "final".into();
+        article.save(conn)?;
+        assert!(article.updated_at > created, "save moves updated_at");
+        assert_eq!(article.created_at, created, "and leaves created_at");
+        assert_eq!(Article::find(article.id, conn)?, article);
+
+        // A failed save leaves the struct as it was.
+        let stale = article.updated_at;
+        article.clone().delete(conn)?;
+        assert!(article.save(conn).is_err());
+        assert_eq!(article.updated_at, stale);
+        Ok(())
+    }
+
+    fn join_rows_carry_timestamps(conn) {
+        // A join model with timestamps: inserting sets both, writing the
+        // payload again moves updated_at only.
+        let chess = Club::create(NewClub { name: "chess".into() }, conn)?;
+        let ada = user("Ada", conn)?;
+        let payload = |role: &str| MembershipPayload { role: role.into(), invited_by: None };
+        let before = orm_core::__private::now();
+        chess.add_member_with(&ada, payload("member"), conn)?;
+        let first = Membership::find((chess.id, ada.id), conn)?;
+        assert!(first.created_at >= before && first.created_at == first.updated_at);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        chess.add_member_with(&ada, payload("admin"), conn)?;
+        let second = Membership::find((chess.id, ada.id), conn)?;
+        assert_eq!((second.role.as_str(), second.created_at), ("admin", first.created_at));
+        assert!(second.updated_at > first.updated_at);
+
+        // A generated join table with `timestamps` (seed 002's rsvps): the
+        // database stamps the row when it is inserted.
+        let party = Event::create(NewEvent { title: "Party".into() }, conn)?;
+        party.add_guest(&ada, conn)?;
+        let rows: Vec<Rsvp> = rsvps::table.load(conn)?;
+        assert_eq!(rows.len(), 1);
+        let age = orm_core::__private::now() - rows[0].created_at;
+        assert!(age.num_seconds().abs() < 60, "stamped now: {:?}", rows[0]);
+        assert_eq!(rows[0].created_at, rows[0].updated_at);
         Ok(())
     }
 

@@ -186,3 +186,24 @@ fn join_model_ddl_and_statements() -> Result<(), Box<dyn std::error::Error>> {
     );
     Ok(())
 }
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(timestamps)]
+pub struct Note {
+    pub id: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[test]
+fn timestamps_default_to_now_in_utc() {
+    let ddl = |dialect| Schema::new().model::<Note>().sql(dialect).remove(0);
+    assert_eq!(
+        ddl(Dialect::Sqlite),
+        "CREATE TABLE \"notes\" (\n  \"id\" INTEGER PRIMARY KEY,\n  \
+         \"created_at\" TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n  \
+         \"updated_at\" TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP\n)"
+    );
+    assert!(ddl(Dialect::Postgres)
+        .contains("\"created_at\" TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')"));
+}

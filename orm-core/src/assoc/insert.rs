@@ -38,7 +38,7 @@ pub enum Conflict {
 /// NOTHING`).
 pub struct InsertPairs<A: ManyToMany> {
     table: <A::Through as QuerySource>::FromClause,
-    rows: Vec<(IdOf<SourceOf<A>>, IdOf<TargetOf<A>>)>,
+    rows: Vec<Pair<A>>,
 }
 
 impl<A: ManyToMany> InsertPairs<A> {
@@ -50,6 +50,9 @@ impl<A: ManyToMany> InsertPairs<A> {
         }
     }
 }
+
+/// One join row of a generated join table: source key, target key.
+type Pair<A> = (IdOf<SourceOf<A>>, IdOf<TargetOf<A>>);
 
 type SourceSql<A> = <<A as ManyToMany>::SourceKey as Expression>::SqlType;
 type TargetSql<A> = <<A as ManyToMany>::TargetKey as Expression>::SqlType;

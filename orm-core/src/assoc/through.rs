@@ -63,6 +63,8 @@ pub trait ThroughModel: ManyToMany {
 }
 
 type SId<A> = IdOf<SourceOf<A>>;
+/// A target with its join row, as the `*_with_through` reads return them.
+pub type WithJoin<A> = (TargetOf<A>, <A as ThroughModel>::Join);
 type TargetTable<A> = TableOf<TargetOf<A>>;
 type TargetColumns<A> = <TargetTable<A> as Table>::AllColumns;
 type JoinColumns<A> = <<A as ManyToMany>::Through as Table>::AllColumns;
@@ -329,7 +331,7 @@ pub trait ThroughOps<C>: ThroughModel + Sized {
     fn load_many_with_through(
         sources: Vec<SId<Self>>,
         conn: &mut C,
-    ) -> QueryResult<Vec<Vec<(Self::Target, Self::Join)>>>;
+    ) -> QueryResult<Vec<Vec<WithJoin<Self>>>>;
 
     /// [`load_many_with_through`](Self::load_many_with_through) with the
     /// query refined by `refine` (filter, order).
@@ -337,7 +339,7 @@ pub trait ThroughOps<C>: ThroughModel + Sized {
         sources: Vec<SId<Self>>,
         refine: impl Fn(ThroughQuery<Self>) -> ThroughQuery<Self, TargetAndJoin<Self>, W, O>,
         conn: &mut C,
-    ) -> QueryResult<Vec<Vec<(Self::Target, Self::Join)>>>
+    ) -> QueryResult<Vec<Vec<WithJoin<Self>>>>
     where
         ThroughQuery<Self, TargetAndJoin<Self>, W, O>:
             LoadQuery<'static, C, (Self::Target, Self::Join)>;
@@ -359,7 +361,7 @@ where
     fn load_many_with_through(
         sources: Vec<SId<A>>,
         conn: &mut C,
-    ) -> QueryResult<Vec<Vec<(A::Target, A::Join)>>> {
+    ) -> QueryResult<Vec<Vec<WithJoin<A>>>> {
         Self::load_many_with_through_where(sources, |q| q, conn)
     }
 
@@ -367,12 +369,12 @@ where
         sources: Vec<SId<A>>,
         refine: impl Fn(ThroughQuery<A>) -> ThroughQuery<A, TargetAndJoin<A>, W, O>,
         conn: &mut C,
-    ) -> QueryResult<Vec<Vec<(A::Target, A::Join)>>>
+    ) -> QueryResult<Vec<Vec<WithJoin<A>>>>
     where
         ThroughQuery<A, TargetAndJoin<A>, W, O>: LoadQuery<'static, C, (A::Target, A::Join)>,
     {
         let keys = crate::set::dedup(sources.clone());
-        let mut grouped: HashMap<SId<A>, Vec<(A::Target, A::Join)>> = HashMap::new();
+        let mut grouped: HashMap<SId<A>, Vec<WithJoin<A>>> = HashMap::new();
         for chunk in keys.chunks(chunk_size::<C::Backend>(1, 64)) {
             let rows: Vec<(A::Target, A::Join)> =
                 refine(ThroughQuery::new(chunk.to_vec())).load(conn)?;

@@ -20,7 +20,7 @@ fn payload_fields(model: &Model) -> Vec<&Field> {
         .fields
         .iter()
         .enumerate()
-        .filter(|(i, f)| !model.pk.contains(i) && !f.auto)
+        .filter(|(i, f)| !model.pk.contains(i) && f.in_new())
         .map(|(_, f)| f)
         .collect()
 }
@@ -68,7 +68,14 @@ pub fn impls(model: &Model) -> TokenStream {
     let (new, payload) = (new_ident(model), payload_ident(model));
     let fields = payload_fields(model);
     let names: Vec<_> = fields.iter().map(|f| &f.ident).collect();
-    let update = fields.iter().map(|f| &f.column);
+    // Writing a payload again is an update: `updated_at` too, not `created_at`.
+    let update = fields.iter().map(|f| &f.column).chain(
+        model
+            .fields
+            .iter()
+            .filter(|f| f.managed && f.column == "updated_at")
+            .map(|f| &f.column),
+    );
     let keys = [&model.fields[a], &model.fields[b]];
     let new_row = |source: &Field, target: &Field| {
         let (hs, ht) = (

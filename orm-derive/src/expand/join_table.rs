@@ -46,6 +46,15 @@ fn row_ident(join: &JoinTable) -> syn::Ident {
     format_ident!("{}", inflect::row_struct(&join.name.value))
 }
 
+/// `created_at` and `updated_at`, if the join table has timestamps.
+fn timestamp_idents(join: &JoinTable) -> Vec<syn::Ident> {
+    if join.timestamps {
+        vec![format_ident!("created_at"), format_ident!("updated_at")]
+    } else {
+        Vec::new()
+    }
+}
+
 /// Module-level items: the table module and the row struct.
 pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
     let depth = if join.canonical { 1 } else { 2 };
@@ -68,6 +77,7 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
         quote!(use #path as #alias;)
     });
     let imports = quote!(#(#imports)*);
+    let stamps = timestamp_idents(join);
     let columns: Vec<Column> = aliases
         .iter()
         .zip(&keys)
@@ -75,6 +85,10 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
             name,
             sql_type: quote!(diesel::dsl::SqlTypeOf<<#alias as #krate::Model>::PrimaryKey>),
         })
+        .chain(stamps.iter().map(|name| Column {
+            name,
+            sql_type: quote!(diesel::sql_types::Timestamp),
+        }))
         .collect();
     let key_refs: Vec<&syn::Ident> = keys.iter().collect();
     let schema = table_module(
@@ -86,7 +100,7 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
         &columns,
     );
     let row = row_ident(join);
-    let row_doc = docs::join_row(&join.name.value);
+    let row_doc = docs::join_row(&join.name.value, join.timestamps);
     let vis = &model.vis;
     let field_tys = join.keys.iter().map(|(_, path)| {
         let path = from_child_module(path, depth - 1, &model.ident);
@@ -96,10 +110,18 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
         .keys
         .iter()
         .map(|(column, _)| format!("The `{column}` key column."));
+    let stamp_docs = [
+        "When the row was inserted.",
+        "When the row was last written.",
+    ];
+    let stamp_docs = &stamp_docs[..stamps.len()];
     let row_struct = quote! {
         #[doc = #row_doc]
         #[derive(Debug, Clone, PartialEq)]
-        #vis struct #row { #(#[doc = #key_docs] pub #keys: #field_tys,)* }
+        #vis struct #row {
+            #(#[doc = #key_docs] pub #keys: #field_tys,)*
+            #(#[doc = #stamp_docs] pub #stamps: #krate::chrono::NaiveDateTime,)*
+        }
     };
     if join.canonical {
         quote! { #schema #row_struct }
@@ -135,6 +157,7 @@ pub fn impls(model: &Model, join: &JoinTable) -> TokenStream {
         .map(|(c, _)| format_ident!("{}", c))
         .collect();
     let names: Vec<&String> = join.keys.iter().map(|(c, _)| c).collect();
+    let stamps = timestamp_idents(join);
     let tys: Vec<TokenStream> = join
         .keys
         .iter()
@@ -142,20 +165,23 @@ pub fn impls(model: &Model, join: &JoinTable) -> TokenStream {
             let path = from_child_module(path, 0, &model.ident);
             quote!(<#path as _orm::Model>::Id)
         })
+        .chain(stamps.iter().map(|_| quote!(_orm::chrono::NaiveDateTime)))
         .collect();
-    let key_refs: Vec<&syn::Ident> = keys.iter().collect();
-    let insertable = insertable(&row, &table, &key_refs, &tys);
-    let row_impls = row_impls(&row, &table, &key_refs, &tys);
+    let columns: Vec<&syn::Ident> = keys.iter().chain(&stamps).collect();
+    let insertable = insertable(&row, &table, &columns, &tys, &[]);
+    let row_impls = row_impls(&row, &table, &columns, &tys);
+    let timestamps = join.timestamps;
     let public_table = format_ident!("{}", join.name.value);
     let check = (!join.canonical).then(|| {
         quote_spanned! {join.name.span=>
-            const _: () = _orm::__private::check_join_keys::<#public_table::table>([#(#names),*]);
+            const _: () = _orm::__private::check_join_keys::<#public_table::table>([#(#names),*], #timestamps);
         }
     });
     quote! {
         #[automatically_derived]
         impl _orm::__private::JoinTableKeys for #table::table {
             const KEYS: [&'static str; 2] = [#(#names),*];
+            const TIMESTAMPS: bool = #timestamps;
         }
         #check
         #insertable

@@ -54,7 +54,7 @@ pub fn items(model: &Model) -> TokenStream {
     let vis = &model.vis;
     let new = new_ident(model);
     let doc = docs::new_struct(model);
-    let fields = model.fields.iter().filter(|f| !f.auto).map(|f| {
+    let fields = model.fields.iter().filter(|f| f.in_new()).map(|f| {
         let (ident, ty) = (&f.ident, &f.ty);
         let docs = &f.docs;
         if docs.is_empty() {
@@ -81,7 +81,13 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
     let all: Vec<_> = model.fields.iter().collect();
     let idents: Vec<_> = all.iter().map(|f| &f.ident).collect();
     let tys: Vec<_> = all.iter().map(|f| &f.ty).collect();
-    let settable: Vec<_> = model.fields.iter().filter(|f| !f.auto).collect();
+    let settable: Vec<_> = model.fields.iter().filter(|f| f.in_new()).collect();
+    let managed: Vec<_> = model
+        .fields
+        .iter()
+        .filter(|f| f.managed)
+        .map(|f| (&f.ident, &f.ty))
+        .collect();
     let set_idents: Vec<_> = settable.iter().map(|f| &f.ident).collect();
     let set_tys: Vec<_> = settable.iter().map(|f| &f.ty).collect();
     // `save` writes every column but the key; a model with nothing else
@@ -103,11 +109,13 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
     let name = ident.to_string();
     let table_name = model.table.name();
     let column_defs = model.fields.iter().map(|f| {
-        let (col, auto) = (&f.column, f.auto);
+        let (col, auto, now) = (&f.column, f.auto, f.managed);
         let field = &f.ident;
         let ddl = quote_spanned!(f.ty.span()=> <#d::dsl::SqlTypeOf<#table::#field> as _orm::__private::DdlType>);
         quote! {
-            _orm::__private::ColumnDef { name: #col, ty: #ddl::TYPE, nullable: #ddl::NULLABLE, auto_increment: #auto }
+            _orm::__private::ColumnDef {
+                name: #col, ty: #ddl::TYPE, nullable: #ddl::NULLABLE, auto_increment: #auto, default_now: #now,
+            }
         }
     });
     let pk_cols = model.pk.iter().map(|&i| &model.fields[i].column);
@@ -115,7 +123,7 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
     let fields = model.fields.iter().map(|f| {
         let hash = Literal::u64_suffixed(field_hash(&f.column));
         let (field, ty) = (&f.ident, &f.ty);
-        let set = if f.auto {
+        let set = if !f.in_new() {
             quote!(let _ = (new, value);)
         } else {
             quote!(new.#field = value;)
@@ -131,7 +139,7 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         }
     });
     let crud = crud(model, &table);
-    let insertable = if settable.is_empty() {
+    let insertable = if settable.is_empty() && managed.is_empty() {
         // Nothing to insert but a database-assigned key: `DEFAULT VALUES`.
         quote! {
             #[automatically_derived]
@@ -141,7 +149,7 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
             }
         }
     } else {
-        insertable(&quote!(#new), &table, &set_idents, &set_tys)
+        insertable(&quote!(#new), &table, &set_idents, &set_tys, &managed)
     };
     let row = row_impls(&quote!(#ident), &table, &idents, &tys);
     // diesel implements `AsChangeset` for one assignment and for tuples of
@@ -207,6 +215,30 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
         doc("save"),
         doc("delete"),
     );
+    let save_fn = if model.timestamps {
+        let save = docs::crud(model, "save_timestamps");
+        quote! {
+            #[doc = #save]
+            pub fn save<C>(&mut self, conn: &mut C) -> #qr<()> where Self: _orm::Crud<C> {
+                let previous = ::core::mem::replace(
+                    &mut self.updated_at,
+                    ::core::convert::From::from(_orm::__private::now()),
+                );
+                let saved = <Self as _orm::Crud<C>>::save(self, conn);
+                if saved.is_err() {
+                    self.updated_at = previous;
+                }
+                saved
+            }
+        }
+    } else {
+        quote! {
+            #[doc = #save]
+            pub fn save<C>(&self, conn: &mut C) -> #qr<()> where Self: _orm::Crud<C> {
+                <Self as _orm::Crud<C>>::save(self, conn)
+            }
+        }
+    };
     quote! {
         impl #ident {
             #[doc = #create]
@@ -237,10 +269,7 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
             {
                 #d::QueryDsl::into_boxed(#table::table)
             }
-            #[doc = #save]
-            pub fn save<C>(&self, conn: &mut C) -> #qr<()> where Self: _orm::Crud<C> {
-                <Self as _orm::Crud<C>>::save(self, conn)
-            }
+            #save_fn
             #[doc = #delete]
             pub fn delete<C>(&self, conn: &mut C) -> #qr<()> where Self: _orm::Crud<C> {
                 <Self as _orm::Crud<C>>::delete(self, conn)
@@ -277,8 +306,9 @@ fn relations(assoc: &Assoc, joins: &[JoinTable]) -> Vec<TokenStream> {
                 .keys
                 .iter()
                 .map(|(column, path)| quote!((#column, <#path as _orm::Model>::TABLE)));
+            let timestamps = join.timestamps;
             vec![quote! {
-                #rel::JoinTable(&_orm::__private::JoinTableDef { name: #through, keys: [#(#keys),*] })
+                #rel::JoinTable(&_orm::__private::JoinTableDef { name: #through, keys: [#(#keys),*], timestamps: #timestamps })
             }]
         }
     }
@@ -294,20 +324,31 @@ pub fn field_hash(name: &str) -> u64 {
     hash
 }
 
-/// `Insertable` for a struct whose fields `idents` are columns of `table`.
+/// `Insertable` for a struct whose fields `idents` are columns of `table`;
+/// the `managed` columns (timestamps) are inserted with the current time.
 pub fn insertable<T: quote::ToTokens>(
     ty: &TokenStream,
     table: &TokenStream,
     idents: &[&syn::Ident],
     tys: &[T],
+    managed: &[(&syn::Ident, &syn::Type)],
 ) -> TokenStream {
     let d = quote!(_orm::__private::diesel);
+    let (now_idents, now_tys): (Vec<_>, Vec<_>) = managed.iter().copied().unzip();
+    let now = (!managed.is_empty()).then(|| quote!(let now = _orm::__private::now();));
     quote! {
         #[automatically_derived]
         impl #d::Insertable<#table::table> for #ty {
-            type Values = <(#(#d::dsl::Eq<#table::#idents, #tys>,)*) as #d::Insertable<#table::table>>::Values;
+            type Values = <(
+                #(#d::dsl::Eq<#table::#idents, #tys>,)*
+                #(#d::dsl::Eq<#table::#now_idents, #now_tys>,)*
+            ) as #d::Insertable<#table::table>>::Values;
             fn values(self) -> Self::Values {
-                #d::Insertable::values((#(#d::ExpressionMethods::eq(#table::#idents, self.#idents),)*))
+                #now
+                #d::Insertable::values((
+                    #(#d::ExpressionMethods::eq(#table::#idents, self.#idents),)*
+                    #(#d::ExpressionMethods::eq(#table::#now_idents, <#now_tys as ::core::convert::From<_>>::from(now)),)*
+                ))
             }
         }
         // Lets a `Vec` of these be inserted in one statement.

@@ -16,6 +16,9 @@ pub struct Model {
     /// composite key).
     pub pk: Vec<usize>,
     pub assocs: Vec<Assoc>,
+    /// `#[model(timestamps)]`: `created_at`/`updated_at` are set by `create`
+    /// and `save`.
+    pub timestamps: bool,
     /// Whether everything but the associations parsed without error; then
     /// the model can still be emitted next to association errors.
     pub core_ok: bool,
@@ -50,6 +53,17 @@ pub struct Field {
     pub sql_type: Option<Type>,
     /// Whether the database assigns the value (an integer primary key).
     pub auto: bool,
+    /// `created_at`/`updated_at` of a model with timestamps: not in `New*`,
+    /// set to the current time by `create` (both) and `save` (`updated_at`).
+    pub managed: bool,
+}
+
+impl Field {
+    /// Whether `New*` has this field: the database assigns an integer key,
+    /// and `create` sets timestamps.
+    pub fn in_new(&self) -> bool {
+        !self.auto && !self.managed
+    }
 }
 
 /// The four association kinds.
@@ -116,6 +130,9 @@ pub struct Assoc {
     /// belongs_to_many on a self-reference: store both directions; the span
     /// of the `symmetric` flag.
     pub symmetric: Option<Span>,
+    /// belongs_to_many through a generated join table: give it
+    /// `created_at`/`updated_at`; the span of the `timestamps` flag.
+    pub timestamps: Option<Span>,
     /// The hidden type the association is described on.
     pub marker: Ident,
 }
@@ -156,4 +173,6 @@ pub struct JoinTable {
     /// sorts first); the other side emits them privately and re-exports them,
     /// so both sides in one module do not collide.
     pub canonical: bool,
+    /// Whether rows carry `created_at`/`updated_at`.
+    pub timestamps: bool,
 }

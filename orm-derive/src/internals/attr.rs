@@ -44,6 +44,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
     let mut krate: Path = syn::parse_quote!(::orm_core);
     let mut table = None;
     let mut struct_pk: Vec<Ident> = Vec::new();
+    let mut timestamps: Option<Span> = None;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident(MODEL)) {
         let result = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident(TABLE) {
@@ -75,6 +76,9 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
                     }
                     Ok(())
                 })
+            } else if meta.path.is_ident(TIMESTAMPS) {
+                timestamps = Some(meta.path.span());
+                Ok(())
             } else if meta.path.is_ident(CRATE) {
                 let lit: LitStr = meta.value()?.parse()?;
                 krate = lit.parse()?;
@@ -132,7 +136,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
                 Some(ty) => Some(ty),
                 None => {
                     cx.error_spanned_by(&field.ty, format_args!(
-                        "cannot infer the SQL type of `{}`; supported are i16, i32, i64, f32, f64, bool, String, Vec<u8> and Option of them\n\
+                        "cannot infer the SQL type of `{}`; supported are i16, i32, i64, f32, f64, bool, String, Vec<u8>, NaiveDateTime and Option of them\n\
                          help: name its diesel SQL type with `#[model(sql_type = orm_core::diesel::sql_types::Text)]`",
                         type_name(&field.ty)
                     ));
@@ -152,6 +156,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
             ty: field.ty.clone(),
             sql_type,
             auto: false,
+            managed: false,
         });
     }
     let mut pk = field_pk;
@@ -182,6 +187,16 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
                     "`{name}` has no primary key\nhelp: add an `id` field, mark key fields `#[model(primary_key)]`, or write `#[model(primary_key(a, b))]`"
                 ));
                 return None;
+            }
+        }
+    }
+    if let Some(span) = timestamps {
+        for column in [CREATED_AT, UPDATED_AT] {
+            match parsed.iter_mut().find(|f| f.ident == column) {
+                Some(field) => field.managed = true,
+                None => cx.error_at(span, format_args!(
+                    "`timestamps` needs a field `{column}` on `{name}`\nhelp: add `pub {column}: NaiveDateTime` (from `orm_core::prelude`)"
+                )),
             }
         }
     }
@@ -216,6 +231,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
         fields: parsed,
         pk,
         assocs,
+        timestamps: timestamps.is_some(),
         core_ok,
     })
 }
@@ -231,6 +247,7 @@ struct RawAssoc {
     through: Option<Through>,
     singular: Option<Named>,
     symmetric: Option<Span>,
+    timestamps: Option<Span>,
 }
 
 fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAssoc> {
@@ -257,9 +274,10 @@ fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAss
         through: None,
         singular: None,
         symmetric: None,
+        timestamps: None,
     };
     let accepted = if kind == Kind::BelongsToMany {
-        "`as`, `foreign_key`, `other_key`, `singular`, `symmetric`, `through`"
+        "`as`, `foreign_key`, `other_key`, `singular`, `symmetric`, `through`, `timestamps`"
     } else {
         "`as`, `foreign_key`, `singular`"
     };
@@ -269,9 +287,17 @@ fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAss
             break;
         }
         let key = Ident::parse_any(input)?;
-        if key == SYMMETRIC && kind == Kind::BelongsToMany {
-            if raw.symmetric.replace(key.span()).is_some() {
-                return Err(syn::Error::new(key.span(), "duplicate option `symmetric`"));
+        if kind == Kind::BelongsToMany && (key == SYMMETRIC || key == TIMESTAMPS) {
+            let flag = if key == SYMMETRIC {
+                &mut raw.symmetric
+            } else {
+                &mut raw.timestamps
+            };
+            if flag.replace(key.span()).is_some() {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format_args!("duplicate option `{key}`"),
+                ));
             }
             continue;
         }
@@ -413,6 +439,7 @@ fn resolve(source: &str, raw: RawAssoc) -> Assoc {
         other_key,
         through: raw.through,
         symmetric: raw.symmetric,
+        timestamps: raw.timestamps,
     }
 }
 
@@ -472,6 +499,7 @@ fn sql_type_of(ty: &Type) -> Option<Type> {
         "bool" => "Bool",
         "String" => "Text",
         "Vec" if type_name(ty).ends_with("Vec<u8>") => "Binary",
+        "NaiveDateTime" => "Timestamp",
         _ => return None,
     };
     let ident = Ident::new(name, Span::call_site());

@@ -52,6 +52,9 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
                         assoc.target_name
                     ));
                 }
+                if let (Some(span), Some(_)) = (assoc.timestamps, assoc.join_model()) {
+                    cx.error_at(span, "`timestamps` here is for a join table the derive generates; give a join model `#[model(timestamps)]` instead");
+                }
                 if assoc.through.is_none() {
                     cx.error_at(assoc.span, "`belongs_to_many` needs `through`: the name of a join table (`through = \"rsvps\"`) or a join model (`through = Rsvp`)\nhelp: e.g. `#[belongs_to_many(User, through = \"rsvps\")]`");
                 }
@@ -106,6 +109,15 @@ fn join_tables(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
         let keys = keys.map(|(_, column, path)| (column, path));
         if let Some(existing) = tables.iter().find(|t| t.name.value == through.value) {
             let columns = |k: &[(String, Path); 2]| [k[0].0.clone(), k[1].0.clone()];
+            if existing.timestamps != assoc.timestamps.is_some() {
+                cx.error_at(
+                    through.span,
+                    format_args!(
+                    "join table `{}` is declared twice, once with `timestamps` and once without",
+                    through.value
+                ),
+                );
+            }
             if columns(&existing.keys) != columns(&keys) {
                 cx.error_at(through.span, format_args!(
                     "join table `{}` is declared twice with different key columns (`{}`, `{}` and `{}`, `{}`)",
@@ -121,6 +133,7 @@ fn join_tables(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
             },
             keys,
             canonical: name <= assoc.target_name,
+            timestamps: assoc.timestamps.is_some(),
         });
     }
     tables

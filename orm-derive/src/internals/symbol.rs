@@ -9,6 +9,9 @@ pub const BELONGS_TO_MANY: &str = "belongs_to_many";
 // #[model(...)] on the struct
 pub const TABLE: &str = "table";
 pub const CRATE: &str = "crate";
+pub const TIMESTAMPS: &str = "timestamps";
+pub const CREATED_AT: &str = "created_at";
+pub const UPDATED_AT: &str = "updated_at";
 // #[model(...)] on a field
 pub const PRIMARY_KEY: &str = "primary_key";
 pub const SQL_TYPE: &str = "sql_type";
@@ -21,5 +24,5 @@ pub const THROUGH: &str = "through";
 pub const SINGULAR: &str = "singular";
 pub const SYMMETRIC: &str = "symmetric";
 
-pub const STRUCT_OPTIONS: &str = "`table`, `primary_key(..)`, `crate`";
+pub const STRUCT_OPTIONS: &str = "`table`, `primary_key(..)`, `timestamps`, `crate`";
 pub const FIELD_OPTIONS: &str = "`primary_key`, `sql_type`";
