@@ -625,6 +625,32 @@ backend_tests! {
         Ok(())
     }
 
+    fn eager_loading_with_a_per_parent_limit(conn) {
+        // "The 3 latest posts of each user", in one statement.
+        let users: Vec<User> = ["a", "b", "c"].iter().map(|n| user(n, conn).unwrap()).collect();
+        for (i, u) in users.iter().enumerate().take(2) {
+            for p in 0..(2 + 2 * i) {
+                u.create_post(NewPost { author_id: None, title: format!("{}{p}", u.name) }, conn)?;
+            }
+        }
+        let log = QueryLog::attach(conn);
+        let parents = [users[1].clone(), users[0].clone(), users[2].clone(), users[1].clone()];
+        let latest = User::load_posts_top(&parents, 3, posts::id.desc(), conn)?;
+        assert_eq!(log.count(), 1, "{:?}", log.statements());
+        let titles: Vec<Vec<&str>> =
+            latest.iter().map(|ps| ps.iter().map(|p| p.title.as_str()).collect()).collect();
+        assert_eq!(
+            titles,
+            vec![vec!["b3", "b2", "b1"], vec!["a1", "a0"], vec![], vec!["b3", "b2", "b1"]],
+            "at most 3 each, newest first; none for a user without posts"
+        );
+        let first = User::load_posts_top(&users, 1, posts::title.asc(), conn)?;
+        let titles: Vec<Vec<&str>> =
+            first.iter().map(|ps| ps.iter().map(|p| p.title.as_str()).collect()).collect();
+        assert_eq!(titles, vec![vec!["a0"], vec!["b0"], vec![]]);
+        Ok(())
+    }
+
     fn has_many_with_not_null_key(conn) {
         let article = Article::create(NewArticle { title: "a".into() }, conn)?;
         let other = Article::create(NewArticle { title: "b".into() }, conn)?;

@@ -105,6 +105,26 @@ fn generated_queries_bind_every_value() {
 }
 
 #[test]
+fn per_parent_limit_is_one_window_function() -> Result<(), Box<dyn std::error::Error>> {
+    let mut conn = orm_core::sqlite::memory()?;
+    schema().create_all(&mut conn)?;
+    let ada = User::create(NewUser { name: "a".into() }, &mut conn)?;
+    let log = QueryLog::attach(&mut conn);
+    User::load_posts_top(&[ada.clone()], 3, posts::id.desc(), &mut conn)?;
+    assert_eq!(
+        log.statements(),
+        [format!(
+            "SELECT `posts`.`id`, `posts`.`author_id`, `posts`.`score` FROM (SELECT `posts`.`id`, \
+             `posts`.`author_id`, `posts`.`score`, ROW_NUMBER() OVER (PARTITION BY `posts`.`author_id` \
+             ORDER BY `posts`.`id` DESC) AS `__orm_rank` FROM `posts` WHERE `posts`.`author_id` IN (?)) \
+             AS `posts` WHERE `__orm_rank` <= ? ORDER BY `posts`.`id` DESC -- binds: [{}, 3]",
+            ada.id
+        )]
+    );
+    Ok(())
+}
+
+#[test]
 fn join_rows_are_one_conflict_ignoring_insert() -> Result<(), Box<dyn std::error::Error>> {
     let mut conn = orm_core::sqlite::memory()?;
     schema().create_all(&mut conn)?;

@@ -8,6 +8,7 @@ use std::hash::Hash;
 use diesel::connection::Connection;
 use diesel::dsl;
 use diesel::expression::array_comparison::AsInExpression;
+use diesel::expression::{AppearsOnTable, Expression};
 use diesel::query_dsl::methods::{FilterDsl, SelectDsl};
 use diesel::query_dsl::LoadQuery;
 use diesel::result::{Error, QueryResult};
@@ -16,6 +17,7 @@ use diesel::{ExpressionMethods, RunQueryDsl};
 use super::belongs_to::{BelongsTo, Parent};
 use super::belongs_to_many::ManyToMany;
 use super::has::OneToMany;
+use super::ranked::Ranked;
 use crate::backend::{chunk_size, OrmBackend};
 use crate::model::{ForeignKey, IdOf, KeysQuery, Model, TableOf};
 use crate::set::dedup;
@@ -174,7 +176,7 @@ where
     message = "this `has_many`/`has_one` association cannot be eager-loaded on a `{C}`",
     note = "eager loading copies rows for a parent given twice: the target model must be `Clone`"
 )]
-pub trait OneToManyEager<C>: EagerChildren {
+pub trait OneToManyEager<C>: EagerChildren + Sized {
     /// The rows pointing at each of `sources`, aligned with them: one
     /// statement per chunk of keys.
     fn load_many(sources: Vec<OSId<Self>>, conn: &mut C) -> QueryResult<Vec<Vec<Self::Target>>>;
@@ -187,6 +189,18 @@ pub trait OneToManyEager<C>: EagerChildren {
     ) -> QueryResult<Vec<Vec<Self::Target>>>
     where
         Q: LoadQuery<'static, C, Self::Target> + RunQueryDsl<C>;
+    /// The first `limit` rows by `order` pointing at each of `sources`,
+    /// aligned with them: one statement per chunk of keys, with a window
+    /// function ([`Ranked`]).
+    fn load_top<O>(
+        sources: Vec<OSId<Self>>,
+        limit: i64,
+        order: O,
+        conn: &mut C,
+    ) -> QueryResult<Vec<Vec<Self::Target>>>
+    where
+        O: Expression + AppearsOnTable<TableOf<Self::Target>> + Clone,
+        Ranked<Self, O>: LoadQuery<'static, C, Self::Target>;
     /// The first row pointing at each of `sources` (`has_one`).
     fn load_first(
         sources: Vec<OSId<Self>>,
@@ -226,14 +240,45 @@ where
             let rows = A::children_of(chunk.to_vec());
             children.extend(refine(rows).load::<A::Target>(conn)?);
         }
-        let mut grouped: HashMap<OSId<A>, Vec<A::Target>> = HashMap::new();
-        for child in children {
-            if let Some(parent) = A::key_of(&child).get().cloned() {
-                grouped.entry(parent).or_default().push(child);
-            }
-        }
-        Ok(align(&sources, grouped))
+        Ok(group_children::<A>(&sources, children))
     }
+
+    fn load_top<O>(
+        sources: Vec<OSId<A>>,
+        limit: i64,
+        order: O,
+        conn: &mut C,
+    ) -> QueryResult<Vec<Vec<A::Target>>>
+    where
+        O: Expression + AppearsOnTable<TableOf<A::Target>> + Clone,
+        Ranked<A, O>: LoadQuery<'static, C, A::Target>,
+    {
+        let distinct = dedup(sources.iter().cloned());
+        let mut children: Vec<A::Target> = Vec::new();
+        for chunk in distinct.chunks(chunk_size::<C::Backend>(1, 1)) {
+            let ranked = Ranked::<A, O>::new(chunk.to_vec(), limit, order.clone());
+            children.extend(ranked.load::<A::Target>(conn)?);
+        }
+        Ok(group_children::<A>(&sources, children))
+    }
+}
+
+/// `children` grouped under their parents and aligned with `sources`; each
+/// parent's rows keep their order.
+fn group_children<A: OneToMany>(
+    sources: &[OSId<A>],
+    children: Vec<A::Target>,
+) -> Vec<Vec<A::Target>>
+where
+    A::Target: Clone,
+{
+    let mut grouped: HashMap<OSId<A>, Vec<A::Target>> = HashMap::new();
+    for child in children {
+        if let Some(parent) = A::key_of(&child).get().cloned() {
+            grouped.entry(parent).or_default().push(child);
+        }
+    }
+    align(sources, grouped)
 }
 
 /// Eager loading of a `belongs_to` association.

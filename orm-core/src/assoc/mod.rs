@@ -8,6 +8,7 @@ pub mod eager;
 pub mod has;
 mod in_subquery;
 mod insert;
+mod ranked;
 pub mod staged;
 pub mod through;
 
@@ -20,6 +21,7 @@ pub use eager::{BelongsToEager, ChildrenOf, EagerChildren, ManyToManyEager, OneT
 pub use has::{DetachOps, OneToMany, OneToManyOps, OneToManyQuery};
 pub use in_subquery::InSubquery;
 pub use insert::{Conflict, InsertPairs, Upsert};
+pub use ranked::Ranked;
 pub use staged::{Changes, Pending, SaveChanges};
 pub use through::{JoinKeys, JoinModel, ThroughModel, ThroughOps, ThroughQuery};
 

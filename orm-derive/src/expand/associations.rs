@@ -324,6 +324,23 @@ fn has_many(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             eager_query: quote!(_orm::__private::ChildrenOf<#marker>),
         },
     );
+    let Names { target, qr, .. } = names(a);
+    let eager = quote!(_orm::__private::OneToManyEager<C>);
+    let top = method(&format!("load_{}_top", a.plural), a);
+    let d_top = docs::assoc(model, a, "load_top");
+    let d = quote!(_orm::__private::diesel);
+    let methods = quote! {
+        #methods
+        #[doc = #d_top]
+        pub fn #top<C, O>(parents: &[Self], limit: i64, order: O, conn: &mut C) -> #qr<_orm::__private::Vec<_orm::__private::Vec<#target>>>
+        where
+            #marker: #eager,
+            O: #d::Expression + #d::expression::AppearsOnTable<<#target as _orm::Model>::Table> + ::core::clone::Clone,
+            _orm::__private::Ranked<#marker, O>: #d::query_dsl::LoadQuery<'static, C, #target>,
+        {
+            <#marker as #eager>::load_top(_orm::__private::ids(parents), limit, order, conn)
+        }
+    };
     (describe, methods)
 }
 
