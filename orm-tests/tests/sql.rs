@@ -110,7 +110,7 @@ fn per_parent_limit_is_one_window_function() -> Result<(), Box<dyn std::error::E
     schema().create_all(&mut conn)?;
     let ada = User::create(NewUser { name: "a".into() }, &mut conn)?;
     let log = QueryLog::attach(&mut conn);
-    User::load_posts_top(&[ada.clone()], 3, posts::id.desc(), &mut conn)?;
+    User::load_posts_top(std::slice::from_ref(&ada), 3, posts::id.desc(), &mut conn)?;
     assert_eq!(
         log.statements(),
         [format!(
