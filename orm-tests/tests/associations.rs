@@ -479,6 +479,16 @@ backend_tests! {
         assert_eq!(role(&eve, conn)?, "admin");
         assert!(eve.clubs(conn)? == vec![chess.clone()], "the other side reads the same rows");
 
+        // Reads, removals and staged changes work as on any join table;
+        // staged additions insert the default payload.
+        assert!(chess.has_member(&eve, conn)? && chess.has_members(&[cy.clone(), dan.clone()], conn)?);
+        assert_eq!(chess.remove_member(&eve, conn)?, 1);
+        let mut changes = chess.members_changes();
+        changes.add(&eve).remove(&dan);
+        assert_eq!(changes.save(conn)?, SetDiff { added: 1, removed: 1 });
+        assert_eq!(role(&eve, conn)?, "member");
+        assert_eq!(ids(&chess.members(conn)?), vec![cy.id, eve.id]);
+
         // Bad input is an Err and writes nothing.
         let before = Membership::count(conn)?;
         assert!(chess.add_member_with(User::key(9999), admin.clone(), conn).is_err());
@@ -741,6 +751,20 @@ backend_tests! {
             assert_eq!(guests.len(), n);
             assert_eq!(guests.iter().filter(|g| !g.is_empty()).count(), if n == 1 { 1 } else { 2 });
             println!("load_guests of {n} events: {} statements", log.count());
+        }
+
+        // Through a join model, targets and join rows come in one statement.
+        let clubs: Vec<NewClub> = (0..10_000).map(|i| NewClub { name: format!("c{i}") }).collect();
+        orm_core::diesel::insert_into(clubs::table).values(clubs).execute(conn)?;
+        let clubs: Vec<Club> = Club::query().order(clubs::id).load(conn)?;
+        clubs[0].add_member(&guest, conn)?;
+        clubs[9_999].add_member(&guest, conn)?;
+        for n in [1usize, 100, 10_000] {
+            let log = QueryLog::attach(conn);
+            let members = Club::load_members_with_through(&clubs[..n], conn)?;
+            assert_eq!(log.count(), 1, "{n} parents");
+            assert_eq!(members.iter().map(Vec::len).sum::<usize>(), if n == 10_000 { 2 } else { 1 });
+            println!("load_members_with_through of {n} clubs: {} statements", log.count());
         }
         Ok(())
     }

@@ -37,12 +37,29 @@ pub struct Country {
 #[derive(Model, Debug, Clone, PartialEq)]
 #[model(table = "cities")]
 #[belongs_to(Country, foreign_key = "country_code", as = "Nation")]
-#[belongs_to_many(Tag, through = "city_labels", foreign_key = "place_id", other_key = "label_id", as = "Labels")]
+#[belongs_to_many(Tag, through = "city_labels", foreign_key = "place_id", other_key = "label_id", as = "Labels", timestamps)]
+#[belongs_to_many(Tag, through = Listing, as = "Listed", singular = "listing")]
 pub struct City {
     /// Key.
     pub id: i32,
     /// Country.
     pub country_code: Option<String>,
+}
+
+/// A city's listing under a tag: a join model with payload and timestamps.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(primary_key(city_id, tag_id), timestamps)]
+pub struct Listing {
+    /// City.
+    pub city_id: i32,
+    /// Tag.
+    pub tag_id: i64,
+    /// Note.
+    pub note: Option<String>,
+    /// Created.
+    pub created_at: NaiveDateTime,
+    /// Updated.
+    pub updated_at: NaiveDateTime,
 }
 
 /// A node in a tree.
@@ -64,6 +81,7 @@ fn main() {
         .model::<Country>()
         .model::<City>()
         .model::<Node>()
+        .model::<Listing>()
         .create_all(&mut conn)
         .unwrap();
     let france = Country::create(NewCountry { code: "FR".into() }, &mut conn).unwrap();
@@ -77,8 +95,14 @@ fn main() {
             &mut conn,
         )
         .unwrap();
-    assert_eq!(paris.labels(&mut conn).unwrap(), vec![tag]);
-    let _: Vec<CityLabel> = city_labels::table.load(&mut conn).unwrap();
+    assert_eq!(paris.labels(&mut conn).unwrap(), vec![tag.clone()]);
+    let labels: Vec<CityLabel> = city_labels::table.load(&mut conn).unwrap();
+    assert_eq!(labels[0].created_at, labels[0].updated_at);
+    paris.add_listing(&tag, &mut conn).unwrap();
+    let note = ListingPayload { note: Some("big".into()) };
+    paris.add_listing_with(&tag, note, &mut conn).unwrap();
+    let listed: Vec<(Tag, Listing)> = paris.listed_with_through(&mut conn).unwrap();
+    assert_eq!(listed[0].1.note.as_deref(), Some("big"));
     let root = Node::create(NewNode { parent_id: None }, &mut conn).unwrap();
     root.create_child(NewNode { parent_id: None }, &mut conn).unwrap();
     assert_eq!(root.count_children(&mut conn).unwrap(), 1);
