@@ -105,5 +105,14 @@ fn main() -> QueryResult<()> {
     for (post, author) in all_posts.iter().zip(authors) {
         println!("  {} by {:?}", post.title, author.map(|a| a.name));
     }
+
+    // A per-parent limit: the latest post of each user, one statement.
+    log.clear();
+    let latest = User::load_posts_top(&users, 1, posts::id.desc(), &mut conn)?;
+    println!("the latest post of each user in {} statement:", log.count());
+    for (user, posts) in users.iter().zip(latest) {
+        let titles: Vec<String> = posts.into_iter().map(|p| p.title).collect();
+        println!("  {}: {:?}", user.name, titles);
+    }
     Ok(())
 }
