@@ -3,7 +3,9 @@
 //! Run with `cargo run --release -p examples --bin bench`; add
 //! `--features postgres` and `DATABASE_URL` to measure PostgreSQL as well.
 //!
-//! Workload (from PERFORMANCE.md): 2,000 users, 200 events, 50 guests each.
+//! Workload (from PERFORMANCE.md): 2,000 users, 200 events, 50 guests each,
+//! once through a generated join table and once through a join model with a
+//! payload column.
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +16,7 @@ use orm_core::{QueryLog, Schema};
 
 #[derive(Model, Debug, Clone, PartialEq)]
 #[belongs_to_many(User, through = "rsvps", as = "Guests", other_key = "guest_id")]
+#[belongs_to_many(User, through = Seat, as = "Attendees")]
 pub struct Event {
     pub id: i32,
     pub title: String,
@@ -26,7 +29,26 @@ pub struct User {
     pub name: String,
 }
 
-diesel::allow_tables_to_appear_in_same_query!(users, rsvps);
+/// A join model with payload, for the `*_with` operations.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(primary_key(event_id, user_id))]
+pub struct Seat {
+    pub event_id: i32,
+    pub user_id: i32,
+    pub role: String,
+}
+
+diesel::allow_tables_to_appear_in_same_query!(users, rsvps, seats);
+diesel::joinable!(seats -> users (user_id));
+
+/// The hand-written side's insertable seat.
+#[derive(Insertable)]
+#[diesel(table_name = seats, treat_none_as_default_value = false)]
+struct HandSeat<'a> {
+    event_id: i32,
+    user_id: i32,
+    role: &'a str,
+}
 
 /// The hand-written side's insertable join row, with the setting the diesel
 /// trap in PERFORMANCE.md calls for (one multi-row INSERT on SQLite).
@@ -75,6 +97,38 @@ macro_rules! hand_written {
                 diesel::insert_into(rsvps::table)
                     .values(&rows)
                     .on_conflict_do_nothing()
+                    .execute(conn)
+            }
+
+            /// `users INNER JOIN seats`, as `attendees_with_through`.
+            pub fn with_seats(event: i32, conn: &mut $conn) -> QueryResult<Vec<(User, Seat)>> {
+                users::table
+                    .inner_join(seats::table)
+                    .filter(seats::event_id.eq(event))
+                    .select((users::all_columns, seats::all_columns))
+                    .load(conn)
+            }
+
+            /// An upsert of seats with a role, as `add_attendees_with`.
+            pub fn seat_all(
+                event: i32,
+                users: &[i32],
+                role: &str,
+                conn: &mut $conn,
+            ) -> QueryResult<usize> {
+                let rows: Vec<HandSeat> = users
+                    .iter()
+                    .map(|&u| HandSeat {
+                        event_id: event,
+                        user_id: u,
+                        role,
+                    })
+                    .collect();
+                diesel::insert_into(seats::table)
+                    .values(&rows)
+                    .on_conflict((seats::event_id, seats::user_id))
+                    .do_update()
+                    .set(seats::role.eq(diesel::upsert::excluded(seats::role)))
                     .execute(conn)
             }
 
@@ -146,6 +200,7 @@ macro_rules! run {
     Schema::new()
         .model::<User>()
         .model::<Event>()
+        .model::<Seat>()
         .create_all(&mut conn)?;
     let users: Vec<User> = (0..2000)
         .map(|i| {
@@ -170,6 +225,8 @@ macro_rules! run {
     for (i, event) in events.iter().enumerate() {
         let start = (i * 7) % 1900;
         event.add_guests(&users[start..start + 50], &mut conn)?;
+        let seat = SeatPayload { role: "guest".into() };
+        event.add_attendees_with(&users[start..start + 50], seat, &mut conn)?;
     }
     let log = QueryLog::attach(&mut conn);
 
@@ -180,6 +237,8 @@ macro_rules! run {
         "has_guest",
         "add_guests",
         "set_guests",
+        "attendees_with_through",
+        "add_attendees_with",
     ]
     .into_iter()
     .map(|name| Row {
@@ -279,6 +338,28 @@ macro_rules! run {
                 assert_eq!((added, removed), (25, 25));
             });
             spare.clear_guests(&mut conn)?;
+            time!(
+                5,
+                for e in &events {
+                    let g = if orm {
+                        e.attendees_with_through(&mut conn)?.len()
+                    } else {
+                        $hand::with_seats(e.id, &mut conn)?.len()
+                    };
+                    assert_eq!(g, 50);
+                }
+            );
+            // upsert 50 seats, 25 of them already there with another role
+            spare.add_attendees_with(&batch_b[..25], SeatPayload { role: "old".into() }, &mut conn)?;
+            time!(6, {
+                let written = if orm {
+                    spare.add_attendees_with(&batch_b, SeatPayload { role: "new".into() }, &mut conn)?
+                } else {
+                    $hand::seat_all(spare.id, &ids_b, "new", &mut conn)?
+                };
+                assert_eq!(written, 50);
+            });
+            spare.clear_attendees(&mut conn)?;
             let _ = n;
         }
     }
@@ -290,7 +371,7 @@ macro_rules! run {
     println!("| --- | ---: | ---: | ---: | ---: |");
     for row in rows {
         let per_call = |d: Duration| {
-            let calls = if row.name == "add_guests" || row.name == "set_guests" {
+            let calls = if row.name.starts_with("add_") || row.name == "set_guests" {
                 1.0
             } else {
                 200.0
@@ -298,7 +379,7 @@ macro_rules! run {
             d.as_secs_f64() * 1e6 / calls
         };
         let (orm, hand) = (per_call(median(row.orm)), per_call(median(row.hand)));
-        let calls = if row.name == "add_guests" || row.name == "set_guests" {
+        let calls = if row.name.starts_with("add_") || row.name == "set_guests" {
             1
         } else {
             200
