@@ -70,7 +70,7 @@ fn main() -> QueryResult<()> {
 
     // setProjects(projects, { through: defaults }) with a per-project override.
     bob.set_projects_with(
-        &[docs.clone()],
+        std::slice::from_ref(&docs),
         status("reviewing"),
         &[(site.key(), status("started"))],
         &mut conn,

@@ -137,7 +137,8 @@ type InsertNews<T> = dsl::Values<dsl::insert_into<TableOf<T>>, Vec<<T as Model>:
 /// Applying [`Changes`] on a connection `C`.
 #[diagnostic::on_unimplemented(
     message = "these staged changes cannot be saved through a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, or a pooled one)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, or a pooled one)",
+    note = "through a join model, saving inserts the default payload: its payload struct must implement `Default`"
 )]
 pub trait SaveChanges<C>: ManyToMany + Sized {
     /// See [`Changes::save`].
