@@ -99,7 +99,21 @@ pub mod __private {
     pub use crate::assoc::has::ChildrenQuery;
     pub use crate::assoc::*;
     pub use crate::model::ensure_exists;
-    pub use crate::schema::{ColumnDef, ColumnType, DdlType, JoinTableDef, Relation, TableDef};
+    pub use crate::schema::{
+        Action, ColumnDef, ColumnType, Constraint, DdlType, JoinTableDef, Relation, TableDef,
+    };
+
+    /// A foreign key `on_delete`/`on_update = "set_null"` can act on.
+    #[diagnostic::on_unimplemented(
+        message = "`set_null` needs a nullable foreign key, and this one is `{Self}`",
+        label = "declared `on_delete`/`on_update = \"set_null\"` here",
+        note = "make the foreign-key field an `Option<_>`, or choose another action"
+    )]
+    pub trait SetNullKey {}
+    impl<T> SetNullKey for Option<T> {}
+
+    /// Compiles only for a nullable key type (see [`SetNullKey`]).
+    pub fn set_null_needs_nullable<T: SetNullKey>() {}
     pub use diesel;
     pub use std::{option::Option, result::Result, vec::Vec};
 

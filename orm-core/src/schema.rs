@@ -5,7 +5,7 @@
 //! [`Schema`] gathers them for a set of models and renders `CREATE TABLE`
 //! statements in dependency order for one [`Dialect`].
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
 use diesel::connection::Connection;
 use diesel::result::QueryResult;
@@ -132,14 +132,73 @@ impl TableDef {
     }
 }
 
+/// A referential action of a foreign key (`on_delete = "restrict"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `CASCADE`: delete (or update) the referencing rows too.
+    Cascade,
+    /// `SET NULL`: set the key of the referencing rows to NULL.
+    SetNull,
+    /// `RESTRICT`: refuse the change while rows reference it.
+    Restrict,
+    /// `NO ACTION`: refuse the change at the end of the statement.
+    NoAction,
+    /// `SET DEFAULT`: set the key of the referencing rows to its default.
+    SetDefault,
+}
+
+impl Action {
+    fn sql(self) -> &'static str {
+        match self {
+            Action::Cascade => "CASCADE",
+            Action::SetNull => "SET NULL",
+            Action::Restrict => "RESTRICT",
+            Action::NoAction => "NO ACTION",
+            Action::SetDefault => "SET DEFAULT",
+        }
+    }
+}
+
+/// How one foreign key is declared: its actions (`None`: the default) and
+/// whether a FOREIGN KEY constraint is created at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Constraint {
+    /// `ON DELETE`; default SET NULL for a nullable key, CASCADE otherwise.
+    pub on_delete: Option<Action>,
+    /// `ON UPDATE`; default CASCADE.
+    pub on_update: Option<Action>,
+    /// Whether the FOREIGN KEY is created (`constraints = false`: only the
+    /// column and its index).
+    pub enforced: bool,
+}
+
+impl Constraint {
+    /// The defaults: enforced, with the default actions.
+    pub const DEFAULT: Constraint = Constraint {
+        on_delete: None,
+        on_update: None,
+        enforced: true,
+    };
+
+    /// `self`, with what `other` declares where `self` keeps a default.
+    fn or(self, other: Constraint) -> Constraint {
+        Constraint {
+            on_delete: self.on_delete.or(other.on_delete),
+            on_update: self.on_update.or(other.on_update),
+            enforced: self.enforced && other.enforced,
+        }
+    }
+}
+
 /// A join table generated for `belongs_to_many(.., through = "...")`.
 #[derive(Debug)]
 pub struct JoinTableDef {
     /// The table name.
     pub name: &'static str,
-    /// The two key columns, each referencing a model table's primary key;
-    /// together they are the primary key.
-    pub keys: [(&'static str, &'static TableDef); 2],
+    /// The two key columns, each referencing a model table's primary key,
+    /// with how the declaring side constrains it; together they are the
+    /// primary key.
+    pub keys: [(&'static str, &'static TableDef, Constraint); 2],
     /// Whether rows carry `created_at`/`updated_at`, set by the database.
     pub timestamps: bool,
 }
@@ -155,6 +214,8 @@ pub enum Relation {
         column: &'static str,
         /// The referenced table.
         references: &'static TableDef,
+        /// Its actions and whether it is enforced.
+        constraint: Constraint,
     },
     /// A join table.
     JoinTable(&'static JoinTableDef),
@@ -163,7 +224,24 @@ pub enum Relation {
 struct Fk {
     column: &'static str,
     references: &'static TableDef,
-    on_delete: &'static str,
+    /// Whether the column accepts NULL, for the default ON DELETE.
+    nullable: bool,
+    constraint: Constraint,
+}
+
+impl Fk {
+    fn on_delete(&self) -> Action {
+        let default = if self.nullable {
+            Action::SetNull
+        } else {
+            Action::Cascade
+        };
+        self.constraint.on_delete.unwrap_or(default)
+    }
+
+    fn on_update(&self) -> Action {
+        self.constraint.on_update.unwrap_or(Action::Cascade)
+    }
 }
 
 struct Planned {
@@ -216,34 +294,40 @@ impl Schema {
                 fks: Vec::new(),
             })
             .collect();
-        let mut seen_fks = HashSet::new();
         for relation in &self.relations {
             match relation {
                 Relation::ForeignKey {
                     table,
                     column,
                     references,
+                    constraint,
                 } => {
-                    if !seen_fks.insert((table.name, *column)) {
-                        continue;
-                    }
                     let nullable = table.column(column).is_some_and(|c| c.nullable);
-                    if let Some(p) = planned.iter_mut().find(|p| p.name == table.name) {
-                        p.fks.push(Fk {
+                    let Some(p) = planned.iter_mut().find(|p| p.name == table.name) else {
+                        continue;
+                    };
+                    // Declared by both sides: what either says beats a default.
+                    match p.fks.iter_mut().find(|fk| fk.column == *column) {
+                        Some(fk) => fk.constraint = fk.constraint.or(*constraint),
+                        None => p.fks.push(Fk {
                             column,
                             references,
-                            on_delete: if nullable { "SET NULL" } else { "CASCADE" },
-                        });
+                            nullable,
+                            constraint: *constraint,
+                        }),
                     }
                 }
                 Relation::JoinTable(join) => {
-                    if planned.iter().any(|p| p.name == join.name) {
+                    if let Some(p) = planned.iter_mut().find(|p| p.name == join.name) {
+                        for (fk, (_, _, constraint)) in p.fks.iter_mut().zip(&join.keys) {
+                            fk.constraint = fk.constraint.or(*constraint);
+                        }
                         continue;
                     }
                     let mut columns: Vec<ColumnDef> = join
                         .keys
                         .iter()
-                        .map(|(column, references)| ColumnDef {
+                        .map(|(column, references, _)| ColumnDef {
                             name: column,
                             ty: pk_type(references),
                             nullable: false,
@@ -257,10 +341,11 @@ impl Schema {
                     let fks = join
                         .keys
                         .iter()
-                        .map(|(column, references)| Fk {
+                        .map(|(column, references, constraint)| Fk {
                             column,
                             references,
-                            on_delete: "CASCADE",
+                            nullable: false,
+                            constraint: *constraint,
                         })
                         .collect();
                     planned.push(Planned {
@@ -353,14 +438,15 @@ fn create_table(table: &Planned, dialect: Dialect) -> String {
         let pk: Vec<String> = table.primary_key.iter().map(|c| quote(c)).collect();
         parts.push(format!("PRIMARY KEY ({})", pk.join(", ")));
     }
-    for fk in &table.fks {
+    for fk in table.fks.iter().filter(|fk| fk.constraint.enforced) {
         let target_pk = fk.references.primary_key.first().copied().unwrap_or("id");
         parts.push(format!(
-            "FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE CASCADE",
+            "FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {}",
             quote(fk.column),
             quote(fk.references.name),
             quote(target_pk),
-            fk.on_delete
+            fk.on_delete().sql(),
+            fk.on_update().sql(),
         ));
     }
     format!(

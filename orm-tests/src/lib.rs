@@ -150,6 +150,74 @@ impl Default for MembershipPayload {
     }
 }
 
+// Referential actions (issue 4): seed 001's references without constraints
+// (Trainer, Series, Video), a RESTRICT, an explicit CASCADE on a nullable key,
+// and a join table whose key for one side is RESTRICT.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[has_many(Series, as = "Shows", constraints = false)]
+pub struct Trainer {
+    pub id: i32,
+    pub first_name: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "series")]
+#[has_one(Video, constraints = false)]
+pub struct Series {
+    pub id: i32,
+    pub title: String,
+    pub trainer_id: Option<i32>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Video {
+    pub id: i32,
+    pub title: String,
+    pub series_id: Option<i32>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[has_many(Book, on_delete = "restrict", on_update = "restrict")]
+pub struct Writer {
+    pub id: i32,
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[belongs_to(Writer)]
+pub struct Book {
+    pub id: i32,
+    pub writer_id: i32,
+    pub title: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[has_many(Note, on_delete = "cascade")]
+pub struct Folder {
+    pub id: i32,
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Note {
+    pub id: i32,
+    pub folder_id: Option<i32>,
+    pub body: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[belongs_to_many(Photo, through = "photo_tags", on_delete = "restrict")]
+pub struct Tag {
+    pub id: i32,
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Photo {
+    pub id: i32,
+    pub url: String,
+}
+
 /// Every table of the test models.
 pub fn schema() -> Schema {
     Schema::new()
@@ -166,6 +234,15 @@ pub fn schema() -> Schema {
         .model::<Comment>()
         .model::<Club>()
         .model::<Membership>()
+        .model::<Trainer>()
+        .model::<Series>()
+        .model::<Video>()
+        .model::<Writer>()
+        .model::<Book>()
+        .model::<Folder>()
+        .model::<Note>()
+        .model::<Tag>()
+        .model::<Photo>()
 }
 
 /// A fresh in-memory SQLite database with every test table.

@@ -661,6 +661,67 @@ backend_tests! {
         Ok(())
     }
 
+    fn referential_actions_as_declared(conn) {
+        use orm_core::diesel::result::Error;
+
+        // constraints = false (seed 001): the key survives its parent.
+        let trainer = Trainer::create(NewTrainer { first_name: "Jo".into() }, conn)?;
+        let series = trainer.create_show(NewSeries { title: "Yoga".into(), trainer_id: None }, conn)?;
+        let video = series.create_video(NewVideo { title: "Day 1".into(), series_id: None }, conn)?;
+        trainer.delete(conn)?;
+        series.delete(conn)?;
+        assert_eq!(Series::count(conn)?, 0);
+        assert_eq!(Video::find(video.id, conn)?.series_id, Some(series.id), "a dangling id survives");
+        assert_eq!(Series::find(series.id, conn), Err(Error::NotFound));
+
+        // RESTRICT: deleting a writer with books is refused and changes nothing.
+        let writer = Writer::create(NewWriter { name: "Le Guin".into() }, conn)?;
+        writer.create_book(NewBook { writer_id: 0, title: "Earthsea".into() }, conn)?;
+        // (SQLite reports a RESTRICT refusal with an unclassified error kind.)
+        let refused = writer.delete(conn);
+        assert!(
+            matches!(&refused, Err(Error::DatabaseError(_, info)) if info.message().to_lowercase().contains("foreign key")),
+            "{refused:?}"
+        );
+        assert_eq!((Writer::count(conn)?, Book::count(conn)?), (1, 1));
+        // ON UPDATE RESTRICT too: the writer's key cannot move under its books.
+        let moved = orm_core::diesel::update(writers::table.find(writer.id))
+            .set(writers::id.eq(writer.id + 100))
+            .execute(conn);
+        assert!(moved.is_err());
+        assert_eq!(Writer::find(writer.id, conn)?, writer);
+
+        // Explicit CASCADE on a nullable key: the notes go with the folder.
+        let folder = Folder::create(NewFolder { name: "f".into() }, conn)?;
+        folder.create_note(NewNote { folder_id: None, body: "n".into() }, conn)?;
+        let loose = Note::create(NewNote { folder_id: None, body: "loose".into() }, conn)?;
+        folder.delete(conn)?;
+        assert_eq!(Note::all(conn)?, vec![loose]);
+
+        // Defaults: a nullable key is set to NULL; ON UPDATE CASCADE follows a
+        // moved key.
+        let ada = User::create(NewUser { name: "Ada".into() }, conn)?;
+        let post = ada.create_post(NewPost { author_id: None, title: "p".into() }, conn)?;
+        orm_core::diesel::update(users::table.find(ada.id))
+            .set(users::id.eq(ada.id + 100))
+            .execute(conn)?;
+        assert_eq!(Post::find(post.id, conn)?.author_id, Some(ada.id + 100));
+        orm_core::diesel::delete(users::table.find(ada.id + 100)).execute(conn)?;
+        assert_eq!(Post::find(post.id, conn)?.author_id, None);
+
+        // A join table key declared RESTRICT by its side; the other key keeps
+        // the default CASCADE.
+        let tag = Tag::create(NewTag { name: "sea".into() }, conn)?;
+        let photo = Photo::create(NewPhoto { url: "a.jpg".into() }, conn)?;
+        tag.add_photo(&photo, conn)?;
+        assert!(tag.delete(conn).is_err());
+        assert_eq!(tag.count_photos(conn)?, 1, "the refusal leaves the join row");
+        photo.delete(conn)?;
+        assert_eq!(tag.count_photos(conn)?, 0, "deleting the photo cascades");
+        tag.delete(conn)?;
+        Ok(())
+    }
+
     fn has_many_with_not_null_key(conn) {
         let article = Article::create(NewArticle { title: "a".into() }, conn)?;
         let other = Article::create(NewArticle { title: "b".into() }, conn)?;

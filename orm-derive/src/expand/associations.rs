@@ -285,7 +285,17 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
     let hash = Literal::u64_suffixed(field_hash(&a.foreign_key.value));
     let field = quote_spanned!(a.foreign_key.span=> <#target as _orm::Field<#hash>>);
     let key_value = quote_spanned!(a.foreign_key.span=> #field::Value);
+    // `set_null` on the target's key needs it nullable, which only its type says.
+    let set_null = [&a.on_delete, &a.on_update]
+        .into_iter()
+        .flatten()
+        .find(|action| action.value == "set_null")
+        .map(|action| {
+            let check = quote_spanned!(action.span=> _orm::__private::set_null_needs_nullable::<#key_value>);
+            quote!(const _: fn() = #check;)
+        });
     quote! {
+        #set_null
         #[automatically_derived]
         impl _orm::__private::OneToMany for #marker {
             type Source = #ident;

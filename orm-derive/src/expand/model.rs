@@ -7,6 +7,7 @@ use syn::spanned::Spanned;
 use super::diesel_table::{table_module, Column};
 use crate::docs;
 use crate::internals::ast::{Assoc, JoinTable, Kind, Model, Table};
+use crate::internals::symbol::ACTIONS;
 
 /// The tokens naming the model's table module (`events` or the user's path).
 pub fn table_path(model: &Model) -> TokenStream {
@@ -283,34 +284,66 @@ fn relations(assoc: &Assoc, joins: &[JoinTable]) -> Vec<TokenStream> {
     let target = &assoc.target;
     let rel = quote!(_orm::__private::Relation);
     let fk = &assoc.foreign_key.value;
-    let foreign_key = |table: TokenStream, column: &str, references: TokenStream| {
-        quote! {
-            #rel::ForeignKey { table: <#table as _orm::Model>::TABLE, column: #column, references: <#references as _orm::Model>::TABLE }
-        }
-    };
+    let declared = constraint(assoc);
+    let default = quote!(_orm::__private::Constraint::DEFAULT);
+    let foreign_key =
+        |table: TokenStream, column: &str, references: TokenStream, c: &TokenStream| {
+            quote! {
+                #rel::ForeignKey {
+                    table: <#table as _orm::Model>::TABLE,
+                    column: #column,
+                    references: <#references as _orm::Model>::TABLE,
+                    constraint: #c,
+                }
+            }
+        };
     match assoc.kind {
-        Kind::BelongsTo => vec![foreign_key(quote!(Self), fk, quote!(#target))],
-        Kind::HasOne | Kind::HasMany => vec![foreign_key(quote!(#target), fk, quote!(Self))],
+        Kind::BelongsTo => vec![foreign_key(quote!(Self), fk, quote!(#target), &declared)],
+        Kind::HasOne | Kind::HasMany => {
+            vec![foreign_key(quote!(#target), fk, quote!(Self), &declared)]
+        }
         Kind::BelongsToMany => {
             if let (Some(join), Some(other)) = (assoc.join_model(), &assoc.other_key) {
                 return vec![
-                    foreign_key(quote!(#join), fk, quote!(Self)),
-                    foreign_key(quote!(#join), &other.value, quote!(#target)),
+                    foreign_key(quote!(#join), fk, quote!(Self), &declared),
+                    foreign_key(quote!(#join), &other.value, quote!(#target), &default),
                 ];
             }
             let Some(join) = super::join_table::of(assoc, joins) else {
                 return Vec::new();
             };
             let through = &join.name.value;
-            let keys = join
-                .keys
-                .iter()
-                .map(|(column, path)| quote!((#column, <#path as _orm::Model>::TABLE)));
+            // This side constrains its own key column; the other side, if it
+            // declares the table too, constrains the other.
+            let keys = join.keys.iter().map(|(column, path)| {
+                let c = if column == fk { &declared } else { &default };
+                quote!((#column, <#path as _orm::Model>::TABLE, #c))
+            });
             let timestamps = join.timestamps;
             vec![quote! {
                 #rel::JoinTable(&_orm::__private::JoinTableDef { name: #through, keys: [#(#keys),*], timestamps: #timestamps })
             }]
         }
+    }
+}
+
+/// The association's `on_delete`, `on_update` and `constraints` options.
+fn constraint(assoc: &Assoc) -> TokenStream {
+    let action = |named: &Option<crate::internals::ast::Named>| match named {
+        Some(named) => {
+            let variant = ACTIONS
+                .iter()
+                .find(|(name, _)| *name == named.value)
+                .map_or("Cascade", |(_, variant)| variant);
+            let variant = format_ident!("{}", variant);
+            quote!(_orm::__private::Option::Some(_orm::__private::Action::#variant))
+        }
+        None => quote!(_orm::__private::Option::None),
+    };
+    let (on_delete, on_update) = (action(&assoc.on_delete), action(&assoc.on_update));
+    let enforced = assoc.unenforced.is_none();
+    quote! {
+        _orm::__private::Constraint { on_delete: #on_delete, on_update: #on_update, enforced: #enforced }
     }
 }
 

@@ -133,6 +133,12 @@ pub struct Assoc {
     /// belongs_to_many through a generated join table: give it
     /// `created_at`/`updated_at`; the span of the `timestamps` flag.
     pub timestamps: Option<Span>,
+    /// `on_delete = ".."`: one of [`ACTIONS`](super::symbol::ACTIONS).
+    pub on_delete: Option<Named>,
+    /// `on_update = ".."`.
+    pub on_update: Option<Named>,
+    /// `constraints = false`: the span of the `false`.
+    pub unenforced: Option<Span>,
     /// The hidden type the association is described on.
     pub marker: Ident,
 }

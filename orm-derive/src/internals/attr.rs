@@ -248,6 +248,9 @@ struct RawAssoc {
     singular: Option<Named>,
     symmetric: Option<Span>,
     timestamps: Option<Span>,
+    on_delete: Option<Named>,
+    on_update: Option<Named>,
+    unenforced: Option<Span>,
 }
 
 fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAssoc> {
@@ -275,11 +278,14 @@ fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAss
         singular: None,
         symmetric: None,
         timestamps: None,
+        on_delete: None,
+        on_update: None,
+        unenforced: None,
     };
     let accepted = if kind == Kind::BelongsToMany {
-        "`as`, `foreign_key`, `other_key`, `singular`, `symmetric`, `through`, `timestamps`"
+        "`as`, `foreign_key`, `other_key`, `singular`, `symmetric`, `through`, `timestamps`, `on_delete`, `on_update`, `constraints`"
     } else {
-        "`as`, `foreign_key`, `singular`"
+        "`as`, `foreign_key`, `singular`, `on_delete`, `on_update`, `constraints`"
     };
     while !input.is_empty() {
         input.parse::<Token![,]>()?;
@@ -327,6 +333,65 @@ fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAss
                 })?;
                 Through::Model(path)
             });
+            continue;
+        }
+        if key == CONSTRAINTS {
+            if raw.unenforced.is_some() {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "duplicate option `constraints`",
+                ));
+            }
+            input.parse::<Token![=]>()?;
+            let lit: syn::LitBool = input.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected `constraints = false` (no FOREIGN KEY is created)",
+                )
+            })?;
+            if lit.value {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "`constraints = true` is the default; write `constraints = false` to create no FOREIGN KEY",
+                ));
+            }
+            raw.unenforced = Some(lit.span());
+            continue;
+        }
+        if key == ON_DELETE || key == ON_UPDATE {
+            let slot = if key == ON_DELETE {
+                &mut raw.on_delete
+            } else {
+                &mut raw.on_update
+            };
+            if slot.is_some() {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format_args!("duplicate option `{key}`"),
+                ));
+            }
+            input.parse::<Token![=]>()?;
+            let accepted = ACTIONS
+                .iter()
+                .map(|(name, _)| format!("\"{name}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let lit: LitStr = input.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    format_args!("expected one of {accepted}, e.g. `{key} = \"cascade\"`"),
+                )
+            })?;
+            if !ACTIONS.iter().any(|(name, _)| *name == lit.value()) {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    format_args!(
+                        "unknown `{key}` action {:?}; expected one of {accepted}",
+                        lit.value()
+                    ),
+                ));
+            }
+            *slot = Some(Named::from_lit(&lit));
             continue;
         }
         let slot = match key.to_string().as_str() {
@@ -440,6 +505,9 @@ fn resolve(source: &str, raw: RawAssoc) -> Assoc {
         through: raw.through,
         symmetric: raw.symmetric,
         timestamps: raw.timestamps,
+        on_delete: raw.on_delete,
+        on_update: raw.on_update,
+        unenforced: raw.unenforced,
     }
 }
 

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use syn::Path;
 
 use super::ast::{JoinTable, Kind, Model, Named};
+use super::attr::option_inner;
 use super::ctxt::Ctxt;
 
 /// Checks cross-cutting rules and returns the join tables the model's
@@ -31,6 +32,28 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
                 ));
                 break;
             }
+        }
+        let set_null = [&assoc.on_delete, &assoc.on_update]
+            .into_iter()
+            .flatten()
+            .find(|action| action.value == "set_null");
+        match (assoc.kind, set_null) {
+            (Kind::BelongsTo, Some(action)) => {
+                let fk = &assoc.foreign_key.value;
+                if let Some(field) = model.fields.iter().find(|f| f.column == *fk) {
+                    if option_inner(&field.ty).is_none() {
+                        cx.error_at(action.span, format_args!(
+                            "`set_null` needs a nullable foreign key, and `{name}.{fk}` is NOT NULL\nhelp: make the field an `Option<_>`, or choose another action"
+                        ));
+                    }
+                }
+            }
+            (Kind::BelongsToMany, Some(action)) => cx.error_at(
+                action.span,
+                "`set_null` cannot apply to a join table's keys, which are its primary key and NOT NULL",
+            ),
+            // has_one/has_many: the key is the target's field; checked by type.
+            _ => {}
         }
         match assoc.kind {
             Kind::BelongsTo => {

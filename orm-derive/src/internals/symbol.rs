@@ -23,6 +23,18 @@ pub const OTHER_KEY: &str = "other_key";
 pub const THROUGH: &str = "through";
 pub const SINGULAR: &str = "singular";
 pub const SYMMETRIC: &str = "symmetric";
+pub const ON_DELETE: &str = "on_delete";
+pub const ON_UPDATE: &str = "on_update";
+pub const CONSTRAINTS: &str = "constraints";
+/// The referential actions `on_delete`/`on_update` accept, with their
+/// `orm_core::schema::Action` variants.
+pub const ACTIONS: [(&str, &str); 5] = [
+    ("cascade", "Cascade"),
+    ("set_null", "SetNull"),
+    ("restrict", "Restrict"),
+    ("no_action", "NoAction"),
+    ("set_default", "SetDefault"),
+];
 
 pub const STRUCT_OPTIONS: &str = "`table`, `primary_key(..)`, `timestamps`, `crate`";
 pub const FIELD_OPTIONS: &str = "`primary_key`, `sql_type`";
