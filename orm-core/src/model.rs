@@ -20,6 +20,9 @@ use diesel::result::{Error, QueryResult};
 use diesel::sql_types::SingleValue;
 use diesel::{Column, ExpressionMethods, Insertable, QueryDsl, RunQueryDsl, Table};
 
+use diesel::query_builder::{AstPass, Query, QueryFragment};
+
+use crate::backend::{Dialect, OrmBackend};
 use crate::schema::{Relation, TableDef};
 
 /// A struct with `#[derive(Model)]`: one row of one table.
@@ -187,6 +190,11 @@ pub trait Crud<C>: Model {
     fn save(&self, conn: &mut C) -> QueryResult<()>;
     /// Deletes this row; `Err(NotFound)` if it was already gone.
     fn delete(&self, conn: &mut C) -> QueryResult<()>;
+    /// Locks the row with key `id` until the end of the transaction
+    /// (`SELECT .. FOR UPDATE` on PostgreSQL); `Err(NotFound)` if there is
+    /// none. Writes that replace a whole association (`set_*`, staged
+    /// changes) take it, so two of them on one row run one after the other.
+    fn lock(id: Self::Id, conn: &mut C) -> QueryResult<()>;
 }
 
 impl<M, C> Crud<C> for M
@@ -201,6 +209,7 @@ where
     for<'a> &'a M: diesel::AsChangeset<Target = M::Table>,
     for<'a> dsl::Update<M::ById, &'a M>: ExecuteDsl<C> + diesel::query_builder::AsQuery,
     dsl::delete<M::ById>: ExecuteDsl<C>,
+    ForUpdate<M::ById>: LoadQuery<'static, C, M>,
 {
     fn create(new: M::New, conn: &mut C) -> QueryResult<M> {
         diesel::insert_into(M::Table::default())
@@ -235,12 +244,44 @@ where
         let rows = diesel::delete(M::by_id(self.id())).execute(conn)?;
         one_row(rows)
     }
+
+    fn lock(id: M::Id, conn: &mut C) -> QueryResult<()> {
+        let rows: Vec<M> = ForUpdate(M::by_id(id)).load(conn)?;
+        one_row(rows.len())
+    }
 }
 
 fn one_row(rows: usize) -> QueryResult<()> {
     if rows == 0 {
         Err(Error::NotFound)
     } else {
+        Ok(())
+    }
+}
+
+/// `q FOR UPDATE` where the backend has row locks (PostgreSQL); `q` itself on
+/// SQLite, where a writing transaction already excludes other writers.
+#[derive(Debug, Clone, Copy)]
+pub struct ForUpdate<Q>(pub Q);
+
+impl<Q: Query> Query for ForUpdate<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q: QueryId> QueryId for ForUpdate<Q> {
+    type QueryId = ForUpdate<Q::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = Q::HAS_STATIC_QUERY_ID;
+}
+
+impl<Q, C> RunQueryDsl<C> for ForUpdate<Q> {}
+
+impl<Q: QueryFragment<DB>, DB: OrmBackend> QueryFragment<DB> for ForUpdate<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(out.reborrow())?;
+        match DB::DIALECT {
+            Dialect::Postgres => out.push_sql(" FOR UPDATE"),
+            Dialect::Sqlite => {}
+        }
         Ok(())
     }
 }

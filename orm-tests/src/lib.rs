@@ -261,6 +261,14 @@ pub struct PgTest {
     schema: String,
 }
 
+impl PgTest {
+    /// The name of the test's schema, for other connections to the same
+    /// tables (`SET search_path TO ..`).
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+}
+
 impl Deref for PgTest {
     type Target = PgConnection;
     fn deref(&self) -> &PgConnection {

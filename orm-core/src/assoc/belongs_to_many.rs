@@ -18,9 +18,7 @@ use super::all_associated;
 use super::in_subquery::InSubquery;
 use super::insert::Conflict;
 use crate::backend::{chunk_size, OrmBackend};
-use crate::model::{
-    ensure_exists, removed_or_gone, CountOf, Crud, Exists, IdOf, Model, PkOf, TableOf,
-};
+use crate::model::{removed_or_gone, CountOf, Crud, Exists, IdOf, Model, PkOf, TableOf};
 use crate::set::{dedup, diff, SetDiff};
 
 /// A `belongs_to_many` association, described by the derive as types: the
@@ -428,7 +426,7 @@ where
         rows.retain(|(t, _)| seen.insert(t.clone()));
         rows.reverse();
         conn.transaction(|conn| {
-            ensure_exists::<A::Source, C>(&id, conn)?;
+            A::Source::lock(id.clone(), conn)?;
             let current = A::target_ids(id.clone()).load(conn)?;
             let wanted: Vec<_> = rows.iter().map(|(t, _)| t.clone()).collect();
             let (to_add, to_remove) = diff(current, &wanted);

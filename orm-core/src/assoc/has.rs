@@ -405,7 +405,7 @@ where
 
     fn set(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<SetDiff> {
         conn.transaction(|conn| {
-            ensure_exists::<S<A>, C>(&id, conn)?;
+            S::<A>::lock(id.clone(), conn)?;
             let current = A::child_ids(id.clone()).load(conn)?;
             let (to_add, to_remove) = diff(current, &targets);
             let removed = detach::<A, C>(&id, to_remove, conn)?;

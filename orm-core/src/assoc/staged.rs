@@ -17,7 +17,7 @@ use super::belongs_to_many::{
 use super::insert::Conflict;
 use crate::backend::{chunk_size, OrmBackend};
 use crate::key::{AsKey, Key};
-use crate::model::{ensure_exists, Crud, IdOf, Model, TableOf};
+use crate::model::{Crud, IdOf, Model, TableOf};
 use crate::set::SetDiff;
 
 /// What a target's queued operations net out to.
@@ -161,7 +161,7 @@ where
         let Pending { add, remove, .. } = changes.pending();
         let Changes { source, new, .. } = changes;
         conn.transaction(|conn| {
-            ensure_exists::<A::Source, C>(&source, conn)?;
+            A::Source::lock(source.clone(), conn)?;
             let mut add: Vec<_> = add.into_iter().map(Key::into_id).collect();
             let columns = A::Target::TABLE.columns.len().max(1);
             let mut pending = new.into_iter().peekable();
