@@ -30,6 +30,7 @@
 
 pub mod assoc;
 mod backend;
+mod drift;
 mod instrument;
 mod key;
 mod model;
@@ -40,6 +41,7 @@ pub use assoc::staged::{Changes, Pending};
 pub use backend::{Dialect, OrmBackend};
 pub use chrono;
 pub use diesel;
+pub use drift::Drift;
 pub use instrument::QueryLog;
 pub use key::{AsKey, IntoKeys, Key};
 pub use model::{

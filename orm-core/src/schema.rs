@@ -38,7 +38,7 @@ pub enum ColumnType {
 }
 
 impl ColumnType {
-    fn sql(self, dialect: Dialect) -> &'static str {
+    pub(crate) fn sql(self, dialect: Dialect) -> &'static str {
         use ColumnType::*;
         match (self, dialect) {
             (SmallInt, _) => "SMALLINT",
@@ -221,12 +221,12 @@ pub enum Relation {
     JoinTable(&'static JoinTableDef),
 }
 
-struct Fk {
-    column: &'static str,
-    references: &'static TableDef,
+pub(crate) struct Fk {
+    pub(crate) column: &'static str,
+    pub(crate) references: &'static TableDef,
     /// Whether the column accepts NULL, for the default ON DELETE.
     nullable: bool,
-    constraint: Constraint,
+    pub(crate) constraint: Constraint,
 }
 
 impl Fk {
@@ -244,11 +244,12 @@ impl Fk {
     }
 }
 
-struct Planned {
-    name: &'static str,
-    columns: Vec<ColumnDef>,
-    primary_key: Vec<&'static str>,
-    fks: Vec<Fk>,
+/// A table as `Schema` will create it.
+pub(crate) struct Planned {
+    pub(crate) name: &'static str,
+    pub(crate) columns: Vec<ColumnDef>,
+    pub(crate) primary_key: Vec<&'static str>,
+    pub(crate) fks: Vec<Fk>,
 }
 
 /// The tables of a set of models and their join tables.
@@ -283,7 +284,7 @@ impl Schema {
         self
     }
 
-    fn plan(&self) -> Vec<Planned> {
+    pub(crate) fn plan(&self) -> Vec<Planned> {
         let mut planned: Vec<Planned> = self
             .tables
             .iter()
@@ -378,6 +379,34 @@ impl Schema {
             }
         }
         statements
+    }
+
+    /// Writes the schema as a diesel migration for `dialect`: a directory
+    /// `<version>_<name>` under `dir` (the version is the current UTC time,
+    /// as `diesel migration generate` names them) with `up.sql` (the
+    /// [`sql`](Self::sql) statements) and `down.sql` (the tables dropped in
+    /// reverse order). Run it with `diesel migration run` or
+    /// `diesel_migrations`. Returns the directory.
+    pub fn write_migration(
+        &self,
+        dir: impl AsRef<std::path::Path>,
+        name: &str,
+        dialect: Dialect,
+    ) -> std::io::Result<std::path::PathBuf> {
+        let version = chrono::Utc::now().format("%Y-%m-%d-%H%M%S");
+        let path = dir.as_ref().join(format!("{version}_{name}"));
+        std::fs::create_dir_all(&path)?;
+        let mut up = self.sql(dialect).join(";\n\n");
+        up.push_str(";\n");
+        let down: Vec<String> = self
+            .plan()
+            .iter()
+            .rev()
+            .map(|t| format!("DROP TABLE {};\n", quote(t.name)))
+            .collect();
+        std::fs::write(path.join("up.sql"), up)?;
+        std::fs::write(path.join("down.sql"), down.concat())?;
+        Ok(path)
     }
 
     /// Creates every table in one transaction.

@@ -1,0 +1,346 @@
+//! The schema check: the tables a [`Schema`] would create, compared with a
+//! live database's catalog (tables, columns, types, nullability, primary
+//! keys, foreign keys), every difference reported.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use diesel::connection::{Connection, LoadConnection};
+use diesel::query_builder::SqlQuery;
+use diesel::query_dsl::LoadQuery;
+use diesel::result::QueryResult;
+use diesel::sql_types::{Bool, Integer, Text};
+use diesel::QueryableByName;
+
+use crate::backend::{Dialect, OrmBackend};
+use crate::schema::{ColumnType, Schema};
+
+/// One difference between the models and the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Drift {
+    /// A model's table does not exist.
+    MissingTable {
+        /// The table.
+        table: String,
+    },
+    /// A model's column does not exist.
+    MissingColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
+    /// The table has a column no model declares.
+    ExtraColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
+    /// A column has another type than the model's.
+    ColumnType {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The type the model gives it, as the database names it.
+        expected: String,
+        /// The type it has.
+        found: String,
+    },
+    /// A column accepts NULL where the model's does not, or the reverse.
+    Nullability {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Whether the model's column accepts NULL.
+        expected_nullable: bool,
+    },
+    /// The primary key has other columns.
+    PrimaryKey {
+        /// The table.
+        table: String,
+        /// The model's key columns.
+        expected: Vec<String>,
+        /// The table's.
+        found: Vec<String>,
+    },
+    /// A foreign key the models declare is not in the database.
+    MissingForeignKey {
+        /// The table.
+        table: String,
+        /// The key column.
+        column: String,
+        /// The table it should reference.
+        references: String,
+    },
+    /// The database has a foreign key no model declares.
+    ExtraForeignKey {
+        /// The table.
+        table: String,
+        /// The key column.
+        column: String,
+        /// The table it references.
+        references: String,
+    },
+}
+
+impl fmt::Display for Drift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Drift::MissingTable { table } => write!(f, "table `{table}` is missing"),
+            Drift::MissingColumn { table, column } => {
+                write!(f, "column `{table}.{column}` is missing")
+            }
+            Drift::ExtraColumn { table, column } => {
+                write!(f, "column `{table}.{column}` is in the database but in no model")
+            }
+            Drift::ColumnType {
+                table,
+                column,
+                expected,
+                found,
+            } => write!(f, "column `{table}.{column}` is {found}, the model says {expected}"),
+            Drift::Nullability {
+                table,
+                column,
+                expected_nullable,
+            } => {
+                let (model, db) = if *expected_nullable {
+                    ("nullable", "NOT NULL")
+                } else {
+                    ("NOT NULL", "nullable")
+                };
+                write!(f, "column `{table}.{column}` is {db}, the model says {model}")
+            }
+            Drift::PrimaryKey {
+                table,
+                expected,
+                found,
+            } => write!(
+                f,
+                "primary key of `{table}` is ({}), the model says ({})",
+                found.join(", "),
+                expected.join(", ")
+            ),
+            Drift::MissingForeignKey {
+                table,
+                column,
+                references,
+            } => write!(
+                f,
+                "foreign key `{table}.{column}` -> `{references}` is missing"
+            ),
+            Drift::ExtraForeignKey {
+                table,
+                column,
+                references,
+            } => write!(
+                f,
+                "foreign key `{table}.{column}` -> `{references}` is in the database but in no model"
+            ),
+        }
+    }
+}
+
+/// One column of the catalog.
+#[doc(hidden)]
+#[derive(QueryableByName)]
+pub struct CatalogColumn {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = Text)]
+    data_type: String,
+    #[diesel(sql_type = Bool)]
+    not_null: bool,
+    /// The column's position in the primary key (1-based), 0 if none.
+    #[diesel(sql_type = Integer)]
+    pk: i32,
+}
+
+/// One foreign-key column of the catalog.
+#[doc(hidden)]
+#[derive(QueryableByName)]
+pub struct CatalogForeignKey {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = Text)]
+    referenced: String,
+}
+
+const SQLITE_COLUMNS: &str = "SELECT m.name AS table_name, p.name AS column_name, \
+     p.type AS data_type, p.\"notnull\" AS not_null, p.pk AS pk \
+     FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'";
+const SQLITE_FOREIGN_KEYS: &str = "SELECT m.name AS table_name, f.\"from\" AS column_name, \
+     f.\"table\" AS referenced FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
+     WHERE m.type = 'table'";
+const PG_COLUMNS: &str =
+    "SELECT c.table_name::text AS table_name, c.column_name::text AS column_name, \
+     c.data_type::text AS data_type, c.is_nullable = 'NO' AS not_null, \
+     COALESCE(k.position, 0) AS pk \
+     FROM information_schema.columns c LEFT JOIN ( \
+       SELECT u.table_name, u.column_name, u.ordinal_position::integer AS position \
+       FROM information_schema.table_constraints t \
+       JOIN information_schema.key_column_usage u \
+         ON u.constraint_name = t.constraint_name AND u.table_schema = t.table_schema \
+       WHERE t.constraint_type = 'PRIMARY KEY' AND t.table_schema = current_schema() \
+     ) k ON k.table_name = c.table_name AND k.column_name = c.column_name \
+     WHERE c.table_schema = current_schema()";
+const PG_FOREIGN_KEYS: &str = "SELECT u.table_name::text AS table_name, \
+     u.column_name::text AS column_name, r.table_name::text AS referenced \
+     FROM information_schema.table_constraints t \
+     JOIN information_schema.key_column_usage u \
+       ON u.constraint_name = t.constraint_name AND u.table_schema = t.table_schema \
+     JOIN information_schema.constraint_column_usage r \
+       ON r.constraint_name = t.constraint_name AND r.table_schema = t.table_schema \
+     WHERE t.constraint_type = 'FOREIGN KEY' AND t.table_schema = current_schema()";
+
+/// How the catalog names a column type.
+fn catalog_type(ty: ColumnType, dialect: Dialect) -> &'static str {
+    use ColumnType::*;
+    match (dialect, ty) {
+        (Dialect::Sqlite, _) => ty.sql(dialect),
+        (Dialect::Postgres, SmallInt) => "smallint",
+        (Dialect::Postgres, Integer) => "integer",
+        (Dialect::Postgres, BigInt) => "bigint",
+        (Dialect::Postgres, Float) => "real",
+        (Dialect::Postgres, Double) => "double precision",
+        (Dialect::Postgres, Bool) => "boolean",
+        (Dialect::Postgres, Text) => "text",
+        (Dialect::Postgres, Binary) => "bytea",
+        (Dialect::Postgres, Timestamp) => "timestamp without time zone",
+    }
+}
+
+impl Schema {
+    /// Compares the tables this schema describes with the database `conn`
+    /// is connected to (the current schema on PostgreSQL) and returns every
+    /// difference: missing tables and columns, columns no model declares,
+    /// other types, nullability, primary keys and foreign keys. Tables no
+    /// model declares are not reported. Empty when they match.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone, PartialEq)]
+    /// # pub struct User { pub id: i32, pub name: String }
+    /// let mut conn = orm_core::sqlite::memory().unwrap();
+    /// let schema = Schema::new().model::<User>();
+    /// schema.create_all(&mut conn).unwrap();
+    /// assert!(schema.check(&mut conn).unwrap().is_empty());
+    /// ```
+    pub fn check<C>(&self, conn: &mut C) -> QueryResult<Vec<Drift>>
+    where
+        C: Connection + LoadConnection,
+        C::Backend: OrmBackend,
+        SqlQuery: LoadQuery<'static, C, CatalogColumn> + LoadQuery<'static, C, CatalogForeignKey>,
+    {
+        let dialect = <C::Backend as OrmBackend>::DIALECT;
+        let (columns, keys) = match dialect {
+            Dialect::Sqlite => (SQLITE_COLUMNS, SQLITE_FOREIGN_KEYS),
+            Dialect::Postgres => (PG_COLUMNS, PG_FOREIGN_KEYS),
+        };
+        let columns: Vec<CatalogColumn> =
+            diesel::RunQueryDsl::load(diesel::sql_query(columns), conn)?;
+        let keys: Vec<CatalogForeignKey> =
+            diesel::RunQueryDsl::load(diesel::sql_query(keys), conn)?;
+        Ok(self.compare(dialect, &columns, &keys))
+    }
+
+    fn compare(
+        &self,
+        dialect: Dialect,
+        catalog: &[CatalogColumn],
+        keys: &[CatalogForeignKey],
+    ) -> Vec<Drift> {
+        let mut drifts = Vec::new();
+        for table in self.plan() {
+            let name = table.name.to_string();
+            let found: Vec<&CatalogColumn> = catalog
+                .iter()
+                .filter(|c| c.table_name == table.name)
+                .collect();
+            if found.is_empty() {
+                drifts.push(Drift::MissingTable { table: name });
+                continue;
+            }
+            for column in &table.columns {
+                let Some(db) = found.iter().find(|c| c.column_name == column.name) else {
+                    drifts.push(Drift::MissingColumn {
+                        table: name.clone(),
+                        column: column.name.into(),
+                    });
+                    continue;
+                };
+                let expected = catalog_type(column.ty, dialect);
+                if !db.data_type.eq_ignore_ascii_case(expected) {
+                    drifts.push(Drift::ColumnType {
+                        table: name.clone(),
+                        column: column.name.into(),
+                        expected: expected.into(),
+                        found: db.data_type.clone(),
+                    });
+                }
+                // A key column is NOT NULL whatever the catalog says (SQLite
+                // does not mark an INTEGER PRIMARY KEY so).
+                let in_key = table.primary_key.contains(&column.name);
+                if !in_key && db.not_null == column.nullable {
+                    drifts.push(Drift::Nullability {
+                        table: name.clone(),
+                        column: column.name.into(),
+                        expected_nullable: column.nullable,
+                    });
+                }
+            }
+            for db in &found {
+                if !table.columns.iter().any(|c| c.name == db.column_name) {
+                    drifts.push(Drift::ExtraColumn {
+                        table: name.clone(),
+                        column: db.column_name.clone(),
+                    });
+                }
+            }
+            let mut pk: Vec<&&CatalogColumn> = found.iter().filter(|c| c.pk > 0).collect();
+            pk.sort_by_key(|c| c.pk);
+            let pk: Vec<String> = pk.iter().map(|c| c.column_name.clone()).collect();
+            let expected: Vec<String> = table.primary_key.iter().map(|c| c.to_string()).collect();
+            if pk != expected {
+                drifts.push(Drift::PrimaryKey {
+                    table: name.clone(),
+                    expected,
+                    found: pk,
+                });
+            }
+            let declared: BTreeSet<(String, String)> = table
+                .fks
+                .iter()
+                .filter(|fk| fk.constraint.enforced)
+                .map(|fk| (fk.column.to_string(), fk.references.name.to_string()))
+                .collect();
+            let present: BTreeSet<(String, String)> = keys
+                .iter()
+                .filter(|k| k.table_name == table.name)
+                .map(|k| (k.column_name.clone(), k.referenced.clone()))
+                .collect();
+            for (column, references) in declared.difference(&present) {
+                drifts.push(Drift::MissingForeignKey {
+                    table: name.clone(),
+                    column: column.clone(),
+                    references: references.clone(),
+                });
+            }
+            for (column, references) in present.difference(&declared) {
+                drifts.push(Drift::ExtraForeignKey {
+                    table: name.clone(),
+                    column: column.clone(),
+                    references: references.clone(),
+                });
+            }
+        }
+        drifts
+    }
+}

@@ -1,0 +1,122 @@
+//! The schema as migrations, and the schema check against a live database,
+//! on SQLite and PostgreSQL.
+
+use diesel::connection::SimpleConnection;
+use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+use orm_core::prelude::*;
+use orm_core::{Drift, OrmBackend};
+use orm_tests::*;
+
+fn dialect<C: Connection>(_: &C) -> orm_core::Dialect
+where
+    C::Backend: OrmBackend,
+{
+    <C::Backend as OrmBackend>::DIALECT
+}
+
+/// A fresh empty directory for migrations.
+fn migrations_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("orm-migrations-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+macro_rules! schema_tests {
+    ($($name:ident($conn:ident) $body:block)*) => {
+        mod sqlite {
+            use super::*;
+            $(
+                #[test]
+                fn $name() -> TestResult {
+                    let mut conn = orm_core::sqlite::memory()?;
+                    let $conn = &mut conn;
+                    $body
+                }
+            )*
+        }
+        mod postgres {
+            use super::*;
+            $(
+                #[test]
+                fn $name() -> TestResult {
+                    // A fresh, empty schema: drop the test tables `postgres()` made.
+                    let Some(mut conn) = postgres(stringify!($name)) else { return Ok(()) };
+                    let schema = conn.schema().to_string();
+                    conn.batch_execute(&format!(
+                        "DROP SCHEMA {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path TO {schema}"
+                    ))?;
+                    let $conn = &mut *conn;
+                    $body
+                }
+            )*
+        }
+    };
+}
+
+schema_tests! {
+    migrations_apply_and_revert(conn) {
+        let dir = migrations_dir(&format!("{:?}", dialect(conn)));
+        let path = schema().write_migration(&dir, "create_tables", dialect(conn))?;
+        assert!(path.join("up.sql").exists() && path.join("down.sql").exists());
+        let migrations = FileBasedMigrations::from_path(&dir)?;
+        conn.run_pending_migrations(migrations.clone()).map_err(|e| e.to_string())?;
+        assert!(schema().check(conn)?.is_empty(), "{:?}", schema().check(conn)?);
+        let ada = User::create(NewUser { name: "Ada".into() }, conn)?;
+        let party = Event::create(NewEvent { title: "Party".into() }, conn)?;
+        party.add_guest(&ada, conn)?;
+        assert_eq!(party.guests(conn)?, vec![ada]);
+        conn.revert_last_migration(migrations).map_err(|e| e.to_string())?;
+        let drifts = schema().check(conn)?;
+        for table in ["users", "rsvps", "events"] {
+            assert!(drifts.contains(&Drift::MissingTable { table: table.into() }), "{table} dropped");
+        }
+        std::fs::remove_dir_all(dir)?;
+        Ok(())
+    }
+
+    schema_check_reports_every_difference(conn) {
+        schema().create_all(conn)?;
+        assert_eq!(schema().check(conn)?, vec![]);
+        conn.batch_execute(
+            "ALTER TABLE posts RENAME COLUMN title TO heading; \
+             ALTER TABLE users ADD COLUMN age INTEGER; \
+             DROP TABLE profiles",
+        )?;
+        let mut expected = vec![
+            Drift::MissingColumn { table: "posts".into(), column: "title".into() },
+            Drift::ExtraColumn { table: "posts".into(), column: "heading".into() },
+            Drift::ExtraColumn { table: "users".into(), column: "age".into() },
+            Drift::MissingTable { table: "profiles".into() },
+        ];
+        if dialect(conn) == orm_core::Dialect::Postgres {
+            conn.batch_execute(
+                "ALTER TABLE tasks ALTER COLUMN title DROP NOT NULL; \
+                 ALTER TABLE comments ALTER COLUMN body TYPE varchar(20); \
+                 ALTER TABLE comments DROP CONSTRAINT comments_article_id_fkey",
+            )?;
+            expected.extend([
+                Drift::Nullability { table: "tasks".into(), column: "title".into(), expected_nullable: false },
+                Drift::ColumnType {
+                    table: "comments".into(),
+                    column: "body".into(),
+                    expected: "text".into(),
+                    found: "character varying".into(),
+                },
+                Drift::MissingForeignKey {
+                    table: "comments".into(),
+                    column: "article_id".into(),
+                    references: "articles".into(),
+                },
+            ]);
+        }
+        let mut found = schema().check(conn)?;
+        let key = |d: &Drift| d.to_string();
+        found.sort_by_key(key);
+        expected.sort_by_key(key);
+        assert_eq!(found, expected);
+        let report: Vec<String> = found.iter().map(Drift::to_string).collect();
+        println!("{}", report.join("\n"));
+        assert!(report.contains(&"column `posts.title` is missing".to_string()));
+        Ok(())
+    }
+}
