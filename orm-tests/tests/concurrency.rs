@@ -61,6 +61,20 @@ fn retrying<T>(
     }
 }
 
+/// `n` new users.
+fn users(n: usize, conn: &mut PgConnection) -> QueryResult<Vec<User>> {
+    (0..n)
+        .map(|i| {
+            User::create(
+                NewUser {
+                    name: format!("u{i}"),
+                },
+                conn,
+            )
+        })
+        .collect()
+}
+
 /// A small deterministic generator, so a failing run can be replayed.
 struct Lcg(u64);
 
@@ -95,16 +109,7 @@ fn interleaved_adds_and_removes_lose_nothing() -> TestResult {
             )
         })
         .collect::<QueryResult<_>>()?;
-    let users: Vec<User> = (0..THREADS * 6)
-        .map(|i| {
-            User::create(
-                NewUser {
-                    name: format!("u{i}"),
-                },
-                &mut conn,
-            )
-        })
-        .collect::<QueryResult<_>>()?;
+    let users = users(THREADS * 6, &mut conn)?;
     drop(conn);
 
     let start = Arc::new(Barrier::new(THREADS));
@@ -190,16 +195,7 @@ fn concurrent_sets_leave_one_whole_set() -> TestResult {
         },
         &mut conn,
     )?;
-    let users: Vec<User> = (0..40)
-        .map(|i| {
-            User::create(
-                NewUser {
-                    name: format!("u{i}"),
-                },
-                &mut conn,
-            )
-        })
-        .collect::<QueryResult<_>>()?;
+    let users = users(40, &mut conn)?;
     // Overlapping sets: thread t wants users t*4 .. t*4+8 (a window of 8).
     let sets: Vec<Vec<User>> = (0..THREADS)
         .map(|t| users[t * 4..t * 4 + 8].to_vec())
