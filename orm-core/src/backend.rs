@@ -9,15 +9,18 @@ pub enum Dialect {
     Sqlite,
     /// PostgreSQL 12 or newer.
     Postgres,
+    /// MySQL 8 or MariaDB 10.5 or newer.
+    Mysql,
 }
 
 /// A diesel backend orm-core supports.
 ///
-/// Implemented for [`diesel::sqlite::Sqlite`] and [`diesel::pg::Pg`]; it is
+/// Implemented for [`diesel::sqlite::Sqlite`], [`diesel::pg::Pg`] and
+/// `diesel::mysql::Mysql` (feature `mysql`); it is
 /// sealed because generated SQL has to be checked against every dialect.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a backend orm-core supports",
-    note = "enable the `sqlite` or `postgres` feature of orm-core and use its connection type"
+    note = "enable the `sqlite`, `postgres` or `mysql` feature of orm-core and use its connection type"
 )]
 pub trait OrmBackend: Backend + sealed::Sealed {
     /// The dialect used for DDL and for the statements orm-core writes itself.
@@ -46,6 +49,15 @@ impl sealed::Sealed for diesel::pg::Pg {}
 impl OrmBackend for diesel::pg::Pg {
     const DIALECT: Dialect = Dialect::Postgres;
     // The wire protocol counts parameters in an i16.
+    const MAX_BIND_PARAMS: usize = 65_535;
+}
+
+#[cfg(feature = "mysql")]
+impl sealed::Sealed for diesel::mysql::Mysql {}
+#[cfg(feature = "mysql")]
+impl OrmBackend for diesel::mysql::Mysql {
+    const DIALECT: Dialect = Dialect::Mysql;
+    // The protocol counts parameters in a u16.
     const MAX_BIND_PARAMS: usize = 65_535;
 }
 

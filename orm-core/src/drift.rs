@@ -13,7 +13,7 @@ use diesel::sql_types::{Bool, Integer, Text};
 use diesel::QueryableByName;
 
 use crate::backend::{Dialect, OrmBackend};
-use crate::schema::{ColumnType, Schema};
+use crate::schema::{ColumnDef, ColumnType, Planned, Schema};
 
 /// One difference between the models and the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,6 +191,16 @@ const PG_COLUMNS: &str =
        WHERE t.constraint_type = 'PRIMARY KEY' AND t.table_schema = current_schema() \
      ) k ON k.table_name = c.table_name AND k.column_name = c.column_name \
      WHERE c.table_schema = current_schema()";
+const MYSQL_COLUMNS: &str = "SELECT c.table_name AS table_name, c.column_name AS column_name, \
+     c.data_type AS data_type, c.is_nullable = 'NO' AS not_null, \
+     CAST(COALESCE(k.ordinal_position, 0) AS SIGNED) AS pk \
+     FROM information_schema.columns c LEFT JOIN information_schema.key_column_usage k \
+       ON k.table_schema = c.table_schema AND k.table_name = c.table_name \
+       AND k.column_name = c.column_name AND k.constraint_name = 'PRIMARY' \
+     WHERE c.table_schema = DATABASE()";
+const MYSQL_FOREIGN_KEYS: &str = "SELECT table_name AS table_name, column_name AS column_name, \
+     referenced_table_name AS referenced FROM information_schema.key_column_usage \
+     WHERE table_schema = DATABASE() AND referenced_table_name IS NOT NULL";
 const PG_FOREIGN_KEYS: &str = "SELECT u.table_name::text AS table_name, \
      u.column_name::text AS column_name, r.table_name::text AS referenced \
      FROM information_schema.table_constraints t \
@@ -200,11 +210,19 @@ const PG_FOREIGN_KEYS: &str = "SELECT u.table_name::text AS table_name, \
        ON r.constraint_name = t.constraint_name AND r.table_schema = t.table_schema \
      WHERE t.constraint_type = 'FOREIGN KEY' AND t.table_schema = current_schema()";
 
-/// How the catalog names a column type.
-fn catalog_type(ty: ColumnType, dialect: Dialect) -> &'static str {
+/// How the catalog names the type of `column` of `table`.
+fn catalog_type(table: &Planned, column: &ColumnDef, dialect: Dialect) -> String {
     use ColumnType::*;
-    match (dialect, ty) {
-        (Dialect::Sqlite, _) => ty.sql(dialect),
+    let declared = table.column_type(column, dialect);
+    let name = match (dialect, column.ty) {
+        (Dialect::Sqlite, _) => declared,
+        // MySQL's data_type is the base type, lowercase, without its length.
+        (Dialect::Mysql, Integer) => "int",
+        (Dialect::Mysql, Bool) => "tinyint",
+        (Dialect::Mysql, _) => {
+            let base = declared.split('(').next().unwrap_or(declared);
+            return base.to_ascii_lowercase();
+        }
         (Dialect::Postgres, SmallInt) => "smallint",
         (Dialect::Postgres, Integer) => "integer",
         (Dialect::Postgres, BigInt) => "bigint",
@@ -214,7 +232,8 @@ fn catalog_type(ty: ColumnType, dialect: Dialect) -> &'static str {
         (Dialect::Postgres, Text) => "text",
         (Dialect::Postgres, Binary) => "bytea",
         (Dialect::Postgres, Timestamp) => "timestamp without time zone",
-    }
+    };
+    name.to_string()
 }
 
 impl Schema {
@@ -243,6 +262,7 @@ impl Schema {
         let (columns, keys) = match dialect {
             Dialect::Sqlite => (SQLITE_COLUMNS, SQLITE_FOREIGN_KEYS),
             Dialect::Postgres => (PG_COLUMNS, PG_FOREIGN_KEYS),
+            Dialect::Mysql => (MYSQL_COLUMNS, MYSQL_FOREIGN_KEYS),
         };
         let columns: Vec<CatalogColumn> =
             diesel::RunQueryDsl::load(diesel::sql_query(columns), conn)?;
@@ -276,12 +296,12 @@ impl Schema {
                     });
                     continue;
                 };
-                let expected = catalog_type(column.ty, dialect);
-                if !db.data_type.eq_ignore_ascii_case(expected) {
+                let expected = catalog_type(&table, column, dialect);
+                if !db.data_type.eq_ignore_ascii_case(&expected) {
                     drifts.push(Drift::ColumnType {
                         table: name.clone(),
                         column: column.name.into(),
-                        expected: expected.into(),
+                        expected,
                         found: db.data_type.clone(),
                     });
                 }

@@ -47,7 +47,10 @@ pub use key::{AsKey, IntoKeys, Key};
 pub use model::{
     field_hash, Crud, Field, ForeignKey, KeysQuery, Model, ModelQuery, NullableKey, SingleKey,
 };
-pub use model::{BoxedQuery, ById, ByIds, CountOf, Exists, IdOf, InsertNew, PkOf, TableOf};
+pub use model::{
+    BoxedQuery, ById, ByIds, CountOf, Exists, IdOf, InsertMany, InsertNew, InsertNews, InsertRows,
+    PkOf, TableOf,
+};
 pub use orm_derive::{table, Model};
 pub use schema::Schema;
 pub use set::SetDiff;

@@ -54,6 +54,21 @@ pub trait Model: Sized + 'static {
     /// This row's primary-key value.
     fn id(&self) -> Self::Id;
 
+    /// The key a `New` row will have, when it carries it (a key the
+    /// database does not assign). Used where an INSERT cannot return the row
+    /// (MySQL).
+    fn new_id(new: &Self::New) -> Option<Self::Id> {
+        let _ = new;
+        None
+    }
+
+    /// The key the database assigned, from MySQL's `LAST_INSERT_ID()`, for
+    /// a single integer key.
+    fn auto_id(last_insert_id: u64) -> Option<Self::Id> {
+        let _ = last_insert_id;
+        None
+    }
+
     /// This row's typed key.
     fn key(&self) -> crate::Key<Self> {
         crate::Key::new(self.id())
@@ -104,6 +119,106 @@ pub type CountOf<Q> = dsl::Select<Q, dsl::count_star>;
 pub type BoxedQuery<'a, M, DB> = dsl::IntoBoxed<'a, TableOf<M>, DB>;
 /// `INSERT INTO table (..) VALUES (..)` for a model's `New` struct.
 pub type InsertNew<M> = dsl::Values<dsl::insert_into<TableOf<M>>, <M as Model>::New>;
+/// `INSERT INTO table (..) VALUES (..), (..)` for several `New` structs.
+pub type InsertNews<M> = dsl::Values<dsl::insert_into<TableOf<M>>, Vec<<M as Model>::New>>;
+
+/// How a backend inserts rows and gives them back: `INSERT .. RETURNING` on
+/// SQLite and PostgreSQL; the INSERT, then the row by its key on MySQL.
+#[diagnostic::on_unimplemented(
+    message = "`{M}` rows cannot be inserted through a `{C}`",
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one)"
+)]
+pub trait InsertRows<M: Model, C>: OrmBackend {
+    /// Inserts `new` and returns the stored row.
+    fn create(new: M::New, conn: &mut C) -> QueryResult<M>;
+}
+
+/// Several rows at once (staged `add_new`): one `INSERT .. RETURNING` on
+/// SQLite and PostgreSQL, a row at a time on MySQL. Separate from
+/// [`InsertRows`] because diesel runs SQLite's batch INSERT only on a
+/// `SqliteConnection` itself, not through a pool.
+#[diagnostic::on_unimplemented(
+    message = "several `{M}` rows cannot be inserted at once through a `{C}`",
+    note = "staged `add_new` on SQLite needs a `SqliteConnection` itself, not a pooled one"
+)]
+pub trait InsertMany<M: Model, C>: OrmBackend {
+    /// Inserts `news` (at most a chunk under the parameter limit) and
+    /// returns the stored rows, in order.
+    fn create_many(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>>;
+}
+
+macro_rules! insert_returning {
+    ($($backend:ty: $feature:literal),*) => {$(
+        #[cfg(feature = $feature)]
+        impl<M, C> InsertRows<M, C> for $backend
+        where
+            M: Model,
+            C: Connection<Backend = $backend>,
+            InsertNew<M>: LoadQuery<'static, C, M>,
+        {
+            fn create(new: M::New, conn: &mut C) -> QueryResult<M> {
+                diesel::insert_into(M::Table::default()).values(new).get_result(conn)
+            }
+        }
+
+        #[cfg(feature = $feature)]
+        impl<M, C> InsertMany<M, C> for $backend
+        where
+            M: Model,
+            C: Connection<Backend = $backend>,
+            InsertNews<M>: LoadQuery<'static, C, M>,
+            M::New: diesel::internal::derives::insertable::UndecoratedInsertRecord<M::Table>,
+        {
+            fn create_many(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>> {
+                diesel::insert_into(M::Table::default()).values(news).get_results(conn)
+            }
+        }
+    )*};
+}
+insert_returning!(diesel::sqlite::Sqlite: "sqlite", diesel::pg::Pg: "postgres");
+
+#[cfg(feature = "mysql")]
+impl<M, C> InsertRows<M, C> for diesel::mysql::Mysql
+where
+    M: ModelQuery,
+    C: Connection<Backend = diesel::mysql::Mysql>,
+    InsertNew<M>: ExecuteDsl<C>,
+    M::ById: LoadQuery<'static, C, M> + RunQueryDsl<C>,
+    dsl::select<
+        diesel::expression::SqlLiteral<diesel::sql_types::Unsigned<diesel::sql_types::BigInt>>,
+    >: LoadQuery<'static, C, u64>,
+{
+    fn create(new: M::New, conn: &mut C) -> QueryResult<M> {
+        let key = M::new_id(&new);
+        ExecuteDsl::execute(diesel::insert_into(M::Table::default()).values(new), conn)?;
+        let id = match key {
+            Some(id) => id,
+            None => {
+                let last = diesel::select(dsl::sql::<
+                    diesel::sql_types::Unsigned<diesel::sql_types::BigInt>,
+                >("LAST_INSERT_ID()"))
+                .get_result::<u64>(conn)?;
+                M::auto_id(last).ok_or(Error::NotFound)?
+            }
+        };
+        M::by_id(id).get_result(conn)
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl<M, C> InsertMany<M, C> for diesel::mysql::Mysql
+where
+    M: Model,
+    C: Connection<Backend = diesel::mysql::Mysql>,
+    diesel::mysql::Mysql: InsertRows<M, C>,
+{
+    fn create_many(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>> {
+        // No RETURNING: one INSERT and one read per row.
+        news.into_iter()
+            .map(|new| Self::create(new, conn))
+            .collect()
+    }
+}
 
 /// The statements of a model, as types (no connection needed).
 pub trait ModelQuery: Model {
@@ -201,7 +316,7 @@ impl<M, C> Crud<C> for M
 where
     M: ModelQuery,
     C: Connection,
-    InsertNew<M>: LoadQuery<'static, C, M>,
+    C::Backend: InsertRows<M, C>,
     M::ById: LoadQuery<'static, C, M> + RunQueryDsl<C>,
     M::Exists: LoadQuery<'static, C, bool> + RunQueryDsl<C>,
     M::Table: LoadQuery<'static, C, M>,
@@ -212,9 +327,7 @@ where
     ForUpdate<M::ById>: LoadQuery<'static, C, M>,
 {
     fn create(new: M::New, conn: &mut C) -> QueryResult<M> {
-        diesel::insert_into(M::Table::default())
-            .values(new)
-            .get_result(conn)
+        <C::Backend as InsertRows<M, C>>::create(new, conn)
     }
 
     fn find(id: M::Id, conn: &mut C) -> QueryResult<M> {
@@ -279,7 +392,7 @@ impl<Q: QueryFragment<DB>, DB: OrmBackend> QueryFragment<DB> for ForUpdate<Q> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         self.0.walk_ast(out.reborrow())?;
         match DB::DIALECT {
-            Dialect::Postgres => out.push_sql(" FOR UPDATE"),
+            Dialect::Postgres | Dialect::Mysql => out.push_sql(" FOR UPDATE"),
             Dialect::Sqlite => {}
         }
         Ok(())

@@ -80,7 +80,7 @@ where
             out.push_bind_param::<TargetSql<A>, _>(target)?;
             out.push_sql(")");
         }
-        on_conflict::<DB>(&mut out, &[], &[])
+        on_conflict::<DB>(&mut out, &[A::SourceKey::NAME], &[])
     }
 }
 
@@ -133,30 +133,42 @@ where
 }
 
 /// `ON CONFLICT DO NOTHING`, or `ON CONFLICT (keys) DO UPDATE SET c =
-/// excluded.c, ..` when there are columns to update.
+/// excluded.c, ..` when there are columns to update; on MySQL `ON DUPLICATE
+/// KEY UPDATE c = VALUES(c)`, or `k = k` (the first key column) to leave the
+/// row as it is (`INSERT IGNORE` would also turn foreign-key errors into
+/// warnings).
 fn on_conflict<DB: OrmBackend>(
     out: &mut AstPass<'_, '_, DB>,
     keys: &[&str],
     update: &[&str],
 ) -> QueryResult<()> {
-    match DB::DIALECT {
-        Dialect::Sqlite | Dialect::Postgres => {
-            if update.is_empty() {
-                out.push_sql(" ON CONFLICT DO NOTHING");
-                return Ok(());
+    match (DB::DIALECT, update) {
+        (Dialect::Mysql, []) => {
+            out.push_sql(" ON DUPLICATE KEY UPDATE ");
+            out.push_identifier(keys[0])?;
+            out.push_sql(" = ");
+            out.push_identifier(keys[0])?;
+        }
+        (Dialect::Mysql, _) => {
+            out.push_sql(" ON DUPLICATE KEY UPDATE ");
+            for (i, column) in update.iter().enumerate() {
+                out.push_sql(if i == 0 { "" } else { ", " });
+                out.push_identifier(column)?;
+                out.push_sql(" = VALUES(");
+                out.push_identifier(column)?;
+                out.push_sql(")");
             }
+        }
+        (_, []) => out.push_sql(" ON CONFLICT DO NOTHING"),
+        (_, _) => {
             out.push_sql(" ON CONFLICT (");
             for (i, key) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push_sql(", ");
-                }
+                out.push_sql(if i == 0 { "" } else { ", " });
                 out.push_identifier(key)?;
             }
             out.push_sql(") DO UPDATE SET ");
             for (i, column) in update.iter().enumerate() {
-                if i > 0 {
-                    out.push_sql(", ");
-                }
+                out.push_sql(if i == 0 { "" } else { ", " });
                 out.push_identifier(column)?;
                 out.push_sql(" = excluded.");
                 out.push_identifier(column)?;

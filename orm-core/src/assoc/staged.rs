@@ -4,12 +4,8 @@
 use std::collections::HashMap;
 
 use diesel::connection::Connection;
-use diesel::dsl;
-use diesel::internal::derives::insertable::UndecoratedInsertRecord;
 use diesel::query_dsl::methods::ExecuteDsl;
-use diesel::query_dsl::LoadQuery;
 use diesel::result::QueryResult;
-use diesel::RunQueryDsl;
 
 use super::belongs_to_many::{
     delete_pairs, insert_rows, DefaultPayload, ManyToMany, ManyToManyQuery,
@@ -17,7 +13,7 @@ use super::belongs_to_many::{
 use super::insert::Conflict;
 use crate::backend::{chunk_size, OrmBackend};
 use crate::key::{AsKey, Key};
-use crate::model::{Crud, IdOf, Model, TableOf};
+use crate::model::{Crud, IdOf, InsertMany, Model};
 use crate::set::SetDiff;
 
 /// What a target's queued operations net out to.
@@ -131,9 +127,6 @@ impl<A: ManyToMany> Changes<A> {
     }
 }
 
-/// `INSERT INTO users (..) VALUES (..), (..) RETURNING ..`
-type InsertNews<T> = dsl::Values<dsl::insert_into<TableOf<T>>, Vec<<T as Model>::New>>;
-
 /// Applying [`Changes`] on a connection `C`.
 #[diagnostic::on_unimplemented(
     message = "these staged changes cannot be saved through a `{C}`",
@@ -154,8 +147,7 @@ where
     A::DeleteIn: ExecuteDsl<C>,
     A::DeleteMirrorIn: ExecuteDsl<C>,
     A::Insert: ExecuteDsl<C>,
-    <A::Target as Model>::New: UndecoratedInsertRecord<TableOf<A::Target>>,
-    InsertNews<A::Target>: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+    C::Backend: InsertMany<A::Target, C>,
 {
     fn save(changes: Changes<A>, conn: &mut C) -> QueryResult<SetDiff> {
         let Pending { add, remove, .. } = changes.pending();
@@ -170,9 +162,7 @@ where
                     .by_ref()
                     .take(chunk_size::<C::Backend>(columns, 0))
                     .collect();
-                let created: Vec<A::Target> = diesel::insert_into(TableOf::<A::Target>::default())
-                    .values(chunk)
-                    .get_results(conn)?;
+                let created = <C::Backend as InsertMany<A::Target, C>>::create_many(chunk, conn)?;
                 add.extend(created.iter().map(Model::id));
             }
             let remove = remove.into_iter().map(Key::into_id).collect();

@@ -22,7 +22,7 @@ use diesel::sql_types::{BigInt, BoolOrNullableBool, HasSqlType};
 use diesel::{QuerySource, RunQueryDsl, Table};
 
 use super::belongs_to_many::{ManyToMany, SourceOf, TargetOf};
-use crate::backend::{chunk_size, OrmBackend};
+use crate::backend::{chunk_size, Dialect, OrmBackend};
 use crate::model::{Field, IdOf, Model, PkOf, TableOf};
 
 /// A model that can be the join model of a `belongs_to_many` (`through =
@@ -231,7 +231,7 @@ type SourceSql<A> = SqlTypeOf<<A as ManyToMany>::SourceKey>;
 impl<A, S, W, O, DB> QueryFragment<DB> for ThroughQuery<A, S, W, O>
 where
     A: ManyToMany,
-    DB: Backend + HasSqlType<SourceSql<A>>,
+    DB: OrmBackend + HasSqlType<SourceSql<A>>,
     S: QueryFragment<DB>,
     W: QueryFragment<DB>,
     O: QueryFragment<DB>,
@@ -277,10 +277,11 @@ where
             (None, None) => {}
             (limit, offset) => {
                 out.push_sql(" LIMIT ");
-                match limit {
-                    Some(n) => out.push_bind_param::<BigInt, _>(n)?,
-                    // SQLite needs a LIMIT before OFFSET; -1 is none.
-                    None => out.push_sql("-1"),
+                match (limit, DB::DIALECT) {
+                    (Some(n), _) => out.push_bind_param::<BigInt, _>(n)?,
+                    // OFFSET needs a LIMIT before it; these mean none.
+                    (None, Dialect::Mysql) => out.push_sql("18446744073709551615"),
+                    (None, _) => out.push_sql("-1"),
                 }
                 if let Some(n) = offset {
                     out.push_sql(" OFFSET ");

@@ -109,6 +109,7 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
 
     let name = ident.to_string();
     let table_name = model.table.name();
+    let inserted_id = inserted_id(model, &new, &pk_ty);
     let column_defs = model.fields.iter().map(|f| {
         let (col, auto, now) = (&f.column, f.auto, f.managed);
         let field = &f.ident;
@@ -193,6 +194,7 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
             };
             const RELATIONS: &'static [_orm::__private::Relation] = &[#(#relations,)*];
             fn id(&self) -> #pk_ty { #pk_value }
+            #inserted_id
         }
         #(#fields)*
         #crud
@@ -416,6 +418,32 @@ pub fn row_impls<T: quote::ToTokens>(
         impl<__DB: #d::backend::Backend> #d::Selectable<__DB> for #ty {
             type SelectExpression = (#(#table::#idents,)*);
             fn construct_selection() -> Self::SelectExpression { (#(#table::#idents,)*) }
+        }
+    }
+}
+
+/// `Model::new_id` when `New*` carries the key, `Model::auto_id` when the
+/// database assigns it: how a backend without RETURNING finds the new row.
+fn inserted_id(model: &Model, new: &syn::Ident, pk_ty: &TokenStream) -> TokenStream {
+    let fields: Vec<_> = model.pk.iter().map(|&i| &model.fields[i]).collect();
+    if fields.iter().all(|f| f.in_new()) {
+        let idents = fields.iter().map(|f| &f.ident);
+        let value = if let [f] = fields[..] {
+            let ident = &f.ident;
+            quote!(::core::clone::Clone::clone(&new.#ident))
+        } else {
+            quote!((#(::core::clone::Clone::clone(&new.#idents)),*))
+        };
+        quote! {
+            fn new_id(new: &#new) -> _orm::__private::Option<#pk_ty> {
+                _orm::__private::Option::Some(#value)
+            }
+        }
+    } else {
+        quote! {
+            fn auto_id(last_insert_id: u64) -> _orm::__private::Option<#pk_ty> {
+                <#pk_ty as ::core::convert::TryFrom<u64>>::try_from(last_insert_id).ok()
+            }
         }
     }
 }
