@@ -324,7 +324,81 @@ pub fn postgres(test: &str) -> Option<PgTest> {
     Some(test)
 }
 
-/// Defines each test twice: on SQLite and on PostgreSQL.
+/// A MySQL/MariaDB connection to a fresh database holding every test table;
+/// the database is dropped when the connection is.
+#[cfg(feature = "mysql")]
+pub struct MysqlTest {
+    conn: orm_core::diesel::MysqlConnection,
+    database: String,
+}
+
+#[cfg(feature = "mysql")]
+impl Deref for MysqlTest {
+    type Target = orm_core::diesel::MysqlConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.conn
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl DerefMut for MysqlTest {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.conn
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl Drop for MysqlTest {
+    fn drop(&mut self) {
+        let _ = self
+            .conn
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {}", self.database));
+    }
+}
+
+/// The URL of the test MySQL/MariaDB server, or `None` (with a printed
+/// line) when `MYSQL_DATABASE_URL` is not set.
+#[cfg(feature = "mysql")]
+pub fn mysql_url(test: &str) -> Option<String> {
+    match std::env::var("MYSQL_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            println!("skipping MySQL test `{test}`: MYSQL_DATABASE_URL is not set");
+            None
+        }
+    }
+}
+
+/// A connection to a fresh database on the test MySQL/MariaDB server, or
+/// `None` when `MYSQL_DATABASE_URL` is not set.
+#[cfg(feature = "mysql")]
+pub fn mysql(test: &str) -> Option<MysqlTest> {
+    use orm_core::diesel::{Connection, MysqlConnection};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let url = mysql_url(test)?;
+    let database = format!(
+        "orm_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = MysqlConnection::establish(&url).expect("connect to MYSQL_DATABASE_URL");
+    admin
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {database}; CREATE DATABASE {database}"
+        ))
+        .expect("create a test database");
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
+    let conn = MysqlConnection::establish(&format!("{base}/{database}"))
+        .expect("connect to the test database");
+    let mut test = MysqlTest { conn, database };
+    crate::schema()
+        .create_all(&mut *test)
+        .expect("create the test tables");
+    Some(test)
+}
+
+/// Defines each test on SQLite, on PostgreSQL, and (feature `mysql`) on
+/// MySQL/MariaDB.
 #[macro_export]
 macro_rules! backend_tests {
     ($(fn $name:ident($conn:ident) $body:block)*) => {
@@ -347,6 +421,21 @@ macro_rules! backend_tests {
                 #[test]
                 fn $name() -> $crate::TestResult {
                     let Some(mut conn) = $crate::postgres(stringify!($name)) else {
+                        return Ok(());
+                    };
+                    let $conn = &mut *conn;
+                    $body
+                }
+            )*
+        }
+        #[cfg(feature = "mysql")]
+        mod mysql {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $name() -> $crate::TestResult {
+                    let Some(mut conn) = $crate::mysql(stringify!($name)) else {
                         return Ok(());
                     };
                     let $conn = &mut *conn;

@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use super::all_associated;
 use super::in_subquery::InSubquery;
 use super::insert::Conflict;
-use crate::backend::{chunk_size, OrmBackend};
+use crate::backend::{chunk_size, Dialect, OrmBackend};
 use crate::model::{removed_or_gone, CountOf, Crud, Exists, IdOf, Model, PkOf, TableOf};
 use crate::set::{dedup, diff, SetDiff};
 
@@ -118,6 +118,8 @@ pub trait ManyToManyQuery: ManyToMany {
     type Exists;
     /// `SELECT COUNT(*) FROM rsvps WHERE event_id = ? AND guest_id IN (..)`
     type CountIn;
+    /// `SELECT guest_id FROM rsvps WHERE event_id = ? AND guest_id IN (..)`
+    type TargetIdsIn;
     /// `DELETE FROM rsvps WHERE event_id = ?`
     type DeleteAll;
     /// `DELETE FROM rsvps WHERE event_id = ? AND guest_id = ?`
@@ -138,6 +140,8 @@ pub trait ManyToManyQuery: ManyToMany {
     fn exists(id: SId<Self>, target: TId<Self>) -> Self::Exists;
     /// Counts the join rows of `id` and any of `targets`.
     fn count_in(id: SId<Self>, targets: Vec<TId<Self>>) -> Self::CountIn;
+    /// Which of `targets` are associated with `id`.
+    fn target_ids_in(id: SId<Self>, targets: Vec<TId<Self>>) -> Self::TargetIdsIn;
     /// Deletes the join rows of source `id`.
     fn delete_all(id: SId<Self>) -> Self::DeleteAll;
     /// Deletes the join row of `id` and `target`.
@@ -174,7 +178,7 @@ where
         + FilterDsl<dsl::EqAny<TargetKey<A>, Vec<TId<A>>>>
         + IntoUpdateTarget,
     JoinRow<A>: IntoUpdateTarget,
-    JoinRowsIn<A>: SelectDsl<dsl::count_star> + IntoUpdateTarget,
+    JoinRowsIn<A>: SelectDsl<dsl::count_star> + SelectDsl<TargetKey<A>> + IntoUpdateTarget,
     Vec<TId<A>>: AsInExpression<dsl::SqlTypeOf<TargetKey<A>>>,
     TableOf<TargetOf<A>>: FilterDsl<InSubquery<PkOf<TargetOf<A>>, TargetIds<A>>>,
     dsl::exists<JoinRow<A>>: Expression,
@@ -189,6 +193,7 @@ where
     type Count = CountOf<JoinRows<A>>;
     type Exists = Exists<JoinRow<A>>;
     type CountIn = CountOf<JoinRowsIn<A>>;
+    type TargetIdsIn = dsl::Select<JoinRowsIn<A>, TargetKey<A>>;
     type DeleteAll = dsl::delete<JoinRows<A>>;
     type DeleteOne = dsl::delete<JoinRow<A>>;
     type DeleteIn = dsl::delete<JoinRowsIn<A>>;
@@ -219,6 +224,11 @@ where
     fn count_in(id: SId<A>, targets: Vec<TId<A>>) -> Self::CountIn {
         let rows = FilterDsl::filter(join_rows::<A>(id), A::TargetKey::default().eq_any(targets));
         SelectDsl::select(rows, dsl::count_star())
+    }
+
+    fn target_ids_in(id: SId<A>, targets: Vec<TId<A>>) -> Self::TargetIdsIn {
+        let rows = FilterDsl::filter(join_rows::<A>(id), A::TargetKey::default().eq_any(targets));
+        SelectDsl::select(rows, A::TargetKey::default())
     }
 
     fn delete_all(id: SId<A>) -> Self::DeleteAll {
@@ -399,6 +409,7 @@ where
     A::Source: Crud<C>,
     A::Target: Crud<C>,
     A::TargetIds: LoadQuery<'static, C, TId<A>> + RunQueryDsl<C>,
+    A::TargetIdsIn: LoadQuery<'static, C, TId<A>> + RunQueryDsl<C>,
     A::DeleteIn: ExecuteDsl<C>,
     A::DeleteMirrorIn: ExecuteDsl<C>,
     A::Insert: ExecuteDsl<C>,
@@ -410,7 +421,21 @@ where
         conflict: Conflict,
         conn: &mut C,
     ) -> QueryResult<usize> {
-        let rows = dedup(targets).into_iter().map(|t| (t, payload.clone()));
+        let mut targets = dedup(targets);
+        if <C::Backend as OrmBackend>::DIALECT == Dialect::Mysql && conflict == Conflict::Keep {
+            // MySQL counts a duplicate that ON DUPLICATE KEY leaves alone as
+            // a row written: leave out the pairs that exist, so the count is
+            // of rows inserted (one more statement there).
+            let mut existing = HashSet::new();
+            for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
+                existing.extend(A::target_ids_in(id.clone(), chunk.to_vec()).load(conn)?);
+            }
+            targets.retain(|t| !existing.contains(t));
+            if targets.is_empty() {
+                return Ok(0);
+            }
+        }
+        let rows = targets.into_iter().map(|t| (t, payload.clone()));
         insert_rows::<A, C>(&id, rows.collect(), conflict, conn)
     }
 
@@ -537,6 +562,11 @@ where
     }
     all.extend(rows.into_iter().map(|(t, p)| (id.clone(), t, p)));
     let size = chunk_size::<C::Backend>(A::ROW_COLUMNS, 0);
+    // MySQL counts an updated duplicate twice; every row of an upsert is
+    // written once.
+    let rows_written = (<C::Backend as OrmBackend>::DIALECT == Dialect::Mysql
+        && conflict == Conflict::Update)
+        .then_some(all.len());
     let written = if all.len() <= size {
         ExecuteDsl::execute(A::insert(all, conflict), conn)?
     } else {
@@ -550,6 +580,7 @@ where
             Ok::<_, diesel::result::Error>(written)
         })?
     };
+    let written = rows_written.unwrap_or(written);
     Ok(if mirrors.is_some() {
         written.div_ceil(2)
     } else {
