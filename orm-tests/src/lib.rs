@@ -333,6 +333,14 @@ pub struct MysqlTest {
 }
 
 #[cfg(feature = "mysql")]
+impl MysqlTest {
+    /// The name of the test's database, for other connections to it.
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+}
+
+#[cfg(feature = "mysql")]
 impl Deref for MysqlTest {
     type Target = orm_core::diesel::MysqlConnection;
     fn deref(&self) -> &Self::Target {

@@ -50,6 +50,23 @@ macro_rules! schema_tests {
                 }
             )*
         }
+        #[cfg(feature = "mysql")]
+        mod mysql {
+            use super::*;
+            $(
+                #[test]
+                fn $name() -> TestResult {
+                    // A fresh, empty database: drop the test tables `mysql()` made.
+                    let Some(mut conn) = orm_tests::mysql(stringify!($name)) else { return Ok(()) };
+                    let database = conn.database().to_string();
+                    conn.batch_execute(&format!(
+                        "DROP DATABASE {database}; CREATE DATABASE {database}; USE {database}"
+                    ))?;
+                    let $conn = &mut *conn;
+                    $body
+                }
+            )*
+        }
     };
 }
 
@@ -88,6 +105,27 @@ schema_tests! {
             Drift::ExtraColumn { table: "users".into(), column: "age".into() },
             Drift::MissingTable { table: "profiles".into() },
         ];
+        if dialect(conn) == orm_core::Dialect::Mysql {
+            conn.batch_execute(
+                "ALTER TABLE tasks MODIFY title TEXT NULL; \
+                 ALTER TABLE comments MODIFY body VARCHAR(20) NOT NULL; \
+                 ALTER TABLE comments DROP FOREIGN KEY comments_ibfk_1",
+            )?;
+            expected.extend([
+                Drift::Nullability { table: "tasks".into(), column: "title".into(), expected_nullable: false },
+                Drift::ColumnType {
+                    table: "comments".into(),
+                    column: "body".into(),
+                    expected: "text".into(),
+                    found: "varchar".into(),
+                },
+                Drift::MissingForeignKey {
+                    table: "comments".into(),
+                    column: "article_id".into(),
+                    references: "articles".into(),
+                },
+            ]);
+        }
         if dialect(conn) == orm_core::Dialect::Postgres {
             conn.batch_execute(
                 "ALTER TABLE tasks ALTER COLUMN title DROP NOT NULL; \
