@@ -1,13 +1,13 @@
-//! Concurrent writers on PostgreSQL: 8 threads, each with its own pooled
-//! connection, on the same parent rows. Skipped (with a printed line) when
-//! `DATABASE_URL` is not set.
+//! Concurrent writers on PostgreSQL and (feature `mysql`) MariaDB: 8 threads,
+//! each with its own pooled connection, on the same parent rows. Skipped
+//! (with a printed line) when the server's URL is not set.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::result::{DatabaseErrorKind, Error};
 use diesel::PgConnection;
 use orm_core::prelude::*;
@@ -29,9 +29,9 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for InSchema {
 type PgPool = Pool<ConnectionManager<PgConnection>>;
 
 /// A pool of a connection per thread and one for the checks, on a fresh
-/// schema with the test tables;
-/// the returned `PgTest` drops the schema when the test ends.
-fn pool(test: &str) -> Option<(PgTest, PgPool)> {
+/// schema with the test tables; the returned `PgTest` drops the schema when
+/// the test ends.
+fn pg_pool(test: &str) -> Option<(PgTest, PgPool)> {
     let setup = postgres(test)?;
     let url = postgres_url(test)?;
     let pool = Pool::builder()
@@ -42,18 +42,37 @@ fn pool(test: &str) -> Option<(PgTest, PgPool)> {
     Some((setup, pool))
 }
 
-/// Runs `op`, retrying it while PostgreSQL reports a serialization failure or
-/// a deadlock, the documented retryable errors; any other error fails the test.
-fn retrying<T>(
-    conn: &mut PooledConnection<ConnectionManager<PgConnection>>,
+/// The same on the test MariaDB's fresh database; `MysqlTest` drops it.
+#[cfg(feature = "mysql")]
+fn mysql_pool(test: &str) -> Option<(MysqlTest, Pool<ConnectionManager<diesel::MysqlConnection>>)> {
+    let setup = mysql(test)?;
+    let url = mysql_url(test)?;
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
+    let pool = Pool::builder()
+        .max_size(THREADS as u32 + 1)
+        .build(ConnectionManager::new(format!(
+            "{base}/{}",
+            setup.database()
+        )))
+        .expect("build the pool");
+    Some((setup, pool))
+}
+
+/// Runs `op`, retrying it while the server reports a serialization failure
+/// or a deadlock, the documented retryable errors; any other error fails the
+/// test.
+fn retrying<C, T>(
+    conn: &mut C,
     retries: &mut usize,
-    mut op: impl FnMut(&mut PooledConnection<ConnectionManager<PgConnection>>) -> QueryResult<T>,
+    mut op: impl FnMut(&mut C) -> QueryResult<T>,
 ) -> T {
     loop {
         match op(conn) {
             Ok(value) => return value,
             Err(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => *retries += 1,
-            Err(Error::DatabaseError(_, info)) if info.message().contains("deadlock") => {
+            Err(Error::DatabaseError(_, info))
+                if info.message().to_lowercase().contains("deadlock") =>
+            {
                 *retries += 1
             }
             Err(e) => panic!("unexpected error: {e:?}"),
@@ -62,7 +81,10 @@ fn retrying<T>(
 }
 
 /// `n` new users.
-fn users(n: usize, conn: &mut PgConnection) -> QueryResult<Vec<User>> {
+fn users<C>(n: usize, conn: &mut C) -> QueryResult<Vec<User>>
+where
+    User: orm_core::Crud<C>,
+{
     (0..n)
         .map(|i| {
             User::create(
@@ -88,6 +110,8 @@ impl Lcg {
     }
 }
 
+macro_rules! concurrency_tests {
+    ($pool:path) => {
 /// Interleaved add/remove of single and several guests on shared events.
 /// Each thread touches only its own users, so the invariant is exact: for
 /// each thread, the rows of its users are what replaying its own committed
@@ -95,7 +119,7 @@ impl Lcg {
 #[test]
 fn interleaved_adds_and_removes_lose_nothing() -> TestResult {
     const ROUNDS: usize = 150;
-    let Some((_schema, pool)) = pool("interleaved_adds_and_removes_lose_nothing") else {
+    let Some((_schema, pool)) = $pool("interleaved_adds_and_removes_lose_nothing") else {
         return Ok(());
     };
     let mut conn = pool.get()?;
@@ -185,7 +209,7 @@ fn interleaved_adds_and_removes_lose_nothing() -> TestResult {
 #[test]
 fn concurrent_sets_leave_one_whole_set() -> TestResult {
     const ROUNDS: usize = 40;
-    let Some((_schema, pool)) = pool("concurrent_sets_leave_one_whole_set") else {
+    let Some((_schema, pool)) = $pool("concurrent_sets_leave_one_whole_set") else {
         return Ok(());
     };
     let mut conn = pool.get()?;
@@ -245,4 +269,18 @@ fn concurrent_sets_leave_one_whole_set() -> TestResult {
         winners.len()
     );
     Ok(())
+}
+
+    };
+}
+
+mod postgres {
+    use super::*;
+    concurrency_tests!(pg_pool);
+}
+
+#[cfg(feature = "mysql")]
+mod mysql {
+    use super::*;
+    concurrency_tests!(mysql_pool);
 }
