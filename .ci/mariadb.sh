@@ -31,7 +31,7 @@ mariadb-install-db --user=mysql --datadir="$data/db" --auth-root-authentication-
   --skip-test-db >/dev/null
 chown -R mysql "$data"
 runuser -u mysql -- mariadbd --datadir="$data/db" --bind-address=127.0.0.1 --port="$port" \
-  --socket="$data/mariadb.sock" --pid-file="$data/mariadb.pid" --skip-grant-tables=0 \
+  --socket="$data/mariadb.sock" --pid-file="$data/mariadb.pid" \
   --innodb-flush-log-at-trx-commit=0 --max-connections=200 >"$data/server.log" 2>&1 &
 for _ in $(seq 100); do
   mariadb-admin --socket="$data/mariadb.sock" -uroot ping >/dev/null 2>&1 && break

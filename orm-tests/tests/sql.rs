@@ -273,3 +273,34 @@ fn referential_actions_and_unenforced_keys() {
         ]
     );
 }
+
+#[test]
+fn mysql_ddl() {
+    let ddl = schema().sql(Dialect::Mysql);
+    assert_eq!(
+        ddl[1],
+        "CREATE TABLE `users` (\n  `id` BIGINT AUTO_INCREMENT PRIMARY KEY,\n  `name` TEXT NOT NULL\n)"
+    );
+    assert_eq!(
+        ddl[4],
+        "CREATE TABLE `rsvps` (\n  `event_id` INTEGER NOT NULL,\n  `guest_id` BIGINT NOT NULL,\n  \
+         PRIMARY KEY (`event_id`, `guest_id`),\n  \
+         FOREIGN KEY (`event_id`) REFERENCES `events` (`id`) ON DELETE CASCADE ON UPDATE CASCADE,\n  \
+         FOREIGN KEY (`guest_id`) REFERENCES `users` (`id`) ON DELETE CASCADE ON UPDATE CASCADE\n)"
+    );
+    // A text key column is indexed, so VARCHAR there; timestamps in UTC.
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[model(timestamps)]
+    pub struct Country {
+        #[model(primary_key)]
+        pub code: String,
+        pub created_at: NaiveDateTime,
+        pub updated_at: NaiveDateTime,
+    }
+    assert_eq!(
+        Schema::new().model::<Country>().sql(Dialect::Mysql)[0],
+        "CREATE TABLE `countries` (\n  `code` VARCHAR(255) PRIMARY KEY,\n  \
+         `created_at` DATETIME(6) NOT NULL DEFAULT (UTC_TIMESTAMP(6)),\n  \
+         `updated_at` DATETIME(6) NOT NULL DEFAULT (UTC_TIMESTAMP(6))\n)"
+    );
+}
