@@ -454,5 +454,14 @@ macro_rules! backend_tests {
     };
 }
 
+/// The dialect of a connection's backend, for expectations that differ.
+pub fn dialect<C>(_: &C) -> orm_core::Dialect
+where
+    C: orm_core::diesel::Connection,
+    C::Backend: orm_core::OrmBackend,
+{
+    <C::Backend as orm_core::OrmBackend>::DIALECT
+}
+
 /// What test bodies return, so they can use `?`.
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;

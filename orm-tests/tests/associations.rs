@@ -24,15 +24,6 @@ macro_rules! rsvps {
     }};
 }
 
-/// The dialect of this connection's backend.
-fn dialect<C>(_: &C) -> orm_core::Dialect
-where
-    C: orm_core::diesel::Connection,
-    C::Backend: orm_core::OrmBackend,
-{
-    <C::Backend as orm_core::OrmBackend>::DIALECT
-}
-
 /// The most keys one `IN (..)` statement takes on this connection's backend.
 fn keys_per_statement<C>(_: &C) -> usize
 where

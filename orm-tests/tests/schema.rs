@@ -3,16 +3,8 @@
 
 use diesel::connection::SimpleConnection;
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
-use orm_core::prelude::*;
-use orm_core::{Drift, OrmBackend};
+use orm_core::Drift;
 use orm_tests::*;
-
-fn dialect<C: Connection>(_: &C) -> orm_core::Dialect
-where
-    C::Backend: OrmBackend,
-{
-    <C::Backend as OrmBackend>::DIALECT
-}
 
 /// A fresh empty directory for migrations.
 fn migrations_dir(test: &str) -> std::path::PathBuf {
