@@ -659,6 +659,21 @@ backend_tests! {
             vec![vec!["b3", "b2", "b1"], vec!["a1", "a0"], vec![], vec!["b3", "b2", "b1"]],
             "at most 3 each, newest first; none for a user without posts"
         );
+        // The same through a join table: the first 2 guests of each event by name.
+        let (e0, e1, e2) = (
+            Event::create(NewEvent { title: "e0".into() }, conn)?,
+            Event::create(NewEvent { title: "e1".into() }, conn)?,
+            Event::create(NewEvent { title: "e2".into() }, conn)?,
+        );
+        e0.add_guests(&users, conn)?;
+        e2.add_guests(&users[2..], conn)?;
+        log.clear();
+        let guests = Event::load_guests_top(&[e0, e1, e2], 2, users::name.desc(), conn)?;
+        assert_eq!(log.count(), 1, "{:?}", log.statements());
+        let names: Vec<Vec<&str>> =
+            guests.iter().map(|us| us.iter().map(|u| u.name.as_str()).collect()).collect();
+        assert_eq!(names, vec![vec!["c", "b"], vec![], vec!["c"]]);
+
         let first = User::load_posts_top(&users, 1, posts::title.asc(), conn)?;
         let titles: Vec<Vec<&str>> =
             first.iter().map(|ps| ps.iter().map(|p| p.title.as_str()).collect()).collect();

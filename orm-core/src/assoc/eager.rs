@@ -17,7 +17,7 @@ use diesel::{ExpressionMethods, RunQueryDsl};
 use super::belongs_to::{BelongsTo, Parent};
 use super::belongs_to_many::ManyToMany;
 use super::has::OneToMany;
-use super::ranked::Ranked;
+use super::ranked::{Ranked, RankedTargets};
 use crate::backend::{chunk_size, OrmBackend};
 use crate::model::{ForeignKey, IdOf, KeysQuery, Model, TableOf};
 use crate::set::dedup;
@@ -75,7 +75,7 @@ where
     message = "this `belongs_to_many` association cannot be eager-loaded on a `{C}`",
     note = "eager loading clones rows shared by several parents: the target model must be `Clone`"
 )]
-pub trait ManyToManyEager<C>: ManyToMany {
+pub trait ManyToManyEager<C>: ManyToMany + Sized {
     /// The targets of each of `sources`, aligned with them: two statements
     /// (the join rows, then the targets) per chunk of keys.
     fn load_many(sources: Vec<SId<Self>>, conn: &mut C) -> QueryResult<Vec<Vec<Self::Target>>>;
@@ -90,6 +90,18 @@ pub trait ManyToManyEager<C>: ManyToMany {
     where
         Self::Target: KeysQuery,
         Q: LoadQuery<'static, C, Self::Target> + RunQueryDsl<C>;
+    /// The first `limit` targets by `order` of each of `sources`, aligned
+    /// with them: one statement per chunk of keys, with a window function
+    /// ([`RankedTargets`]).
+    fn load_top<O>(
+        sources: Vec<SId<Self>>,
+        limit: i64,
+        order: O,
+        conn: &mut C,
+    ) -> QueryResult<Vec<Vec<Self::Target>>>
+    where
+        O: Expression + AppearsOnTable<TableOf<Self::Target>> + Clone,
+        RankedTargets<Self, O>: LoadQuery<'static, C, (Self::Target, SId<Self>)>;
 }
 
 impl<A, C> ManyToManyEager<C> for A
@@ -136,6 +148,27 @@ where
                 for parent in parents_of.get(&Model::id(&row)).into_iter().flatten() {
                     grouped.entry(parent.clone()).or_default().push(row.clone());
                 }
+            }
+        }
+        Ok(align(&sources, grouped))
+    }
+
+    fn load_top<O>(
+        sources: Vec<SId<A>>,
+        limit: i64,
+        order: O,
+        conn: &mut C,
+    ) -> QueryResult<Vec<Vec<A::Target>>>
+    where
+        O: Expression + AppearsOnTable<TableOf<A::Target>> + Clone,
+        RankedTargets<A, O>: LoadQuery<'static, C, (A::Target, SId<A>)>,
+    {
+        let distinct = dedup(sources.iter().cloned());
+        let mut grouped: HashMap<SId<A>, Vec<A::Target>> = HashMap::new();
+        for chunk in distinct.chunks(chunk_size::<C::Backend>(1, 1)) {
+            let ranked = RankedTargets::<A, O>::new(chunk.to_vec(), limit, order.clone());
+            for (row, source) in ranked.load::<(A::Target, SId<A>)>(conn)? {
+                grouped.entry(source).or_default().push(row);
             }
         }
         Ok(align(&sources, grouped))

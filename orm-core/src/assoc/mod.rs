@@ -21,7 +21,7 @@ pub use eager::{BelongsToEager, ChildrenOf, EagerChildren, ManyToManyEager, OneT
 pub use has::{DetachOps, OneToMany, OneToManyOps, OneToManyQuery};
 pub use in_subquery::InSubquery;
 pub use insert::{Conflict, InsertPairs, Upsert};
-pub use ranked::Ranked;
+pub use ranked::{Ranked, RankedTargets};
 pub use staged::{Changes, Pending, SaveChanges};
 pub use through::{JoinKeys, JoinModel, ThroughModel, ThroughOps, ThroughQuery};
 

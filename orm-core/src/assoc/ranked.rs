@@ -10,7 +10,8 @@
 //! ```
 //!
 //! The derived table takes the table's name, so the outer select list and
-//! ORDER BY are the table's own columns. SQLite (3.25+, the bundled build
+//! ORDER BY are the table's own columns. [`RankedTargets`] is the same
+//! through a join table. SQLite (3.25+, the bundled build
 //! is newer), PostgreSQL and MySQL 8 / MariaDB 10.2 all have `ROW_NUMBER`.
 
 use diesel::backend::Backend;
@@ -22,8 +23,9 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType};
 use diesel::{QuerySource, RunQueryDsl, Table};
 
+use super::belongs_to_many::{ManyToMany, SourceOf, TargetOf};
 use super::has::OneToMany;
-use crate::model::{IdOf, Model, TableOf};
+use crate::model::{IdOf, Model, PkOf, TableOf};
 
 type Target<A> = TableOf<<A as OneToMany>::Target>;
 type SId<A> = IdOf<<A as OneToMany>::Source>;
@@ -106,6 +108,123 @@ where
         }
         out.push_sql(")) AS ");
         out.push_identifier(<A::Target as Model>::TABLE.name)?;
+        out.push_sql(" WHERE ");
+        out.push_identifier(RANK)?;
+        out.push_sql(" <= ");
+        out.push_bind_param::<BigInt, _>(&self.limit)?;
+        out.push_sql(" ORDER BY ");
+        self.order.walk_ast(out.reborrow())?;
+        Ok(())
+    }
+}
+
+/// The first `limit` targets by `order` of each of `sources`, through the
+/// join table, with the source each belongs to:
+///
+/// ```sql
+/// SELECT "users"."id", .., "__orm_source" FROM (
+///   SELECT "users"."id", .., "rsvps"."event_id" AS "__orm_source", ROW_NUMBER() OVER (
+///     PARTITION BY "rsvps"."event_id" ORDER BY "users"."name") AS "__orm_rank"
+///   FROM "users" INNER JOIN "rsvps" ON "users"."id" = "rsvps"."guest_id"
+///   WHERE "rsvps"."event_id" IN ($1, ..)
+/// ) AS "users" WHERE "__orm_rank" <= $n ORDER BY "users"."name"
+/// ```
+pub struct RankedTargets<A: ManyToMany, O> {
+    sources: Vec<MSId<A>>,
+    limit: i64,
+    order: O,
+    target: <MTarget<A> as QuerySource>::FromClause,
+    through: <A::Through as QuerySource>::FromClause,
+    columns: <MTarget<A> as Table>::AllColumns,
+    keys: (PkOf<TargetOf<A>>, A::TargetKey, A::SourceKey),
+}
+
+type MTarget<A> = TableOf<TargetOf<A>>;
+type MSId<A> = IdOf<SourceOf<A>>;
+type SourceSql<A> = SqlTypeOf<<A as ManyToMany>::SourceKey>;
+
+/// The window's source column.
+const SOURCE: &str = "__orm_source";
+
+impl<A: ManyToMany, O> RankedTargets<A, O>
+where
+    O: Expression + AppearsOnTable<MTarget<A>>,
+{
+    /// The first `limit` targets by `order` (`users::name.asc()`, on the
+    /// target's columns) of each of `sources`.
+    pub fn new(sources: Vec<MSId<A>>, limit: i64, order: O) -> Self {
+        RankedTargets {
+            sources,
+            limit,
+            order,
+            target: MTarget::<A>::default().from_clause(),
+            through: A::Through::default().from_clause(),
+            columns: MTarget::<A>::all_columns(),
+            keys: Default::default(),
+        }
+    }
+}
+
+impl<A: ManyToMany, O> Query for RankedTargets<A, O> {
+    type SqlType = (SqlTypeOf<<MTarget<A> as Table>::AllColumns>, SourceSql<A>);
+}
+
+impl<A: ManyToMany, O, C> RunQueryDsl<C> for RankedTargets<A, O> {}
+
+impl<A: ManyToMany, O> QueryId for RankedTargets<A, O> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<A, O, DB> QueryFragment<DB> for RankedTargets<A, O>
+where
+    A: ManyToMany,
+    DB: Backend + HasSqlType<SourceSql<A>>,
+    O: QueryFragment<DB>,
+    <MTarget<A> as QuerySource>::FromClause: QueryFragment<DB>,
+    <A::Through as QuerySource>::FromClause: QueryFragment<DB>,
+    <MTarget<A> as Table>::AllColumns: QueryFragment<DB>,
+    PkOf<TargetOf<A>>: QueryFragment<DB>,
+    A::TargetKey: QueryFragment<DB>,
+    A::SourceKey: QueryFragment<DB>,
+    MSId<A>: ToSql<SourceSql<A>, DB>,
+    i64: ToSql<BigInt, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        let (pk, target_key, source_key) = &self.keys;
+        out.push_sql("SELECT ");
+        self.columns.walk_ast(out.reborrow())?;
+        out.push_sql(", ");
+        out.push_identifier(SOURCE)?;
+        out.push_sql(" FROM (SELECT ");
+        self.columns.walk_ast(out.reborrow())?;
+        out.push_sql(", ");
+        source_key.walk_ast(out.reborrow())?;
+        out.push_sql(" AS ");
+        out.push_identifier(SOURCE)?;
+        out.push_sql(", ROW_NUMBER() OVER (PARTITION BY ");
+        source_key.walk_ast(out.reborrow())?;
+        out.push_sql(" ORDER BY ");
+        self.order.walk_ast(out.reborrow())?;
+        out.push_sql(") AS ");
+        out.push_identifier(RANK)?;
+        out.push_sql(" FROM ");
+        self.target.walk_ast(out.reborrow())?;
+        out.push_sql(" INNER JOIN ");
+        self.through.walk_ast(out.reborrow())?;
+        out.push_sql(" ON ");
+        pk.walk_ast(out.reborrow())?;
+        out.push_sql(" = ");
+        target_key.walk_ast(out.reborrow())?;
+        out.push_sql(" WHERE ");
+        source_key.walk_ast(out.reborrow())?;
+        out.push_sql(" IN (");
+        for (i, source) in self.sources.iter().enumerate() {
+            out.push_sql(if i == 0 { "" } else { ", " });
+            out.push_bind_param::<SourceSql<A>, _>(source)?;
+        }
+        out.push_sql(")) AS ");
+        out.push_identifier(<TargetOf<A> as Model>::TABLE.name)?;
         out.push_sql(" WHERE ");
         out.push_identifier(RANK)?;
         out.push_sql(" <= ");

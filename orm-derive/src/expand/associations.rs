@@ -114,6 +114,13 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
     let changes = method(&format!("{}_changes", a.plural), a);
     let d_changes = docs::assoc(model, a, "changes");
     let payload_methods = a.join_model().map(|join| payload_methods(model, a, join));
+    let top = top_method(
+        model,
+        a,
+        quote!(_orm::__private::ManyToManyEager<C>),
+        quote!(_orm::__private::RankedTargets<#marker, O>),
+        quote!((#target, <#ident as _orm::Model>::Id)),
+    );
     let methods = quote! {
         #methods
         #[doc = #d_changes]
@@ -121,6 +128,7 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
             _orm::Changes::new(#id)
         }
         #payload_methods
+        #top
     };
     (describe, methods)
 }
@@ -334,24 +342,41 @@ fn has_many(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             eager_query: quote!(_orm::__private::ChildrenOf<#marker>),
         },
     );
-    let Names { target, qr, .. } = names(a);
-    let eager = quote!(_orm::__private::OneToManyEager<C>);
+    let target = &a.target;
+    let top = top_method(
+        model,
+        a,
+        quote!(_orm::__private::OneToManyEager<C>),
+        quote!(_orm::__private::Ranked<#marker, O>),
+        quote!(#target),
+    );
+    (describe, quote!(#methods #top))
+}
+
+/// `load_*_top`: eager loading with a per-parent limit, through the window
+/// query `ranked` that loads as `row`.
+fn top_method(
+    model: &Model,
+    a: &Assoc,
+    eager: TokenStream,
+    ranked: TokenStream,
+    row: TokenStream,
+) -> TokenStream {
+    let Names { target, marker, qr } = names(a);
     let top = method(&format!("load_{}_top", a.plural), a);
     let d_top = docs::assoc(model, a, "load_top");
     let d = quote!(_orm::__private::diesel);
-    let methods = quote! {
-        #methods
+    quote! {
         #[doc = #d_top]
         pub fn #top<C, O>(parents: &[Self], limit: i64, order: O, conn: &mut C) -> #qr<_orm::__private::Vec<_orm::__private::Vec<#target>>>
         where
             #marker: #eager,
             O: #d::Expression + #d::expression::AppearsOnTable<<#target as _orm::Model>::Table> + ::core::clone::Clone,
-            _orm::__private::Ranked<#marker, O>: #d::query_dsl::LoadQuery<'static, C, #target>,
+            #ranked: #d::query_dsl::LoadQuery<'static, C, #row>,
         {
             <#marker as #eager>::load_top(_orm::__private::ids(parents), limit, order, conn)
         }
-    };
-    (describe, methods)
+    }
 }
 
 fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
