@@ -27,7 +27,29 @@ pub use through::{JoinKeys, JoinModel, ThroughModel, ThroughOps, ThroughQuery};
 
 use std::hash::Hash;
 
+use diesel::backend::Backend;
+use diesel::query_builder::AstPass;
 use diesel::result::QueryResult;
+use diesel::serialize::ToSql;
+use diesel::sql_types::HasSqlType;
+
+/// `?, ?, ..`: each of `items` as a bound parameter of SQL type `ST`.
+pub(crate) fn push_binds<'b, ST, T, DB>(
+    out: &mut AstPass<'_, 'b, DB>,
+    items: &'b [T],
+) -> QueryResult<()>
+where
+    DB: Backend + HasSqlType<ST>,
+    T: ToSql<ST, DB>,
+{
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_sql(", ");
+        }
+        out.push_bind_param::<ST, _>(item)?;
+    }
+    Ok(())
+}
 
 /// Whether every one of `targets` is associated: `targets` are de-duplicated
 /// and sent to `count_associated` in chunks of `chunk`, which counts the

@@ -25,6 +25,8 @@ use diesel::{QuerySource, RunQueryDsl, Table};
 
 use super::belongs_to_many::{ManyToMany, SourceOf, TargetOf};
 use super::has::OneToMany;
+use super::push_binds;
+use super::through::TargetJoin;
 use crate::model::{IdOf, Model, PkOf, TableOf};
 
 type Target<A> = TableOf<<A as OneToMany>::Target>;
@@ -100,12 +102,7 @@ where
         out.push_sql(" WHERE ");
         self.key.walk_ast(out.reborrow())?;
         out.push_sql(" IN (");
-        for (i, source) in self.sources.iter().enumerate() {
-            if i > 0 {
-                out.push_sql(", ");
-            }
-            out.push_bind_param::<KeySql<A>, _>(source)?;
-        }
+        push_binds::<KeySql<A>, _, _>(&mut out, &self.sources)?;
         out.push_sql(")) AS ");
         out.push_identifier(<A::Target as Model>::TABLE.name)?;
         out.push_sql(" WHERE ");
@@ -133,10 +130,8 @@ pub struct RankedTargets<A: ManyToMany, O> {
     sources: Vec<MSId<A>>,
     limit: i64,
     order: O,
-    target: <MTarget<A> as QuerySource>::FromClause,
-    through: <A::Through as QuerySource>::FromClause,
+    join: TargetJoin<A>,
     columns: <MTarget<A> as Table>::AllColumns,
-    keys: (PkOf<TargetOf<A>>, A::TargetKey, A::SourceKey),
 }
 
 type MTarget<A> = TableOf<TargetOf<A>>;
@@ -157,10 +152,8 @@ where
             sources,
             limit,
             order,
-            target: MTarget::<A>::default().from_clause(),
-            through: A::Through::default().from_clause(),
+            join: TargetJoin::new(),
             columns: MTarget::<A>::all_columns(),
-            keys: Default::default(),
         }
     }
 }
@@ -191,7 +184,7 @@ where
     i64: ToSql<BigInt, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        let (pk, target_key, source_key) = &self.keys;
+        let source_key = &self.join.source_key;
         out.push_sql("SELECT ");
         self.columns.walk_ast(out.reborrow())?;
         out.push_sql(", ");
@@ -209,20 +202,11 @@ where
         out.push_sql(") AS ");
         out.push_identifier(RANK)?;
         out.push_sql(" FROM ");
-        self.target.walk_ast(out.reborrow())?;
-        out.push_sql(" INNER JOIN ");
-        self.through.walk_ast(out.reborrow())?;
-        out.push_sql(" ON ");
-        pk.walk_ast(out.reborrow())?;
-        out.push_sql(" = ");
-        target_key.walk_ast(out.reborrow())?;
+        self.join.walk_ast(out.reborrow())?;
         out.push_sql(" WHERE ");
         source_key.walk_ast(out.reborrow())?;
         out.push_sql(" IN (");
-        for (i, source) in self.sources.iter().enumerate() {
-            out.push_sql(if i == 0 { "" } else { ", " });
-            out.push_bind_param::<SourceSql<A>, _>(source)?;
-        }
+        push_binds::<SourceSql<A>, _, _>(&mut out, &self.sources)?;
         out.push_sql(")) AS ");
         out.push_identifier(<TargetOf<A> as Model>::TABLE.name)?;
         out.push_sql(" WHERE ");

@@ -22,6 +22,7 @@ use diesel::sql_types::{BigInt, BoolOrNullableBool, HasSqlType};
 use diesel::{QuerySource, RunQueryDsl, Table};
 
 use super::belongs_to_many::{ManyToMany, SourceOf, TargetOf};
+use super::push_binds;
 use crate::backend::{chunk_size, Dialect, OrmBackend};
 use crate::model::{Field, IdOf, Model, PkOf, TableOf};
 
@@ -95,11 +96,52 @@ pub struct ThroughQuery<A: ManyToMany, S = TargetAndJoin<A>, W = (), O = ()> {
 /// The parts of a [`ThroughQuery`] its builder methods keep.
 struct Base<A: ManyToMany> {
     sources: Vec<SId<A>>,
-    target: <TargetTable<A> as QuerySource>::FromClause,
-    through: <A::Through as QuerySource>::FromClause,
-    columns: (PkOf<TargetOf<A>>, A::TargetKey, A::SourceKey),
+    join: TargetJoin<A>,
     limit: Option<i64>,
     offset: Option<i64>,
+}
+
+/// `"users" INNER JOIN "rsvps" ON "users"."id" = "rsvps"."guest_id"`: the
+/// targets with their join rows, which the source key column filters.
+pub(crate) struct TargetJoin<A: ManyToMany> {
+    target: <TargetTable<A> as QuerySource>::FromClause,
+    through: <A::Through as QuerySource>::FromClause,
+    pk: PkOf<TargetOf<A>>,
+    target_key: A::TargetKey,
+    /// The join table's column holding the source key (`"rsvps"."event_id"`).
+    pub(crate) source_key: A::SourceKey,
+}
+
+impl<A: ManyToMany> TargetJoin<A> {
+    pub(crate) fn new() -> Self {
+        TargetJoin {
+            target: TargetTable::<A>::default().from_clause(),
+            through: A::Through::default().from_clause(),
+            pk: Default::default(),
+            target_key: Default::default(),
+            source_key: Default::default(),
+        }
+    }
+}
+
+impl<A, DB> QueryFragment<DB> for TargetJoin<A>
+where
+    A: ManyToMany,
+    DB: Backend,
+    <TargetTable<A> as QuerySource>::FromClause: QueryFragment<DB>,
+    <A::Through as QuerySource>::FromClause: QueryFragment<DB>,
+    PkOf<TargetOf<A>>: QueryFragment<DB>,
+    A::TargetKey: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.target.walk_ast(out.reborrow())?;
+        out.push_sql(" INNER JOIN ");
+        self.through.walk_ast(out.reborrow())?;
+        out.push_sql(" ON ");
+        self.pk.walk_ast(out.reborrow())?;
+        out.push_sql(" = ");
+        self.target_key.walk_ast(out.reborrow())
+    }
 }
 
 /// Names the table of [`ThroughQuery`]'s join an expression is on: the
@@ -129,9 +171,7 @@ impl<A: ManyToMany> ThroughQuery<A> {
         ThroughQuery {
             base: Base {
                 sources,
-                target: TargetTable::<A>::default().from_clause(),
-                through: A::Through::default().from_clause(),
-                columns: Default::default(),
+                join: TargetJoin::new(),
                 limit: None,
                 offset: None,
             },
@@ -245,30 +285,18 @@ where
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         let base = &self.base;
-        let (pk, target_key, source_key) = &base.columns;
         out.push_sql("SELECT ");
         self.select.walk_ast(out.reborrow())?;
         out.push_sql(" FROM ");
-        base.target.walk_ast(out.reborrow())?;
-        out.push_sql(" INNER JOIN ");
-        base.through.walk_ast(out.reborrow())?;
-        out.push_sql(" ON ");
-        pk.walk_ast(out.reborrow())?;
-        out.push_sql(" = ");
-        target_key.walk_ast(out.reborrow())?;
+        base.join.walk_ast(out.reborrow())?;
         out.push_sql(" WHERE ");
-        source_key.walk_ast(out.reborrow())?;
+        base.join.source_key.walk_ast(out.reborrow())?;
         if let [source] = &base.sources[..] {
             out.push_sql(" = ");
             out.push_bind_param::<SourceSql<A>, _>(source)?;
         } else {
             out.push_sql(" IN (");
-            for (i, source) in base.sources.iter().enumerate() {
-                if i > 0 {
-                    out.push_sql(", ");
-                }
-                out.push_bind_param::<SourceSql<A>, _>(source)?;
-            }
+            push_binds::<SourceSql<A>, _, _>(&mut out, &base.sources)?;
             out.push_sql(")");
         }
         self.filter.walk_ast(out.reborrow())?;
