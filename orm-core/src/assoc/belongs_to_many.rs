@@ -521,10 +521,13 @@ impl<A: ManyToManyAdd<C> + DefaultPayload, C> DefaultAdd<C> for A {
 
 /// For a symmetric self-reference: `id` as a target key and `targets` as
 /// source keys, the other halves of the mirrored rows.
-fn mirrored<A: ManyToMany>(id: &SId<A>, targets: &[TId<A>]) -> Option<(TId<A>, Vec<SId<A>>)> {
+fn mirrored<'a, A: ManyToMany>(
+    id: &SId<A>,
+    targets: impl IntoIterator<Item = &'a TId<A>>,
+) -> Option<(TId<A>, Vec<SId<A>>)> {
     let id = A::mirror_key(id)?;
     let sources = targets
-        .iter()
+        .into_iter()
         .map(A::mirror_target)
         .collect::<Option<_>>()?;
     Some((id, sources))
@@ -548,8 +551,7 @@ where
     if rows.is_empty() {
         return Ok(0);
     }
-    let targets: Vec<TId<A>> = rows.iter().map(|(t, _)| t.clone()).collect();
-    let mirrors = mirrored::<A>(id, &targets);
+    let mirrors = mirrored::<A>(id, rows.iter().map(|(t, _)| t));
     let mut all: Vec<Row<A>> = Vec::with_capacity(rows.len() * 2);
     if let Some((mirror, sources)) = &mirrors {
         let payloads = rows.iter().map(|(_, p)| p.clone());
