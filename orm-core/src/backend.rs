@@ -1,6 +1,8 @@
 //! What orm-core needs to know about each diesel backend.
 
 use diesel::backend::Backend;
+use diesel::query_builder::QueryFragment;
+use diesel::result::QueryResult;
 
 /// The SQL dialects orm-core renders DDL and conflict-ignoring inserts for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +30,49 @@ pub trait OrmBackend: Backend + sealed::Sealed {
     /// How many bound parameters one statement may carry. Multi-row inserts
     /// and `IN (...)` lists are split into chunks below this.
     const MAX_BIND_PARAMS: usize;
+
+    /// How many parameters `query` binds (an upper bound: its placeholders),
+    /// so that key lists leave room for the rest of a statement.
+    fn binds_in<Q: QueryFragment<Self> + ?Sized>(query: &Q) -> QueryResult<usize>;
+}
+
+/// Renders `query` for `DB` and counts its placeholders.
+macro_rules! binds_in {
+    () => {
+        fn binds_in<Q: QueryFragment<Self> + ?Sized>(query: &Q) -> QueryResult<usize> {
+            use diesel::query_builder::QueryBuilder;
+            let mut sql = <Self as Backend>::QueryBuilder::default();
+            query.to_sql(&mut sql, &Self::default())?;
+            Ok(placeholders(&sql.finish(), Self::DIALECT))
+        }
+    };
+}
+
+/// The bind placeholders in `sql`: the highest `$n` on PostgreSQL, the
+/// `?` outside quotes elsewhere.
+fn placeholders(sql: &str, dialect: Dialect) -> usize {
+    if dialect == Dialect::Postgres {
+        return sql
+            .split('$')
+            .skip(1)
+            .filter_map(|rest| {
+                let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+                rest[..digits].parse::<usize>().ok()
+            })
+            .max()
+            .unwrap_or(0);
+    }
+    let mut quote = None;
+    let mut count = 0;
+    for c in sql.chars() {
+        match (quote, c) {
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '?') => count += 1,
+            _ => {}
+        }
+    }
+    count
 }
 
 mod sealed {
@@ -41,6 +86,7 @@ impl OrmBackend for diesel::sqlite::Sqlite {
     const DIALECT: Dialect = Dialect::Sqlite;
     // SQLITE_MAX_VARIABLE_NUMBER of the bundled SQLite (>= 3.32).
     const MAX_BIND_PARAMS: usize = 32_766;
+    binds_in!();
 }
 
 #[cfg(feature = "postgres")]
@@ -50,6 +96,7 @@ impl OrmBackend for diesel::pg::Pg {
     const DIALECT: Dialect = Dialect::Postgres;
     // The wire protocol counts parameters in an i16.
     const MAX_BIND_PARAMS: usize = 65_535;
+    binds_in!();
 }
 
 #[cfg(feature = "mysql")]
@@ -59,10 +106,47 @@ impl OrmBackend for diesel::mysql::Mysql {
     const DIALECT: Dialect = Dialect::Mysql;
     // The protocol counts parameters in a u16.
     const MAX_BIND_PARAMS: usize = 65_535;
+    binds_in!();
 }
 
 /// How many items of `params_per_item` bound parameters fit in one statement
 /// on `DB`, leaving room for `extra` other parameters.
 pub(crate) fn chunk_size<DB: OrmBackend>(params_per_item: usize, extra: usize) -> usize {
-    ((DB::MAX_BIND_PARAMS - extra) / params_per_item).max(1)
+    (DB::MAX_BIND_PARAMS.saturating_sub(extra) / params_per_item).max(1)
+}
+
+/// A query whose bound parameters can be counted on a connection `C`'s
+/// backend: what eager loading refined by a closure needs, to chunk the
+/// parents' keys by what the whole statement binds.
+#[diagnostic::on_unimplemented(
+    message = "the refined query `{Self}` cannot be rendered for `{C}`'s backend",
+    note = "refine the query with diesel's query builder (filter, order, limit, select)"
+)]
+pub trait CountBinds<C> {
+    /// How many parameters the statement binds.
+    fn binds(&self) -> QueryResult<usize>;
+}
+
+impl<Q, C> CountBinds<C> for Q
+where
+    C: diesel::Connection,
+    C::Backend: OrmBackend,
+    Q: QueryFragment<C::Backend>,
+{
+    fn binds(&self) -> QueryResult<usize> {
+        <C::Backend as OrmBackend>::binds_in(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_count_binds_not_quoted_text() {
+        assert_eq!(placeholders("SELECT $1, $12, $3 FROM t", Dialect::Postgres), 12);
+        assert_eq!(placeholders("SELECT 1", Dialect::Postgres), 0);
+        assert_eq!(placeholders("SELECT ?, '?', \"a?\" FROM t WHERE x = ?", Dialect::Sqlite), 2);
+        assert_eq!(placeholders("SELECT `?`, ? FROM t", Dialect::Mysql), 1);
+    }
 }

@@ -9,7 +9,16 @@ use diesel::connection::{Connection, Instrumentation, InstrumentationEvent};
 /// (including `BEGIN`/`COMMIT` issued by transactions).
 #[derive(Clone, Default)]
 pub struct QueryLog {
-    statements: Arc<Mutex<Vec<String>>>,
+    statements: Arc<Mutex<Logged>>,
+}
+
+/// The statements kept, and how many were ever logged (which
+/// [`QueryLog::clear`] does not reset, so [`QueryLog::measure`] can count
+/// across a clear).
+#[derive(Default)]
+struct Logged {
+    kept: Vec<String>,
+    total: usize,
 }
 
 impl QueryLog {
@@ -22,27 +31,28 @@ impl QueryLog {
 
     /// The statements logged so far.
     pub fn statements(&self) -> Vec<String> {
-        self.lock().clone()
+        self.lock().kept.clone()
     }
 
-    /// How many statements were logged.
+    /// How many statements were logged since the last [`clear`](Self::clear).
     pub fn count(&self) -> usize {
-        self.lock().len()
+        self.lock().kept.len()
     }
 
     /// Forgets the statements logged so far.
     pub fn clear(&self) {
-        self.lock().clear();
+        self.lock().kept.clear();
     }
 
-    /// Runs `f` and returns its result with the number of statements it ran.
+    /// Runs `f` and returns its result with the number of statements it
+    /// ran (also when `f` clears the log).
     pub fn measure<T>(&self, f: impl FnOnce() -> T) -> (T, usize) {
-        let before = self.count();
+        let before = self.lock().total;
         let out = f();
-        (out, self.count() - before)
+        (out, self.lock().total - before)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Logged> {
         self.statements
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -52,7 +62,9 @@ impl QueryLog {
 impl Instrumentation for QueryLog {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         if let InstrumentationEvent::StartQuery { query, .. } = event {
-            self.lock().push(query.to_string());
+            let mut logged = self.lock();
+            logged.kept.push(query.to_string());
+            logged.total += 1;
         }
     }
 }

@@ -36,6 +36,7 @@ mod key;
 mod model;
 pub mod schema;
 mod set;
+mod write;
 
 pub use assoc::staged::{Changes, Pending};
 pub use backend::{Dialect, OrmBackend};
@@ -52,7 +53,7 @@ pub use model::{
     PkOf, TableOf,
 };
 pub use orm_derive::{table, Model};
-pub use schema::Schema;
+pub use schema::{Schema, SchemaError};
 pub use set::SetDiff;
 
 /// `use orm_core::prelude::*;` brings the derive, the traits generated code
@@ -103,6 +104,7 @@ pub mod __private {
     pub use crate::assoc::belongs_to_many::TargetsQuery;
     pub use crate::assoc::has::ChildrenQuery;
     pub use crate::assoc::*;
+    pub use crate::backend::CountBinds;
     pub use crate::model::ensure_exists;
     pub use crate::schema::{
         Action, ColumnDef, ColumnType, Constraint, DdlType, JoinTableDef, Relation, TableDef,

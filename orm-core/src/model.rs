@@ -24,6 +24,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment};
 
 use crate::backend::{Dialect, OrmBackend};
 use crate::schema::{Relation, TableDef};
+use crate::write::one_statement;
 
 /// A struct with `#[derive(Model)]`: one row of one table.
 ///
@@ -306,9 +307,11 @@ pub trait Crud<C>: Model {
     /// Deletes this row; `Err(NotFound)` if it was already gone.
     fn delete(&self, conn: &mut C) -> QueryResult<()>;
     /// Locks the row with key `id` until the end of the transaction
-    /// (`SELECT .. FOR UPDATE` on PostgreSQL); `Err(NotFound)` if there is
-    /// none. Writes that replace a whole association (`set_*`, staged
-    /// changes) take it, so two of them on one row run one after the other.
+    /// (`SELECT .. FOR NO KEY UPDATE` on PostgreSQL, `FOR UPDATE` on MySQL;
+    /// on SQLite only reads it); `Err(NotFound)` if there is none.
+    /// Association writers take it on their parent row, so that two of them
+    /// on one parent run one after the other (see the README's
+    /// concurrency section).
     fn lock(id: Self::Id, conn: &mut C) -> QueryResult<()>;
 }
 
@@ -327,7 +330,9 @@ where
     ForUpdate<M::ById>: LoadQuery<'static, C, M>,
 {
     fn create(new: M::New, conn: &mut C) -> QueryResult<M> {
-        <C::Backend as InsertRows<M, C>>::create(new, conn)
+        one_statement(conn, |conn| {
+            <C::Backend as InsertRows<M, C>>::create(new, conn)
+        })
     }
 
     fn find(id: M::Id, conn: &mut C) -> QueryResult<M> {
@@ -347,15 +352,13 @@ where
     }
 
     fn save(&self, conn: &mut C) -> QueryResult<()> {
-        let rows = diesel::update(M::by_id(self.id()))
-            .set(self)
-            .execute(conn)?;
-        one_row(rows)
+        let update = diesel::update(M::by_id(self.id())).set(self);
+        one_row(one_statement(conn, |conn| update.execute(conn))?)
     }
 
     fn delete(&self, conn: &mut C) -> QueryResult<()> {
-        let rows = diesel::delete(M::by_id(self.id())).execute(conn)?;
-        one_row(rows)
+        let delete = diesel::delete(M::by_id(self.id()));
+        one_row(one_statement(conn, |conn| delete.execute(conn))?)
     }
 
     fn lock(id: M::Id, conn: &mut C) -> QueryResult<()> {
@@ -372,7 +375,8 @@ fn one_row(rows: usize) -> QueryResult<()> {
     }
 }
 
-/// `q FOR UPDATE` where the backend has row locks (PostgreSQL); `q` itself on
+/// `q FOR NO KEY UPDATE` on PostgreSQL (which a foreign-key check's `KEY
+/// SHARE` lock does not wait for), `q FOR UPDATE` on MySQL; `q` itself on
 /// SQLite, where a writing transaction already excludes other writers.
 #[derive(Debug, Clone, Copy)]
 pub struct ForUpdate<Q>(pub Q);
@@ -392,7 +396,8 @@ impl<Q: QueryFragment<DB>, DB: OrmBackend> QueryFragment<DB> for ForUpdate<Q> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         self.0.walk_ast(out.reborrow())?;
         match DB::DIALECT {
-            Dialect::Postgres | Dialect::Mysql => out.push_sql(" FOR UPDATE"),
+            Dialect::Postgres => out.push_sql(" FOR NO KEY UPDATE"),
+            Dialect::Mysql => out.push_sql(" FOR UPDATE"),
             Dialect::Sqlite => {}
         }
         Ok(())

@@ -380,10 +380,31 @@ impl Schema {
     }
 
     /// The DDL statements for `dialect`, parents before the tables that
-    /// reference them.
-    pub fn sql(&self, dialect: Dialect) -> Vec<String> {
+    /// reference them. `Err` if a declaration cannot be rendered as declared
+    /// in `dialect` (`set_default` on MySQL/MariaDB, whose InnoDB rejects it
+    /// or, on MariaDB, silently turns it into `RESTRICT`).
+    pub fn sql(&self, dialect: Dialect) -> Result<Vec<String>, SchemaError> {
+        let plan = self.plan();
+        if dialect == Dialect::Mysql {
+            for table in &plan {
+                for fk in &table.fks {
+                    let c = fk.constraint;
+                    if c.enforced
+                        && (c.on_delete == Some(Action::SetDefault)
+                            || c.on_update == Some(Action::SetDefault))
+                    {
+                        return Err(SchemaError(format!(
+                            "foreign key `{}.{}` declares `set_default`, which MySQL/MariaDB do not \
+                             enforce (InnoDB rejects it; MariaDB turns it into RESTRICT); choose \
+                             another action or `constraints = false`",
+                            table.name, fk.column
+                        )));
+                    }
+                }
+            }
+        }
         let mut statements = Vec::new();
-        for table in self.plan() {
+        for table in plan {
             statements.push(create_table(&table, dialect));
             for fk in &table.fks {
                 if table.primary_key.first() != Some(&fk.column) {
@@ -396,7 +417,7 @@ impl Schema {
                 }
             }
         }
-        statements
+        Ok(statements)
     }
 
     /// Writes the schema as a diesel migration for `dialect`: a directory
@@ -413,8 +434,11 @@ impl Schema {
     ) -> std::io::Result<std::path::PathBuf> {
         let version = chrono::Utc::now().format("%Y-%m-%d-%H%M%S");
         let path = dir.as_ref().join(format!("{version}_{name}"));
+        let mut up = self
+            .sql(dialect)
+            .map_err(std::io::Error::other)?
+            .join(";\n\n");
         std::fs::create_dir_all(&path)?;
-        let mut up = self.sql(dialect).join(";\n\n");
         up.push_str(";\n");
         let down: Vec<String> = self
             .plan()
@@ -427,14 +451,39 @@ impl Schema {
         Ok(path)
     }
 
-    /// Creates every table in one transaction.
+    /// Creates every table in one transaction; with no models, does
+    /// nothing.
     pub fn create_all<C>(&self, conn: &mut C) -> QueryResult<()>
     where
         C: Connection,
         C::Backend: OrmBackend,
     {
-        let sql = self.sql(<C::Backend as OrmBackend>::DIALECT).join(";\n");
+        let statements = self.sql(<C::Backend as OrmBackend>::DIALECT)?;
+        if statements.is_empty() {
+            return Ok(());
+        }
+        let sql = statements.join(";\n");
         conn.transaction(|conn| conn.batch_execute(&sql))
+    }
+}
+
+/// A schema that cannot be created as declared in a dialect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaError(String);
+
+impl std::fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SchemaError {}
+
+/// So that `schema.sql(dialect)?` works in a function returning
+/// `QueryResult`.
+impl From<SchemaError> for diesel::result::Error {
+    fn from(e: SchemaError) -> Self {
+        diesel::result::Error::QueryBuilderError(Box::new(e))
     }
 }
 

@@ -43,7 +43,7 @@ fn main() -> QueryResult<()> {
         .model::<Post>()
         .model::<Profile>();
     println!("-- the schema, created from the models:");
-    for statement in schema.sql(orm_core::Dialect::Sqlite) {
+    for statement in schema.sql(orm_core::Dialect::Sqlite)? {
         println!("{statement};");
     }
     schema.create_all(&mut conn)?;

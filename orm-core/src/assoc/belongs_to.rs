@@ -9,7 +9,9 @@ use diesel::result::{Error, QueryResult};
 use diesel::sql_types::SingleValue;
 use diesel::{AsChangeset, Column, ExpressionMethods};
 
+use crate::backend::OrmBackend;
 use crate::model::{Crud, ForeignKey, IdOf, Model, ModelQuery, NullableKey, TableOf};
+use crate::write::one_statement;
 
 /// A `belongs_to` association: `Source` points at `Target` through its own
 /// `ForeignKey` field.
@@ -87,6 +89,7 @@ impl<A, C> BelongsToOps<C> for A
 where
     A: BelongsToQuery,
     C: Connection,
+    C::Backend: OrmBackend,
     A::Source: Crud<C>,
     A::Target: Crud<C>,
     A::SetParent: ExecuteDsl<C>,
@@ -97,7 +100,8 @@ where
 
     fn set(source: &mut A::Source, target: IdOf<A::Target>, conn: &mut C) -> QueryResult<()> {
         let value = Kv::<A>::from_id(target);
-        if ExecuteDsl::execute(A::set_parent(source.id(), value.clone()), conn)? == 0 {
+        let update = A::set_parent(source.id(), value.clone());
+        if one_statement(conn, |conn| ExecuteDsl::execute(update, conn))? == 0 {
             return Err(Error::NotFound);
         }
         A::set_key(source, value);
@@ -137,12 +141,14 @@ impl<A, C> UnsetOps<C> for A
 where
     A: BelongsToOps<C>,
     C: Connection,
+    C::Backend: OrmBackend,
     Kv<A>: NullableKey,
     A::SetParent: ExecuteDsl<C>,
 {
     fn unset(source: &mut A::Source, conn: &mut C) -> QueryResult<()> {
         let null = Kv::<A>::null().ok_or(Error::NotFound)?;
-        if ExecuteDsl::execute(A::set_parent(source.id(), null.clone()), conn)? == 0 {
+        let update = A::set_parent(source.id(), null.clone());
+        if one_statement(conn, |conn| ExecuteDsl::execute(update, conn))? == 0 {
             return Err(Error::NotFound);
         }
         A::set_key(source, null);

@@ -16,10 +16,13 @@ use std::collections::HashSet;
 
 use super::all_associated;
 use super::in_subquery::InSubquery;
-use super::insert::Conflict;
+use super::insert::{Conflict, LockingInsert};
 use crate::backend::{chunk_size, Dialect, OrmBackend};
-use crate::model::{removed_or_gone, CountOf, Crud, Exists, IdOf, Model, PkOf, TableOf};
+use crate::model::{
+    ensure_exists, removed_or_gone, CountOf, Crud, Exists, ForUpdate, IdOf, Model, PkOf, TableOf,
+};
 use crate::set::{dedup, diff, SetDiff};
+use crate::write::{locked, one_statement, parent_exists};
 
 /// A `belongs_to_many` association, described by the derive as types: the
 /// join table and its two key columns.
@@ -51,7 +54,7 @@ pub trait ManyToMany: 'static {
     /// the derive generates, the join model's payload for `through = Model`.
     type Payload: Clone;
     /// The INSERT that adds join rows (see [`ManyToMany::insert`]).
-    type Insert: QueryId;
+    type Insert: QueryId + LockingInsert<Self::Source>;
     /// How many columns one inserted join row binds, for chunking.
     const ROW_COLUMNS: usize = 2;
 
@@ -96,11 +99,15 @@ pub type TargetIds<A> = dsl::Select<JoinRows<A>, TargetKey<A>>;
 pub type JoinRow<A> = dsl::Filter<JoinRows<A>, dsl::Eq<TargetKey<A>, TId<A>>>;
 /// `rsvps WHERE event_id = ? AND guest_id IN (?, ..)`
 pub type JoinRowsIn<A> = dsl::Filter<JoinRows<A>, dsl::EqAny<TargetKey<A>, Vec<TId<A>>>>;
+/// `rsvps WHERE event_id = ? AND guest_id NOT IN (?, ..)`
+pub type JoinRowsNotIn<A> = dsl::Filter<JoinRows<A>, dsl::NeAny<TargetKey<A>, Vec<TId<A>>>>;
 /// `friendships WHERE friend_id = ?`: the mirrored rows of a symmetric
 /// self-reference.
 pub type MirrorRows<A> = dsl::Filter<Through<A>, dsl::Eq<TargetKey<A>, TId<A>>>;
 /// `friendships WHERE friend_id = ? AND user_id IN (?, ..)`
 pub type MirrorRowsIn<A> = dsl::Filter<MirrorRows<A>, dsl::EqAny<SourceKey<A>, Vec<SId<A>>>>;
+/// `friendships WHERE friend_id = ? AND user_id NOT IN (?, ..)`
+pub type MirrorRowsNotIn<A> = dsl::Filter<MirrorRows<A>, dsl::NeAny<SourceKey<A>, Vec<SId<A>>>>;
 /// `users WHERE id IN (SELECT guest_id FROM rsvps WHERE event_id = ?)`:
 /// what `guests_query()` returns.
 pub type TargetsQuery<A> = <A as ManyToManyQuery>::Targets;
@@ -130,6 +137,10 @@ pub trait ManyToManyQuery: ManyToMany {
     type DeleteMirrorAll;
     /// `DELETE FROM friendships WHERE friend_id = ? AND user_id IN (..)`
     type DeleteMirrorIn;
+    /// `DELETE FROM rsvps WHERE event_id = ? AND guest_id NOT IN (..)`
+    type DeleteNotIn;
+    /// `DELETE FROM friendships WHERE friend_id = ? AND user_id NOT IN (..)`
+    type DeleteMirrorNotIn;
     /// The targets of source `id`.
     fn targets(id: SId<Self>) -> Self::Targets;
     /// The target keys of source `id`.
@@ -152,6 +163,10 @@ pub trait ManyToManyQuery: ManyToMany {
     fn delete_mirror_all(id: TId<Self>) -> Self::DeleteMirrorAll;
     /// Deletes the rows whose target key is `id` and source key any of `sources`.
     fn delete_mirror_in(id: TId<Self>, sources: Vec<SId<Self>>) -> Self::DeleteMirrorIn;
+    /// Deletes the join rows of `id` whose target is none of `keep`.
+    fn delete_not_in(id: SId<Self>, keep: Vec<TId<Self>>) -> Self::DeleteNotIn;
+    /// Deletes the rows whose target key is `id` and source key none of `keep`.
+    fn delete_mirror_not_in(id: TId<Self>, keep: Vec<SId<Self>>) -> Self::DeleteMirrorNotIn;
 }
 
 fn mirror_rows<A: ManyToMany>(id: TId<A>) -> MirrorRows<A>
@@ -187,6 +202,10 @@ where
     MirrorRows<A>: FilterDsl<dsl::EqAny<SourceKey<A>, Vec<SId<A>>>> + IntoUpdateTarget,
     MirrorRowsIn<A>: IntoUpdateTarget,
     Vec<SId<A>>: AsInExpression<dsl::SqlTypeOf<SourceKey<A>>>,
+    JoinRows<A>: FilterDsl<dsl::NeAny<TargetKey<A>, Vec<TId<A>>>>,
+    JoinRowsNotIn<A>: IntoUpdateTarget,
+    MirrorRows<A>: FilterDsl<dsl::NeAny<SourceKey<A>, Vec<SId<A>>>>,
+    MirrorRowsNotIn<A>: IntoUpdateTarget,
 {
     type Targets = dsl::Filter<TableOf<TargetOf<A>>, InSubquery<PkOf<TargetOf<A>>, TargetIds<A>>>;
     type TargetIds = TargetIds<A>;
@@ -199,6 +218,8 @@ where
     type DeleteIn = dsl::delete<JoinRowsIn<A>>;
     type DeleteMirrorAll = dsl::delete<MirrorRows<A>>;
     type DeleteMirrorIn = dsl::delete<MirrorRowsIn<A>>;
+    type DeleteNotIn = dsl::delete<JoinRowsNotIn<A>>;
+    type DeleteMirrorNotIn = dsl::delete<MirrorRowsNotIn<A>>;
 
     fn targets(id: SId<A>) -> Self::Targets {
         let pk = PkOf::<TargetOf<A>>::default();
@@ -257,6 +278,20 @@ where
         diesel::delete(FilterDsl::filter(
             mirror_rows::<A>(id),
             A::SourceKey::default().eq_any(sources),
+        ))
+    }
+
+    fn delete_not_in(id: SId<A>, keep: Vec<TId<A>>) -> Self::DeleteNotIn {
+        diesel::delete(FilterDsl::filter(
+            join_rows::<A>(id),
+            A::TargetKey::default().ne_all(keep),
+        ))
+    }
+
+    fn delete_mirror_not_in(id: TId<A>, keep: Vec<SId<A>>) -> Self::DeleteMirrorNotIn {
+        diesel::delete(FilterDsl::filter(
+            mirror_rows::<A>(id),
+            A::SourceKey::default().ne_all(keep),
         ))
     }
 }
@@ -320,29 +355,46 @@ where
     }
 
     fn remove(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<usize> {
-        let removed = if A::mirror_key(&id).is_some() {
-            conn.transaction(|conn| delete_pairs::<A, C>(&id, vec![target], conn))?
-        } else {
-            ExecuteDsl::execute(A::delete_one(id.clone(), target), conn)?
-        };
-        removed_or_gone::<A::Source, C>(removed, &id, conn)
+        Self::remove_all(id, vec![target], conn)
     }
 
     fn remove_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
-        let targets = dedup(targets);
-        let removed = conn.transaction(|conn| delete_pairs::<A, C>(&id, targets, conn))?;
-        removed_or_gone::<A::Source, C>(removed, &id, conn)
+        let mut targets = dedup(targets);
+        if targets.len() == 1 && A::mirror_key(&id).is_none() {
+            // One row: one statement, no lock (see the locking scheme).
+            let target = targets.remove(0);
+            let delete = A::delete_one(id.clone(), target);
+            let removed = one_statement(conn, |conn| ExecuteDsl::execute(delete, conn))?;
+            return removed_or_gone::<A::Source, C>(removed, &id, conn);
+        }
+        if targets.is_empty() {
+            ensure_exists::<A::Source, C>(&id, conn)?;
+            return Ok(0);
+        }
+        let removed =
+            locked::<A::Source, C, _>(&id, conn, |conn| delete_pairs::<A, C>(&id, targets, conn))?;
+        parent_exists::<A::Source, C>(&id, removed > 0, conn)?;
+        Ok(removed)
     }
 
     fn clear(id: SId<A>, conn: &mut C) -> QueryResult<usize> {
         let removed = match A::mirror_key(&id) {
-            None => ExecuteDsl::execute(A::delete_all(id.clone()), conn)?,
-            Some(mirror) => conn.transaction(|conn| {
-                ExecuteDsl::execute(A::delete_mirror_all(mirror), conn)?;
-                ExecuteDsl::execute(A::delete_all(id.clone()), conn)
+            None if <C::Backend as OrmBackend>::DIALECT == Dialect::Sqlite => {
+                // One statement, and SQLite's write lock is the only lock.
+                ExecuteDsl::execute(A::delete_all(id.clone()), conn)?
+            }
+            mirror => locked::<A::Source, C, _>(&id, conn, |conn| {
+                // This side's rows first, so a row paired with itself is
+                // counted (its mirror is the same row).
+                let removed = ExecuteDsl::execute(A::delete_all(id.clone()), conn)?;
+                if let Some(mirror) = mirror {
+                    ExecuteDsl::execute(A::delete_mirror_all(mirror), conn)?;
+                }
+                Ok(removed)
             })?,
         };
-        removed_or_gone::<A::Source, C>(removed, &id, conn)
+        parent_exists::<A::Source, C>(&id, removed > 0, conn)?;
+        Ok(removed)
     }
 }
 
@@ -408,10 +460,12 @@ where
     C::Backend: OrmBackend,
     A::Source: Crud<C>,
     A::Target: Crud<C>,
-    A::TargetIds: LoadQuery<'static, C, TId<A>> + RunQueryDsl<C>,
+    ForUpdate<A::TargetIds>: LoadQuery<'static, C, TId<A>>,
     A::TargetIdsIn: LoadQuery<'static, C, TId<A>> + RunQueryDsl<C>,
     A::DeleteIn: ExecuteDsl<C>,
     A::DeleteMirrorIn: ExecuteDsl<C>,
+    A::DeleteNotIn: ExecuteDsl<C>,
+    A::DeleteMirrorNotIn: ExecuteDsl<C>,
     A::Insert: ExecuteDsl<C>,
 {
     fn add_with(
@@ -421,22 +475,54 @@ where
         conflict: Conflict,
         conn: &mut C,
     ) -> QueryResult<usize> {
-        let mut targets = dedup(targets);
-        if <C::Backend as OrmBackend>::DIALECT == Dialect::Mysql && conflict == Conflict::Keep {
-            // MySQL counts a duplicate that ON DUPLICATE KEY leaves alone as
-            // a row written: leave out the pairs that exist, so the count is
-            // of rows inserted (one more statement there).
-            let mut existing = HashSet::new();
-            for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
-                existing.extend(A::target_ids_in(id.clone(), chunk.to_vec()).load(conn)?);
-            }
-            targets.retain(|t| !existing.contains(t));
-            if targets.is_empty() {
-                return Ok(0);
-            }
+        let targets = dedup(targets);
+        if targets.is_empty() {
+            // Nothing to write, but a parent whose row is gone is an error.
+            ensure_exists::<A::Source, C>(&id, conn)?;
+            return Ok(0);
         }
-        let rows = targets.into_iter().map(|t| (t, payload.clone()));
-        insert_rows::<A, C>(&id, rows.collect(), conflict, conn)
+        let rows = |targets: Vec<TId<A>>| targets.into_iter().map(|t| (t, payload.clone()));
+        let dialect = <C::Backend as OrmBackend>::DIALECT;
+        if dialect == Dialect::Mysql && conflict == Conflict::Keep {
+            // MySQL counts a duplicate that ON DUPLICATE KEY leaves alone as
+            // a row written: under the lock, leave out the pairs that exist,
+            // so the count is of rows inserted.
+            return locked::<A::Source, C, _>(&id, conn, |conn| {
+                let mut targets = targets;
+                let mut existing = HashSet::new();
+                for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
+                    existing.extend(A::target_ids_in(id.clone(), chunk.to_vec()).load(conn)?);
+                }
+                targets.retain(|t| !existing.contains(t));
+                insert_rows::<A, C>(&id, rows(targets).collect(), conflict, conn)
+            });
+        }
+        let all = join_rows_of::<A>(&id, rows(targets).collect());
+        let mirrored = all.mirrored;
+        if all.rows.len() == 1 || (mirrored && all.rows.len() == 2) {
+            // One row (and its mirror): one statement, no lock.
+            let insert = A::insert(all.rows, conflict);
+            let written = one_statement(conn, |conn| ExecuteDsl::execute(insert, conn))?;
+            return Ok(associations(mirrored, written));
+        }
+        if all.rows.len() <= chunk_size::<C::Backend>(A::ROW_COLUMNS, 1) {
+            let mut insert = A::insert(all.rows, conflict);
+            // SQLite's write lock; on MySQL, the shared lock InnoDB's
+            // foreign-key check takes on the parent; on PostgreSQL, the lock
+            // the INSERT takes itself.
+            if dialect != Dialect::Postgres || insert.lock_source(id.clone()) {
+                let written = one_statement(conn, |conn| ExecuteDsl::execute(insert, conn))?;
+                if written == 0 {
+                    ensure_exists::<A::Source, C>(&id, conn)?;
+                }
+                return Ok(associations(mirrored, written));
+            }
+            // The INSERT cannot lock: a lock statement, then the INSERT.
+            return locked::<A::Source, C, _>(&id, conn, |conn| {
+                Ok(associations(mirrored, ExecuteDsl::execute(insert, conn)?))
+            });
+        }
+        locked::<A::Source, C, _>(&id, conn, |conn| all.insert(conflict, conn))
     }
 
     fn set_with(
@@ -450,20 +536,37 @@ where
         let mut seen = HashSet::new();
         rows.retain(|(t, _)| seen.insert(t.clone()));
         rows.reverse();
-        conn.transaction(|conn| {
-            A::Source::lock(id.clone(), conn)?;
-            let current = A::target_ids(id.clone()).load(conn)?;
-            let wanted: Vec<_> = rows.iter().map(|(t, _)| t.clone()).collect();
-            let (to_add, to_remove) = diff(current, &wanted);
-            let removed = delete_pairs::<A, C>(&id, to_remove, conn)?;
-            let added = to_add.len();
-            if conflict == Conflict::Keep {
-                let new: HashSet<_> = to_add.into_iter().collect();
-                rows.retain(|(t, _)| new.contains(t));
-            }
-            insert_rows::<A, C>(&id, rows, conflict, conn)?;
-            Ok(SetDiff { added, removed })
-        })
+        let wanted: Vec<_> = rows.iter().map(|(t, _)| t.clone()).collect();
+        let diff = if <C::Backend as OrmBackend>::DIALECT != Dialect::Mysql
+            && conflict == Conflict::Keep
+            && wanted.len() < chunk_size::<C::Backend>(1, 1)
+        {
+            // No read: the INSERT leaves the kept rows alone and counts the
+            // new ones, the DELETE removes and counts the rest.
+            locked::<A::Source, C, _>(&id, conn, |conn| {
+                let added = join_rows_of::<A>(&id, rows).insert(conflict, conn)?;
+                let removed = delete_others::<A, C>(&id, wanted, conn)?;
+                Ok(SetDiff { added, removed })
+            })?
+        } else {
+            // MySQL counts duplicates as written, an upsert writes every
+            // row, and NOT IN has to fit one statement: read the current
+            // keys (locking them) and write the difference.
+            locked::<A::Source, C, _>(&id, conn, |conn| {
+                let current = ForUpdate(A::target_ids(id.clone())).load(conn)?;
+                let (to_add, to_remove) = diff(current, &wanted);
+                let removed = delete_pairs::<A, C>(&id, to_remove, conn)?;
+                let added = to_add.len();
+                if conflict == Conflict::Keep {
+                    let new: HashSet<_> = to_add.into_iter().collect();
+                    rows.retain(|(t, _)| new.contains(t));
+                }
+                insert_rows::<A, C>(&id, rows, conflict, conn)?;
+                Ok(SetDiff { added, removed })
+            })?
+        };
+        parent_exists::<A::Source, C>(&id, diff.added + diff.removed > 0, conn)?;
+        Ok(diff)
     }
 
     fn create_with(
@@ -520,22 +623,96 @@ impl<A: ManyToManyAdd<C> + DefaultPayload, C> DefaultAdd<C> for A {
 }
 
 /// For a symmetric self-reference: `id` as a target key and `targets` as
-/// source keys, the other halves of the mirrored rows.
+/// source keys, the other halves of the mirrored rows. A target that is
+/// `id` itself is left out: the pair `(a, a)` is its own mirror.
 fn mirrored<'a, A: ManyToMany>(
     id: &SId<A>,
     targets: impl IntoIterator<Item = &'a TId<A>>,
 ) -> Option<(TId<A>, Vec<SId<A>>)> {
-    let id = A::mirror_key(id)?;
+    let mirror = A::mirror_key(id)?;
     let sources = targets
         .into_iter()
+        .filter(|t| **t != mirror)
         .map(A::mirror_target)
         .collect::<Option<_>>()?;
-    Some((id, sources))
+    Some((mirror, sources))
+}
+
+/// The join rows to insert for one source: its pairs, and for a symmetric
+/// association their mirrors.
+pub(crate) struct JoinRowsOf<A: ManyToMany> {
+    rows: Vec<Row<A>>,
+    mirrored: bool,
+}
+
+/// The rows of `id` with `rows` (targets and payloads), mirrors first.
+pub(crate) fn join_rows_of<A: ManyToMany>(
+    id: &SId<A>,
+    rows: Vec<(TId<A>, A::Payload)>,
+) -> JoinRowsOf<A> {
+    let mirrors = mirrored::<A>(id, rows.iter().map(|(t, _)| t));
+    let mut all: Vec<Row<A>> = Vec::with_capacity(rows.len() * 2);
+    if let Some((mirror, sources)) = &mirrors {
+        let mirror_id = A::mirror_target(mirror);
+        let payloads = rows
+            .iter()
+            .filter(|(t, _)| A::mirror_target(t) != mirror_id)
+            .map(|(_, p)| p.clone());
+        all.extend(
+            sources
+                .iter()
+                .zip(payloads)
+                .map(|(s, p)| (s.clone(), mirror.clone(), p)),
+        );
+    }
+    all.extend(rows.into_iter().map(|(t, p)| (id.clone(), t, p)));
+    JoinRowsOf {
+        rows: all,
+        mirrored: mirrors.is_some(),
+    }
+}
+
+/// The associations `written` join rows stand for: a mirrored pair is two
+/// rows, a row paired with itself one.
+fn associations(mirrored: bool, written: usize) -> usize {
+    if mirrored {
+        written.div_ceil(2)
+    } else {
+        written
+    }
+}
+
+impl<A: ManyToMany> JoinRowsOf<A> {
+    /// Inserts the rows in one statement per chunk (several chunks need the
+    /// caller's transaction); returns the associations written.
+    fn insert<C>(self, conflict: Conflict, conn: &mut C) -> QueryResult<usize>
+    where
+        C: Connection,
+        C::Backend: OrmBackend,
+        A::Insert: ExecuteDsl<C>,
+    {
+        if self.rows.is_empty() {
+            return Ok(0);
+        }
+        let size = chunk_size::<C::Backend>(A::ROW_COLUMNS, 0);
+        // MySQL counts an updated duplicate twice; every row of an upsert is
+        // written once.
+        let rows_written = (<C::Backend as OrmBackend>::DIALECT == Dialect::Mysql
+            && conflict == Conflict::Update)
+            .then_some(self.rows.len());
+        let mut written = 0;
+        let mut rest = self.rows.into_iter().peekable();
+        while rest.peek().is_some() {
+            let chunk = rest.by_ref().take(size).collect();
+            written += ExecuteDsl::execute(A::insert(chunk, conflict), conn)?;
+        }
+        Ok(associations(self.mirrored, rows_written.unwrap_or(written)))
+    }
 }
 
 /// Inserts the join rows of `id` and `rows` (and their mirrors) in one
 /// statement per chunk; several chunks run in one transaction. Returns how
-/// many rows were written (a mirrored pair counts once).
+/// many associations were written (a mirrored pair counts once).
 pub(crate) fn insert_rows<A, C>(
     id: &SId<A>,
     rows: Vec<(TId<A>, A::Payload)>,
@@ -548,46 +725,12 @@ where
     C::Backend: OrmBackend,
     A::Insert: ExecuteDsl<C>,
 {
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    let mirrors = mirrored::<A>(id, rows.iter().map(|(t, _)| t));
-    let mut all: Vec<Row<A>> = Vec::with_capacity(rows.len() * 2);
-    if let Some((mirror, sources)) = &mirrors {
-        let payloads = rows.iter().map(|(_, p)| p.clone());
-        all.extend(
-            sources
-                .iter()
-                .zip(payloads)
-                .map(|(s, p)| (s.clone(), mirror.clone(), p)),
-        );
-    }
-    all.extend(rows.into_iter().map(|(t, p)| (id.clone(), t, p)));
-    let size = chunk_size::<C::Backend>(A::ROW_COLUMNS, 0);
-    // MySQL counts an updated duplicate twice; every row of an upsert is
-    // written once.
-    let rows_written = (<C::Backend as OrmBackend>::DIALECT == Dialect::Mysql
-        && conflict == Conflict::Update)
-        .then_some(all.len());
-    let written = if all.len() <= size {
-        ExecuteDsl::execute(A::insert(all, conflict), conn)?
+    let all = join_rows_of::<A>(id, rows);
+    if all.rows.len() <= chunk_size::<C::Backend>(A::ROW_COLUMNS, 0) {
+        all.insert(conflict, conn)
     } else {
-        conn.transaction(|conn| {
-            let mut written = 0;
-            let mut rest = all.into_iter().peekable();
-            while rest.peek().is_some() {
-                let chunk = rest.by_ref().take(size).collect();
-                written += ExecuteDsl::execute(A::insert(chunk, conflict), conn)?;
-            }
-            Ok::<_, diesel::result::Error>(written)
-        })?
-    };
-    let written = rows_written.unwrap_or(written);
-    Ok(if mirrors.is_some() {
-        written.div_ceil(2)
-    } else {
-        written
-    })
+        conn.transaction(|conn| all.insert(conflict, conn))
+    }
 }
 
 /// Deletes the join rows of `id` and `targets` (and their mirrors); returns
@@ -604,14 +747,36 @@ where
     A::DeleteIn: ExecuteDsl<C>,
     A::DeleteMirrorIn: ExecuteDsl<C>,
 {
+    // This side's rows first, so that a row paired with itself (its own
+    // mirror) is counted.
+    let mut removed = 0;
+    for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
+        removed += ExecuteDsl::execute(A::delete_in(id.clone(), chunk.to_vec()), conn)?;
+    }
     if let Some((mirror, sources)) = mirrored::<A>(id, &targets) {
         for chunk in sources.chunks(chunk_size::<C::Backend>(1, 1)) {
             ExecuteDsl::execute(A::delete_mirror_in(mirror.clone(), chunk.to_vec()), conn)?;
         }
     }
-    let mut removed = 0;
-    for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
-        removed += ExecuteDsl::execute(A::delete_in(id.clone(), chunk.to_vec()), conn)?;
+    Ok(removed)
+}
+
+/// Deletes the join rows of `id` whose target is not in `keep` (and their
+/// mirrors), in one statement each; returns how many were associated.
+fn delete_others<A, C>(id: &SId<A>, keep: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize>
+where
+    A: ManyToManyQuery,
+    C: Connection,
+    A::DeleteNotIn: ExecuteDsl<C>,
+    A::DeleteMirrorNotIn: ExecuteDsl<C>,
+{
+    let mirror = A::mirror_key(id);
+    let sources: Option<Vec<SId<A>>> = mirror
+        .as_ref()
+        .and_then(|_| keep.iter().map(A::mirror_target).collect());
+    let removed = ExecuteDsl::execute(A::delete_not_in(id.clone(), keep), conn)?;
+    if let (Some(mirror), Some(sources)) = (mirror, sources) {
+        ExecuteDsl::execute(A::delete_mirror_not_in(mirror, sources), conn)?;
     }
     Ok(removed)
 }

@@ -18,7 +18,7 @@ use super::belongs_to::{BelongsTo, Parent};
 use super::belongs_to_many::ManyToMany;
 use super::has::OneToMany;
 use super::ranked::{Ranked, RankedTargets};
-use crate::backend::{chunk_size, OrmBackend};
+use crate::backend::{chunk_size, CountBinds, OrmBackend};
 use crate::model::{ForeignKey, IdOf, KeysQuery, Model, TableOf};
 use crate::set::dedup;
 
@@ -89,7 +89,7 @@ pub trait ManyToManyEager<C>: ManyToMany + Sized {
     ) -> QueryResult<Vec<Vec<Self::Target>>>
     where
         Self::Target: KeysQuery,
-        Q: LoadQuery<'static, C, Self::Target> + RunQueryDsl<C>;
+        Q: LoadQuery<'static, C, Self::Target> + RunQueryDsl<C> + CountBinds<C>;
     /// The first `limit` targets by `order` of each of `sources`, aligned
     /// with them: one statement per chunk of keys, with a window function
     /// ([`RankedTargets`]).
@@ -110,7 +110,8 @@ where
     C: Connection,
     C::Backend: OrmBackend,
     A::Target: KeysQuery + Clone,
-    <A::Target as KeysQuery>::ByIds: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+    <A::Target as KeysQuery>::ByIds:
+        LoadQuery<'static, C, A::Target> + RunQueryDsl<C> + CountBinds<C>,
     A::Through: FilterDsl<dsl::EqAny<Sk<A>, Vec<SId<A>>>>,
     dsl::Filter<A::Through, dsl::EqAny<Sk<A>, Vec<SId<A>>>>: SelectDsl<(Sk<A>, Tk<A>)>,
     Vec<SId<A>>: AsInExpression<dsl::SqlTypeOf<Sk<A>>>,
@@ -126,7 +127,7 @@ where
         conn: &mut C,
     ) -> QueryResult<Vec<Vec<A::Target>>>
     where
-        Q: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+        Q: LoadQuery<'static, C, A::Target> + RunQueryDsl<C> + CountBinds<C>,
     {
         let distinct = dedup(sources.iter().cloned());
         let mut parents_of: HashMap<TId<A>, Vec<SId<A>>> = HashMap::new();
@@ -142,7 +143,13 @@ where
         }
         let targets: Vec<TId<A>> = parents_of.keys().cloned().collect();
         let mut grouped: HashMap<SId<A>, Vec<A::Target>> = HashMap::new();
-        for chunk in targets.chunks(chunk_size::<C::Backend>(1, 0)) {
+        // Room for what the refinement binds: the statement for one key
+        // binds it and the refinement's own values.
+        let extra = match targets.first() {
+            Some(first) => refine(A::Target::by_ids(vec![first.clone()])).binds()? - 1,
+            None => 0,
+        };
+        for chunk in targets.chunks(chunk_size::<C::Backend>(1, extra)) {
             // In the refined query's order, each target under each parent.
             for row in refine(A::Target::by_ids(chunk.to_vec())).load::<A::Target>(conn)? {
                 for parent in parents_of.get(&Model::id(&row)).into_iter().flatten() {
@@ -221,7 +228,7 @@ pub trait OneToManyEager<C>: EagerChildren + Sized {
         conn: &mut C,
     ) -> QueryResult<Vec<Vec<Self::Target>>>
     where
-        Q: LoadQuery<'static, C, Self::Target> + RunQueryDsl<C>;
+        Q: LoadQuery<'static, C, Self::Target> + RunQueryDsl<C> + CountBinds<C>;
     /// The first `limit` rows by `order` pointing at each of `sources`,
     /// aligned with them: one statement per chunk of keys, with a window
     /// function ([`Ranked`]).
@@ -253,7 +260,7 @@ where
     C: Connection,
     C::Backend: OrmBackend,
     A::Target: Clone,
-    ChildrenOf<A>: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+    ChildrenOf<A>: LoadQuery<'static, C, A::Target> + RunQueryDsl<C> + CountBinds<C>,
 {
     fn load_many(sources: Vec<OSId<A>>, conn: &mut C) -> QueryResult<Vec<Vec<A::Target>>> {
         Self::load_many_where(sources, |q| q, conn)
@@ -265,11 +272,16 @@ where
         conn: &mut C,
     ) -> QueryResult<Vec<Vec<A::Target>>>
     where
-        Q: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+        Q: LoadQuery<'static, C, A::Target> + RunQueryDsl<C> + CountBinds<C>,
     {
         let distinct = dedup(sources.iter().cloned());
         let mut children: Vec<A::Target> = Vec::new();
-        for chunk in distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
+        // Room for what the refinement binds (see the many-to-many case).
+        let extra = match distinct.first() {
+            Some(first) => refine(A::children_of(vec![first.clone()])).binds()? - 1,
+            None => 0,
+        };
+        for chunk in distinct.chunks(chunk_size::<C::Backend>(1, extra)) {
             let rows = A::children_of(chunk.to_vec());
             children.extend(refine(rows).load::<A::Target>(conn)?);
         }

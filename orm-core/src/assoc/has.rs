@@ -14,12 +14,14 @@ use diesel::AsChangeset;
 use diesel::{Column, ExpressionMethods, RunQueryDsl};
 
 use super::all_associated;
+use crate::backend::Dialect;
 use crate::backend::{chunk_size, OrmBackend};
 use crate::model::{
     ensure_exists, removed_or_gone, ByIds, CountOf, Crud, Exists, ForeignKey, IdOf, Model,
     NullableKey, PkOf, SingleKey, TableOf,
 };
 use crate::set::{dedup, diff, SetDiff};
+use crate::write::{locked, one_statement, parent_exists};
 
 /// A `has_one` or `has_many` association: `Target` rows point at `Source`
 /// through `ForeignKey`.
@@ -290,7 +292,11 @@ where
 
     fn add_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
         let targets = dedup(targets);
-        conn.transaction(|conn| point_at::<A, C>(&id, targets, conn))
+        if targets.len() <= 1 {
+            // One row: one statement, no lock (see the locking scheme).
+            return one_statement(conn, |conn| point_at::<A, C>(&id, targets, conn));
+        }
+        locked::<S<A>, C, _>(&id, conn, |conn| point_at::<A, C>(&id, targets, conn))
     }
 
     fn create(id: SId<A>, mut new: <T<A> as Model>::New, conn: &mut C) -> QueryResult<T<A>> {
@@ -299,7 +305,7 @@ where
     }
 
     fn set_one(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<()> {
-        conn.transaction(|conn| {
+        locked::<S<A>, C, _>(&id, conn, |conn| {
             detach_others::<A, C>(&id, target.clone(), conn)?;
             point_at::<A, C>(&id, vec![target], conn)?;
             Ok(())
@@ -307,7 +313,7 @@ where
     }
 
     fn create_one(id: SId<A>, new: <T<A> as Model>::New, conn: &mut C) -> QueryResult<T<A>> {
-        conn.transaction(|conn| {
+        locked::<S<A>, C, _>(&id, conn, |conn| {
             let created = Self::create(id.clone(), new, conn)?;
             detach_others::<A, C>(&id, created.id(), conn)?;
             Ok(created)
@@ -399,12 +405,20 @@ where
 {
     fn remove_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
         let targets = dedup(targets);
-        let removed = conn.transaction(|conn| detach::<A, C>(&id, targets, conn))?;
-        removed_or_gone::<S<A>, C>(removed, &id, conn)
+        if targets.len() <= 1 {
+            // One row: one statement, no lock (see the locking scheme).
+            let removed = one_statement(conn, |conn| detach::<A, C>(&id, targets, conn))?;
+            return removed_or_gone::<S<A>, C>(removed, &id, conn);
+        }
+        let removed = locked::<S<A>, C, _>(&id, conn, |conn| detach::<A, C>(&id, targets, conn))?;
+        parent_exists::<S<A>, C>(&id, removed > 0, conn)?;
+        Ok(removed)
     }
 
     fn set(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<SetDiff> {
         conn.transaction(|conn| {
+            // The lock, which on SQLite only reads the row: this method
+            // needs to know the parent exists before it reads its rows.
             S::<A>::lock(id.clone(), conn)?;
             let current = A::child_ids(id.clone()).load(conn)?;
             let (to_add, to_remove) = diff(current, &targets);
@@ -420,8 +434,16 @@ where
 
     fn clear(id: SId<A>, conn: &mut C) -> QueryResult<usize> {
         let null = Kv::<A>::null().ok_or(Error::NotFound)?;
-        let removed = ExecuteDsl::execute(A::detach_all(id.clone(), null), conn)?;
-        removed_or_gone::<S<A>, C>(removed, &id, conn)
+        let detach = A::detach_all(id.clone(), null);
+        let removed = if <C::Backend as OrmBackend>::DIALECT == Dialect::Sqlite {
+            ExecuteDsl::execute(detach, conn)?
+        } else {
+            // The UPDATE reads its snapshot: lock first, so that it sees the
+            // rows a `set_*` that held the lock attached.
+            locked::<S<A>, C, _>(&id, conn, |conn| ExecuteDsl::execute(detach, conn))?
+        };
+        parent_exists::<S<A>, C>(&id, removed > 0, conn)?;
+        Ok(removed)
     }
 }
 

@@ -34,11 +34,21 @@ pub enum Conflict {
     Update,
 }
 
+/// An INSERT of join rows that can lock the source's row itself, in the
+/// same statement (see [`InsertPairs::lock_source`]).
+pub trait LockingInsert<S: Model> {
+    /// Makes the statement lock the row of source `id` before it inserts,
+    /// and insert nothing if that row is gone; `false` if this statement
+    /// cannot, and the caller must lock with a statement of its own.
+    fn lock_source(&mut self, id: IdOf<S>) -> bool;
+}
+
 /// Join rows of a generated join table, in one statement (`ON CONFLICT DO
 /// NOTHING`).
 pub struct InsertPairs<A: ManyToMany> {
     table: <A::Through as QuerySource>::FromClause,
     rows: Vec<Pair<A>>,
+    lock: Option<IdOf<SourceOf<A>>>,
 }
 
 impl<A: ManyToMany> InsertPairs<A> {
@@ -47,8 +57,53 @@ impl<A: ManyToMany> InsertPairs<A> {
         InsertPairs {
             table: A::Through::default().from_clause(),
             rows: rows.into_iter().map(|(s, t, _)| (s, t)).collect(),
+            lock: None,
         }
     }
+}
+
+/// On PostgreSQL, `INSERT INTO rsvps (..) SELECT * FROM (VALUES ..) AS v
+/// WHERE EXISTS (SELECT .. FROM events WHERE id = ? FOR NO KEY UPDATE) ON
+/// CONFLICT DO NOTHING`: the lock is an InitPlan, taken before any row is
+/// inserted. Elsewhere the statement is left as it is.
+impl<A: ManyToMany> LockingInsert<SourceOf<A>> for InsertPairs<A> {
+    fn lock_source(&mut self, id: IdOf<SourceOf<A>>) -> bool {
+        self.lock = Some(id);
+        true
+    }
+}
+
+impl<M: Model, A: ManyToMany> LockingInsert<SourceOf<A>> for Upsert<M, A> {
+    fn lock_source(&mut self, id: IdOf<SourceOf<A>>) -> bool {
+        self.lock = Some(id);
+        true
+    }
+}
+
+/// ` VALUES ` or, when the statement locks the source's row itself (on
+/// PostgreSQL), ` SELECT * FROM (VALUES `.
+fn values_keyword<DB: OrmBackend>(out: &mut AstPass<'_, '_, DB>, locks: bool) {
+    out.push_sql(if locks { " SELECT * FROM (VALUES " } else { " VALUES " });
+}
+
+/// `) AS v WHERE EXISTS (SELECT 1 FROM "events" WHERE "id" = ? FOR NO KEY
+/// UPDATE)`: the source row's lock, which PostgreSQL takes (as an InitPlan)
+/// before the first row is inserted; nothing is inserted if the row is gone.
+fn lock_clause<'b, A, DB>(out: &mut AstPass<'_, 'b, DB>, id: &'b IdOf<SourceOf<A>>) -> QueryResult<()>
+where
+    A: ManyToMany,
+    DB: OrmBackend + HasSqlType<SourceSql<A>>,
+    IdOf<SourceOf<A>>: ToSql<SourceSql<A>, DB>,
+{
+    let source = SourceOf::<A>::TABLE;
+    out.push_sql(") AS v WHERE EXISTS (SELECT 1 FROM ");
+    out.push_identifier(source.name)?;
+    out.push_sql(" WHERE ");
+    out.push_identifier(source.primary_key[0])?;
+    out.push_sql(" = ");
+    out.push_bind_param::<SourceSql<A>, _>(id)?;
+    out.push_sql(" FOR NO KEY UPDATE)");
+    Ok(())
 }
 
 /// One join row of a generated join table: source key, target key.
@@ -72,7 +127,15 @@ where
         out.push_identifier(A::SourceKey::NAME)?;
         out.push_sql(", ");
         out.push_identifier(A::TargetKey::NAME)?;
-        out.push_sql(") VALUES ");
+        let lock = self
+            .lock
+            .as_ref()
+            .filter(|_| DB::DIALECT == Dialect::Postgres);
+        out.push_sql(if lock.is_some() {
+            ") SELECT * FROM (VALUES "
+        } else {
+            ") VALUES "
+        });
         for (i, (source, target)) in self.rows.iter().enumerate() {
             out.push_sql(if i == 0 { "(" } else { ", (" });
             out.push_bind_param::<SourceSql<A>, _>(source)?;
@@ -80,35 +143,42 @@ where
             out.push_bind_param::<TargetSql<A>, _>(target)?;
             out.push_sql(")");
         }
+        if let Some(id) = lock {
+            lock_clause::<A, DB>(&mut out, id)?;
+        }
         on_conflict::<DB>(&mut out, &[A::SourceKey::NAME], &[])
     }
 }
 
-/// Rows of a join model `M`, in one statement, with the conflict on its
-/// primary key (the key pair) handled as [`Conflict`] says.
-pub struct Upsert<M: Model> {
+/// Rows of a join model `M` of association `A`, in one statement, with the
+/// conflict on its primary key (the key pair) handled as [`Conflict`] says.
+pub struct Upsert<M: Model, A: ManyToMany> {
     table: <M::Table as QuerySource>::FromClause,
     rows: Vec<<M::New as Insertable<M::Table>>::Values>,
     conflict: Conflict,
+    lock: Option<IdOf<SourceOf<A>>>,
 }
 
-impl<M: JoinModel> Upsert<M> {
+impl<M: JoinModel, A: ManyToMany> Upsert<M, A> {
     /// The INSERT of `rows`.
     pub fn new(rows: impl IntoIterator<Item = M::New>, conflict: Conflict) -> Self {
         Upsert {
             table: M::Table::default().from_clause(),
             rows: rows.into_iter().map(Insertable::values).collect(),
             conflict,
+            lock: None,
         }
     }
 }
 
-impl<M, V, DB> QueryFragment<DB> for Upsert<M>
+impl<M, A, V, DB> QueryFragment<DB> for Upsert<M, A>
 where
     M: JoinModel,
+    A: ManyToMany,
     M::New: Insertable<M::Table, Values = ValuesClause<V, M::Table>>,
     V: InsertValues<DB, M::Table> + 'static,
-    DB: OrmBackend,
+    DB: OrmBackend + HasSqlType<SourceSql<A>>,
+    IdOf<SourceOf<A>>: ToSql<SourceSql<A>, DB>,
     <M::Table as QuerySource>::FromClause: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
@@ -118,11 +188,18 @@ where
         if let Some(first) = self.rows.first() {
             first.values.column_names(out.reborrow())?;
         }
-        out.push_sql(") VALUES ");
+        out.push_sql(")");
+        // The rows' values are always bound (never `DEFAULT`), so they can
+        // stand in a VALUES list under SELECT.
+        let lock = self.lock.as_ref().filter(|_| DB::DIALECT == Dialect::Postgres);
+        values_keyword(&mut out, lock.is_some());
         for (i, row) in self.rows.iter().enumerate() {
             out.push_sql(if i == 0 { "(" } else { ", (" });
             row.values.walk_ast(out.reborrow())?;
             out.push_sql(")");
+        }
+        if let Some(id) = lock {
+            lock_clause::<A, DB>(&mut out, id)?;
         }
         let update = match self.conflict {
             Conflict::Keep => &[][..],
@@ -185,7 +262,7 @@ impl<A: ManyToMany> QueryId for InsertPairs<A> {
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<M: Model> QueryId for Upsert<M> {
+impl<M: Model, A: ManyToMany> QueryId for Upsert<M, A> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }

@@ -33,8 +33,11 @@ enum Net {
 /// [`add_new`](Changes::add_new) are inserted and associated by `save`.
 pub struct Changes<A: ManyToMany> {
     source: IdOf<A::Source>,
-    net: HashMap<IdOf<A::Target>, Net>,
-    order: Vec<IdOf<A::Target>>,
+    /// Each queued target's net operation and its place in `order`.
+    net: HashMap<IdOf<A::Target>, (Net, usize)>,
+    /// Targets in the order first queued; a cancelled one leaves a hole,
+    /// so cancelling is O(1).
+    order: Vec<Option<IdOf<A::Target>>>,
     new: Vec<<A::Target as Model>::New>,
 }
 
@@ -63,13 +66,13 @@ impl<A: ManyToMany> Changes<A> {
     fn queue(&mut self, target: IdOf<A::Target>, op: Net) {
         match self.net.get(&target).copied() {
             None => {
-                self.order.push(target.clone());
-                self.net.insert(target, op);
+                self.net.insert(target.clone(), (op, self.order.len()));
+                self.order.push(Some(target));
             }
-            Some(queued) if queued == op => {}
-            Some(_) => {
+            Some((queued, _)) if queued == op => {}
+            Some((_, place)) => {
                 self.net.remove(&target);
-                self.order.retain(|t| *t != target);
+                self.order[place] = None;
             }
         }
     }
@@ -97,7 +100,8 @@ impl<A: ManyToMany> Changes<A> {
         let keys = |op: Net| {
             self.order
                 .iter()
-                .filter(|t| self.net.get(*t) == Some(&op))
+                .flatten()
+                .filter(|t| self.net.get(*t).map(|(queued, _)| *queued) == Some(op))
                 .map(|t| Key::new(t.clone()))
                 .collect()
         };

@@ -23,7 +23,7 @@ use diesel::{QuerySource, RunQueryDsl, Table};
 
 use super::belongs_to_many::{ManyToMany, SourceOf, TargetOf};
 use super::push_binds;
-use crate::backend::{chunk_size, Dialect, OrmBackend};
+use crate::backend::{chunk_size, CountBinds, Dialect, OrmBackend};
 use crate::model::{Field, IdOf, Model, PkOf, TableOf};
 
 /// A model that can be the join model of a `belongs_to_many` (`through =
@@ -371,7 +371,7 @@ pub trait ThroughOps<C>: ThroughModel + Sized {
     ) -> QueryResult<Vec<Vec<WithJoin<Self>>>>
     where
         ThroughQuery<Self, TargetAndJoin<Self>, W, O>:
-            LoadQuery<'static, C, (Self::Target, Self::Join)>;
+            LoadQuery<'static, C, (Self::Target, Self::Join)> + CountBinds<C>;
 }
 
 impl<A, C> ThroughOps<C> for A
@@ -381,7 +381,7 @@ where
     A::Join: Clone,
     C: Connection,
     C::Backend: OrmBackend,
-    ThroughQuery<A>: LoadQuery<'static, C, (A::Target, A::Join)>,
+    ThroughQuery<A>: LoadQuery<'static, C, (A::Target, A::Join)> + CountBinds<C>,
 {
     fn load_with_through(id: SId<A>, conn: &mut C) -> QueryResult<Vec<(A::Target, A::Join)>> {
         ThroughQuery::<A>::new(vec![id]).load(conn)
@@ -400,11 +400,18 @@ where
         conn: &mut C,
     ) -> QueryResult<Vec<Vec<WithJoin<A>>>>
     where
-        ThroughQuery<A, TargetAndJoin<A>, W, O>: LoadQuery<'static, C, (A::Target, A::Join)>,
+        ThroughQuery<A, TargetAndJoin<A>, W, O>:
+            LoadQuery<'static, C, (A::Target, A::Join)> + CountBinds<C>,
     {
         let keys = crate::set::dedup(sources.clone());
         let mut grouped: HashMap<SId<A>, Vec<WithJoin<A>>> = HashMap::new();
-        for chunk in keys.chunks(chunk_size::<C::Backend>(1, 64)) {
+        // Room for what the refinement binds: the statement for one key
+        // binds it and the refinement's own values.
+        let extra = match keys.first() {
+            Some(first) => refine(ThroughQuery::new(vec![first.clone()])).binds()? - 1,
+            None => 0,
+        };
+        for chunk in keys.chunks(chunk_size::<C::Backend>(1, extra)) {
             let rows: Vec<(A::Target, A::Join)> =
                 refine(ThroughQuery::new(chunk.to_vec())).load(conn)?;
             for row in rows {

@@ -171,7 +171,7 @@ fn through(model: &Model, a: &Assoc, joins: &[JoinTable]) -> Option<(TokenStream
         type SourceKey = #source::Column;
         type TargetKey = #target::Column;
         type Payload = <#join as #p::JoinModel>::Payload;
-        type Insert = #p::Upsert<#join>;
+        type Insert = #p::Upsert<#join, Self>;
         const ROW_COLUMNS: usize = <#join as _orm::Model>::TABLE.columns.len();
         fn insert(rows: #rows, conflict: #p::Conflict) -> Self::Insert {
             #p::Upsert::new(::core::iter::IntoIterator::into_iter(rows).map(|(s, t, p)| #new_row), conflict)
@@ -279,7 +279,7 @@ fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
         where
             #marker: #p::ThroughOps<C>,
             #p::ThroughQuery<#marker, #p::TargetAndJoin<#marker>, W, O>:
-                #p::diesel::query_dsl::LoadQuery<'static, C, (#target, #join)>,
+                #p::diesel::query_dsl::LoadQuery<'static, C, (#target, #join)> + #p::CountBinds<C>,
         {
             #through::load_many_with_through_where(#p::ids(parents), refine, conn)
         }
@@ -633,7 +633,8 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
         where
             #marker: #eager,
             Q: _orm::__private::diesel::query_dsl::LoadQuery<'static, C, #target>
-                + _orm::__private::diesel::RunQueryDsl<C>,
+                + _orm::__private::diesel::RunQueryDsl<C>
+                + _orm::__private::CountBinds<C>,
         {
             <#marker as #eager>::load_many_where(_orm::__private::ids(parents), refine, conn)
         }

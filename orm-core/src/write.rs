@@ -1,0 +1,115 @@
+//! How writes run: the one locking scheme every association writer follows,
+//! and the savepoint that keeps a failed write from poisoning the caller's
+//! transaction on PostgreSQL.
+//!
+//! **Locking.** A writer that changes several rows of one parent's
+//! association, or runs several statements (`set_*`, `clear_*`, `remove_*`
+//! of several targets, `add_*` of several targets, staged `save`, has_many
+//! and has_one writers), first locks the parent row, so two of them on one
+//! parent run one after the other:
+//!
+//! - PostgreSQL: `SELECT .. FOR NO KEY UPDATE` on the parent, in the
+//!   writer's transaction. `NO KEY UPDATE` does not conflict with the
+//!   `KEY SHARE` lock a foreign-key check takes, so a one-row `add_*` never
+//!   waits for it (and cannot deadlock with it); the row locks order it.
+//!   A multi-row `add_*` is one statement that takes the lock itself
+//!   (`INSERT .. SELECT .. WHERE EXISTS (.. FOR NO KEY UPDATE)`): an INSERT
+//!   checks conflicts against the committed rows, not its snapshot, so a
+//!   lock taken inside the statement is enough. A DELETE reads its
+//!   snapshot, so writers that delete lock in a statement of their own.
+//! - MySQL/MariaDB: `SELECT .. FOR UPDATE` on the parent. InnoDB's
+//!   foreign-key check takes a shared lock on the parent before it inserts,
+//!   so every `add_*` waits for a writer holding the lock.
+//! - SQLite: a writing transaction already excludes every other writer;
+//!   no statement is needed.
+//!
+//! One-row `add_*`/`remove_*` take no lock: each touches one row, which
+//! the database orders against the locked writers by that row's lock.
+//! Together: the result of concurrent writers on one association is always
+//! the result of some serial order of them, and the counts each returns
+//! are true of that order.
+//!
+//! **Savepoints.** On PostgreSQL a failed statement aborts the whole
+//! transaction it runs in, and the caller's `COMMIT` then silently becomes
+//! a `ROLLBACK`. Every generated write therefore runs in a transaction of
+//! its own: when the connection is already in one, that is a savepoint,
+//! so a failure (which the caller may catch and ignore) rolls back only
+//! that write. Outside a transaction a one-statement write runs as it is.
+
+use diesel::connection::{Connection, TransactionManager};
+use diesel::result::QueryResult;
+
+use crate::backend::{Dialect, OrmBackend};
+use crate::model::{ensure_exists, Crud};
+
+/// Whether `conn` is inside a transaction.
+fn in_transaction<C: Connection>(conn: &mut C) -> bool {
+    matches!(
+        C::TransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
+        Ok(Some(_))
+    )
+}
+
+/// Runs a one-statement write: as it is, or in a savepoint when the
+/// connection is inside a transaction on PostgreSQL (see the module docs).
+pub(crate) fn one_statement<C, T>(
+    conn: &mut C,
+    write: impl FnOnce(&mut C) -> QueryResult<T>,
+) -> QueryResult<T>
+where
+    C: Connection,
+    C::Backend: OrmBackend,
+{
+    if <C::Backend as OrmBackend>::DIALECT == Dialect::Postgres && in_transaction(conn) {
+        conn.transaction(write)
+    } else {
+        write(conn)
+    }
+}
+
+/// Whether [`locked`] checked that the parent row exists (it does where it
+/// runs a lock statement): where it did not, a writer that changed nothing
+/// checks with [`ensure_exists`] before reporting success.
+pub(crate) fn lock_checks_parent<C>() -> bool
+where
+    C: Connection,
+    C::Backend: OrmBackend,
+{
+    <C::Backend as OrmBackend>::DIALECT != Dialect::Sqlite
+}
+
+/// Runs `write` in a transaction (a savepoint inside the caller's) that
+/// first locks the row of parent `id` (see the module docs);
+/// `Err(NotFound)` if the row is gone, where the lock reads it.
+pub(crate) fn locked<M, C, T>(
+    id: &M::Id,
+    conn: &mut C,
+    write: impl FnOnce(&mut C) -> QueryResult<T>,
+) -> QueryResult<T>
+where
+    M: Crud<C>,
+    C: Connection,
+    C::Backend: OrmBackend,
+{
+    conn.transaction(|conn| {
+        if lock_checks_parent::<C>() {
+            M::lock(id.clone(), conn)?;
+        }
+        write(conn)
+    })
+}
+
+/// `Ok(())` if the parent `id` is known to exist: checked by the lock, or
+/// `changed` rows prove it; otherwise one statement checks.
+pub(crate) fn parent_exists<M, C>(id: &M::Id, changed: bool, conn: &mut C) -> QueryResult<()>
+where
+    M: Crud<C>,
+    C: Connection,
+    C::Backend: OrmBackend,
+{
+    if changed || lock_checks_parent::<C>() {
+        Ok(())
+    } else {
+        ensure_exists::<M, C>(id, conn)
+    }
+}
