@@ -56,7 +56,8 @@ fn placeholders(sql: &str, dialect: Dialect) -> usize {
             .split('$')
             .skip(1)
             .filter_map(|rest| {
-                let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+                let digits =
+                    rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
                 rest[..digits].parse::<usize>().ok()
             })
             .max()
@@ -144,9 +145,15 @@ mod tests {
 
     #[test]
     fn placeholders_count_binds_not_quoted_text() {
-        assert_eq!(placeholders("SELECT $1, $12, $3 FROM t", Dialect::Postgres), 12);
+        assert_eq!(
+            placeholders("SELECT $1, $12, $3 FROM t", Dialect::Postgres),
+            12
+        );
         assert_eq!(placeholders("SELECT 1", Dialect::Postgres), 0);
-        assert_eq!(placeholders("SELECT ?, '?', \"a?\" FROM t WHERE x = ?", Dialect::Sqlite), 2);
+        assert_eq!(
+            placeholders("SELECT ?, '?', \"a?\" FROM t WHERE x = ?", Dialect::Sqlite),
+            2
+        );
         assert_eq!(placeholders("SELECT `?`, ? FROM t", Dialect::Mysql), 1);
     }
 }

@@ -30,6 +30,7 @@
 
 pub mod assoc;
 mod backend;
+mod checked;
 mod drift;
 mod instrument;
 mod key;
@@ -105,6 +106,7 @@ pub mod __private {
     pub use crate::assoc::has::ChildrenQuery;
     pub use crate::assoc::*;
     pub use crate::backend::CountBinds;
+    pub use crate::checked::{Checked, Unchecked};
     pub use crate::model::ensure_exists;
     pub use crate::schema::{
         Action, ColumnDef, ColumnType, Constraint, DdlType, JoinTableDef, Relation, TableDef,

@@ -529,6 +529,20 @@ fn create_table(table: &Planned, dialect: Dialect) -> String {
             } else if !c.nullable {
                 col.push_str(" NOT NULL");
             }
+            // SQLite keeps 64 bits in any INTEGER column: hold an `i16`/`i32`
+            // column to its Rust type's range, so a key assigned past it (the
+            // rowid after 2147483647) is an error and not a wrapped value.
+            if dialect == Dialect::Sqlite {
+                let range = match c.ty {
+                    ColumnType::SmallInt => Some((i16::MIN as i32, i16::MAX as i32)),
+                    ColumnType::Integer => Some((i32::MIN, i32::MAX)),
+                    _ => None,
+                };
+                if let Some((min, max)) = range {
+                    let name = quote(c.name, dialect);
+                    col.push_str(&format!(" CHECK ({name} BETWEEN {min} AND {max})"));
+                }
+            }
             // UTC, as `create` and `save` write it.
             match (c.default_now, dialect) {
                 (false, _) => {}

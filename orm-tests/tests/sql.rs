@@ -56,12 +56,14 @@ fn ddl_in_dependency_order_per_dialect() {
     assert_eq!(
         sqlite,
         [
-            "CREATE TABLE \"events\" (\n  \"id\" INTEGER PRIMARY KEY,\n  \"title\" TEXT NOT NULL\n)",
+            // An i32 column holds only i32 values (SQLite keeps 64 bits).
+            "CREATE TABLE \"events\" (\n  \"id\" INTEGER PRIMARY KEY CHECK (\"id\" BETWEEN -2147483648 AND 2147483647),\n  \"title\" TEXT NOT NULL\n)",
             "CREATE TABLE \"users\" (\n  \"id\" INTEGER PRIMARY KEY,\n  \"name\" TEXT NOT NULL\n)",
-            "CREATE TABLE \"posts\" (\n  \"id\" INTEGER PRIMARY KEY,\n  \"author_id\" BIGINT,\n  \"score\" DOUBLE,\n  \
+            "CREATE TABLE \"posts\" (\n  \"id\" INTEGER PRIMARY KEY CHECK (\"id\" BETWEEN -2147483648 AND 2147483647),\n  \"author_id\" BIGINT,\n  \"score\" DOUBLE,\n  \
              FOREIGN KEY (\"author_id\") REFERENCES \"users\" (\"id\") ON DELETE SET NULL ON UPDATE CASCADE\n)",
             "CREATE INDEX \"posts_author_id_idx\" ON \"posts\" (\"author_id\")",
-            "CREATE TABLE \"rsvps\" (\n  \"event_id\" INTEGER NOT NULL,\n  \"guest_id\" BIGINT NOT NULL,\n  \
+            "CREATE TABLE \"rsvps\" (\n  \"event_id\" INTEGER NOT NULL \
+             CHECK (\"event_id\" BETWEEN -2147483648 AND 2147483647),\n  \"guest_id\" BIGINT NOT NULL,\n  \
              PRIMARY KEY (\"event_id\", \"guest_id\"),\n  \
              FOREIGN KEY (\"event_id\") REFERENCES \"events\" (\"id\") ON DELETE CASCADE ON UPDATE CASCADE,\n  \
              FOREIGN KEY (\"guest_id\") REFERENCES \"users\" (\"id\") ON DELETE CASCADE ON UPDATE CASCADE\n)",
@@ -227,7 +229,7 @@ fn timestamps_default_to_now_in_utc() {
     };
     assert_eq!(
         ddl(Dialect::Sqlite),
-        "CREATE TABLE \"notes\" (\n  \"id\" INTEGER PRIMARY KEY,\n  \
+        "CREATE TABLE \"notes\" (\n  \"id\" INTEGER PRIMARY KEY CHECK (\"id\" BETWEEN -2147483648 AND 2147483647),\n  \
          \"created_at\" TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n  \
          \"updated_at\" TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP\n)"
     );

@@ -488,13 +488,7 @@ where
             // a row written: under the lock, leave out the pairs that exist,
             // so the count is of rows inserted.
             return locked::<A::Source, C, _>(&id, conn, |conn| {
-                let mut targets = targets;
-                let mut existing = HashSet::new();
-                for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
-                    existing.extend(A::target_ids_in(id.clone(), chunk.to_vec()).load(conn)?);
-                }
-                targets.retain(|t| !existing.contains(t));
-                insert_rows::<A, C>(&id, rows(targets).collect(), conflict, conn)
+                add_locked::<A, C>(&id, targets, payload.clone(), conflict, conn)
             });
         }
         let all = join_rows_of::<A>(&id, rows(targets).collect());
@@ -708,6 +702,35 @@ impl<A: ManyToMany> JoinRowsOf<A> {
         }
         Ok(associations(self.mirrored, rows_written.unwrap_or(written)))
     }
+}
+
+/// Adds `targets` with `payload` to `id`'s association, inside a writer
+/// that holds the parent's lock. On MySQL, which counts a duplicate that
+/// ON DUPLICATE KEY leaves alone as a row written, the pairs that exist are
+/// read first and left out, so the count is of rows inserted.
+pub(crate) fn add_locked<A, C>(
+    id: &SId<A>,
+    mut targets: Vec<TId<A>>,
+    payload: A::Payload,
+    conflict: Conflict,
+    conn: &mut C,
+) -> QueryResult<usize>
+where
+    A: ManyToManyQuery,
+    C: Connection,
+    C::Backend: OrmBackend,
+    A::TargetIdsIn: LoadQuery<'static, C, TId<A>> + RunQueryDsl<C>,
+    A::Insert: ExecuteDsl<C>,
+{
+    if <C::Backend as OrmBackend>::DIALECT == Dialect::Mysql && conflict == Conflict::Keep {
+        let mut existing = HashSet::new();
+        for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
+            existing.extend(A::target_ids_in(id.clone(), chunk.to_vec()).load(conn)?);
+        }
+        targets.retain(|t| !existing.contains(t));
+    }
+    let rows = targets.into_iter().map(|t| (t, payload.clone())).collect();
+    insert_rows::<A, C>(id, rows, conflict, conn)
 }
 
 /// Inserts the join rows of `id` and `rows` (and their mirrors) in one

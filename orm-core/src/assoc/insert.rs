@@ -83,13 +83,20 @@ impl<M: Model, A: ManyToMany> LockingInsert<SourceOf<A>> for Upsert<M, A> {
 /// ` VALUES ` or, when the statement locks the source's row itself (on
 /// PostgreSQL), ` SELECT * FROM (VALUES `.
 fn values_keyword<DB: OrmBackend>(out: &mut AstPass<'_, '_, DB>, locks: bool) {
-    out.push_sql(if locks { " SELECT * FROM (VALUES " } else { " VALUES " });
+    out.push_sql(if locks {
+        " SELECT * FROM (VALUES "
+    } else {
+        " VALUES "
+    });
 }
 
 /// `) AS v WHERE EXISTS (SELECT 1 FROM "events" WHERE "id" = ? FOR NO KEY
 /// UPDATE)`: the source row's lock, which PostgreSQL takes (as an InitPlan)
 /// before the first row is inserted; nothing is inserted if the row is gone.
-fn lock_clause<'b, A, DB>(out: &mut AstPass<'_, 'b, DB>, id: &'b IdOf<SourceOf<A>>) -> QueryResult<()>
+fn lock_clause<'b, A, DB>(
+    out: &mut AstPass<'_, 'b, DB>,
+    id: &'b IdOf<SourceOf<A>>,
+) -> QueryResult<()>
 where
     A: ManyToMany,
     DB: OrmBackend + HasSqlType<SourceSql<A>>,
@@ -191,7 +198,10 @@ where
         out.push_sql(")");
         // The rows' values are always bound (never `DEFAULT`), so they can
         // stand in a VALUES list under SELECT.
-        let lock = self.lock.as_ref().filter(|_| DB::DIALECT == Dialect::Postgres);
+        let lock = self
+            .lock
+            .as_ref()
+            .filter(|_| DB::DIALECT == Dialect::Postgres);
         values_keyword(&mut out, lock.is_some());
         for (i, row) in self.rows.iter().enumerate() {
             out.push_sql(if i == 0 { "(" } else { ", (" });

@@ -5,16 +5,19 @@ use std::collections::HashMap;
 
 use diesel::connection::Connection;
 use diesel::query_dsl::methods::ExecuteDsl;
+use diesel::query_dsl::LoadQuery;
 use diesel::result::QueryResult;
+use diesel::RunQueryDsl;
 
 use super::belongs_to_many::{
-    delete_pairs, insert_rows, DefaultPayload, ManyToMany, ManyToManyQuery,
+    add_locked, delete_pairs, DefaultPayload, ManyToMany, ManyToManyQuery,
 };
 use super::insert::Conflict;
 use crate::backend::{chunk_size, OrmBackend};
 use crate::key::{AsKey, Key};
 use crate::model::{Crud, IdOf, InsertMany, Model};
 use crate::set::SetDiff;
+use crate::write::{locked, parent_exists};
 
 /// What a target's queued operations net out to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,13 +154,13 @@ where
     A::DeleteIn: ExecuteDsl<C>,
     A::DeleteMirrorIn: ExecuteDsl<C>,
     A::Insert: ExecuteDsl<C>,
+    A::TargetIdsIn: LoadQuery<'static, C, IdOf<A::Target>> + RunQueryDsl<C>,
     C::Backend: InsertMany<A::Target, C>,
 {
     fn save(changes: Changes<A>, conn: &mut C) -> QueryResult<SetDiff> {
         let Pending { add, remove, .. } = changes.pending();
         let Changes { source, new, .. } = changes;
-        conn.transaction(|conn| {
-            A::Source::lock(source.clone(), conn)?;
+        let diff = locked::<A::Source, C, _>(&source, conn, |conn| {
             let mut add: Vec<_> = add.into_iter().map(Key::into_id).collect();
             let columns = A::Target::TABLE.columns.len().max(1);
             let mut pending = new.into_iter().peekable();
@@ -172,9 +175,10 @@ where
             let remove = remove.into_iter().map(Key::into_id).collect();
             let removed = delete_pairs::<A, C>(&source, remove, conn)?;
             let payload = A::default_payload();
-            let rows = add.into_iter().map(|t| (t, payload.clone())).collect();
-            let added = insert_rows::<A, C>(&source, rows, Conflict::Keep, conn)?;
+            let added = add_locked::<A, C>(&source, add, payload, Conflict::Keep, conn)?;
             Ok(SetDiff { added, removed })
-        })
+        })?;
+        parent_exists::<A::Source, C>(&source, diff.added + diff.removed > 0, conn)?;
+        Ok(diff)
     }
 }

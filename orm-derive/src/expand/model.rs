@@ -403,15 +403,29 @@ pub fn row_impls<T: quote::ToTokens>(
     let d = quote!(_orm::__private::diesel);
     let all_sql = quote!(#d::dsl::SqlTypeOf<<#table::table as #d::Table>::AllColumns>);
     let index = (0..idents.len()).map(syn::Index::from);
+    // `i16`/`i32` fields are read checked (see orm-core's `Checked`).
+    let (row_tys, values): (Vec<_>, Vec<_>) = tys
+        .iter()
+        .zip(index)
+        .map(
+            |(ty, i)| match checked_read(&syn::parse2(ty.to_token_stream()).ok()) {
+                Some(row_ty) => (
+                    row_ty,
+                    quote!(_orm::__private::Unchecked::unchecked(row.#i)),
+                ),
+                None => (ty.to_token_stream(), quote!(row.#i)),
+            },
+        )
+        .unzip();
     quote! {
         #[automatically_derived]
         impl<__DB: #d::backend::Backend> #d::deserialize::Queryable<#all_sql, __DB> for #ty
         where
-            (#(#tys,)*): #d::deserialize::FromStaticSqlRow<#all_sql, __DB>,
+            (#(#row_tys,)*): #d::deserialize::FromStaticSqlRow<#all_sql, __DB>,
         {
-            type Row = (#(#tys,)*);
+            type Row = (#(#row_tys,)*);
             fn build(row: Self::Row) -> #d::deserialize::Result<Self> {
-                _orm::__private::Result::Ok(Self { #(#idents: row.#index,)* })
+                _orm::__private::Result::Ok(Self { #(#idents: #values,)* })
             }
         }
         #[automatically_derived]
@@ -419,6 +433,25 @@ pub fn row_impls<T: quote::ToTokens>(
             type SelectExpression = (#(#table::#idents,)*);
             fn construct_selection() -> Self::SelectExpression { (#(#table::#idents,)*) }
         }
+    }
+}
+
+/// The row type that reads a field of type `ty` checked: `Checked<i32>` for
+/// `i32` (and `i16`), `Option<Checked<i32>>` for `Option<i32>`; `None` for
+/// every other type.
+fn checked_read(ty: &Option<syn::Type>) -> Option<TokenStream> {
+    let ty = ty.as_ref()?;
+    let small_int = |ty: &syn::Type| match ty {
+        syn::Type::Path(p)
+            if p.qself.is_none() && (p.path.is_ident("i32") || p.path.is_ident("i16")) =>
+        {
+            Some(quote!(_orm::__private::Checked<#ty>))
+        }
+        _ => None,
+    };
+    match crate::internals::attr::option_inner(ty) {
+        Some(inner) => small_int(inner).map(|c| quote!(_orm::__private::Option<#c>)),
+        None => small_int(ty),
     }
 }
 

@@ -1,0 +1,110 @@
+//! What the concurrent tests share: a pool per server, on a fresh schema
+//! or database, and the retry of the errors a server may ask to retry.
+#![allow(dead_code)]
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::result::{DatabaseErrorKind, Error};
+use diesel::PgConnection;
+use orm_core::prelude::*;
+use orm_tests::*;
+
+/// Writers per test.
+pub const THREADS: usize = 8;
+
+/// Puts every pooled connection in the test's schema.
+#[derive(Debug)]
+pub struct InSchema(pub String);
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for InSchema {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(&format!("SET search_path TO {}", self.0))
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+/// A pool of a connection per thread and one for the checks, on a fresh
+/// schema with the test tables; the returned `PgTest` drops the schema when
+/// the test ends.
+pub fn pg_pool(test: &str) -> Option<(PgTest, PgPool)> {
+    let setup = postgres(test)?;
+    let url = postgres_url(test)?;
+    let pool = Pool::builder()
+        .max_size(THREADS as u32 + 1)
+        .connection_customizer(Box::new(InSchema(setup.schema().to_string())))
+        .build(ConnectionManager::<PgConnection>::new(url))
+        .expect("build the pool");
+    Some((setup, pool))
+}
+
+/// The same on the test MariaDB's fresh database; `MysqlTest` drops it.
+#[cfg(feature = "mysql")]
+pub fn mysql_pool(
+    test: &str,
+) -> Option<(MysqlTest, Pool<ConnectionManager<diesel::MysqlConnection>>)> {
+    let setup = mysql(test)?;
+    let url = mysql_url(test)?;
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
+    let pool = Pool::builder()
+        .max_size(THREADS as u32 + 1)
+        .build(ConnectionManager::new(format!(
+            "{base}/{}",
+            setup.database()
+        )))
+        .expect("build the pool");
+    Some((setup, pool))
+}
+
+/// Runs `op`, retrying it while the server reports a serialization failure
+/// or a deadlock, the documented retryable errors; any other error fails the
+/// test.
+pub fn retrying<C, T>(
+    conn: &mut C,
+    retries: &mut usize,
+    mut op: impl FnMut(&mut C) -> QueryResult<T>,
+) -> T {
+    loop {
+        match op(conn) {
+            Ok(value) => return value,
+            Err(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => *retries += 1,
+            Err(Error::DatabaseError(_, info))
+                if info.message().to_lowercase().contains("deadlock") =>
+            {
+                *retries += 1
+            }
+            Err(e) => panic!("unexpected error: {e:?}"),
+        }
+    }
+}
+
+/// `n` new users.
+pub fn users<C>(n: usize, conn: &mut C) -> QueryResult<Vec<User>>
+where
+    User: orm_core::Crud<C>,
+{
+    (0..n)
+        .map(|i| {
+            User::create(
+                NewUser {
+                    name: format!("u{i}"),
+                },
+                conn,
+            )
+        })
+        .collect()
+}
+
+/// A small deterministic generator, so a failing run can be replayed.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
