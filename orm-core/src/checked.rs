@@ -71,7 +71,7 @@ mod sqlite {
         let wide = <i64 as FromSql<BigInt, Sqlite>>::from_sql(value)?;
         T::try_from(wide).map(Checked).map_err(|_| {
             format!(
-                "{wide} is out of range for the {} of a {column} column",
+                "{wide} is out of range for the {} of {column} column",
                 std::any::type_name::<T>()
             )
             .into()
@@ -80,13 +80,13 @@ mod sqlite {
 
     impl FromSql<Integer, Sqlite> for Checked<i32> {
         fn from_sql(value: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-            in_range(value, "INTEGER")
+            in_range(value, "an INTEGER")
         }
     }
 
     impl FromSql<SmallInt, Sqlite> for Checked<i16> {
         fn from_sql(value: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-            in_range(value, "SMALLINT")
+            in_range(value, "a SMALLINT")
         }
     }
 }
