@@ -144,8 +144,8 @@ mod defects {
             let missing = User::key(e.id + 1_000);
             conn.transaction(|t| {
                 party.add_guest(&d, t)?;
-                assert!(party.add_guest(missing.clone(), t).is_err(), "no such user");
-                assert!(party.set_guests(vec![d.key(), missing.clone()], t).is_err());
+                assert!(party.add_guest(missing, t).is_err(), "no such user");
+                assert!(party.set_guests(vec![d.key(), missing], t).is_err());
                 let dup = Membership::create(
                     NewMembership { club_id: 1_000, user_id: d.id, role: "x".into(), invited_by: None },
                     t,
@@ -198,7 +198,7 @@ mod defects {
             assert_eq!(u.clear_buddies(conn)?, 2);
             assert_eq!(rows(conn)?, vec![]);
             u.add_buddies(&[u.clone(), v.clone()], conn)?;
-            assert_eq!(u.set_buddies(&[v.clone()], conn)?, SetDiff { added: 0, removed: 1 });
+            assert_eq!(u.set_buddies(vec![v.key()], conn)?, SetDiff { added: 0, removed: 1 });
             assert_eq!(rows(conn)?, vec![(u.id, v.id), (v.id, u.id)]);
             assert_eq!(u.set_buddies(Vec::<Key<User>>::new(), conn)?, SetDiff { added: 0, removed: 1 });
             assert_eq!(u.set_buddies(&[u.clone(), v.clone()], conn)?, SetDiff { added: 2, removed: 0 });
@@ -229,7 +229,7 @@ mod defects {
                 notes(conn)?,
                 vec![(a.id, a.id, "both".into()), (a.id, b.id, "both".into()), (b.id, a.id, "both".into())]
             );
-            let diff = a.set_partners_with(&[a.clone()], note("set"), &[], conn)?;
+            let diff = a.set_partners_with(vec![a.key()], note("set"), &[], conn)?;
             assert_eq!(diff, SetDiff { added: 0, removed: 1 });
             assert_eq!(notes(conn)?, vec![(a.id, a.id, "set".into())]);
             assert_eq!(a.remove_partner(&a, conn)?, 1);
