@@ -359,3 +359,304 @@ mod defects {
         Ok(())
     }
 }
+
+/// Defect 1 and the invariant behind it: concurrent writers of one
+/// association leave the result of some serial order of the calls, and each
+/// call's returned counts are true of that order.
+mod races {
+    use super::*;
+    use std::sync::mpsc;
+    use std::sync::{Arc, Barrier};
+    use std::thread;
+
+    use common::*;
+
+    /// One call of a writer of `event.guests`, on keys of a small universe.
+    #[derive(Clone, Debug)]
+    pub enum Op {
+        Add(i32),
+        AddMany(Vec<i32>),
+        Remove(i32),
+        RemoveMany(Vec<i32>),
+        Set(Vec<i32>),
+        Clear,
+        /// Staged changes: add, remove, and one new user (its key, once
+        /// known) if `create`.
+        Save {
+            add: Vec<i32>,
+            remove: Vec<i32>,
+            new: Option<i32>,
+        },
+        /// `create_guest`: a new user, and its key once known.
+        Create(i32),
+    }
+
+    /// What a call returned.
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum Outcome {
+        Count(usize),
+        Diff(SetDiff),
+        Created,
+    }
+
+    /// The call applied to `state` on its own: the serial semantics.
+    fn apply(op: &Op, state: &mut BTreeSet<i32>) -> Outcome {
+        match op {
+            Op::Add(x) => Outcome::Count(state.insert(*x) as usize),
+            Op::AddMany(xs) => Outcome::Count(xs.iter().filter(|x| state.insert(**x)).count()),
+            Op::Remove(x) => Outcome::Count(state.remove(x) as usize),
+            Op::RemoveMany(xs) => Outcome::Count(xs.iter().filter(|x| state.remove(*x)).count()),
+            Op::Set(xs) => {
+                let wanted: BTreeSet<i32> = xs.iter().copied().collect();
+                let added = wanted.difference(state).count();
+                let removed = state.difference(&wanted).count();
+                *state = wanted;
+                Outcome::Diff(SetDiff { added, removed })
+            }
+            Op::Clear => {
+                let removed = state.len();
+                state.clear();
+                Outcome::Count(removed)
+            }
+            Op::Save { add, remove, new } => {
+                let removed = remove.iter().filter(|x| state.remove(*x)).count();
+                let added = add.iter().chain(new).filter(|x| state.insert(**x)).count();
+                Outcome::Diff(SetDiff { added, removed })
+            }
+            Op::Create(x) => {
+                state.insert(*x);
+                Outcome::Created
+            }
+        }
+    }
+
+    /// Whether some order of `calls`, applied to `initial`, returns what
+    /// each returned and ends in `end`. Depth-first over the orders, cut
+    /// where a call's result differs.
+    pub fn serial_order_exists(
+        initial: &BTreeSet<i32>,
+        calls: &[(Op, Outcome)],
+        end: &BTreeSet<i32>,
+    ) -> bool {
+        fn search(
+            state: &BTreeSet<i32>,
+            calls: &[(Op, Outcome)],
+            used: u32,
+            end: &BTreeSet<i32>,
+        ) -> bool {
+            if used.count_ones() as usize == calls.len() {
+                return state == end;
+            }
+            (0..calls.len()).filter(|i| used & (1 << i) == 0).any(|i| {
+                let mut next = state.clone();
+                apply(&calls[i].0, &mut next) == calls[i].1
+                    && search(&next, calls, used | (1 << i), end)
+            })
+        }
+        search(initial, calls, 0, end)
+    }
+
+    #[test]
+    fn the_search_finds_orders_and_rejects_mixes() {
+        let initial = BTreeSet::from([1, 2, 3]);
+        let calls = [
+            (
+                Op::Set(vec![1, 2, 4]),
+                Outcome::Diff(SetDiff {
+                    added: 1,
+                    removed: 1,
+                }),
+            ),
+            (Op::Clear, Outcome::Count(3)),
+        ];
+        assert!(
+            serial_order_exists(&initial, &calls, &BTreeSet::new()),
+            "set, then clear"
+        );
+        assert!(
+            !serial_order_exists(&initial, &calls, &BTreeSet::from([4])),
+            "the lost update of defect 1"
+        );
+        let calls = [
+            (
+                Op::Set(vec![1, 2, 4]),
+                Outcome::Diff(SetDiff {
+                    added: 3,
+                    removed: 0,
+                }),
+            ),
+            (Op::Clear, Outcome::Count(3)),
+        ];
+        assert!(
+            serial_order_exists(&initial, &calls, &BTreeSet::from([1, 2, 4])),
+            "clear, then set"
+        );
+        let calls = [
+            (
+                Op::Set(vec![1, 2, 4]),
+                Outcome::Diff(SetDiff {
+                    added: 1,
+                    removed: 1,
+                }),
+            ),
+            (Op::Clear, Outcome::Count(2)),
+        ];
+        assert!(
+            !serial_order_exists(&initial, &calls, &BTreeSet::new()),
+            "a count no order gives"
+        );
+    }
+
+    /// The op thread `t` runs in `round`, on `universe`.
+    fn pick(rng: &mut Lcg, universe: &[i32]) -> Op {
+        let some = |rng: &mut Lcg| -> Vec<i32> {
+            universe
+                .iter()
+                .copied()
+                .filter(|_| rng.next(2) == 0)
+                .collect()
+        };
+        let one = |rng: &mut Lcg| universe[rng.next(universe.len())];
+        match rng.next(8) {
+            0 => Op::Add(one(rng)),
+            1 => Op::AddMany(some(rng)),
+            2 => Op::Remove(one(rng)),
+            3 => Op::RemoveMany(some(rng)),
+            4 => Op::Set(some(rng)),
+            5 => Op::Clear,
+            6 => {
+                let add = some(rng);
+                let remove = some(rng).into_iter().filter(|x| !add.contains(x)).collect();
+                Op::Save {
+                    add,
+                    remove,
+                    new: (rng.next(2) == 0).then_some(0),
+                }
+            }
+            _ => Op::Create(0),
+        }
+    }
+
+    macro_rules! race_tests {
+        ($pool:path) => {
+            /// 8 threads, each running one random writer of the same
+            /// event's guests per round, all released at once.
+            #[test]
+            fn writers_of_one_association_are_serializable() -> TestResult {
+                const ROUNDS: usize = 60;
+                let Some((_setup, pool)) = $pool("writers_of_one_association_are_serializable") else {
+                    return Ok(());
+                };
+                let mut conn = pool.get()?;
+                let party = event("party", &mut *conn)?;
+                let universe: Vec<i32> = users(8, &mut *conn)?.iter().map(|u| u.id).collect();
+                let start = Arc::new(Barrier::new(THREADS + 1));
+                let (sender, results) = mpsc::channel();
+                let handles: Vec<_> = (0..THREADS)
+                    .map(|t| {
+                        let (pool, start, sender, party, universe) =
+                            (pool.clone(), start.clone(), sender.clone(), party.clone(), universe.clone());
+                        thread::spawn(move || {
+                            let mut conn = pool.get().expect("a pooled connection");
+                            let conn = &mut *conn;
+                            let mut rng = Lcg(t as u64 * 7919 + 17);
+                            let mut retries = 0;
+                            for round in 0..ROUNDS {
+                                let mut op = pick(&mut rng, &universe);
+                                start.wait();
+                                let name = format!("new-{round}-{t}");
+                                let outcome = match &mut op {
+                                    Op::Add(x) => Outcome::Count(retrying(conn, &mut retries, |c| party.add_guest(User::key(*x), c))),
+                                    Op::AddMany(xs) => {
+                                        let keys: Vec<_> = xs.iter().map(|x| User::key(*x)).collect();
+                                        Outcome::Count(retrying(conn, &mut retries, |c| party.add_guests(keys.clone(), c)))
+                                    }
+                                    Op::Remove(x) => Outcome::Count(retrying(conn, &mut retries, |c| party.remove_guest(User::key(*x), c))),
+                                    Op::RemoveMany(xs) => {
+                                        let keys: Vec<_> = xs.iter().map(|x| User::key(*x)).collect();
+                                        Outcome::Count(retrying(conn, &mut retries, |c| party.remove_guests(keys.clone(), c)))
+                                    }
+                                    Op::Set(xs) => {
+                                        let keys: Vec<_> = xs.iter().map(|x| User::key(*x)).collect();
+                                        Outcome::Diff(retrying(conn, &mut retries, |c| party.set_guests(keys.clone(), c)))
+                                    }
+                                    Op::Clear => Outcome::Count(retrying(conn, &mut retries, |c| party.clear_guests(c))),
+                                    Op::Save { add, remove, new } => {
+                                        let diff = retrying(conn, &mut retries, |c| {
+                                            let mut changes = party.guests_changes();
+                                            for x in add.iter() {
+                                                changes.add(User::key(*x));
+                                            }
+                                            for x in remove.iter() {
+                                                changes.remove(User::key(*x));
+                                            }
+                                            if new.is_some() {
+                                                changes.add_new(NewUser { name: name.clone() });
+                                            }
+                                            changes.save(c)
+                                        });
+                                        if new.is_some() {
+                                            let id = users::table.filter(users::name.eq(&name)).select(users::id).first(conn).expect("the new user");
+                                            *new = Some(id);
+                                        }
+                                        Outcome::Diff(diff)
+                                    }
+                                    Op::Create(x) => {
+                                        let created = retrying(conn, &mut retries, |c| party.create_guest(NewUser { name: name.clone() }, c));
+                                        *x = created.id;
+                                        Outcome::Created
+                                    }
+                                };
+                                sender.send((op, outcome)).expect("the checker is listening");
+                                start.wait();
+                            }
+                            retries
+                        })
+                    })
+                    .collect();
+                drop(sender);
+                let mut rng = Lcg(99);
+                let (mut operations, mut rows) = (0, 0);
+                for round in 0..ROUNDS {
+                    let initial: Vec<i32> = universe.iter().copied().filter(|_| rng.next(2) == 0).collect();
+                    party.set_guests(initial.iter().map(|x| User::key(*x)).collect::<Vec<_>>(), &mut *conn)?;
+                    let initial = guest_ids!(party, &mut *conn);
+                    start.wait();
+                    // A writer that panicked never reports: fail, not hang.
+                    let calls: Vec<(Op, Outcome)> = (0..THREADS)
+                        .map(|_| results.recv_timeout(std::time::Duration::from_secs(120)))
+                        .collect::<Result<_, _>>()
+                        .expect("a writer stopped reporting");
+                    start.wait();
+                    let end = guest_ids!(party, &mut *conn);
+                    assert!(
+                        serial_order_exists(&initial, &calls, &end),
+                        "round {round}: from {initial:?}, {calls:?} ended in {end:?}, which no serial order gives"
+                    );
+                    operations += calls.len();
+                    rows += end.len();
+                }
+                let retries: usize = handles.into_iter().map(|h| h.join().expect("a writer panicked")).sum();
+                println!("{THREADS} threads x {ROUNDS} rounds: every round serializable, {retries} retries");
+                report("writers_of_one_association_are_serializable", operations, 0, rows);
+                Ok(())
+            }
+        };
+    }
+
+    mod sqlite {
+        use super::*;
+        race_tests!(sqlite_pool);
+    }
+
+    mod postgres {
+        use super::*;
+        race_tests!(pg_pool);
+    }
+
+    #[cfg(feature = "mysql")]
+    mod mysql {
+        use super::*;
+        race_tests!(mysql_pool);
+    }
+}

@@ -57,6 +57,55 @@ pub fn mysql_pool(
     Some((setup, pool))
 }
 
+/// A SQLite database file shared by a pool, removed when dropped.
+pub struct SqliteFile(std::path::PathBuf);
+
+impl Drop for SqliteFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = self.0.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Foreign keys on and a busy timeout for every pooled SQLite connection.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<diesel::SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut diesel::SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 60000;")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// A pool on a fresh SQLite file in WAL mode with the test tables.
+pub fn sqlite_pool(
+    test: &str,
+) -> Option<(
+    SqliteFile,
+    Pool<ConnectionManager<diesel::SqliteConnection>>,
+)> {
+    let path = std::env::temp_dir().join(format!("orm-{test}-{}.sqlite", std::process::id()));
+    let file = SqliteFile(path.clone());
+    drop(SqliteFile(path.clone()));
+    let url = path.to_str().expect("a UTF-8 temp path").to_string();
+    let mut conn = orm_core::sqlite::open(&url).expect("open the SQLite file");
+    conn.batch_execute("PRAGMA journal_mode = WAL")
+        .expect("WAL");
+    schema()
+        .create_all(&mut conn)
+        .expect("create the test tables");
+    let pool = Pool::builder()
+        .max_size(THREADS as u32 + 1)
+        .connection_customizer(Box::new(SqlitePragmas))
+        .build(ConnectionManager::new(url))
+        .expect("build the pool");
+    Some((file, pool))
+}
+
 /// Runs `op`, retrying it while the server reports a serialization failure
 /// or a deadlock, the documented retryable errors; any other error fails the
 /// test.
