@@ -660,3 +660,215 @@ mod races {
         race_tests!(mysql_pool);
     }
 }
+
+/// A failure in the middle of every multi-statement method leaves nothing
+/// of it behind.
+mod faults {
+    use super::*;
+
+    /// What a poisoned row makes fail.
+    #[derive(Clone, Copy)]
+    enum On {
+        Insert,
+        Update,
+        Delete,
+    }
+
+    /// Makes every `on` of a row of `table` whose `column` is `value` fail,
+    /// with a trigger (PL/pgSQL on PostgreSQL, SIGNAL on MySQL, RAISE on
+    /// SQLite). Returns the statement that removes it.
+    fn poison<C: SimpleConnection>(
+        conn: &mut C,
+        dialect: Dialect,
+        table: &str,
+        column: &str,
+        value: i32,
+        on: On,
+    ) -> QueryResult<String> {
+        let (event, row) = match on {
+            On::Insert => ("INSERT", "NEW"),
+            On::Update => ("UPDATE", "NEW"),
+            On::Delete => ("DELETE", "OLD"),
+        };
+        let name = format!("poison_{table}_{}", event.to_lowercase());
+        let sql = match dialect {
+            Dialect::Sqlite => format!(
+                "CREATE TRIGGER {name} BEFORE {event} ON {table} WHEN {row}.{column} = {value} \
+                 BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+            ),
+            Dialect::Postgres => format!(
+                "CREATE OR REPLACE FUNCTION injected_fault() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$; \
+                 CREATE TRIGGER {name} BEFORE {event} ON {table} FOR EACH ROW \
+                 WHEN ({row}.{column} = {value}) EXECUTE FUNCTION injected_fault()"
+            ),
+            Dialect::Mysql => format!(
+                "CREATE TRIGGER {name} BEFORE {event} ON {table} FOR EACH ROW BEGIN \
+                 IF {row}.{column} = {value} THEN \
+                 SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected fault'; END IF; END"
+            ),
+        };
+        conn.batch_execute(&sql)?;
+        Ok(match dialect {
+            Dialect::Postgres => format!("DROP TRIGGER {name} ON {table}"),
+            _ => format!("DROP TRIGGER {name}"),
+        })
+    }
+
+    /// Every row the scenarios touch, to compare before and after.
+    macro_rules! snapshot {
+        ($conn:expr) => {{
+            let rsvps: Vec<(i32, i32)> = rsvps::table
+                .select((rsvps::event_id, rsvps::guest_id))
+                .order((rsvps::event_id, rsvps::guest_id))
+                .load($conn)?;
+            let users: Vec<(i32, String)> = users::table
+                .select((users::id, users::name))
+                .order(users::id)
+                .load($conn)?;
+            let buddies: Vec<(i32, i32)> = buddyships::table
+                .select((buddyships::user_id, buddyships::buddy_id))
+                .order((buddyships::user_id, buddyships::buddy_id))
+                .load($conn)?;
+            let posts: Vec<Post> = posts::table.order(posts::id).load($conn)?;
+            let people: Vec<Person> = people::table.order(people::id).load($conn)?;
+            let members: Vec<(i32, i32, String)> = memberships::table
+                .select((
+                    memberships::club_id,
+                    memberships::user_id,
+                    memberships::role,
+                ))
+                .order((memberships::club_id, memberships::user_id))
+                .load($conn)?;
+            (rsvps, users, buddies, posts, people, members)
+        }};
+    }
+
+    /// Runs `$call` with `$table.$column = $value` poisoned for `$on`:
+    /// it must fail with the injected fault and change no row.
+    macro_rules! fails_whole {
+        ($conn:expr, $faults:expr, ($table:literal, $column:literal, $value:expr, $on:expr), $call:expr) => {{
+            let before = snapshot!($conn);
+            let dialect = dialect($conn);
+            let undo = poison($conn, dialect, $table, $column, $value, $on)?;
+            let result = $call;
+            $conn.batch_execute(&undo)?;
+            let err = result
+                .err()
+                .unwrap_or_else(|| panic!("{} must fail", stringify!($call)));
+            assert!(
+                err.to_string().contains("injected fault"),
+                "{}: {err}",
+                stringify!($call)
+            );
+            assert_eq!(
+                snapshot!($conn),
+                before,
+                "{} left a partial write",
+                stringify!($call)
+            );
+            $faults += 1;
+        }};
+    }
+
+    backend_tests! {
+        fn no_partial_write_when_a_statement_fails_midway(conn) {
+            let mut faults = 0;
+            let party = event("party", conn)?;
+            let [a, b, c, p, n]: [User; 5] = ["a", "b", "c", "p", "n"]
+                .map(|name| user(name, conn))
+                .into_iter()
+                .collect::<QueryResult<Vec<_>>>()?
+                .try_into()
+                .expect("five users");
+            party.add_guests(&[a.clone(), c.clone(), p.clone()], conn)?;
+
+            // belongs_to_many: set adds n, then fails deleting p.
+            fails_whole!(conn, faults, ("rsvps", "guest_id", p.id, On::Delete), party.set_guests(&[a.clone(), n.clone()], conn));
+            // set fails inserting p's pair among others.
+            party.remove_guest(&p, conn)?;
+            fails_whole!(conn, faults, ("rsvps", "guest_id", p.id, On::Insert), party.set_guests(&[b.clone(), p.clone(), n.clone()], conn));
+            fails_whole!(conn, faults, ("rsvps", "guest_id", p.id, On::Insert), party.add_guests(&[b.clone(), p.clone(), n.clone()], conn));
+            party.add_guest(&p, conn)?;
+            fails_whole!(conn, faults, ("rsvps", "guest_id", p.id, On::Delete), party.remove_guests(&[a.clone(), p.clone(), c.clone()], conn));
+            fails_whole!(conn, faults, ("rsvps", "guest_id", p.id, On::Delete), party.clear_guests(conn));
+            // staged: the new user is inserted, then a join row fails.
+            fails_whole!(conn, faults, ("rsvps", "guest_id", b.id, On::Insert), {
+                let mut changes = party.guests_changes();
+                changes.add_new(NewUser { name: "fresh".into() }).add(&b).remove(&c);
+                changes.save(conn)
+            });
+            // create: the user is inserted, then its join row fails.
+            fails_whole!(conn, faults, ("rsvps", "event_id", party.id, On::Insert), party.create_guest(NewUser { name: "new".into() }, conn));
+
+            // symmetric: this side's rows go, then a mirror row fails.
+            a.add_buddies(&[b.clone(), c.clone()], conn)?;
+            fails_whole!(conn, faults, ("buddyships", "user_id", c.id, On::Delete), a.clear_buddies(conn));
+            fails_whole!(conn, faults, ("buddyships", "user_id", c.id, On::Delete), a.set_buddies(std::slice::from_ref(&n), conn));
+
+            // has_many: detach, then attach fails.
+            let post = |title: &str, conn: &mut _| Post::create(NewPost { author_id: Some(a.id), title: title.into() }, conn);
+            let (p1, p2, p3) = (post("1", conn)?, post("2", conn)?, post("3", conn)?);
+            let loose = Post::create(NewPost { author_id: None, title: "loose".into() }, conn)?;
+            fails_whole!(conn, faults, ("posts", "id", loose.id, On::Update), a.set_posts(&[p1.clone(), loose.clone()], conn));
+            fails_whole!(conn, faults, ("posts", "id", p3.id, On::Update), a.remove_posts(&[p2.clone(), p3.clone()], conn));
+            fails_whole!(conn, faults, ("posts", "id", p3.id, On::Update), b.add_posts(&[p2.clone(), p3.clone()], conn));
+            fails_whole!(conn, faults, ("posts", "id", p3.id, On::Update), a.clear_posts(conn));
+
+            // has_one: the old row is detached, then pointing the new fails.
+            let dad = Person::create(NewPerson { name: "dad".into(), father_id: None }, conn)?;
+            let kid = Person::create(NewPerson { name: "kid".into(), father_id: Some(dad.id) }, conn)?;
+            let other = Person::create(NewPerson { name: "other".into(), father_id: None }, conn)?;
+            fails_whole!(conn, faults, ("people", "id", other.id, On::Update), dad.set_father(&other, conn));
+            let _ = kid;
+            // belongs_to: the parent is inserted, then pointing at it fails.
+            let mut p1 = p1;
+            fails_whole!(conn, faults, ("posts", "id", p1.id, On::Update), p1.create_author(NewUser { name: "author".into() }, conn));
+
+            // A join model read-and-write: the upsert fails.
+            let club = Club::create(NewClub { name: "club".into() }, conn)?;
+            club.add_members(&[a.clone(), b.clone()], conn)?;
+            let role = MembershipPayload { role: "x".into(), invited_by: None };
+            fails_whole!(conn, faults, ("memberships", "user_id", c.id, On::Insert), club.set_members_with(&[b.clone(), c.clone()], role.clone(), &[], conn));
+
+            // A CHECK (a trigger on SQLite, which cannot add one to a table).
+            let check = match dialect(conn) {
+                Dialect::Sqlite => {
+                    conn.batch_execute("CREATE TRIGGER no_poison BEFORE INSERT ON users WHEN NEW.name = 'poison' \
+                                        BEGIN SELECT RAISE(ABORT, 'injected fault: CHECK'); END")?;
+                    "DROP TRIGGER no_poison"
+                }
+                _ => {
+                    conn.batch_execute("ALTER TABLE users ADD CONSTRAINT no_poison CHECK (name <> 'poison')")?;
+                    "ALTER TABLE users DROP CONSTRAINT no_poison"
+                }
+            };
+            let before = snapshot!(conn);
+            let mut changes = party.guests_changes();
+            changes.remove(&a).add(&n).add_new(NewUser { name: "fine".into() }).add_new(NewUser { name: "poison".into() });
+            assert!(changes.save(conn).is_err(), "the CHECK refuses the second new user");
+            assert_eq!(snapshot!(conn), before, "staged save with a CHECK failure");
+            conn.batch_execute(check)?;
+            faults += 1;
+
+            // A deferred foreign key fails only at COMMIT (PostgreSQL).
+            if dialect(conn) == Dialect::Postgres {
+                conn.batch_execute(
+                    "ALTER TABLE rsvps DROP CONSTRAINT rsvps_guest_id_fkey; \
+                     ALTER TABLE rsvps ADD CONSTRAINT rsvps_guest_id_fkey FOREIGN KEY (guest_id) \
+                     REFERENCES users (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED",
+                )?;
+                let before = snapshot!(conn);
+                let ghost = User::key(n.id + 1_000);
+                let err = party.set_guests(vec![b.key(), ghost], conn).expect_err("fails at COMMIT");
+                assert!(err.to_string().contains("foreign key"), "{err}");
+                assert_eq!(snapshot!(conn), before, "set_* with a deferred foreign key");
+                faults += 1;
+            }
+            let rows = snapshot!(conn);
+            let checked = rows.0.len() + rows.1.len() + rows.2.len() + rows.3.len() + rows.4.len() + rows.5.len();
+            report("no_partial_write_when_a_statement_fails_midway", faults, faults, checked * faults);
+            Ok(())
+        }
+    }
+}
