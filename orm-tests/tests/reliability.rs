@@ -872,3 +872,166 @@ mod faults {
         }
     }
 }
+
+/// Values an attacker or a careless caller sends.
+mod hostile {
+    use super::*;
+
+    const KEYS: usize = 100_000;
+
+    /// Inserts `n` users named `{prefix}{i}` with plain diesel, in chunks.
+    macro_rules! insert_users {
+        ($conn:expr, $prefix:expr, $n:expr) => {{
+            let news: Vec<NewUser> = (0..$n)
+                .map(|i| NewUser {
+                    name: format!("{}{i}", $prefix),
+                })
+                .collect();
+            for chunk in news.chunks(30_000) {
+                orm_core::diesel::insert_into(users::table)
+                    .values(chunk.to_vec())
+                    .execute($conn)?;
+            }
+            let ids: Vec<i32> = users::table
+                .filter(users::name.like(format!("{}%", $prefix)))
+                .select(users::id)
+                .order(users::id)
+                .load($conn)?;
+            assert_eq!(ids.len(), $n);
+            ids.into_iter().map(User::key).collect::<Vec<Key<User>>>()
+        }};
+    }
+
+    backend_tests! {
+        fn strings_travel_as_values(conn) {
+            let megabyte = "x".repeat(1 << 20);
+            let nasty = [
+                "O'Reilly", "\"quoted\"", "back\\slash", "'; DROP TABLE users; --",
+                "Robert'); DELETE FROM rsvps; --", "%_ LIKE wildcards", "? $1 :name @p",
+                "ünïcødé ✓ 𝄞", "", megabyte.as_str(),
+            ];
+            let mut checked = 0;
+            let mut stored = nasty.len() as i64;
+            for name in nasty {
+                if name.len() > 65_535 && dialect(conn) == Dialect::Mysql {
+                    // MySQL's TEXT holds 64 KiB: an error, nothing written.
+                    let before = User::count(conn)?;
+                    assert!(user(name, conn).is_err());
+                    assert_eq!(User::count(conn)?, before);
+                    stored -= 1;
+                    continue;
+                }
+                let u = user(name, conn)?;
+                assert_eq!(User::find(u.id, conn)?.name, name);
+                let found: Vec<User> = User::query().filter(users::name.eq(name)).load(conn)?;
+                assert_eq!(found, vec![u.clone()]);
+                checked += 2;
+            }
+            assert_eq!(User::count(conn)?, stored, "no statement was injected");
+            // NUL: PostgreSQL refuses it in text, and nothing is written.
+            let nul = user("a\0b", conn);
+            match dialect(conn) {
+                Dialect::Postgres => assert!(nul.is_err()),
+                _ => assert_eq!(User::find(nul?.id, conn)?.name, "a\0b"),
+            }
+            let payload = MembershipPayload { role: "'); DROP TABLE memberships; --".into(), invited_by: None };
+            let club = Club::create(NewClub { name: "\"club\"".into() }, conn)?;
+            let u = user("m", conn)?;
+            club.add_member_with(&u, payload.clone(), conn)?;
+            assert_eq!(Membership::find((club.id, u.id), conn)?.role, payload.role);
+            report("strings_travel_as_values", 2 * nasty.len() + 3, 0, checked + 1);
+            Ok(())
+        }
+
+        fn keys_at_the_integer_limits(conn) {
+            let party = event("party", conn)?;
+            let mut operations = 0;
+            for k in [i32::MAX, i32::MIN, 0, -1] {
+                let key = User::key(k);
+                assert!(matches!(User::find(k, conn), Err(Error::NotFound)));
+                assert!(party.add_guest(key, conn).is_err(), "no user {k}: the foreign key refuses it");
+                assert!(party.set_guests(vec![key], conn).is_err());
+                assert!(!party.has_guest(key, conn)?);
+                assert_eq!(party.remove_guest(key, conn)?, 0);
+                let far = Event { id: k, title: String::new() };
+                assert_eq!(Event::load_guests(std::slice::from_ref(&far), conn)?, vec![Vec::<User>::new()]);
+                assert!(matches!(far.add_guests(Vec::<Key<User>>::new(), conn), Err(Error::NotFound)));
+                operations += 7;
+            }
+            assert_eq!(party.count_guests(conn)?, 0, "nothing was written");
+            report("keys_at_the_integer_limits", operations, 0, 1);
+            Ok(())
+        }
+
+        fn hundred_thousand_key_lists(conn) {
+            let party = event("party", conn)?;
+            let keys = insert_users!(conn, "k", KEYS);
+            let half = &keys[..KEYS / 2];
+            let mut operations = 0;
+
+            assert_eq!(party.add_guests(keys.clone(), conn)?, KEYS);
+            assert_eq!(party.add_guests(keys.clone(), conn)?, 0, "all there");
+            assert!(party.has_guests(keys.clone(), conn)?);
+            assert_eq!(party.count_guests(conn)?, KEYS as i64);
+            assert_eq!(party.guests(conn)?.len(), KEYS);
+            assert_eq!(guest_ids!(party, conn).len(), KEYS);
+            operations += 6;
+
+            // Eager loaders with 100,000 parents (all but one without rows).
+            let mut events: Vec<Event> = (1..KEYS as i32).map(|i| Event { id: party.id + i, title: String::new() }).collect();
+            events.push(party.clone());
+            let loaded = Event::load_guests(&events, conn)?;
+            assert_eq!((loaded.len(), loaded[KEYS - 1].len()), (KEYS, KEYS));
+            let named = Event::load_guests_where(&events, |q| q.filter(users::name.like("k1%")), conn)?;
+            assert_eq!(named[KEYS - 1].len(), 11_111);
+            let top = Event::load_guests_top(&events, 2, users::id.asc(), conn)?;
+            assert_eq!(top[KEYS - 1].len(), 2);
+            let users_back: Vec<User> = User::query().filter(users::name.like("k%")).load(conn)?;
+            let posts = User::load_posts(&users_back, conn)?;
+            assert_eq!(posts.len(), KEYS);
+            operations += 4;
+
+            // Writers.
+            assert_eq!(party.set_guests(half.to_vec(), conn)?, SetDiff { added: 0, removed: KEYS / 2 });
+            assert_eq!(party.set_guests(keys.clone(), conn)?, SetDiff { added: KEYS / 2, removed: 0 });
+            assert_eq!(party.remove_guests(half.to_vec(), conn)?, KEYS / 2);
+            let mut changes = party.guests_changes();
+            for k in half {
+                changes.add(*k);
+            }
+            for k in &keys[KEYS / 2..] {
+                changes.remove(*k);
+            }
+            assert_eq!(changes.save(conn)?, SetDiff { added: KEYS / 2, removed: KEYS / 2 });
+            assert_eq!(guest_ids!(party, conn), half.iter().map(|k| *k.id()).collect());
+            assert_eq!(party.clear_guests(conn)?, KEYS / 2);
+            operations += 5;
+
+            // has_many: every user's posts moved to one author and back.
+            let author = user("author", conn)?;
+            let news: Vec<NewPost> = (0..KEYS).map(|i| NewPost { author_id: None, title: format!("p{i}") }).collect();
+            for chunk in news.chunks(10_000) {
+                orm_core::diesel::insert_into(posts::table).values(chunk.to_vec()).execute(conn)?;
+            }
+            let post_keys: Vec<Key<Post>> = Post::all(conn)?.iter().map(|p| p.key()).collect();
+            assert_eq!(author.add_posts(post_keys.clone(), conn)?, KEYS);
+            assert_eq!(author.count_posts(conn)?, KEYS as i64);
+            let all_posts = Post::all(conn)?;
+            assert_eq!(Post::load_authors(&all_posts, conn)?.len(), KEYS);
+            assert_eq!(author.set_posts(post_keys[..KEYS / 2].to_vec(), conn)?, SetDiff { added: 0, removed: KEYS / 2 });
+            assert_eq!(author.remove_posts(post_keys.clone(), conn)?, KEYS / 2);
+            operations += 5;
+
+            // A join model: 100,000 rows with a payload (6 columns each).
+            let club = Club::create(NewClub { name: "big".into() }, conn)?;
+            let role = MembershipPayload { role: "r".into(), invited_by: None };
+            assert_eq!(club.add_members_with(keys.clone(), role.clone(), conn)?, KEYS);
+            assert_eq!(club.count_members(conn)?, KEYS as i64);
+            assert_eq!(Club::load_members_with_through(std::slice::from_ref(&club), conn)?[0].len(), KEYS);
+            assert_eq!(club.set_members_with(half.to_vec(), role, &[], conn)?, SetDiff { added: 0, removed: KEYS / 2 });
+            operations += 4;
+            report("hundred_thousand_key_lists", operations, 0, 10 * KEYS);
+            Ok(())
+        }
+    }
+}
