@@ -294,6 +294,10 @@ where
 pub trait Crud<C>: Model {
     /// Inserts `new` and returns the stored row with its database-assigned key.
     fn create(new: Self::New, conn: &mut C) -> QueryResult<Self>;
+    /// [`create`](Self::create) without the savepoint a write takes inside
+    /// the caller's transaction: for writers that run it in their own.
+    #[doc(hidden)]
+    fn insert(new: Self::New, conn: &mut C) -> QueryResult<Self>;
     /// The row with primary key `id`; `Err(NotFound)` if there is none.
     fn find(id: Self::Id, conn: &mut C) -> QueryResult<Self>;
     /// Whether a row with primary key `id` exists.
@@ -330,9 +334,11 @@ where
     ForUpdate<M::ById>: LoadQuery<'static, C, M>,
 {
     fn create(new: M::New, conn: &mut C) -> QueryResult<M> {
-        one_statement(conn, |conn| {
-            <C::Backend as InsertRows<M, C>>::create(new, conn)
-        })
+        one_statement(conn, |conn| Self::insert(new, conn))
+    }
+
+    fn insert(new: M::New, conn: &mut C) -> QueryResult<M> {
+        <C::Backend as InsertRows<M, C>>::create(new, conn)
     }
 
     fn find(id: M::Id, conn: &mut C) -> QueryResult<M> {

@@ -15,7 +15,8 @@
 //!   which CI sets; it needs root and Debian's postgresql).
 //!
 //! Each test prints a `reliability:` line with its figures (operations,
-//! faults injected, rows checked, lost, duplicated); `.ci/run` sums them.
+//! faults injected, rows checked, lost, duplicated), and appends it to the
+//! file `ORM_RELIABILITY_LOG` names, if set; `.ci/run` sums them.
 
 mod common;
 
@@ -27,11 +28,23 @@ use orm_core::prelude::*;
 use orm_core::{Dialect, QueryLog};
 use orm_tests::*;
 
-/// Prints the figures of one test in the form `.ci/run` sums.
+/// Prints the figures of one test, and appends them to the file
+/// `ORM_RELIABILITY_LOG` names, for `.ci/run` to sum. A test reports only
+/// when its checks passed: nothing lost, nothing duplicated.
 fn report(test: &str, operations: usize, faults: usize, rows_checked: usize) {
-    println!(
+    use std::io::Write;
+    let line = format!(
         "reliability: {test}: operations={operations} faults={faults} rows_checked={rows_checked} lost=0 duplicated=0"
     );
+    println!("{line}");
+    if let Ok(path) = std::env::var("ORM_RELIABILITY_LOG") {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .expect("the log");
+        writeln!(file, "{line}").expect("append to the log");
+    }
 }
 
 fn user<C>(name: &str, conn: &mut C) -> QueryResult<User>
@@ -291,6 +304,105 @@ mod defects {
             assert_eq!(ran, 1);
             report("query_log_measures_across_a_clear", 2, 0, 0);
             Ok(())
+        }
+    }
+
+    mod counts {
+        use super::*;
+
+        /// The statements each method runs, per backend: (SQLite, PostgreSQL,
+        /// MySQL). The README's table is this one.
+        const STATEMENTS: &[(&str, [usize; 3])] = &[
+            ("create", [1, 1, 3]),
+            (
+                "find / all / count / guests / count_guests / has_guest",
+                [1, 1, 1],
+            ),
+            ("save / delete", [1, 1, 1]),
+            ("add_guest (new pair)", [1, 1, 5]),
+            ("add_guest (existing pair)", [1, 1, 4]),
+            ("add_guests (3)", [1, 1, 5]),
+            ("remove_guest", [1, 1, 1]),
+            ("remove_guests (2)", [3, 4, 4]),
+            ("set_guests (1 kept, 1 added)", [4, 5, 5]),
+            ("set_guests (1 kept, 1 removed, 1 added)", [4, 5, 6]),
+            ("clear_guests", [1, 4, 4]),
+            ("create_guest", [4, 4, 6]),
+            ("staged save (1 new, 1 add, 1 remove)", [5, 6, 9]),
+            ("add_member_with (join model)", [1, 1, 1]),
+            ("set_members_with (join model)", [5, 6, 6]),
+            ("add_post", [1, 1, 1]),
+            ("add_posts (2)", [3, 4, 4]),
+            ("remove_post", [1, 1, 1]),
+            ("set_posts (1 added)", [5, 5, 5]),
+            ("clear_posts", [1, 4, 4]),
+            ("create_post", [1, 1, 3]),
+            ("set_author", [1, 1, 1]),
+            ("load_guests (eager)", [2, 2, 2]),
+            ("load_posts / load_authors (eager)", [1, 1, 1]),
+        ];
+
+        backend_tests! {
+            // 13: the statements each method runs, per backend, pinned.
+            fn statement_counts_per_backend(conn) {
+                let column = match dialect(conn) {
+                    Dialect::Sqlite => 0,
+                    Dialect::Postgres => 1,
+                    Dialect::Mysql => 2,
+                };
+                let party = event("party", conn)?;
+                let [a, b, c, d]: [User; 4] = ["a", "b", "c", "d"]
+                    .map(|name| user(name, conn))
+                    .into_iter()
+                    .collect::<QueryResult<Vec<_>>>()?
+                    .try_into()
+                    .expect("four users");
+                let club = Club::create(NewClub { name: "club".into() }, conn)?;
+                let mut post = Post::create(NewPost { author_id: None, title: "p".into() }, conn)?;
+                let other = Post::create(NewPost { author_id: None, title: "q".into() }, conn)?;
+                let role = MembershipPayload { role: "r".into(), invited_by: None };
+                let log = QueryLog::attach(conn);
+                let mut measured: Vec<(&str, usize)> = Vec::new();
+                macro_rules! count {
+                    ($name:expr, $call:expr) => {{
+                        log.clear();
+                        let _ = $call;
+                        measured.push(($name, log.count()));
+                    }};
+                }
+                count!("create", user("e", conn)?);
+                count!("find / all / count / guests / count_guests / has_guest", party.guests(conn)?);
+                count!("save / delete", party.save(conn)?);
+                count!("add_guest (new pair)", party.add_guest(&a, conn)?);
+                count!("add_guest (existing pair)", party.add_guest(&a, conn)?);
+                count!("add_guests (3)", party.add_guests(&[b.clone(), c.clone(), d.clone()], conn)?);
+                count!("remove_guest", party.remove_guest(&d, conn)?);
+                count!("remove_guests (2)", party.remove_guests(&[b.clone(), c.clone()], conn)?);
+                count!("set_guests (1 kept, 1 added)", party.set_guests(&[a.clone(), b.clone()], conn)?);
+                count!("set_guests (1 kept, 1 removed, 1 added)", party.set_guests(&[b.clone(), c.clone()], conn)?);
+            count!("clear_guests", party.clear_guests(conn)?);
+                count!("create_guest", party.create_guest(NewUser { name: "f".into() }, conn)?);
+                count!("staged save (1 new, 1 add, 1 remove)", {
+                    let mut changes = party.guests_changes();
+                    changes.add_new(NewUser { name: "g".into() }).add(&c).remove(&a);
+                    changes.save(conn)?
+                });
+                count!("add_member_with (join model)", club.add_member_with(&a, role.clone(), conn)?);
+                count!("set_members_with (join model)", club.set_members_with(&[b.clone()], role.clone(), &[], conn)?);
+                count!("add_post", a.add_post(&post, conn)?);
+                count!("add_posts (2)", b.add_posts(&[post.clone(), other.clone()], conn)?);
+                count!("remove_post", b.remove_post(&post, conn)?);
+                count!("set_posts (1 added)", a.set_posts(std::slice::from_ref(&post), conn)?);
+                count!("clear_posts", a.clear_posts(conn)?);
+                count!("create_post", a.create_post(NewPost { author_id: None, title: "r".into() }, conn)?);
+                count!("set_author", post.set_author(&b, conn)?);
+                count!("load_guests (eager)", Event::load_guests(std::slice::from_ref(&party), conn)?);
+                count!("load_posts / load_authors (eager)", User::load_posts(std::slice::from_ref(&a), conn)?);
+                let expected: Vec<(&str, usize)> = STATEMENTS.iter().map(|(name, counts)| (*name, counts[column])).collect();
+                assert_eq!(measured, expected, "{:?}", dialect(conn));
+                report("statement_counts_per_backend", measured.len(), 0, 0);
+                Ok(())
+            }
         }
     }
 
@@ -1033,5 +1145,206 @@ mod hostile {
             report("hundred_thousand_key_lists", operations, 0, 10 * KEYS);
             Ok(())
         }
+    }
+}
+
+/// A PostgreSQL server of the test's own, crashed under a pool.
+mod crash {
+    use super::*;
+    use std::process::Command;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::thread;
+    use std::time::Duration;
+
+    use orm_core::diesel::r2d2::{ConnectionManager, Pool};
+    use orm_core::diesel::{Connection, PgConnection};
+
+    /// The throwaway server `.ci/postgres.sh` starts, stopped when dropped.
+    struct Server {
+        data: String,
+        port: u16,
+    }
+
+    const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../.ci/postgres.sh");
+
+    impl Server {
+        fn start(port: u16) -> Result<(Server, String), Box<dyn std::error::Error>> {
+            let out = Command::new(SCRIPT)
+                .env("PGPORT_ORM", port.to_string())
+                .output()?;
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let line = String::from_utf8(out.stdout)?;
+            let (data, url) = line.trim().split_once(' ').expect("DATADIR URL");
+            Ok((
+                Server {
+                    data: data.into(),
+                    port,
+                },
+                url.into(),
+            ))
+        }
+
+        fn pg_ctl(&self, args: &[&str]) {
+            let bin = std::fs::read_dir("/usr/lib/postgresql")
+                .expect("Debian's postgresql")
+                .filter_map(|e| e.ok().map(|e| e.path().join("bin/pg_ctl")))
+                .max()
+                .expect("a pg_ctl");
+            let status = Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(bin)
+                .args(["-D", &self.data])
+                .args(args)
+                .status()
+                .expect("run pg_ctl");
+            assert!(status.success(), "pg_ctl {args:?}");
+        }
+
+        /// What a power cut does to the server process: no shutdown.
+        fn crash(&self) {
+            self.pg_ctl(&["-m", "immediate", "stop"]);
+        }
+
+        fn restart(&self) {
+            let options = format!(
+                "-h 127.0.0.1 -p {} -k {} -c fsync=off",
+                self.port, self.data
+            );
+            let log = format!("{}/server.log", self.data);
+            self.pg_ctl(&["-l", &log, "-w", "-o", &options, "start"]);
+        }
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = Command::new(SCRIPT).args(["stop", &self.data]).status();
+        }
+    }
+
+    #[test]
+    fn a_crash_under_a_pool_loses_no_acknowledged_write() -> TestResult {
+        if std::env::var("ORM_CRASH_TESTS").as_deref() != Ok("1") {
+            println!("skipping crash test: ORM_CRASH_TESTS is not 1 (it starts and kills a PostgreSQL server of its own)");
+            return Ok(());
+        }
+        let (server, url) = Server::start(54_339)?;
+        let mut conn = PgConnection::establish(&url)?;
+        schema().create_all(&mut conn)?;
+        let party = event("party", &mut conn)?;
+        // Each add is of a user never added before, so a lost one cannot be
+        // hidden by a later add of the same pair.
+        let news: Vec<NewUser> = (0..40_000)
+            .map(|i| NewUser {
+                name: format!("u{i}"),
+            })
+            .collect();
+        for chunk in news.chunks(20_000) {
+            orm_core::diesel::insert_into(users::table)
+                .values(chunk.to_vec())
+                .execute(&mut conn)?;
+        }
+        let universe: Vec<i32> = users::table
+            .select(users::id)
+            .order(users::id)
+            .load(&mut conn)?;
+        let pool = Pool::builder()
+            .max_size(4)
+            .connection_timeout(Duration::from_secs(2))
+            .build(ConnectionManager::<PgConnection>::new(url.clone()))?;
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let restarted = Arc::new(AtomicBool::new(false));
+        let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
+        let (errors, after_restart, operations) = (
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let (
+                    pool,
+                    stop,
+                    restarted,
+                    acknowledged,
+                    errors,
+                    after_restart,
+                    operations,
+                    party,
+                    universe,
+                ) = (
+                    pool.clone(),
+                    stop.clone(),
+                    restarted.clone(),
+                    acknowledged.clone(),
+                    errors.clone(),
+                    after_restart.clone(),
+                    operations.clone(),
+                    party.clone(),
+                    universe.clone(),
+                );
+                thread::spawn(move || {
+                    let mut mine = universe.chunks(2).skip(t).step_by(4);
+                    while !stop.load(Ordering::SeqCst) {
+                        let Some(pair) = mine.next() else { break };
+                        let pair = pair.to_vec();
+                        operations.fetch_add(1, Ordering::SeqCst);
+                        let keys: Vec<Key<User>> = pair.iter().map(|x| User::key(*x)).collect();
+                        // Every failure is an `Err`: a dead connection, a
+                        // refused one, a pool timeout; never a panic.
+                        let written = pool.get().map_err(|e| e.to_string()).and_then(|mut c| {
+                            party.add_guests(keys, &mut c).map_err(|e| e.to_string())
+                        });
+                        match written {
+                            Ok(_) => {
+                                acknowledged.lock().unwrap().extend(pair);
+                                if restarted.load(Ordering::SeqCst) {
+                                    after_restart.fetch_add(1, Ordering::SeqCst);
+                                }
+                            }
+                            Err(_) => {
+                                errors.fetch_add(1, Ordering::SeqCst);
+                                thread::sleep(Duration::from_millis(20));
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        thread::sleep(Duration::from_millis(500));
+        server.crash();
+        thread::sleep(Duration::from_millis(500));
+        server.restart();
+        restarted.store(true, Ordering::SeqCst);
+        thread::sleep(Duration::from_millis(1_500));
+        stop.store(true, Ordering::SeqCst);
+        for handle in handles {
+            handle.join().expect("a writer panicked");
+        }
+
+        let mut conn = PgConnection::establish(&url)?;
+        let stored = guest_ids!(party, &mut conn);
+        let acknowledged = acknowledged.lock().unwrap().clone();
+        let lost: Vec<_> = acknowledged.difference(&stored).collect();
+        assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+        let (errors, after_restart) = (
+            errors.load(Ordering::SeqCst),
+            after_restart.load(Ordering::SeqCst),
+        );
+        assert!(errors > 0, "the crash was seen as errors");
+        assert!(after_restart > 0, "the pool serves again after the restart");
+        println!("crash: {} adds, {errors} errors, {after_restart} acknowledged after the restart, {} pairs stored", operations.load(Ordering::SeqCst), stored.len());
+        report(
+            "a_crash_under_a_pool_loses_no_acknowledged_write",
+            operations.load(Ordering::SeqCst),
+            1,
+            stored.len(),
+        );
+        Ok(())
     }
 }

@@ -114,7 +114,7 @@ where
         conn: &mut C,
     ) -> QueryResult<A::Target> {
         let (target, value) = conn.transaction(|conn| {
-            let target = A::Target::create(new, conn)?;
+            let target = A::Target::insert(new, conn)?;
             let value = Kv::<A>::from_id(target.id());
             if ExecuteDsl::execute(A::set_parent(source.id(), value.clone()), conn)? == 0 {
                 return Err(Error::NotFound);

@@ -570,7 +570,7 @@ where
         conn: &mut C,
     ) -> QueryResult<A::Target> {
         conn.transaction(|conn| {
-            let target = A::Target::create(new, conn)?;
+            let target = A::Target::insert(new, conn)?;
             insert_rows::<A, C>(&id, vec![(target.id(), payload)], Conflict::Keep, conn)?;
             Ok(target)
         })

@@ -313,8 +313,10 @@ where
     }
 
     fn create_one(id: SId<A>, new: <T<A> as Model>::New, conn: &mut C) -> QueryResult<T<A>> {
+        let mut new = new;
+        A::set_key_on_new(&mut new, id.clone());
         locked::<S<A>, C, _>(&id, conn, |conn| {
-            let created = Self::create(id.clone(), new, conn)?;
+            let created = T::<A>::insert(new, conn)?;
             detach_others::<A, C>(&id, created.id(), conn)?;
             Ok(created)
         })
