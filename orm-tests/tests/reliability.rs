@@ -388,7 +388,7 @@ mod defects {
                     changes.save(conn)?
                 });
                 count!("add_member_with (join model)", club.add_member_with(&a, role.clone(), conn)?);
-                count!("set_members_with (join model)", club.set_members_with(&[b.clone()], role.clone(), &[], conn)?);
+                count!("set_members_with (join model)", club.set_members_with(std::slice::from_ref(&b), role.clone(), &[], conn)?);
                 count!("add_post", a.add_post(&post, conn)?);
                 count!("add_posts (2)", b.add_posts(&[post.clone(), other.clone()], conn)?);
                 count!("remove_post", b.remove_post(&post, conn)?);
