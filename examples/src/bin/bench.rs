@@ -1,191 +1,145 @@
-//! Generated methods against the same operations hand-written with diesel's
-//! DSL, in one process on in-memory SQLite, interleaved round by round.
-//! Run with `cargo run --release -p examples --bin bench`; add
-//! `--features postgres` and `DATABASE_URL` to measure PostgreSQL as well.
+//! The workload of `PERFORMANCE.md`, written twice and timed side by side in
+//! one process: once with the generated methods, once as idiomatic diesel 2.3
+//! the way its guide teaches (hand-written `table!`s as `diesel print-schema`
+//! emits them, `joinable!`, `belonging_to`, `inner_join`, `grouped_by`,
+//! `#[derive(Insertable)]` structs). Each side runs the whole workload on a
+//! database of its own, round after round, alternating which goes first.
 //!
-//! Workload (from PERFORMANCE.md): 2,000 users, 200 events, 50 guests each,
-//! once through a generated join table and once through a join model with a
-//! payload column.
+//! `cargo run --release -p examples --bin bench` measures SQLite in memory;
+//! with `--features postgres` and `DATABASE_URL`, PostgreSQL too.
+//!
+//! Many-to-many: 2,000 users, 200 events of 50 guests (`rsvps`). One-to-many:
+//! 2,000 posts of 200 authors. Seeding the users, events and posts is plain
+//! diesel on both sides and not timed (a bulk `create` is issue 9).
 
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
-use orm_core::prelude::Model;
-use orm_core::{QueryLog, Schema};
+use orm_core::QueryLog;
 
-#[derive(Model, Debug, Clone, PartialEq)]
-#[belongs_to_many(User, through = "rsvps", as = "Guests", other_key = "guest_id")]
-#[belongs_to_many(User, through = Seat, as = "Attendees")]
-pub struct Event {
-    pub id: i32,
-    pub title: String,
+/// The generated side's models.
+mod orm {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[belongs_to_many(User, through = "rsvps", as = "Guests")]
+    pub struct Event {
+        pub id: i32,
+        pub title: String,
+    }
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[belongs_to_many(Event, through = "rsvps")]
+    #[has_many(Post, foreign_key = "author_id", as = "Posts")]
+    pub struct User {
+        pub id: i32,
+        pub name: String,
+    }
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[belongs_to(User, foreign_key = "author_id", as = "Author")]
+    pub struct Post {
+        pub id: i32,
+        pub author_id: Option<i32>,
+        pub title: String,
+    }
+
+    /// Every table, created the same way for both sides.
+    pub fn schema() -> Schema {
+        Schema::new()
+            .model::<User>()
+            .model::<Event>()
+            .model::<Post>()
+    }
 }
 
-#[derive(Model, Debug, Clone, PartialEq)]
-#[belongs_to_many(Event, through = "rsvps", foreign_key = "guest_id")]
-pub struct User {
-    pub id: i32,
-    pub name: String,
-}
+/// The hand-written side: diesel as its guide teaches it.
+mod hand {
+    use diesel::prelude::*;
 
-/// A join model with payload, for the `*_with` operations.
-#[derive(Model, Debug, Clone, PartialEq)]
-#[model(primary_key(event_id, user_id))]
-pub struct Seat {
-    pub event_id: i32,
-    pub user_id: i32,
-    pub role: String,
-}
-
-diesel::allow_tables_to_appear_in_same_query!(users, rsvps, seats);
-diesel::joinable!(seats -> users (user_id));
-
-/// The hand-written side's insertable seat.
-#[derive(Insertable)]
-#[diesel(table_name = seats, treat_none_as_default_value = false)]
-struct HandSeat<'a> {
-    event_id: i32,
-    user_id: i32,
-    role: &'a str,
-}
-
-/// The hand-written side's insertable join row, with the setting the diesel
-/// trap in PERFORMANCE.md calls for (one multi-row INSERT on SQLite).
-#[derive(Insertable)]
-#[diesel(table_name = rsvps, treat_none_as_default_value = false)]
-struct NewRsvp {
-    event_id: i32,
-    guest_id: i32,
-}
-
-macro_rules! hand_written {
-    ($name:ident, $conn:ty) => {
-        mod $name {
-            use super::*;
-            use diesel::dsl::{exists, select};
-
-            pub fn guests(event: i32, conn: &mut $conn) -> QueryResult<Vec<User>> {
-                let ids = rsvps::table
-                    .filter(rsvps::event_id.eq(event))
-                    .select(rsvps::guest_id);
-                users::table.filter(users::id.eq_any(ids)).load(conn)
-            }
-
-            pub fn count(event: i32, conn: &mut $conn) -> QueryResult<i64> {
-                rsvps::table
-                    .filter(rsvps::event_id.eq(event))
-                    .count()
-                    .get_result(conn)
-            }
-
-            pub fn has(event: i32, user: i32, conn: &mut $conn) -> QueryResult<bool> {
-                let row = rsvps::table
-                    .filter(rsvps::event_id.eq(event))
-                    .filter(rsvps::guest_id.eq(user));
-                select(exists(row)).get_result(conn)
-            }
-
-            pub fn add_all(event: i32, users: &[i32], conn: &mut $conn) -> QueryResult<usize> {
-                let rows: Vec<NewRsvp> = users
-                    .iter()
-                    .map(|&u| NewRsvp {
-                        event_id: event,
-                        guest_id: u,
-                    })
-                    .collect();
-                diesel::insert_into(rsvps::table)
-                    .values(&rows)
-                    .on_conflict_do_nothing()
-                    .execute(conn)
-            }
-
-            /// `users INNER JOIN seats`, as `attendees_with_through`.
-            pub fn with_seats(event: i32, conn: &mut $conn) -> QueryResult<Vec<(User, Seat)>> {
-                users::table
-                    .inner_join(seats::table)
-                    .filter(seats::event_id.eq(event))
-                    .select((users::all_columns, seats::all_columns))
-                    .load(conn)
-            }
-
-            /// An upsert of seats with a role, as `add_attendees_with`.
-            pub fn seat_all(
-                event: i32,
-                users: &[i32],
-                role: &str,
-                conn: &mut $conn,
-            ) -> QueryResult<usize> {
-                let rows: Vec<HandSeat> = users
-                    .iter()
-                    .map(|&u| HandSeat {
-                        event_id: event,
-                        user_id: u,
-                        role,
-                    })
-                    .collect();
-                diesel::insert_into(seats::table)
-                    .values(&rows)
-                    .on_conflict((seats::event_id, seats::user_id))
-                    .do_update()
-                    .set(seats::role.eq(diesel::upsert::excluded(seats::role)))
-                    .execute(conn)
-            }
-
-            /// The same statements as the generated `set_guests`.
-            pub fn set(event: i32, users: &[i32], conn: &mut $conn) -> QueryResult<(usize, usize)> {
-                conn.transaction(|conn| {
-                    let found: bool = select(exists(events::table.filter(events::id.eq(event))))
-                        .get_result(conn)?;
-                    if !found {
-                        return Err(diesel::result::Error::NotFound);
-                    }
-                    let current: Vec<i32> = rsvps::table
-                        .filter(rsvps::event_id.eq(event))
-                        .select(rsvps::guest_id)
-                        .load(conn)?;
-                    let remove: Vec<i32> = current
-                        .iter()
-                        .copied()
-                        .filter(|c| !users.contains(c))
-                        .collect();
-                    let add: Vec<i32> = users
-                        .iter()
-                        .copied()
-                        .filter(|u| !current.contains(u))
-                        .collect();
-                    let removed = if remove.is_empty() {
-                        0
-                    } else {
-                        diesel::delete(
-                            rsvps::table
-                                .filter(rsvps::event_id.eq(event))
-                                .filter(rsvps::guest_id.eq_any(&remove)),
-                        )
-                        .execute(conn)?
-                    };
-                    let added = if add.is_empty() {
-                        0
-                    } else {
-                        add_all(event, &add, conn)?
-                    };
-                    Ok((added, removed))
-                })
+    pub mod schema {
+        diesel::table! {
+            events (id) {
+                id -> Integer,
+                title -> Text,
             }
         }
-    };
+
+        diesel::table! {
+            posts (id) {
+                id -> Integer,
+                author_id -> Nullable<Integer>,
+                title -> Text,
+            }
+        }
+
+        diesel::table! {
+            rsvps (event_id, user_id) {
+                event_id -> Integer,
+                user_id -> Integer,
+            }
+        }
+
+        diesel::table! {
+            users (id) {
+                id -> Integer,
+                name -> Text,
+            }
+        }
+
+        diesel::joinable!(posts -> users (author_id));
+        diesel::joinable!(rsvps -> events (event_id));
+        diesel::joinable!(rsvps -> users (user_id));
+        diesel::allow_tables_to_appear_in_same_query!(events, posts, rsvps, users);
+    }
+
+    use schema::*;
+
+    #[derive(Queryable, Selectable, Identifiable, Debug, Clone, PartialEq)]
+    #[diesel(table_name = events)]
+    pub struct Event {
+        pub id: i32,
+        pub title: String,
+    }
+
+    #[derive(Queryable, Selectable, Identifiable, Debug, Clone, PartialEq)]
+    #[diesel(table_name = users)]
+    pub struct User {
+        pub id: i32,
+        pub name: String,
+    }
+
+    #[derive(Queryable, Selectable, Identifiable, Associations, Debug, Clone, PartialEq)]
+    #[diesel(table_name = posts, belongs_to(User, foreign_key = author_id))]
+    pub struct Post {
+        pub id: i32,
+        pub author_id: Option<i32>,
+        pub title: String,
+    }
+
+    /// A join row; `treat_none_as_default_value = false` makes a `Vec` of
+    /// them one multi-row INSERT on SQLite (PERFORMANCE.md's diesel trap).
+    #[derive(Queryable, Selectable, Identifiable, Associations, Insertable, Debug, Clone, Copy)]
+    #[diesel(table_name = rsvps, primary_key(event_id, user_id))]
+    #[diesel(
+        belongs_to(Event),
+        belongs_to(User),
+        treat_none_as_default_value = false
+    )]
+    pub struct Rsvp {
+        pub event_id: i32,
+        pub user_id: i32,
+    }
 }
 
-hand_written!(hand_sqlite, SqliteConnection);
-#[cfg(feature = "postgres")]
-hand_written!(hand_pg, diesel::PgConnection);
-
-struct Row {
+/// One phase's measurements.
+struct Phase {
     name: &'static str,
-    orm: Vec<Duration>,
+    calls: usize,
+    generated: Vec<Duration>,
     hand: Vec<Duration>,
-    orm_statements: usize,
-    hand_statements: usize,
+    statements: (usize, usize),
+    checksums: (u64, u64),
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -193,222 +147,498 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-macro_rules! run {
-    ($backend:expr, $conn:expr, $hand:ident) => {{
-    let mut conn = $conn;
-    let backend: &str = $backend;
-    Schema::new()
-        .model::<User>()
-        .model::<Event>()
-        .model::<Seat>()
-        .create_all(&mut conn)?;
-    let users: Vec<User> = (0..2000)
-        .map(|i| {
-            User::create(
-                NewUser {
-                    name: format!("user{i}"),
-                },
-                &mut conn,
-            )
-        })
-        .collect::<QueryResult<_>>()?;
-    let events: Vec<Event> = (0..200)
-        .map(|i| {
-            Event::create(
-                NewEvent {
-                    title: format!("event{i}"),
-                },
-                &mut conn,
-            )
-        })
-        .collect::<QueryResult<_>>()?;
-    for (i, event) in events.iter().enumerate() {
-        let start = (i * 7) % 1900;
-        event.add_guests(&users[start..start + 50], &mut conn)?;
-        let seat = SeatPayload { role: "guest".into() };
-        event.add_attendees_with(&users[start..start + 50], seat, &mut conn)?;
-    }
-    let log = QueryLog::attach(&mut conn);
+/// Times each phase, with the statements it ran and its checksum.
+macro_rules! phases {
+    ($log:expr, $out:expr, $( $phase:literal, $calls:expr => $body:expr; )*) => {$(
+        $log.clear();
+        let start = Instant::now();
+        let checksum: u64 = $body;
+        let elapsed = start.elapsed();
+        $out.push(($phase, $calls, elapsed, $log.count(), checksum));
+    )*};
+}
 
-    let rounds = 15;
-    let mut rows: Vec<Row> = [
-        "guests",
-        "count_guests",
-        "has_guest",
-        "add_guests",
-        "set_guests",
-        "attendees_with_through",
-        "add_attendees_with",
-    ]
-    .into_iter()
-    .map(|name| Row {
-        name,
-        orm: vec![],
-        hand: vec![],
-        orm_statements: 0,
-        hand_statements: 0,
-    })
-    .collect();
-    // A spare event for add/set, so the read workload stays fixed.
-    let spare = Event::create(
-        NewEvent {
-            title: "spare".into(),
-        },
-        &mut conn,
-    )?;
-    let batch_a: Vec<User> = users[1000..1050].to_vec();
-    let batch_b: Vec<User> = users[1025..1075].to_vec();
-    let ids = |us: &[User]| us.iter().map(|u| u.id).collect::<Vec<i32>>();
-    let (ids_a, ids_b) = (ids(&batch_a), ids(&batch_b));
+/// The same workload on both sides, for one connection type.
+macro_rules! workload {
+    ($name:ident, $conn:ty) => {
+        mod $name {
+            use super::*;
+            use diesel::dsl::{exists, select};
 
-    for round in 0..rounds {
-        // Alternate which side goes first in each round.
-        for side in [round % 2, 1 - round % 2] {
-            let orm = side == 0;
-            macro_rules! time {
-                ($row:expr, $body:expr) => {{
-                    log.clear();
-                    let start = Instant::now();
-                    $body;
-                    let elapsed = start.elapsed();
-                    let row = &mut rows[$row];
-                    if orm {
-                        row.orm.push(elapsed);
-                        row.orm_statements = log.count();
-                    } else {
-                        row.hand.push(elapsed);
-                        row.hand_statements = log.count();
-                    }
-                }};
+            /// What each side's phase returns: a checksum and its call count.
+            pub type Timed = Vec<(&'static str, usize, Duration, usize, u64)>;
+
+            fn keys(n: usize, first: i32) -> Vec<i32> {
+                (0..n as i32).map(|i| first + i).collect()
             }
-            let n = events.len();
-            time!(
-                0,
-                for e in &events {
-                    let g = if orm {
-                        e.guests(&mut conn)?.len()
-                    } else {
-                        $hand::guests(e.id, &mut conn)?.len()
+
+            /// Users, events and posts, the same rows on both sides (plain
+            /// diesel, untimed).
+            pub fn seed(conn: &mut $conn) -> QueryResult<()> {
+                use hand::schema::*;
+                let names: Vec<_> = (0..2000).map(|i| users::name.eq(format!("user{i}"))).collect();
+                diesel::insert_into(users::table).values(&names).execute(conn)?;
+                let titles: Vec<_> = (0..200).map(|i| events::title.eq(format!("event{i}"))).collect();
+                diesel::insert_into(events::table).values(&titles).execute(conn)?;
+                let posts: Vec<_> = (0..2000)
+                    .map(|i| (posts::author_id.eq(Some(1 + i % 200)), posts::title.eq(format!("post{i}"))))
+                    .collect();
+                diesel::insert_into(posts::table).values(&posts).execute(conn)?;
+                Ok(())
+            }
+
+            /// Event `e` (1-based) gets users `50 * (e - 1) % 1950 + 1 ..` as
+            /// guests in the add phase.
+            fn guests_of(e: i32) -> Vec<i32> {
+                keys(50, (e - 1) * 50 % 1950 + 1)
+            }
+
+            /// The rows both sides must end with: a checksum of `rsvps` and
+            /// of `posts`, read with plain diesel after the timed phases.
+            pub fn end_state(conn: &mut $conn) -> QueryResult<u64> {
+                use hand::schema::*;
+                let pairs: Vec<(i32, i32)> = rsvps::table.select((rsvps::event_id, rsvps::user_id)).load(conn)?;
+                let posts: Vec<(i32, Option<i32>)> = posts::table.select((posts::id, posts::author_id)).load(conn)?;
+                let pairs = pairs.iter().map(|&(e, u)| (e as u64) * 10_007 + u as u64).sum::<u64>();
+                let posts = posts.iter().map(|&(p, a)| (p as u64) * (a.unwrap_or(0) as u64 + 1)).sum::<u64>();
+                Ok(pairs.wrapping_mul(31).wrapping_add(posts))
+            }
+
+            /// The workload through the generated methods.
+            pub fn generated(conn: &mut $conn) -> QueryResult<Timed> {
+                use orm::*;
+                let log = QueryLog::attach(conn);
+                let mut out = Timed::new();
+                let events = Event::all(conn)?;
+                let users = User::all(conn)?;
+                let posts = Post::all(conn)?;
+                phases!(log, out,
+                    "add one guest", 10_000 => {
+                        let mut n = 0;
+                        for e in &events {
+                            for u in guests_of(e.id) {
+                                n += e.add_guest(User::key(u), conn)? as u64;
+                            }
+                        }
+                        n
                     };
-                    assert_eq!(g, 50);
-                }
-            );
-            time!(
-                1,
-                for e in &events {
-                    let c = if orm {
-                        e.count_guests(&mut conn)?
-                    } else {
-                        $hand::count(e.id, &mut conn)?
+                    "get guests", 200 => {
+                        let mut sum = 0;
+                        for e in &events {
+                            sum += e.guests(conn)?.iter().map(|u| u.id as u64).sum::<u64>();
+                        }
+                        sum
                     };
-                    assert_eq!(c, 50);
-                }
-            );
-            time!(
-                2,
-                for (i, e) in events.iter().enumerate() {
-                    let u = &users[(i * 7) % 1900];
-                    let h = if orm {
-                        e.has_guest(u, &mut conn)?
-                    } else {
-                        $hand::has(e.id, u.id, &mut conn)?
+                    "has guest", 2_000 => {
+                        let mut n = 0;
+                        for e in &events {
+                            for u in guests_of(e.id).into_iter().step_by(5) {
+                                n += e.has_guest(User::key(u), conn)? as u64;
+                            }
+                        }
+                        n
                     };
-                    assert!(h);
+                    "count guests", 200 => {
+                        let mut n = 0;
+                        for e in &events {
+                            n += e.count_guests(conn)? as u64;
+                        }
+                        n
+                    };
+                    "eager: events with guests", 1 => {
+                        let events = Event::all(conn)?;
+                        let guests = Event::load_guests(&events, conn)?;
+                        guests.iter().flatten().map(|u| u.id as u64).sum::<u64>() + events.len() as u64
+                    };
+                    "set guests", 200 => {
+                        let mut n = 0;
+                        for e in &events {
+                            let wanted: Vec<_> = keys(50, (e.id - 1) * 50 % 1950 + 26).into_iter().map(User::key).collect();
+                            let diff = e.set_guests(wanted, conn)?;
+                            n += (diff.added + diff.removed) as u64;
+                        }
+                        // Each of 200 sets keeps 25, drops 25, adds 25.
+                        assert_eq!(n, 200 * 50);
+                        200
+                    };
+                    "remove one guest", 5_000 => {
+                        let mut n = 0;
+                        for e in &events {
+                            for u in keys(25, (e.id - 1) * 50 % 1950 + 26) {
+                                n += e.remove_guest(User::key(u), conn)? as u64;
+                            }
+                        }
+                        n
+                    };
+                    "bulk add guests", 200 => {
+                        let mut n = 0;
+                        for e in &events {
+                            n += e.add_guests(guests_of(e.id).into_iter().map(User::key).collect::<Vec<_>>(), conn)? as u64;
+                        }
+                        n
+                    };
+                    "posts of a user", 200 => {
+                        let mut sum = 0;
+                        for u in &users[..200] {
+                            sum += u.posts(conn)?.iter().map(|p| p.id as u64).sum::<u64>();
+                        }
+                        sum
+                    };
+                    "author of a post", 2_000 => {
+                        let mut sum = 0;
+                        for p in &posts {
+                            sum += p.author(conn)?.map_or(0, |u| u.id as u64);
+                        }
+                        sum
+                    };
+                    "eager: users with posts", 1 => {
+                        let users = User::all(conn)?;
+                        let posts = User::load_posts(&users, conn)?;
+                        posts.iter().flatten().map(|p| p.id as u64).sum::<u64>() + users.len() as u64
+                    };
+                    "eager: posts with authors", 1 => {
+                        let posts = Post::all(conn)?;
+                        let authors = Post::load_authors(&posts, conn)?;
+                        authors.iter().flatten().map(|u| u.id as u64).sum::<u64>()
+                    };
+                    "add one post (reassign)", 2_000 => {
+                        let mut n = 0;
+                        for p in &posts {
+                            n += users[200 + p.id as usize % 200].add_post(p, conn)? as u64;
+                        }
+                        n
+                    };
+                    "remove one post", 1_000 => {
+                        let mut n = 0;
+                        for p in posts.iter().step_by(2) {
+                            n += users[200 + p.id as usize % 200].remove_post(p, conn)? as u64;
+                        }
+                        n
+                    };
+                    "set posts", 200 => {
+                        let mut n = 0;
+                        for u in &users[200..400] {
+                            let wanted: Vec<_> = keys(10, (u.id - 201) * 10 + 1).into_iter().map(Post::key).collect();
+                            u.set_posts(wanted, conn)?;
+                            n += 1;
+                        }
+                        n
+                    };
+                );
+                Ok(out)
+            }
+
+            /// The workload as idiomatic diesel.
+            pub fn by_hand(conn: &mut $conn) -> QueryResult<Timed> {
+                use hand::schema::*;
+                use hand::*;
+                let log = QueryLog::attach(conn);
+                let mut out = Timed::new();
+                let events: Vec<Event> = events::table.select(Event::as_select()).load(conn)?;
+                let users: Vec<User> = users::table.select(User::as_select()).load(conn)?;
+                let posts: Vec<Post> = posts::table.select(Post::as_select()).load(conn)?;
+                phases!(log, out,
+                    "add one guest", 10_000 => {
+                        let mut n = 0;
+                        for e in &events {
+                            for u in guests_of(e.id) {
+                                n += diesel::insert_into(rsvps::table)
+                                    .values(&Rsvp { event_id: e.id, user_id: u })
+                                    .execute(conn)? as u64;
+                            }
+                        }
+                        n
+                    };
+                    "get guests", 200 => {
+                        let mut sum = 0;
+                        for e in &events {
+                            let guests: Vec<User> = Rsvp::belonging_to(e)
+                                .inner_join(users::table)
+                                .select(User::as_select())
+                                .load(conn)?;
+                            sum += guests.iter().map(|u| u.id as u64).sum::<u64>();
+                        }
+                        sum
+                    };
+                    "has guest", 2_000 => {
+                        let mut n = 0;
+                        for e in &events {
+                            for u in guests_of(e.id).into_iter().step_by(5) {
+                                let has: bool = select(exists(Rsvp::belonging_to(e).filter(rsvps::user_id.eq(u))))
+                                    .get_result(conn)?;
+                                n += has as u64;
+                            }
+                        }
+                        n
+                    };
+                    "count guests", 200 => {
+                        let mut n = 0;
+                        for e in &events {
+                            n += Rsvp::belonging_to(e).count().get_result::<i64>(conn)? as u64;
+                        }
+                        n
+                    };
+                    "eager: events with guests", 1 => {
+                        let events: Vec<Event> = events::table.select(Event::as_select()).load(conn)?;
+                        let rows: Vec<(Rsvp, User)> = Rsvp::belonging_to(&events)
+                            .inner_join(users::table)
+                            .select((Rsvp::as_select(), User::as_select()))
+                            .load(conn)?;
+                        let grouped: Vec<Vec<(Rsvp, User)>> = rows.grouped_by(&events);
+                        grouped.iter().flatten().map(|(_, u)| u.id as u64).sum::<u64>() + events.len() as u64
+                    };
+                    "set guests", 200 => {
+                        let mut n = 0;
+                        for e in &events {
+                            let rows: Vec<Rsvp> = keys(50, (e.id - 1) * 50 % 1950 + 26)
+                                .into_iter()
+                                .map(|u| Rsvp { event_id: e.id, user_id: u })
+                                .collect();
+                            conn.transaction(|conn| {
+                                diesel::delete(Rsvp::belonging_to(e)).execute(conn)?;
+                                diesel::insert_into(rsvps::table).values(&rows).execute(conn)
+                            })?;
+                            n += 1;
+                        }
+                        n
+                    };
+                    "remove one guest", 5_000 => {
+                        let mut n = 0;
+                        for e in &events {
+                            for u in keys(25, (e.id - 1) * 50 % 1950 + 26) {
+                                n += diesel::delete(rsvps::table.find((e.id, u))).execute(conn)? as u64;
+                            }
+                        }
+                        n
+                    };
+                    "bulk add guests", 200 => {
+                        let mut n = 0;
+                        for e in &events {
+                            let rows: Vec<Rsvp> = guests_of(e.id)
+                                .into_iter()
+                                .map(|u| Rsvp { event_id: e.id, user_id: u })
+                                .collect();
+                            n += diesel::insert_into(rsvps::table)
+                                .values(&rows)
+                                .on_conflict_do_nothing()
+                                .execute(conn)? as u64;
+                        }
+                        n
+                    };
+                    "posts of a user", 200 => {
+                        let mut sum = 0;
+                        for u in &users[..200] {
+                            let posts: Vec<Post> = Post::belonging_to(u).select(Post::as_select()).load(conn)?;
+                            sum += posts.iter().map(|p| p.id as u64).sum::<u64>();
+                        }
+                        sum
+                    };
+                    "author of a post", 2_000 => {
+                        let mut sum = 0;
+                        for p in &posts {
+                            if let Some(author) = p.author_id {
+                                let u: User = users::table.find(author).select(User::as_select()).first(conn)?;
+                                sum += u.id as u64;
+                            }
+                        }
+                        sum
+                    };
+                    "eager: users with posts", 1 => {
+                        let users: Vec<User> = users::table.select(User::as_select()).load(conn)?;
+                        let posts: Vec<Post> = Post::belonging_to(&users).select(Post::as_select()).load(conn)?;
+                        let grouped: Vec<Vec<Post>> = posts.grouped_by(&users);
+                        grouped.iter().flatten().map(|p| p.id as u64).sum::<u64>() + users.len() as u64
+                    };
+                    "eager: posts with authors", 1 => {
+                        let posts: Vec<Post> = posts::table.select(Post::as_select()).load(conn)?;
+                        let ids: Vec<i32> = posts.iter().filter_map(|p| p.author_id).collect();
+                        let authors: Vec<User> = users::table
+                            .filter(users::id.eq_any(ids))
+                            .select(User::as_select())
+                            .load(conn)?;
+                        let by_id: std::collections::HashMap<i32, User> =
+                            authors.into_iter().map(|u| (u.id, u)).collect();
+                        posts.iter().filter_map(|p| by_id.get(&p.author_id?)).map(|u| u.id as u64).sum::<u64>()
+                    };
+                    "add one post (reassign)", 2_000 => {
+                        let mut n = 0;
+                        for p in &posts {
+                            let to = users[200 + p.id as usize % 200].id;
+                            n += diesel::update(posts::table.find(p.id))
+                                .set(posts::author_id.eq(Some(to)))
+                                .execute(conn)? as u64;
+                        }
+                        n
+                    };
+                    "remove one post", 1_000 => {
+                        let mut n = 0;
+                        for p in posts.iter().step_by(2) {
+                            let from = users[200 + p.id as usize % 200].id;
+                            n += diesel::update(posts::table.find(p.id).filter(posts::author_id.eq(from)))
+                                .set(posts::author_id.eq(None::<i32>))
+                                .execute(conn)? as u64;
+                        }
+                        n
+                    };
+                    "set posts", 200 => {
+                        let mut n = 0;
+                        for u in &users[200..400] {
+                            let wanted = keys(10, (u.id - 201) * 10 + 1);
+                            conn.transaction(|conn| {
+                                diesel::update(Post::belonging_to(u).filter(posts::id.ne_all(&wanted)))
+                                    .set(posts::author_id.eq(None::<i32>))
+                                    .execute(conn)?;
+                                diesel::update(posts::table.filter(posts::id.eq_any(&wanted)))
+                                    .set(posts::author_id.eq(Some(u.id)))
+                                    .execute(conn)
+                            })?;
+                            n += 1;
+                        }
+                        n
+                    };
+                );
+                Ok(out)
+            }
+        }
+    };
+}
+
+workload!(sqlite, diesel::SqliteConnection);
+#[cfg(feature = "postgres")]
+workload!(pg, diesel::PgConnection);
+
+/// Runs both sides `rounds` times on fresh databases from `open` and prints
+/// the table.
+fn compare<C>(
+    backend: &str,
+    rounds: usize,
+    mut open: impl FnMut() -> QueryResult<C>,
+    seed: fn(&mut C) -> QueryResult<()>,
+    generated: fn(&mut C) -> QueryResult<Vec<(&'static str, usize, Duration, usize, u64)>>,
+    by_hand: fn(&mut C) -> QueryResult<Vec<(&'static str, usize, Duration, usize, u64)>>,
+    end_state: fn(&mut C) -> QueryResult<u64>,
+) -> QueryResult<()> {
+    let mut phases: Vec<Phase> = Vec::new();
+    let mut ends = (0, 0);
+    for round in 0..rounds {
+        for side in [round % 2, 1 - round % 2] {
+            let mut conn = open()?;
+            seed(&mut conn)?;
+            let timed = if side == 0 {
+                generated(&mut conn)?
+            } else {
+                by_hand(&mut conn)?
+            };
+            let end = end_state(&mut conn)?;
+            if side == 0 {
+                ends.0 = end;
+            } else {
+                ends.1 = end;
+            }
+            for (i, (name, calls, elapsed, statements, checksum)) in timed.into_iter().enumerate() {
+                if phases.len() <= i {
+                    phases.push(Phase {
+                        name,
+                        calls,
+                        generated: vec![],
+                        hand: vec![],
+                        statements: (0, 0),
+                        checksums: (0, 0),
+                    });
                 }
-            );
-            // add 50 new guests to the spare event, then clear (untimed)
-            time!(3, {
-                let added = if orm {
-                    spare.add_guests(&batch_a, &mut conn)?
+                let phase = &mut phases[i];
+                if side == 0 {
+                    phase.generated.push(elapsed);
+                    phase.statements.0 = statements;
+                    phase.checksums.0 = checksum;
                 } else {
-                    $hand::add_all(spare.id, &ids_a, &mut conn)?
-                };
-                assert_eq!(added, 50);
-            });
-            spare.clear_guests(&mut conn)?;
-            spare.add_guests(&batch_a, &mut conn)?;
-            // set from batch a to batch b (25 kept, 25 removed, 25 added)
-            time!(4, {
-                let (added, removed) = if orm {
-                    let d = spare.set_guests(&batch_b, &mut conn)?;
-                    (d.added, d.removed)
-                } else {
-                    $hand::set(spare.id, &ids_b, &mut conn)?
-                };
-                assert_eq!((added, removed), (25, 25));
-            });
-            spare.clear_guests(&mut conn)?;
-            time!(
-                5,
-                for e in &events {
-                    let g = if orm {
-                        e.attendees_with_through(&mut conn)?.len()
-                    } else {
-                        $hand::with_seats(e.id, &mut conn)?.len()
-                    };
-                    assert_eq!(g, 50);
+                    phase.hand.push(elapsed);
+                    phase.statements.1 = statements;
+                    phase.checksums.1 = checksum;
                 }
-            );
-            // upsert 50 seats, 25 of them already there with another role
-            spare.add_attendees_with(&batch_b[..25], SeatPayload { role: "old".into() }, &mut conn)?;
-            time!(6, {
-                let written = if orm {
-                    spare.add_attendees_with(&batch_b, SeatPayload { role: "new".into() }, &mut conn)?
-                } else {
-                    $hand::seat_all(spare.id, &ids_b, "new", &mut conn)?
-                };
-                assert_eq!(written, 50);
-            });
-            spare.clear_attendees(&mut conn)?;
-            let _ = n;
+            }
         }
     }
-
-    println!("{backend}: {rounds} rounds, median per call; reads are over 200 events of 50 guests.\n");
-    println!(
-        "| operation | orm-core µs | hand-written diesel µs | ratio | statements (orm / diesel) |"
-    );
-    println!("| --- | ---: | ---: | ---: | ---: |");
-    for row in rows {
-        let per_call = |d: Duration| {
-            let calls = if row.name.starts_with("add_") || row.name == "set_guests" {
-                1.0
-            } else {
-                200.0
-            };
-            d.as_secs_f64() * 1e6 / calls
-        };
-        let (orm, hand) = (per_call(median(row.orm)), per_call(median(row.hand)));
-        let calls = if row.name.starts_with("add_") || row.name == "set_guests" {
-            1
-        } else {
-            200
-        };
+    println!("{backend}: median of {rounds} rounds, each side on a fresh database.\n");
+    println!("| phase (calls) | generated ms | idiomatic diesel ms | ratio | statements (generated / diesel) | checksums agree |");
+    println!("| --- | ---: | ---: | ---: | ---: | :---: |");
+    let (mut total_g, mut total_h) = (0.0, 0.0);
+    let mut all_agree = true;
+    for p in phases {
+        let (g, h) = (
+            median(p.generated).as_secs_f64() * 1e3,
+            median(p.hand).as_secs_f64() * 1e3,
+        );
+        total_g += g;
+        total_h += h;
+        let agree = p.checksums.0 == p.checksums.1;
+        all_agree &= agree;
         println!(
-            "| `{}` | {orm:.2} | {hand:.2} | {:.3}× | {} / {} |",
-            row.name,
-            orm / hand,
-            row.orm_statements / calls,
-            row.hand_statements / calls
+            "| {} ({}) | {g:.2} | {h:.2} | {:.2}× | {} / {} | {} |",
+            p.name,
+            p.calls,
+            g / h,
+            p.statements.0,
+            p.statements.1,
+            if agree { "yes" } else { "NO" }
         );
     }
-    println!();
-    }};
+    println!(
+        "| **whole workload** | **{total_g:.1}** | **{total_h:.1}** | **{:.2}×** | | |\n",
+        total_g / total_h
+    );
+    println!(
+        "End state (every row of `rsvps` and `posts`) agrees: {}\n",
+        if ends.0 == ends.1 { "yes" } else { "NO" }
+    );
+    assert!(
+        all_agree && ends.0 == ends.1,
+        "the two sides did different work"
+    );
+    Ok(())
 }
 
 fn main() -> QueryResult<()> {
-    run!(
+    let rounds = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(7);
+    compare(
         "SQLite in memory",
-        orm_core::sqlite::memory().expect("in-memory SQLite"),
-        hand_sqlite
-    );
+        rounds,
+        || {
+            let mut conn = orm_core::sqlite::memory().expect("in-memory SQLite");
+            orm::schema().create_all(&mut conn)?;
+            Ok(conn)
+        },
+        sqlite::seed,
+        sqlite::generated,
+        sqlite::by_hand,
+        sqlite::end_state,
+    )?;
     #[cfg(feature = "postgres")]
     match std::env::var("DATABASE_URL") {
         Ok(url) => {
             use diesel::connection::SimpleConnection;
-            let mut conn = orm_core::pg::connect(&url).expect("connect to DATABASE_URL");
-            conn.batch_execute("DROP SCHEMA IF EXISTS orm_bench CASCADE; CREATE SCHEMA orm_bench; SET search_path TO orm_bench")?;
-            run!("PostgreSQL", conn, hand_pg);
+            let mut n = 0;
+            compare(
+                "PostgreSQL",
+                rounds,
+                || {
+                    let mut conn = orm_core::pg::connect(&url).expect("connect to DATABASE_URL");
+                    n += 1;
+                    conn.batch_execute(&format!(
+                        "DROP SCHEMA IF EXISTS orm_bench_{n} CASCADE; CREATE SCHEMA orm_bench_{n}; \
+                         SET search_path TO orm_bench_{n}"
+                    ))?;
+                    orm::schema().create_all(&mut conn)?;
+                    Ok(conn)
+                },
+                pg::seed,
+                pg::generated,
+                pg::by_hand,
+                pg::end_state,
+            )?;
         }
         Err(_) => println!("PostgreSQL: skipped, DATABASE_URL is not set"),
     }
