@@ -338,7 +338,7 @@ mod defects {
             ("clear_posts", [1, 4, 4]),
             ("create_post", [1, 1, 3]),
             ("set_author", [1, 1, 1]),
-            ("load_guests (eager)", [2, 2, 2]),
+            ("load_guests (eager)", [1, 1, 1]),
             ("load_posts / load_authors (eager)", [1, 1, 1]),
         ];
 

@@ -127,6 +127,49 @@ fn per_parent_limit_is_one_window_function() -> Result<(), Box<dyn std::error::E
 }
 
 #[test]
+fn reads_and_set_are_the_statements_diesel_would_run() -> Result<(), Box<dyn std::error::Error>> {
+    let mut conn = orm_core::sqlite::memory()?;
+    schema().create_all(&mut conn)?;
+    let party = Event::create(NewEvent { title: "x".into() }, &mut conn)?;
+    let a = User::create(NewUser { name: "a".into() }, &mut conn)?;
+    let b = User::create(NewUser { name: "b".into() }, &mut conn)?;
+    party.add_guest(&a, &mut conn)?;
+    let log = QueryLog::attach(&mut conn);
+    party.guests(&mut conn)?;
+    Event::load_guests(std::slice::from_ref(&party), &mut conn)?;
+    party.set_guests(&[b.clone()][..], &mut conn)?;
+    let (e, b) = (party.id, b.id);
+    assert_eq!(
+        log.statements(),
+        [
+            // `belonging_to(&event).inner_join(users)`: one join.
+            format!(
+                "SELECT `users`.`id`, `users`.`name` FROM `users` INNER JOIN `rsvps` \
+                 ON `users`.`id` = `rsvps`.`guest_id` WHERE `rsvps`.`event_id` = ? -- binds: [{e}]"
+            ),
+            format!(
+                "SELECT `rsvps`.`event_id`, `users`.`id`, `users`.`name` FROM `users` INNER JOIN \
+                 `rsvps` ON `users`.`id` = `rsvps`.`guest_id` WHERE `rsvps`.`event_id` IN (?) -- binds: [{e}]"
+            ),
+            // set: no read; the INSERT counts the new pairs, the DELETE the
+            // removed ones.
+            "BEGIN".into(),
+            format!(
+                "INSERT INTO `rsvps` (`event_id`, `guest_id`) VALUES (?, ?) ON CONFLICT DO NOTHING \
+                 -- binds: [{e}, {b}]"
+            ),
+            format!(
+                "DELETE FROM `rsvps` WHERE ((`rsvps`.`event_id` = ?) AND (`rsvps`.`guest_id` NOT IN (?))) \
+                 -- binds: [{e}, {b}]"
+            ),
+            "COMMIT".into(),
+        ]
+    );
+    assert_eq!(party.guests(&mut conn)?.len(), 1);
+    Ok(())
+}
+
+#[test]
 fn join_rows_are_one_conflict_ignoring_insert() -> Result<(), Box<dyn std::error::Error>> {
     let mut conn = orm_core::sqlite::memory()?;
     schema().create_all(&mut conn)?;

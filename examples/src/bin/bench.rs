@@ -132,6 +132,10 @@ mod hand {
     }
 }
 
+/// What one side's run returns per phase: name, calls, time, statements,
+/// checksum.
+type Timed = Vec<(&'static str, usize, Duration, usize, u64)>;
+
 /// One phase's measurements.
 struct Phase {
     name: &'static str,
@@ -164,9 +168,6 @@ macro_rules! workload {
         mod $name {
             use super::*;
             use diesel::dsl::{exists, select};
-
-            /// What each side's phase returns: a checksum and its call count.
-            pub type Timed = Vec<(&'static str, usize, Duration, usize, u64)>;
 
             fn keys(n: usize, first: i32) -> Vec<i32> {
                 (0..n as i32).map(|i| first + i).collect()
@@ -514,8 +515,8 @@ fn compare<C>(
     rounds: usize,
     mut open: impl FnMut() -> QueryResult<C>,
     seed: fn(&mut C) -> QueryResult<()>,
-    generated: fn(&mut C) -> QueryResult<Vec<(&'static str, usize, Duration, usize, u64)>>,
-    by_hand: fn(&mut C) -> QueryResult<Vec<(&'static str, usize, Duration, usize, u64)>>,
+    generated: fn(&mut C) -> QueryResult<Timed>,
+    by_hand: fn(&mut C) -> QueryResult<Timed>,
     end_state: fn(&mut C) -> QueryResult<u64>,
 ) -> QueryResult<()> {
     let mut phases: Vec<Phase> = Vec::new();

@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use super::all_associated;
 use super::in_subquery::InSubquery;
 use super::insert::{Conflict, LockingInsert};
+use super::joined::JoinedTargets;
 use crate::backend::{chunk_size, Dialect, OrmBackend};
 use crate::model::{
     ensure_exists, removed_or_gone, CountOf, Crud, Exists, ForUpdate, IdOf, Model, PkOf, TableOf,
@@ -326,7 +327,7 @@ where
     C: Connection,
     C::Backend: OrmBackend,
     A::Source: Crud<C>,
-    A::Targets: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+    JoinedTargets<A>: LoadQuery<'static, C, A::Target>,
     <A as ManyToManyQuery>::Count: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
     <A as ManyToManyQuery>::Exists: LoadQuery<'static, C, bool> + RunQueryDsl<C>,
     A::CountIn: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
@@ -337,7 +338,10 @@ where
     A::DeleteMirrorIn: ExecuteDsl<C>,
 {
     fn load(id: SId<A>, conn: &mut C) -> QueryResult<Vec<A::Target>> {
-        A::targets(id).load(conn)
+        // One join, as diesel's `belonging_to(..).inner_join(..)`: a static
+        // statement (`guests_query()`'s `IN (SELECT ..)` shape is for
+        // refining, where a join would change the query's type).
+        JoinedTargets::<A>::new(id).load(conn)
     }
 
     fn count(id: SId<A>, conn: &mut C) -> QueryResult<i64> {

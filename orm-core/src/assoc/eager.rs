@@ -17,6 +17,7 @@ use diesel::{ExpressionMethods, RunQueryDsl};
 use super::belongs_to::{BelongsTo, Parent};
 use super::belongs_to_many::ManyToMany;
 use super::has::OneToMany;
+use super::joined::SourcesAndTargets;
 use super::ranked::{Ranked, RankedTargets};
 use crate::backend::{chunk_size, CountBinds, OrmBackend};
 use crate::model::{ForeignKey, IdOf, KeysQuery, Model, TableOf};
@@ -76,8 +77,8 @@ where
     note = "eager loading clones rows shared by several parents: the target model must be `Clone`"
 )]
 pub trait ManyToManyEager<C>: ManyToMany + Sized {
-    /// The targets of each of `sources`, aligned with them: two statements
-    /// (the join rows, then the targets) per chunk of keys.
+    /// The targets of each of `sources`, aligned with them: one statement
+    /// (the targets joined with the join rows) per chunk of keys.
     fn load_many(sources: Vec<SId<Self>>, conn: &mut C) -> QueryResult<Vec<Vec<Self::Target>>>;
     /// [`load_many`](Self::load_many) with the targets' query refined by
     /// `refine` (filter, order, select ..): a target it leaves out is left out
@@ -116,9 +117,21 @@ where
     dsl::Filter<A::Through, dsl::EqAny<Sk<A>, Vec<SId<A>>>>: SelectDsl<(Sk<A>, Tk<A>)>,
     Vec<SId<A>>: AsInExpression<dsl::SqlTypeOf<Sk<A>>>,
     PairsIn<A>: LoadQuery<'static, C, (SId<A>, TId<A>)> + RunQueryDsl<C>,
+    SourcesAndTargets<A>: LoadQuery<'static, C, (SId<A>, A::Target)>,
 {
     fn load_many(sources: Vec<SId<A>>, conn: &mut C) -> QueryResult<Vec<Vec<A::Target>>> {
-        Self::load_many_where(sources, |q| q, conn)
+        // One join per chunk (diesel's `belonging_to(&events).inner_join(..)`);
+        // a target shared by several parents comes once per parent.
+        let distinct = dedup(sources.iter().cloned());
+        let mut grouped: HashMap<SId<A>, Vec<A::Target>> = HashMap::new();
+        for chunk in distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
+            let rows =
+                SourcesAndTargets::<A>::new(chunk.to_vec()).load::<(SId<A>, A::Target)>(conn)?;
+            for (source, target) in rows {
+                grouped.entry(source).or_default().push(target);
+            }
+        }
+        Ok(align(&sources, grouped))
     }
 
     fn load_many_where<Q>(

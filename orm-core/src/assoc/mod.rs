@@ -8,6 +8,7 @@ pub mod eager;
 pub mod has;
 mod in_subquery;
 mod insert;
+mod joined;
 mod ranked;
 pub mod staged;
 pub mod through;
@@ -21,6 +22,7 @@ pub use eager::{BelongsToEager, ChildrenOf, EagerChildren, ManyToManyEager, OneT
 pub use has::{DetachOps, OneToMany, OneToManyOps, OneToManyQuery};
 pub use in_subquery::InSubquery;
 pub use insert::{Conflict, InsertPairs, Upsert};
+pub use joined::{JoinedTargets, SourcesAndTargets};
 pub use ranked::{Ranked, RankedTargets};
 pub use staged::{Changes, Pending, SaveChanges};
 pub use through::{JoinKeys, JoinModel, ThroughModel, ThroughOps, ThroughQuery};
