@@ -12,6 +12,7 @@
 //! 2,000 posts of 200 authors. Seeding the users, events and posts is plain
 //! diesel on both sides and not timed (a bulk `create` is issue 9).
 
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
@@ -132,9 +133,13 @@ mod hand {
     }
 }
 
-/// What one side's run returns per phase: name, calls, time, statements,
-/// checksum.
-type Timed = Vec<(&'static str, usize, Duration, usize, u64)>;
+/// One side's phases: name, calls, and the phase itself, which returns a
+/// checksum of what it read or wrote.
+type Phases<C> = Vec<(
+    &'static str,
+    usize,
+    Box<dyn FnMut(&mut C) -> QueryResult<u64>>,
+)>;
 
 /// One phase's measurements.
 struct Phase {
@@ -151,15 +156,22 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-/// Times each phase, with the statements it ran and its checksum.
+/// `let a = a.clone(); ..` for each of the names.
+macro_rules! clones {
+    ($($name:ident),*) => { $(#[allow(unused_variables)] let $name = $name.clone();)* };
+}
+
+/// The phases of one side, each a closure over its own copies (`Rc`) of
+/// the rows `$shared` that returns a checksum.
 macro_rules! phases {
-    ($log:expr, $out:expr, $( $phase:literal, $calls:expr => $body:expr; )*) => {$(
-        $log.clear();
-        let start = Instant::now();
-        let checksum: u64 = $body;
-        let elapsed = start.elapsed();
-        $out.push(($phase, $calls, elapsed, $log.count(), checksum));
-    )*};
+    ($conn:ident: $ty:ty, $shared:tt, $( $phase:literal, $calls:expr => $body:expr; )*) => {
+        vec![$({
+            clones!$shared;
+            let run: Box<dyn FnMut(&mut $ty) -> QueryResult<u64>> =
+                Box::new(move |$conn: &mut $ty| -> QueryResult<u64> { Ok($body) });
+            ($phase, $calls, run)
+        },)*]
+    };
 }
 
 /// The same workload on both sides, for one connection type.
@@ -185,6 +197,21 @@ macro_rules! workload {
                     .map(|i| (posts::author_id.eq(Some(1 + i % 200)), posts::title.eq(format!("post{i}"))))
                     .collect();
                 diesel::insert_into(posts::table).values(&posts).execute(conn)?;
+                // The same conditions for both sides: statistics now, and on
+                // PostgreSQL no autovacuum starting in the middle of one side's
+                // phase (it re-plans statements at random).
+                use diesel::connection::SimpleConnection;
+                if <<$conn as diesel::Connection>::Backend as orm_core::OrmBackend>::DIALECT
+                    == orm_core::Dialect::Postgres
+                {
+                    conn.batch_execute(
+                        "ALTER TABLE users SET (autovacuum_enabled = false); \
+                         ALTER TABLE events SET (autovacuum_enabled = false); \
+                         ALTER TABLE posts SET (autovacuum_enabled = false); \
+                         ALTER TABLE rsvps SET (autovacuum_enabled = false)",
+                    )?;
+                }
+                conn.batch_execute("ANALYZE")?;
                 Ok(())
             }
 
@@ -206,17 +233,15 @@ macro_rules! workload {
             }
 
             /// The workload through the generated methods.
-            pub fn generated(conn: &mut $conn) -> QueryResult<Timed> {
+            pub fn generated(conn: &mut $conn) -> QueryResult<Phases<$conn>> {
                 use orm::*;
-                let log = QueryLog::attach(conn);
-                let mut out = Timed::new();
-                let events = Event::all(conn)?;
-                let users = User::all(conn)?;
-                let posts = Post::all(conn)?;
-                phases!(log, out,
+                let events = Rc::new(Event::all(conn)?);
+                let users = Rc::new(User::all(conn)?);
+                let posts = Rc::new(Post::all(conn)?);
+                Ok(phases!(conn: $conn, (events, users, posts),
                     "add one guest", 10_000 => {
                         let mut n = 0;
-                        for e in &events {
+                        for e in events.iter() {
                             for u in guests_of(e.id) {
                                 n += e.add_guest(User::key(u), conn)? as u64;
                             }
@@ -225,14 +250,14 @@ macro_rules! workload {
                     };
                     "get guests", 200 => {
                         let mut sum = 0;
-                        for e in &events {
+                        for e in events.iter() {
                             sum += e.guests(conn)?.iter().map(|u| u.id as u64).sum::<u64>();
                         }
                         sum
                     };
                     "has guest", 2_000 => {
                         let mut n = 0;
-                        for e in &events {
+                        for e in events.iter() {
                             for u in guests_of(e.id).into_iter().step_by(5) {
                                 n += e.has_guest(User::key(u), conn)? as u64;
                             }
@@ -241,7 +266,7 @@ macro_rules! workload {
                     };
                     "count guests", 200 => {
                         let mut n = 0;
-                        for e in &events {
+                        for e in events.iter() {
                             n += e.count_guests(conn)? as u64;
                         }
                         n
@@ -253,7 +278,7 @@ macro_rules! workload {
                     };
                     "set guests", 200 => {
                         let mut n = 0;
-                        for e in &events {
+                        for e in events.iter() {
                             let wanted: Vec<_> = keys(50, (e.id - 1) * 50 % 1950 + 26).into_iter().map(User::key).collect();
                             let diff = e.set_guests(wanted, conn)?;
                             n += (diff.added + diff.removed) as u64;
@@ -264,7 +289,7 @@ macro_rules! workload {
                     };
                     "remove one guest", 5_000 => {
                         let mut n = 0;
-                        for e in &events {
+                        for e in events.iter() {
                             for u in keys(25, (e.id - 1) * 50 % 1950 + 26) {
                                 n += e.remove_guest(User::key(u), conn)? as u64;
                             }
@@ -273,7 +298,7 @@ macro_rules! workload {
                     };
                     "bulk add guests", 200 => {
                         let mut n = 0;
-                        for e in &events {
+                        for e in events.iter() {
                             n += e.add_guests(guests_of(e.id).into_iter().map(User::key).collect::<Vec<_>>(), conn)? as u64;
                         }
                         n
@@ -287,7 +312,7 @@ macro_rules! workload {
                     };
                     "author of a post", 2_000 => {
                         let mut sum = 0;
-                        for p in &posts {
+                        for p in posts.iter() {
                             sum += p.author(conn)?.map_or(0, |u| u.id as u64);
                         }
                         sum
@@ -304,7 +329,7 @@ macro_rules! workload {
                     };
                     "add one post (reassign)", 2_000 => {
                         let mut n = 0;
-                        for p in &posts {
+                        for p in posts.iter() {
                             n += users[200 + p.id as usize % 200].add_post(p, conn)? as u64;
                         }
                         n
@@ -325,23 +350,20 @@ macro_rules! workload {
                         }
                         n
                     };
-                );
-                Ok(out)
+                ))
             }
 
             /// The workload as idiomatic diesel.
-            pub fn by_hand(conn: &mut $conn) -> QueryResult<Timed> {
+            pub fn by_hand(conn: &mut $conn) -> QueryResult<Phases<$conn>> {
                 use hand::schema::*;
                 use hand::*;
-                let log = QueryLog::attach(conn);
-                let mut out = Timed::new();
-                let events: Vec<Event> = events::table.select(Event::as_select()).load(conn)?;
-                let users: Vec<User> = users::table.select(User::as_select()).load(conn)?;
-                let posts: Vec<Post> = posts::table.select(Post::as_select()).load(conn)?;
-                phases!(log, out,
+                let events: Rc<Vec<Event>> = Rc::new(events::table.select(Event::as_select()).load(conn)?);
+                let users: Rc<Vec<User>> = Rc::new(users::table.select(User::as_select()).load(conn)?);
+                let posts: Rc<Vec<Post>> = Rc::new(posts::table.select(Post::as_select()).load(conn)?);
+                Ok(phases!(conn: $conn, (events, users, posts),
                     "add one guest", 10_000 => {
                         let mut n = 0;
-                        for e in &events {
+                        for e in events.iter() {
                             for u in guests_of(e.id) {
                                 n += diesel::insert_into(rsvps::table)
                                     .values(&Rsvp { event_id: e.id, user_id: u })
@@ -352,7 +374,7 @@ macro_rules! workload {
                     };
                     "get guests", 200 => {
                         let mut sum = 0;
-                        for e in &events {
+                        for e in events.iter() {
                             let guests: Vec<User> = Rsvp::belonging_to(e)
                                 .inner_join(users::table)
                                 .select(User::as_select())
@@ -363,7 +385,7 @@ macro_rules! workload {
                     };
                     "has guest", 2_000 => {
                         let mut n = 0;
-                        for e in &events {
+                        for e in events.iter() {
                             for u in guests_of(e.id).into_iter().step_by(5) {
                                 let has: bool = select(exists(Rsvp::belonging_to(e).filter(rsvps::user_id.eq(u))))
                                     .get_result(conn)?;
@@ -374,7 +396,7 @@ macro_rules! workload {
                     };
                     "count guests", 200 => {
                         let mut n = 0;
-                        for e in &events {
+                        for e in events.iter() {
                             n += Rsvp::belonging_to(e).count().get_result::<i64>(conn)? as u64;
                         }
                         n
@@ -390,7 +412,7 @@ macro_rules! workload {
                     };
                     "set guests", 200 => {
                         let mut n = 0;
-                        for e in &events {
+                        for e in events.iter() {
                             let rows: Vec<Rsvp> = keys(50, (e.id - 1) * 50 % 1950 + 26)
                                 .into_iter()
                                 .map(|u| Rsvp { event_id: e.id, user_id: u })
@@ -405,7 +427,7 @@ macro_rules! workload {
                     };
                     "remove one guest", 5_000 => {
                         let mut n = 0;
-                        for e in &events {
+                        for e in events.iter() {
                             for u in keys(25, (e.id - 1) * 50 % 1950 + 26) {
                                 n += diesel::delete(rsvps::table.find((e.id, u))).execute(conn)? as u64;
                             }
@@ -414,7 +436,7 @@ macro_rules! workload {
                     };
                     "bulk add guests", 200 => {
                         let mut n = 0;
-                        for e in &events {
+                        for e in events.iter() {
                             let rows: Vec<Rsvp> = guests_of(e.id)
                                 .into_iter()
                                 .map(|u| Rsvp { event_id: e.id, user_id: u })
@@ -436,7 +458,7 @@ macro_rules! workload {
                     };
                     "author of a post", 2_000 => {
                         let mut sum = 0;
-                        for p in &posts {
+                        for p in posts.iter() {
                             if let Some(author) = p.author_id {
                                 let u: User = users::table.find(author).select(User::as_select()).first(conn)?;
                                 sum += u.id as u64;
@@ -463,7 +485,7 @@ macro_rules! workload {
                     };
                     "add one post (reassign)", 2_000 => {
                         let mut n = 0;
-                        for p in &posts {
+                        for p in posts.iter() {
                             let to = users[200 + p.id as usize % 200].id;
                             n += diesel::update(posts::table.find(p.id))
                                 .set(posts::author_id.eq(Some(to)))
@@ -497,8 +519,7 @@ macro_rules! workload {
                         }
                         n
                     };
-                );
-                Ok(out)
+                ))
             }
         }
     };
@@ -508,59 +529,68 @@ workload!(sqlite, diesel::SqliteConnection);
 #[cfg(feature = "postgres")]
 workload!(pg, diesel::PgConnection);
 
-/// Runs both sides `rounds` times on fresh databases from `open` and prints
-/// the table.
-fn compare<C>(
+/// Runs both sides `rounds` times, each on a fresh database from `open`:
+/// phase by phase, the two sides one after the other, alternating which
+/// goes first, so that both see the same machine. Prints the table.
+fn compare<C: diesel::Connection>(
     backend: &str,
     rounds: usize,
     mut open: impl FnMut() -> QueryResult<C>,
     seed: fn(&mut C) -> QueryResult<()>,
-    generated: fn(&mut C) -> QueryResult<Timed>,
-    by_hand: fn(&mut C) -> QueryResult<Timed>,
+    generated: fn(&mut C) -> QueryResult<Phases<C>>,
+    by_hand: fn(&mut C) -> QueryResult<Phases<C>>,
     end_state: fn(&mut C) -> QueryResult<u64>,
 ) -> QueryResult<()> {
     let mut phases: Vec<Phase> = Vec::new();
     let mut ends = (0, 0);
     for round in 0..rounds {
-        for side in [round % 2, 1 - round % 2] {
-            let mut conn = open()?;
-            seed(&mut conn)?;
-            let timed = if side == 0 {
-                generated(&mut conn)?
-            } else {
-                by_hand(&mut conn)?
-            };
-            let end = end_state(&mut conn)?;
-            if side == 0 {
-                ends.0 = end;
-            } else {
-                ends.1 = end;
+        let (mut g, mut h) = (open()?, open()?);
+        seed(&mut g)?;
+        seed(&mut h)?;
+        let (mut g_phases, mut h_phases) = (generated(&mut g)?, by_hand(&mut h)?);
+        let (g_log, h_log) = (QueryLog::attach(&mut g), QueryLog::attach(&mut h));
+        for (i, ((name, calls, g_run), (_, _, h_run))) in
+            g_phases.iter_mut().zip(&mut h_phases).enumerate()
+        {
+            if phases.len() <= i {
+                phases.push(Phase {
+                    name,
+                    calls: *calls,
+                    generated: vec![],
+                    hand: vec![],
+                    statements: (0, 0),
+                    checksums: (0, 0),
+                });
             }
-            for (i, (name, calls, elapsed, statements, checksum)) in timed.into_iter().enumerate() {
-                if phases.len() <= i {
-                    phases.push(Phase {
-                        name,
-                        calls,
-                        generated: vec![],
-                        hand: vec![],
-                        statements: (0, 0),
-                        checksums: (0, 0),
-                    });
+            let phase = &mut phases[i];
+            for side in [(round + i) % 2, 1 - (round + i) % 2] {
+                let (conn, log, run) = if side == 0 {
+                    (&mut g, &g_log, &mut *g_run)
+                } else {
+                    (&mut h, &h_log, &mut *h_run)
+                };
+                log.clear();
+                let start = Instant::now();
+                let checksum = run(conn)?;
+                let elapsed = start.elapsed();
+                if std::env::var("BENCH_SQL").is_ok() {
+                    println!(
+                        "{name}: {}",
+                        log.statements().first().map_or("", |s| s.as_str())
+                    );
                 }
-                let phase = &mut phases[i];
                 if side == 0 {
                     phase.generated.push(elapsed);
-                    phase.statements.0 = statements;
-                    phase.checksums.0 = checksum;
+                    (phase.statements.0, phase.checksums.0) = (log.count(), checksum);
                 } else {
                     phase.hand.push(elapsed);
-                    phase.statements.1 = statements;
-                    phase.checksums.1 = checksum;
+                    (phase.statements.1, phase.checksums.1) = (log.count(), checksum);
                 }
             }
         }
+        ends = (end_state(&mut g)?, end_state(&mut h)?);
     }
-    println!("{backend}: median of {rounds} rounds, each side on a fresh database.\n");
+    println!("{backend}: median of {rounds} rounds; each side on a database of its own, phase by phase.\n");
     println!("| phase (calls) | generated ms | idiomatic diesel ms | ratio | statements (generated / diesel) | checksums agree |");
     println!("| --- | ---: | ---: | ---: | ---: | :---: |");
     let (mut total_g, mut total_h) = (0.0, 0.0);
