@@ -14,8 +14,7 @@ use diesel::AsChangeset;
 use diesel::{Column, ExpressionMethods, RunQueryDsl};
 
 use super::all_associated;
-use crate::backend::Dialect;
-use crate::backend::{chunk_size, OrmBackend};
+use crate::backend::{chunk_size, Dialect, OrmBackend};
 use crate::model::{
     ensure_exists, removed_or_gone, ByIds, CountOf, Crud, Exists, ForeignKey, IdOf, Model,
     NullableKey, PkOf, SingleKey, TableOf,
