@@ -276,7 +276,13 @@ where
     ChildrenOf<A>: LoadQuery<'static, C, A::Target> + RunQueryDsl<C> + CountBinds<C>,
 {
     fn load_many(sources: Vec<OSId<A>>, conn: &mut C) -> QueryResult<Vec<Vec<A::Target>>> {
-        Self::load_many_where(sources, |q| q, conn)
+        // Unrefined, the statement binds the keys alone.
+        let distinct = dedup(sources.iter().cloned());
+        let mut children: Vec<A::Target> = Vec::new();
+        for chunk in distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
+            children.extend(A::children_of(chunk.to_vec()).load::<A::Target>(conn)?);
+        }
+        Ok(group_children::<A>(&sources, children))
     }
 
     fn load_many_where<Q>(

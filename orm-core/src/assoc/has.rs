@@ -59,6 +59,8 @@ type TId<A> = IdOf<T<A>>;
 pub type Children<A> = dsl::Filter<TableOf<T<A>>, dsl::Eq<Fk<A>, SId<A>>>;
 /// `posts WHERE author_id = ? AND id = ?`
 pub type Child<A> = dsl::Filter<Children<A>, dsl::Eq<PkOf<T<A>>, TId<A>>>;
+/// `posts WHERE id = ?`
+pub type OneTarget<A> = dsl::Filter<TableOf<T<A>>, dsl::Eq<PkOf<T<A>>, TId<A>>>;
 /// `posts WHERE author_id = ? AND id IN (..)`
 pub type ChildrenIn<A> = dsl::Filter<Children<A>, dsl::EqAny<PkOf<T<A>>, Vec<TId<A>>>>;
 /// `posts WHERE author_id = ? AND id <> ?`
@@ -92,6 +94,11 @@ pub trait OneToManyQuery: OneToMany {
     type DetachIn;
     /// `UPDATE posts SET author_id = ? WHERE author_id = ?`
     type DetachAll;
+    /// `UPDATE posts SET author_id = ? WHERE id = ?`: one row, a static
+    /// statement (an `IN (..)` list is prepared again on every call).
+    type AttachOne;
+    /// `UPDATE posts SET author_id = ? WHERE author_id = ? AND id = ?`
+    type DetachOne;
     /// The target rows of source `id`.
     fn children(id: SId<Self>) -> Self::Children;
     /// The first target row of source `id`.
@@ -114,6 +121,10 @@ pub trait OneToManyQuery: OneToMany {
     fn detach_in(id: SId<Self>, targets: Vec<TId<Self>>, value: Kv<Self>) -> Self::DetachIn;
     /// Sets the key of every row pointing at `id` to `value`.
     fn detach_all(id: SId<Self>, value: Kv<Self>) -> Self::DetachAll;
+    /// Sets the key of `target` to `value`.
+    fn attach_one(target: TId<Self>, value: Kv<Self>) -> Self::AttachOne;
+    /// Sets the key of `target`, if it points at `id`, to `value`.
+    fn detach_one(id: SId<Self>, target: TId<Self>, value: Kv<Self>) -> Self::DetachOne;
 }
 
 fn children<A: OneToMany>(id: SId<A>) -> Children<A>
@@ -152,6 +163,11 @@ where
     Exists<Child<A>>: AsQuery,
     dsl::exists<OtherChildren<A>>: Expression,
     Exists<OtherChildren<A>>: AsQuery,
+    TableOf<T<A>>: FilterDsl<dsl::Eq<PkOf<T<A>>, TId<A>>>,
+    OneTarget<A>: IntoUpdateTarget<Table = TableOf<T<A>>>,
+    Child<A>: IntoUpdateTarget<Table = TableOf<T<A>>>,
+    dsl::Update<OneTarget<A>, SetKey<A>>: AsQuery,
+    dsl::Update<Child<A>, SetKey<A>>: AsQuery,
 {
     type Children = Children<A>;
     type First = dsl::Limit<Children<A>>;
@@ -164,6 +180,8 @@ where
     type Attach = dsl::Update<ByIds<T<A>>, SetKey<A>>;
     type DetachIn = dsl::Update<ChildrenIn<A>, SetKey<A>>;
     type DetachAll = dsl::Update<Children<A>, SetKey<A>>;
+    type AttachOne = dsl::Update<OneTarget<A>, SetKey<A>>;
+    type DetachOne = dsl::Update<Child<A>, SetKey<A>>;
 
     fn children(id: SId<A>) -> Children<A> {
         children::<A>(id)
@@ -207,6 +225,14 @@ where
     }
     fn detach_all(id: SId<A>, value: Kv<A>) -> Self::DetachAll {
         diesel::update(children::<A>(id)).set(set_key::<A>(value))
+    }
+    fn attach_one(target: TId<A>, value: Kv<A>) -> Self::AttachOne {
+        let row = FilterDsl::filter(TableOf::<T<A>>::default(), pk::<A>().eq(target));
+        diesel::update(row).set(set_key::<A>(value))
+    }
+    fn detach_one(id: SId<A>, target: TId<A>, value: Kv<A>) -> Self::DetachOne {
+        let row = FilterDsl::filter(children::<A>(id), pk::<A>().eq(target));
+        diesel::update(row).set(set_key::<A>(value))
     }
 }
 
@@ -266,6 +292,7 @@ where
     A::OthersExist: LoadQuery<'static, C, bool> + RunQueryDsl<C>,
     A::DetachOthers: ExecuteDsl<C>,
     A::Attach: ExecuteDsl<C>,
+    A::AttachOne: ExecuteDsl<C>,
 {
     fn load(id: SId<A>, conn: &mut C) -> QueryResult<Vec<T<A>>> {
         A::children(id).load(conn)
@@ -331,6 +358,7 @@ where
     C::Backend: OrmBackend,
     S<A>: Crud<C>,
     A::Attach: ExecuteDsl<C>,
+    A::AttachOne: ExecuteDsl<C>,
 {
     if targets.is_empty() {
         // Nothing to write, but a parent whose row is gone is still an error.
@@ -338,6 +366,14 @@ where
         return Ok(0);
     }
     let value = Kv::<A>::from_id(parent.clone());
+    if let [target] = &targets[..] {
+        let updated = ExecuteDsl::execute(A::attach_one(target.clone(), value), conn)?;
+        return if updated == 0 {
+            Err(Error::NotFound)
+        } else {
+            Ok(updated)
+        };
+    }
     let mut updated = 0;
     for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
         updated += ExecuteDsl::execute(A::attach(chunk.to_vec(), value.clone()), conn)?;
@@ -401,7 +437,9 @@ where
     S<A>: Crud<C>,
     A::ChildIds: LoadQuery<'static, C, TId<A>> + RunQueryDsl<C>,
     A::Attach: ExecuteDsl<C>,
+    A::AttachOne: ExecuteDsl<C>,
     A::DetachIn: ExecuteDsl<C>,
+    A::DetachOne: ExecuteDsl<C>,
     A::DetachAll: ExecuteDsl<C>,
 {
     fn remove_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
@@ -454,10 +492,14 @@ where
     C: Connection,
     C::Backend: OrmBackend,
     A::DetachIn: ExecuteDsl<C>,
+    A::DetachOne: ExecuteDsl<C>,
 {
     let Some(null) = Kv::<A>::null() else {
         return Err(Error::NotFound);
     };
+    if let [target] = &targets[..] {
+        return ExecuteDsl::execute(A::detach_one(id.clone(), target.clone(), null), conn);
+    }
     let mut removed = 0;
     for chunk in targets.chunks(chunk_size::<C::Backend>(1, 2)) {
         removed +=
