@@ -508,17 +508,12 @@ where
             // SQLite's write lock; on MySQL, the shared lock InnoDB's
             // foreign-key check takes on the parent; on PostgreSQL, the lock
             // the INSERT takes itself.
-            if dialect != Dialect::Postgres || insert.lock_source(id.clone()) {
-                let written = one_statement(conn, |conn| ExecuteDsl::execute(insert, conn))?;
-                if written == 0 {
-                    ensure_exists::<A::Source, C>(&id, conn)?;
-                }
-                return Ok(associations(mirrored, written));
+            insert.lock_source(id.clone());
+            let written = one_statement(conn, |conn| ExecuteDsl::execute(insert, conn))?;
+            if written == 0 {
+                ensure_exists::<A::Source, C>(&id, conn)?;
             }
-            // The INSERT cannot lock: a lock statement, then the INSERT.
-            return locked::<A::Source, C, _>(&id, conn, |conn| {
-                Ok(associations(mirrored, ExecuteDsl::execute(insert, conn)?))
-            });
+            return Ok(associations(mirrored, written));
         }
         locked::<A::Source, C, _>(&id, conn, |conn| all.insert(conflict, conn))
     }

@@ -34,13 +34,12 @@ pub enum Conflict {
     Update,
 }
 
-/// An INSERT of join rows that can lock the source's row itself, in the
-/// same statement (see [`InsertPairs::lock_source`]).
+/// An INSERT of join rows that locks the source's row itself, in the same
+/// statement, on PostgreSQL (see the locking scheme in `write.rs`).
 pub trait LockingInsert<S: Model> {
     /// Makes the statement lock the row of source `id` before it inserts,
-    /// and insert nothing if that row is gone; `false` if this statement
-    /// cannot, and the caller must lock with a statement of its own.
-    fn lock_source(&mut self, id: IdOf<S>) -> bool;
+    /// and insert nothing if that row is gone.
+    fn lock_source(&mut self, id: IdOf<S>);
 }
 
 /// Join rows of a generated join table, in one statement (`ON CONFLICT DO
@@ -67,16 +66,14 @@ impl<A: ManyToMany> InsertPairs<A> {
 /// CONFLICT DO NOTHING`: the lock is an InitPlan, taken before any row is
 /// inserted. Elsewhere the statement is left as it is.
 impl<A: ManyToMany> LockingInsert<SourceOf<A>> for InsertPairs<A> {
-    fn lock_source(&mut self, id: IdOf<SourceOf<A>>) -> bool {
+    fn lock_source(&mut self, id: IdOf<SourceOf<A>>) {
         self.lock = Some(id);
-        true
     }
 }
 
 impl<M: Model, A: ManyToMany> LockingInsert<SourceOf<A>> for Upsert<M, A> {
-    fn lock_source(&mut self, id: IdOf<SourceOf<A>>) -> bool {
+    fn lock_source(&mut self, id: IdOf<SourceOf<A>>) {
         self.lock = Some(id);
-        true
     }
 }
 
@@ -134,15 +131,12 @@ where
         out.push_identifier(A::SourceKey::NAME)?;
         out.push_sql(", ");
         out.push_identifier(A::TargetKey::NAME)?;
+        out.push_sql(")");
         let lock = self
             .lock
             .as_ref()
             .filter(|_| DB::DIALECT == Dialect::Postgres);
-        out.push_sql(if lock.is_some() {
-            ") SELECT * FROM (VALUES "
-        } else {
-            ") VALUES "
-        });
+        values_keyword(&mut out, lock.is_some());
         for (i, (source, target)) in self.rows.iter().enumerate() {
             out.push_sql(if i == 0 { "(" } else { ", (" });
             out.push_bind_param::<SourceSql<A>, _>(source)?;
