@@ -5,14 +5,13 @@ use diesel::dsl;
 use diesel::dsl::SqlTypeOf;
 use diesel::expression::array_comparison::AsInExpression;
 use diesel::expression::{AsExpression, Expression};
-use diesel::query_builder::{AsQuery, AstPass, IntoUpdateTarget, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AsQuery, IntoUpdateTarget, QueryId};
 use diesel::query_dsl::methods::{ExecuteDsl, FilterDsl, LimitDsl, SelectDsl};
 use diesel::query_dsl::LoadQuery;
 use diesel::result::{Error, OptionalExtension, QueryResult};
-use diesel::serialize::ToSql;
-use diesel::sql_types::{HasSqlType, Nullable, SingleValue};
+use diesel::sql_types::SingleValue;
 use diesel::AsChangeset;
-use diesel::{Column, ExpressionMethods, QuerySource, RunQueryDsl};
+use diesel::{Column, ExpressionMethods, RunQueryDsl};
 
 use super::all_associated;
 use crate::backend::{chunk_size, Dialect, OrmBackend};
@@ -436,7 +435,7 @@ where
     C: Connection,
     C::Backend: OrmBackend,
     S<A>: Crud<C>,
-    LockedChildIds<A>: LoadQuery<'static, C, Option<TId<A>>>,
+    A::ChildIds: LoadQuery<'static, C, TId<A>> + RunQueryDsl<C>,
     A::Attach: ExecuteDsl<C>,
     A::AttachOne: ExecuteDsl<C>,
     A::DetachIn: ExecuteDsl<C>,
@@ -457,13 +456,10 @@ where
 
     fn set(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<SetDiff> {
         conn.transaction(|conn| {
-            // The parent's lock and its children in one statement; no row
-            // at all means the parent is gone.
-            let rows: Vec<Option<TId<A>>> = LockedChildIds::<A>::new(id.clone()).load(conn)?;
-            if rows.is_empty() {
-                return Err(Error::NotFound);
-            }
-            let current: Vec<TId<A>> = rows.into_iter().flatten().collect();
+            // The lock, which on SQLite only reads the row: this method
+            // needs to know the parent exists before it reads its rows.
+            S::<A>::lock(id.clone(), conn)?;
+            let current = A::child_ids(id.clone()).load(conn)?;
             let (to_add, to_remove) = diff(current, &targets);
             let removed = detach::<A, C>(&id, to_remove, conn)?;
             let added = if to_add.is_empty() {
@@ -510,92 +506,4 @@ where
             ExecuteDsl::execute(A::detach_in(id.clone(), chunk.to_vec(), null.clone()), conn)?;
     }
     Ok(removed)
-}
-
-/// The keys of the rows pointing at a parent, read with the parent's row
-/// locked, in one statement:
-///
-/// ```sql
-/// SELECT "posts"."id" FROM "users" LEFT JOIN "posts" ON "posts"."author_id" = "users"."id"
-/// WHERE "users"."id" = $1 FOR NO KEY UPDATE OF "users"
-/// ```
-///
-/// (`FOR UPDATE` on MySQL, no lock clause on SQLite). No row means the
-/// parent is gone; one row with NULL, that it has no children. What
-/// `set_*` of a `has_many` reads before writing the difference.
-pub struct LockedChildIds<A: OneToMany> {
-    source: <TableOf<S<A>> as QuerySource>::FromClause,
-    target: <TableOf<T<A>> as QuerySource>::FromClause,
-    source_pk: PkOf<S<A>>,
-    target_pk: PkOf<T<A>>,
-    foreign_key: Fk<A>,
-    id: SId<A>,
-}
-
-impl<A: OneToMany> LockedChildIds<A> {
-    /// The children of parent `id`, with the parent locked.
-    pub fn new(id: SId<A>) -> Self {
-        LockedChildIds {
-            source: TableOf::<S<A>>::default().from_clause(),
-            target: TableOf::<T<A>>::default().from_clause(),
-            source_pk: Default::default(),
-            target_pk: Default::default(),
-            foreign_key: Default::default(),
-            id,
-        }
-    }
-}
-
-/// The query id of [`LockedChildIds`]: its SQL depends on `A` alone.
-pub struct LockedChildIdsId<A>(std::marker::PhantomData<A>);
-
-impl<A: OneToMany> QueryId for LockedChildIds<A> {
-    type QueryId = LockedChildIdsId<A>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl<A: OneToMany> Query for LockedChildIds<A> {
-    type SqlType = Nullable<SqlTypeOf<PkOf<T<A>>>>;
-}
-
-impl<A: OneToMany, C> RunQueryDsl<C> for LockedChildIds<A> {}
-
-type SourcePkSql<A> = <PkOf<S<A>> as Expression>::SqlType;
-
-impl<A, DB> QueryFragment<DB> for LockedChildIds<A>
-where
-    A: OneToMany,
-    PkOf<S<A>>: Expression + QueryFragment<DB>,
-    DB: OrmBackend + HasSqlType<SourcePkSql<A>>,
-    <TableOf<S<A>> as QuerySource>::FromClause: QueryFragment<DB>,
-    <TableOf<T<A>> as QuerySource>::FromClause: QueryFragment<DB>,
-    PkOf<T<A>>: QueryFragment<DB>,
-    Fk<A>: QueryFragment<DB>,
-    SId<A>: ToSql<SourcePkSql<A>, DB>,
-{
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql("SELECT ");
-        self.target_pk.walk_ast(out.reborrow())?;
-        out.push_sql(" FROM ");
-        self.source.walk_ast(out.reborrow())?;
-        out.push_sql(" LEFT JOIN ");
-        self.target.walk_ast(out.reborrow())?;
-        out.push_sql(" ON ");
-        self.foreign_key.walk_ast(out.reborrow())?;
-        out.push_sql(" = ");
-        self.source_pk.walk_ast(out.reborrow())?;
-        out.push_sql(" WHERE ");
-        self.source_pk.walk_ast(out.reborrow())?;
-        out.push_sql(" = ");
-        out.push_bind_param::<SourcePkSql<A>, _>(&self.id)?;
-        match DB::DIALECT {
-            Dialect::Postgres => {
-                out.push_sql(" FOR NO KEY UPDATE OF ");
-                out.push_identifier(S::<A>::TABLE.name)?;
-            }
-            Dialect::Mysql => out.push_sql(" FOR UPDATE"),
-            Dialect::Sqlite => {}
-        }
-        Ok(())
-    }
 }
