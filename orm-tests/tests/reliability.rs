@@ -501,6 +501,11 @@ mod races {
         },
         /// `create_guest`: a new user, and its key once known.
         Create(i32),
+        /// has_many `add_post`: counts the row it points, even if it
+        /// already pointed here.
+        Attach(i32),
+        /// has_many `add_posts`: counts every row it points.
+        AttachMany(Vec<i32>),
     }
 
     /// What a call returned.
@@ -538,6 +543,14 @@ mod races {
             Op::Create(x) => {
                 state.insert(*x);
                 Outcome::Created
+            }
+            Op::Attach(x) => {
+                state.insert(*x);
+                Outcome::Count(1)
+            }
+            Op::AttachMany(xs) => {
+                state.extend(xs);
+                Outcome::Count(xs.len())
             }
         }
     }
@@ -649,6 +662,27 @@ mod races {
         }
     }
 
+    /// A writer of a user's posts (has_many with a nullable key).
+    fn pick_has_many(rng: &mut Lcg, universe: &[i32]) -> Op {
+        let some = |rng: &mut Lcg| -> Vec<i32> {
+            universe
+                .iter()
+                .copied()
+                .filter(|_| rng.next(2) == 0)
+                .collect()
+        };
+        let one = |rng: &mut Lcg| universe[rng.next(universe.len())];
+        match rng.next(7) {
+            0 => Op::Attach(one(rng)),
+            1 => Op::AttachMany(some(rng)),
+            2 => Op::Remove(one(rng)),
+            3 => Op::RemoveMany(some(rng)),
+            4 => Op::Set(some(rng)),
+            5 => Op::Clear,
+            _ => Op::Create(0),
+        }
+    }
+
     macro_rules! race_tests {
         ($pool:path) => {
             /// 8 threads, each running one random writer of the same
@@ -718,6 +752,7 @@ mod races {
                                         *x = created.id;
                                         Outcome::Created
                                     }
+                                    other => unreachable!("not a belongs_to_many writer: {other:?}"),
                                 };
                                 sender.send((op, outcome)).expect("the checker is listening");
                                 start.wait();
@@ -751,6 +786,89 @@ mod races {
                 let retries: usize = handles.into_iter().map(|h| h.join().expect("a writer panicked")).sum();
                 println!("{THREADS} threads x {ROUNDS} rounds: every round serializable, {retries} retries");
                 report("writers_of_one_association_are_serializable", operations, 0, rows);
+                Ok(())
+            }
+
+            /// The same for a has_many: 8 threads, each running one random
+            /// writer of one user's posts per round.
+            #[test]
+            fn has_many_writers_are_serializable() -> TestResult {
+                const ROUNDS: usize = 40;
+                let Some((_setup, pool)) = $pool("has_many_writers_are_serializable") else {
+                    return Ok(());
+                };
+                let mut conn = pool.get()?;
+                let author = users(1, &mut *conn)?.remove(0);
+                let universe: Vec<i32> = (0..8)
+                    .map(|i| Post::create(NewPost { author_id: None, title: format!("p{i}") }, &mut *conn).map(|p| p.id))
+                    .collect::<QueryResult<_>>()?;
+                let start = Arc::new(Barrier::new(THREADS + 1));
+                let (sender, results) = mpsc::channel();
+                let handles: Vec<_> = (0..THREADS)
+                    .map(|t| {
+                        let (pool, start, sender, author, universe) =
+                            (pool.clone(), start.clone(), sender.clone(), author.clone(), universe.clone());
+                        thread::spawn(move || {
+                            let mut conn = pool.get().expect("a pooled connection");
+                            let conn = &mut *conn;
+                            let mut rng = Lcg(t as u64 * 104_729 + 3);
+                            let mut retries = 0;
+                            for round in 0..ROUNDS {
+                                let mut op = pick_has_many(&mut rng, &universe);
+                                start.wait();
+                                let keys = |xs: &[i32]| xs.iter().map(|x| Post::key(*x)).collect::<Vec<_>>();
+                                let outcome = match &mut op {
+                                    Op::Attach(x) => Outcome::Count(retrying(conn, &mut retries, |c| author.add_post(Post::key(*x), c))),
+                                    Op::AttachMany(xs) => Outcome::Count(retrying(conn, &mut retries, |c| author.add_posts(keys(xs), c))),
+                                    Op::Remove(x) => Outcome::Count(retrying(conn, &mut retries, |c| author.remove_post(Post::key(*x), c))),
+                                    Op::RemoveMany(xs) => Outcome::Count(retrying(conn, &mut retries, |c| author.remove_posts(keys(xs), c))),
+                                    Op::Set(xs) => Outcome::Diff(retrying(conn, &mut retries, |c| author.set_posts(keys(xs), c))),
+                                    Op::Clear => Outcome::Count(retrying(conn, &mut retries, |c| author.clear_posts(c))),
+                                    Op::Create(x) => {
+                                        let title = format!("new-{round}-{t}");
+                                        let post = retrying(conn, &mut retries, |c| {
+                                            author.create_post(NewPost { author_id: None, title: title.clone() }, c)
+                                        });
+                                        *x = post.id;
+                                        Outcome::Created
+                                    }
+                                    other => unreachable!("not a has_many writer: {other:?}"),
+                                };
+                                sender.send((op, outcome)).expect("the checker is listening");
+                                start.wait();
+                            }
+                            retries
+                        })
+                    })
+                    .collect();
+                drop(sender);
+                let mut rng = Lcg(7);
+                let posts_of = |conn: &mut _| -> QueryResult<BTreeSet<i32>> {
+                    let ids: Vec<i32> = posts::table.filter(posts::author_id.eq(author.id)).select(posts::id).load(conn)?;
+                    Ok(ids.into_iter().collect())
+                };
+                let (mut operations, mut rows) = (0, 0);
+                for round in 0..ROUNDS {
+                    let initial: Vec<_> = universe.iter().filter(|_| rng.next(2) == 0).map(|x| Post::key(*x)).collect();
+                    author.set_posts(initial, &mut *conn)?;
+                    let initial = posts_of(&mut *conn)?;
+                    start.wait();
+                    let calls: Vec<(Op, Outcome)> = (0..THREADS)
+                        .map(|_| results.recv_timeout(std::time::Duration::from_secs(120)))
+                        .collect::<Result<_, _>>()
+                        .expect("a writer stopped reporting");
+                    start.wait();
+                    let end = posts_of(&mut *conn)?;
+                    assert!(
+                        serial_order_exists(&initial, &calls, &end),
+                        "round {round}: from {initial:?}, {calls:?} ended in {end:?}, which no serial order gives"
+                    );
+                    operations += calls.len();
+                    rows += end.len();
+                }
+                let retries: usize = handles.into_iter().map(|h| h.join().expect("a writer panicked")).sum();
+                println!("has_many: {THREADS} threads x {ROUNDS} rounds: every round serializable, {retries} retries");
+                report("has_many_writers_are_serializable", operations, 0, rows);
                 Ok(())
             }
         };

@@ -106,9 +106,9 @@ pub fn sqlite_pool(
     Some((file, pool))
 }
 
-/// Runs `op`, retrying it while the server reports a serialization failure
-/// or a deadlock, the documented retryable errors; any other error fails the
-/// test.
+/// Runs `op`, retrying it while the database reports a serialization
+/// failure, a deadlock or (SQLite) that it is locked, the documented
+/// retryable errors; any other error fails the test.
 pub fn retrying<C, T>(
     conn: &mut C,
     retries: &mut usize,
@@ -118,8 +118,13 @@ pub fn retrying<C, T>(
         match op(conn) {
             Ok(value) => return value,
             Err(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => *retries += 1,
+            // A deadlock on the servers; SQLite's SQLITE_BUSY, which a
+            // transaction that read before writing gets when another
+            // connection wrote meanwhile (the busy timeout does not wait
+            // for it).
             Err(Error::DatabaseError(_, info))
-                if info.message().to_lowercase().contains("deadlock") =>
+                if info.message().to_lowercase().contains("deadlock")
+                    || info.message().contains("database is locked") =>
             {
                 *retries += 1
             }
