@@ -482,6 +482,7 @@ mod races {
     use std::thread;
 
     use common::*;
+    use orm_core::diesel::r2d2::{ManageConnection, Pool, PooledConnection};
 
     /// One call of a writer of `event.guests`, on keys of a small universe.
     #[derive(Clone, Debug)]
@@ -683,117 +684,157 @@ mod races {
         }
     }
 
+    /// Runs `rounds` rounds of `THREADS` writers released at once: before
+    /// each round `set_initial` puts a random subset of `universe` in place;
+    /// each thread picks an op with `pick` and runs it with `run` (given a
+    /// name no other call uses, for rows it creates); after each round the
+    /// rows `read` returns and every call's result must be those of some
+    /// serial order of the calls. Returns (calls, rows checked, retries).
+    fn race<M, Run>(
+        pool: &Pool<M>,
+        rounds: usize,
+        universe: &[i32],
+        pick: fn(&mut Lcg, &[i32]) -> Op,
+        run: Run,
+        mut set_initial: impl FnMut(&mut PooledConnection<M>, &[i32]) -> QueryResult<()>,
+        mut read: impl FnMut(&mut PooledConnection<M>) -> QueryResult<BTreeSet<i32>>,
+    ) -> Result<(usize, usize, usize), Box<dyn std::error::Error>>
+    where
+        M: ManageConnection,
+        Run: Fn(&mut Op, &mut PooledConnection<M>, String, &mut usize) -> Outcome
+            + Send
+            + Sync
+            + 'static,
+    {
+        let run = Arc::new(run);
+        let start = Arc::new(Barrier::new(THREADS + 1));
+        let (sender, results) = mpsc::channel();
+        let handles: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (pool, start, sender, run) =
+                    (pool.clone(), start.clone(), sender.clone(), run.clone());
+                let universe = universe.to_vec();
+                thread::spawn(move || {
+                    let mut conn = pool.get().expect("a pooled connection");
+                    let mut rng = Lcg(t as u64 * 7919 + 17);
+                    let mut retries = 0;
+                    for round in 0..rounds {
+                        let mut op = pick(&mut rng, &universe);
+                        start.wait();
+                        let outcome =
+                            run(&mut op, &mut conn, format!("new-{round}-{t}"), &mut retries);
+                        sender
+                            .send((op, outcome))
+                            .expect("the checker is listening");
+                        start.wait();
+                    }
+                    retries
+                })
+            })
+            .collect();
+        drop(sender);
+        let mut conn = pool.get()?;
+        let mut rng = Lcg(99);
+        let (mut calls_checked, mut rows) = (0, 0);
+        for round in 0..rounds {
+            let initial: Vec<i32> = universe
+                .iter()
+                .copied()
+                .filter(|_| rng.next(2) == 0)
+                .collect();
+            set_initial(&mut conn, &initial)?;
+            let initial = read(&mut conn)?;
+            start.wait();
+            // A writer that panicked never reports: fail, not hang.
+            let calls: Vec<(Op, Outcome)> = (0..THREADS)
+                .map(|_| results.recv_timeout(std::time::Duration::from_secs(120)))
+                .collect::<Result<_, _>>()
+                .expect("a writer stopped reporting");
+            start.wait();
+            let end = read(&mut conn)?;
+            assert!(
+                serial_order_exists(&initial, &calls, &end),
+                "round {round}: from {initial:?}, {calls:?} ended in {end:?}, which no serial order gives"
+            );
+            calls_checked += calls.len();
+            rows += end.len();
+        }
+        let retries = handles
+            .into_iter()
+            .map(|h| h.join().expect("a writer panicked"))
+            .sum();
+        Ok((calls_checked, rows, retries))
+    }
+
     macro_rules! race_tests {
         ($pool:path) => {
             /// 8 threads, each running one random writer of the same
-            /// event's guests per round, all released at once.
+            /// event's guests per round.
             #[test]
             fn writers_of_one_association_are_serializable() -> TestResult {
-                const ROUNDS: usize = 60;
                 let Some((_setup, pool)) = $pool("writers_of_one_association_are_serializable") else {
                     return Ok(());
                 };
                 let mut conn = pool.get()?;
                 let party = event("party", &mut *conn)?;
                 let universe: Vec<i32> = users(8, &mut *conn)?.iter().map(|u| u.id).collect();
-                let start = Arc::new(Barrier::new(THREADS + 1));
-                let (sender, results) = mpsc::channel();
-                let handles: Vec<_> = (0..THREADS)
-                    .map(|t| {
-                        let (pool, start, sender, party, universe) =
-                            (pool.clone(), start.clone(), sender.clone(), party.clone(), universe.clone());
-                        thread::spawn(move || {
-                            let mut conn = pool.get().expect("a pooled connection");
-                            let conn = &mut *conn;
-                            let mut rng = Lcg(t as u64 * 7919 + 17);
-                            let mut retries = 0;
-                            for round in 0..ROUNDS {
-                                let mut op = pick(&mut rng, &universe);
-                                start.wait();
-                                let name = format!("new-{round}-{t}");
-                                let outcome = match &mut op {
-                                    Op::Add(x) => Outcome::Count(retrying(conn, &mut retries, |c| party.add_guest(User::key(*x), c))),
-                                    Op::AddMany(xs) => {
-                                        let keys: Vec<_> = xs.iter().map(|x| User::key(*x)).collect();
-                                        Outcome::Count(retrying(conn, &mut retries, |c| party.add_guests(keys.clone(), c)))
+                drop(conn);
+                let keys = |xs: &[i32]| xs.iter().map(|x| User::key(*x)).collect::<Vec<_>>();
+                let writer = party.clone();
+                let (calls, rows, retries) = race(
+                    &pool,
+                    60,
+                    &universe,
+                    pick,
+                    move |op, conn, name, retries| {
+                        let party = &writer;
+                        let conn = &mut **conn;
+                        match op {
+                            Op::Add(x) => Outcome::Count(retrying(conn, retries, |c| party.add_guest(User::key(*x), c))),
+                            Op::AddMany(xs) => Outcome::Count(retrying(conn, retries, |c| party.add_guests(keys(xs), c))),
+                            Op::Remove(x) => Outcome::Count(retrying(conn, retries, |c| party.remove_guest(User::key(*x), c))),
+                            Op::RemoveMany(xs) => Outcome::Count(retrying(conn, retries, |c| party.remove_guests(keys(xs), c))),
+                            Op::Set(xs) => Outcome::Diff(retrying(conn, retries, |c| party.set_guests(keys(xs), c))),
+                            Op::Clear => Outcome::Count(retrying(conn, retries, |c| party.clear_guests(c))),
+                            Op::Save { add, remove, new } => {
+                                let diff = retrying(conn, retries, |c| {
+                                    let mut changes = party.guests_changes();
+                                    for x in add.iter() {
+                                        changes.add(User::key(*x));
                                     }
-                                    Op::Remove(x) => Outcome::Count(retrying(conn, &mut retries, |c| party.remove_guest(User::key(*x), c))),
-                                    Op::RemoveMany(xs) => {
-                                        let keys: Vec<_> = xs.iter().map(|x| User::key(*x)).collect();
-                                        Outcome::Count(retrying(conn, &mut retries, |c| party.remove_guests(keys.clone(), c)))
+                                    for x in remove.iter() {
+                                        changes.remove(User::key(*x));
                                     }
-                                    Op::Set(xs) => {
-                                        let keys: Vec<_> = xs.iter().map(|x| User::key(*x)).collect();
-                                        Outcome::Diff(retrying(conn, &mut retries, |c| party.set_guests(keys.clone(), c)))
+                                    if new.is_some() {
+                                        changes.add_new(NewUser { name: name.clone() });
                                     }
-                                    Op::Clear => Outcome::Count(retrying(conn, &mut retries, |c| party.clear_guests(c))),
-                                    Op::Save { add, remove, new } => {
-                                        let diff = retrying(conn, &mut retries, |c| {
-                                            let mut changes = party.guests_changes();
-                                            for x in add.iter() {
-                                                changes.add(User::key(*x));
-                                            }
-                                            for x in remove.iter() {
-                                                changes.remove(User::key(*x));
-                                            }
-                                            if new.is_some() {
-                                                changes.add_new(NewUser { name: name.clone() });
-                                            }
-                                            changes.save(c)
-                                        });
-                                        if new.is_some() {
-                                            let id = users::table.filter(users::name.eq(&name)).select(users::id).first(conn).expect("the new user");
-                                            *new = Some(id);
-                                        }
-                                        Outcome::Diff(diff)
-                                    }
-                                    Op::Create(x) => {
-                                        let created = retrying(conn, &mut retries, |c| party.create_guest(NewUser { name: name.clone() }, c));
-                                        *x = created.id;
-                                        Outcome::Created
-                                    }
-                                    other => unreachable!("not a belongs_to_many writer: {other:?}"),
-                                };
-                                sender.send((op, outcome)).expect("the checker is listening");
-                                start.wait();
+                                    changes.save(c)
+                                });
+                                if new.is_some() {
+                                    let id = users::table.filter(users::name.eq(&name)).select(users::id).first(conn).expect("the new user");
+                                    *new = Some(id);
+                                }
+                                Outcome::Diff(diff)
                             }
-                            retries
-                        })
-                    })
-                    .collect();
-                drop(sender);
-                let mut rng = Lcg(99);
-                let (mut operations, mut rows) = (0, 0);
-                for round in 0..ROUNDS {
-                    let initial: Vec<i32> = universe.iter().copied().filter(|_| rng.next(2) == 0).collect();
-                    party.set_guests(initial.iter().map(|x| User::key(*x)).collect::<Vec<_>>(), &mut *conn)?;
-                    let initial = guest_ids!(party, &mut *conn);
-                    start.wait();
-                    // A writer that panicked never reports: fail, not hang.
-                    let calls: Vec<(Op, Outcome)> = (0..THREADS)
-                        .map(|_| results.recv_timeout(std::time::Duration::from_secs(120)))
-                        .collect::<Result<_, _>>()
-                        .expect("a writer stopped reporting");
-                    start.wait();
-                    let end = guest_ids!(party, &mut *conn);
-                    assert!(
-                        serial_order_exists(&initial, &calls, &end),
-                        "round {round}: from {initial:?}, {calls:?} ended in {end:?}, which no serial order gives"
-                    );
-                    operations += calls.len();
-                    rows += end.len();
-                }
-                let retries: usize = handles.into_iter().map(|h| h.join().expect("a writer panicked")).sum();
-                println!("{THREADS} threads x {ROUNDS} rounds: every round serializable, {retries} retries");
-                report("writers_of_one_association_are_serializable", operations, 0, rows);
+                            Op::Create(x) => {
+                                let created = retrying(conn, retries, |c| party.create_guest(NewUser { name: name.clone() }, c));
+                                *x = created.id;
+                                Outcome::Created
+                            }
+                            other => unreachable!("not a belongs_to_many writer: {other:?}"),
+                        }
+                    },
+                    |conn, initial| party.set_guests(keys(initial), &mut **conn).map(drop),
+                    |conn| Ok(guest_ids!(party, &mut **conn)),
+                )?;
+                println!("{THREADS} threads: {calls} calls, every round serializable, {retries} retries");
+                report("writers_of_one_association_are_serializable", calls, 0, rows);
                 Ok(())
             }
 
-            /// The same for a has_many: 8 threads, each running one random
-            /// writer of one user's posts per round.
+            /// The same for a has_many: one user's posts.
             #[test]
             fn has_many_writers_are_serializable() -> TestResult {
-                const ROUNDS: usize = 40;
                 let Some((_setup, pool)) = $pool("has_many_writers_are_serializable") else {
                     return Ok(());
                 };
@@ -802,73 +843,45 @@ mod races {
                 let universe: Vec<i32> = (0..8)
                     .map(|i| Post::create(NewPost { author_id: None, title: format!("p{i}") }, &mut *conn).map(|p| p.id))
                     .collect::<QueryResult<_>>()?;
-                let start = Arc::new(Barrier::new(THREADS + 1));
-                let (sender, results) = mpsc::channel();
-                let handles: Vec<_> = (0..THREADS)
-                    .map(|t| {
-                        let (pool, start, sender, author, universe) =
-                            (pool.clone(), start.clone(), sender.clone(), author.clone(), universe.clone());
-                        thread::spawn(move || {
-                            let mut conn = pool.get().expect("a pooled connection");
-                            let conn = &mut *conn;
-                            let mut rng = Lcg(t as u64 * 104_729 + 3);
-                            let mut retries = 0;
-                            for round in 0..ROUNDS {
-                                let mut op = pick_has_many(&mut rng, &universe);
-                                start.wait();
-                                let keys = |xs: &[i32]| xs.iter().map(|x| Post::key(*x)).collect::<Vec<_>>();
-                                let outcome = match &mut op {
-                                    Op::Attach(x) => Outcome::Count(retrying(conn, &mut retries, |c| author.add_post(Post::key(*x), c))),
-                                    Op::AttachMany(xs) => Outcome::Count(retrying(conn, &mut retries, |c| author.add_posts(keys(xs), c))),
-                                    Op::Remove(x) => Outcome::Count(retrying(conn, &mut retries, |c| author.remove_post(Post::key(*x), c))),
-                                    Op::RemoveMany(xs) => Outcome::Count(retrying(conn, &mut retries, |c| author.remove_posts(keys(xs), c))),
-                                    Op::Set(xs) => Outcome::Diff(retrying(conn, &mut retries, |c| author.set_posts(keys(xs), c))),
-                                    Op::Clear => Outcome::Count(retrying(conn, &mut retries, |c| author.clear_posts(c))),
-                                    Op::Create(x) => {
-                                        let title = format!("new-{round}-{t}");
-                                        let post = retrying(conn, &mut retries, |c| {
-                                            author.create_post(NewPost { author_id: None, title: title.clone() }, c)
-                                        });
-                                        *x = post.id;
-                                        Outcome::Created
-                                    }
-                                    other => unreachable!("not a has_many writer: {other:?}"),
-                                };
-                                sender.send((op, outcome)).expect("the checker is listening");
-                                start.wait();
+                drop(conn);
+                let keys = |xs: &[i32]| xs.iter().map(|x| Post::key(*x)).collect::<Vec<_>>();
+                let writer = author.clone();
+                let (calls, rows, retries) = race(
+                    &pool,
+                    40,
+                    &universe,
+                    pick_has_many,
+                    move |op, conn, title, retries| {
+                        let author = &writer;
+                        let conn = &mut **conn;
+                        match op {
+                            Op::Attach(x) => Outcome::Count(retrying(conn, retries, |c| author.add_post(Post::key(*x), c))),
+                            Op::AttachMany(xs) => Outcome::Count(retrying(conn, retries, |c| author.add_posts(keys(xs), c))),
+                            Op::Remove(x) => Outcome::Count(retrying(conn, retries, |c| author.remove_post(Post::key(*x), c))),
+                            Op::RemoveMany(xs) => Outcome::Count(retrying(conn, retries, |c| author.remove_posts(keys(xs), c))),
+                            Op::Set(xs) => Outcome::Diff(retrying(conn, retries, |c| author.set_posts(keys(xs), c))),
+                            Op::Clear => Outcome::Count(retrying(conn, retries, |c| author.clear_posts(c))),
+                            Op::Create(x) => {
+                                let post = retrying(conn, retries, |c| {
+                                    author.create_post(NewPost { author_id: None, title: title.clone() }, c)
+                                });
+                                *x = post.id;
+                                Outcome::Created
                             }
-                            retries
-                        })
-                    })
-                    .collect();
-                drop(sender);
-                let mut rng = Lcg(7);
-                let posts_of = |conn: &mut _| -> QueryResult<BTreeSet<i32>> {
-                    let ids: Vec<i32> = posts::table.filter(posts::author_id.eq(author.id)).select(posts::id).load(conn)?;
-                    Ok(ids.into_iter().collect())
-                };
-                let (mut operations, mut rows) = (0, 0);
-                for round in 0..ROUNDS {
-                    let initial: Vec<_> = universe.iter().filter(|_| rng.next(2) == 0).map(|x| Post::key(*x)).collect();
-                    author.set_posts(initial, &mut *conn)?;
-                    let initial = posts_of(&mut *conn)?;
-                    start.wait();
-                    let calls: Vec<(Op, Outcome)> = (0..THREADS)
-                        .map(|_| results.recv_timeout(std::time::Duration::from_secs(120)))
-                        .collect::<Result<_, _>>()
-                        .expect("a writer stopped reporting");
-                    start.wait();
-                    let end = posts_of(&mut *conn)?;
-                    assert!(
-                        serial_order_exists(&initial, &calls, &end),
-                        "round {round}: from {initial:?}, {calls:?} ended in {end:?}, which no serial order gives"
-                    );
-                    operations += calls.len();
-                    rows += end.len();
-                }
-                let retries: usize = handles.into_iter().map(|h| h.join().expect("a writer panicked")).sum();
-                println!("has_many: {THREADS} threads x {ROUNDS} rounds: every round serializable, {retries} retries");
-                report("has_many_writers_are_serializable", operations, 0, rows);
+                            other => unreachable!("not a has_many writer: {other:?}"),
+                        }
+                    },
+                    |conn, initial| author.set_posts(keys(initial), &mut **conn).map(drop),
+                    |conn| {
+                        let ids: Vec<i32> = posts::table
+                            .filter(posts::author_id.eq(author.id))
+                            .select(posts::id)
+                            .load(&mut **conn)?;
+                        Ok(ids.into_iter().collect())
+                    },
+                )?;
+                println!("has_many, {THREADS} threads: {calls} calls, every round serializable, {retries} retries");
+                report("has_many_writers_are_serializable", calls, 0, rows);
                 Ok(())
             }
         };
