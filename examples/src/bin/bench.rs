@@ -313,6 +313,22 @@ macro_rules! workload {
                         }
                         n
                     };
+                    "add one guest in a transaction", 2_000 => {
+                        // 25 of the removed guests back, 80 events, each in a
+                        // transaction of the caller's: every add is then a
+                        // savepoint on PostgreSQL.
+                        let mut n = 0;
+                        for e in events.iter().take(80) {
+                            n += conn.transaction(|conn| {
+                                let mut n = 0;
+                                for u in keys(25, (e.id - 1) * 50 % 1950 + 26) {
+                                    n += e.add_guest(User::key(u), conn)? as u64;
+                                }
+                                QueryResult::Ok(n)
+                            })?;
+                        }
+                        n
+                    };
                     "bulk add guests", 200 => {
                         let mut n = 0;
                         for e in events.iter() {
@@ -448,6 +464,21 @@ macro_rules! workload {
                             for u in keys(25, (e.id - 1) * 50 % 1950 + 26) {
                                 n += diesel::delete(rsvps::table.find((e.id, u))).execute(conn)? as u64;
                             }
+                        }
+                        n
+                    };
+                    "add one guest in a transaction", 2_000 => {
+                        let mut n = 0;
+                        for e in events.iter().take(80) {
+                            n += conn.transaction(|conn| {
+                                let mut n = 0;
+                                for u in keys(25, (e.id - 1) * 50 % 1950 + 26) {
+                                    n += diesel::insert_into(rsvps::table)
+                                        .values(&Rsvp { event_id: e.id, user_id: u })
+                                        .execute(conn)? as u64;
+                                }
+                                QueryResult::Ok(n)
+                            })?;
                         }
                         n
                     };
