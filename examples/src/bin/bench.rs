@@ -2,11 +2,15 @@
 //! one process: once with the generated methods, once as idiomatic diesel 2.3
 //! the way its guide teaches (hand-written `table!`s as `diesel print-schema`
 //! emits them, `joinable!`, `belonging_to`, `inner_join`, `grouped_by`,
-//! `#[derive(Insertable)]` structs). Each side runs the whole workload on a
-//! database of its own, round after round, alternating which goes first.
+//! `#[derive(Insertable)]` structs). Each side has a database of its own;
+//! phase by phase the two run back to back, alternating which goes first,
+//! and each side's time is the mean of its median when first and when second.
 //!
 //! `cargo run --release -p examples --bin bench` measures SQLite in memory;
 //! with `--features postgres` and `DATABASE_URL`, PostgreSQL too.
+//! `BENCH_ROUNDS=n` sets the rounds (8; keep it even), `BENCH_SQL=1` prints
+//! each phase's first statement on both sides, `BENCH_TRACE="phase name"`
+//! prints that phase's every time with the side and whether it ran first.
 //!
 //! Many-to-many: 2,000 users, 200 events of 50 guests (`rsvps`). One-to-many:
 //! 2,000 posts of 200 authors. Seeding the users, events and posts is plain
