@@ -359,17 +359,20 @@ where
     }
 
     fn remove(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<usize> {
-        Self::remove_all(id, vec![target], conn)
+        if A::mirror_key(&id).is_some() {
+            // Two rows: the pair and its mirror.
+            return Self::remove_all(id, vec![target], conn);
+        }
+        // One row: one statement, no lock (see the locking scheme).
+        let delete = A::delete_one(id.clone(), target);
+        let removed = one_statement(conn, |conn| ExecuteDsl::execute(delete, conn))?;
+        removed_or_gone::<A::Source, C>(removed, &id, conn)
     }
 
     fn remove_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
         let mut targets = dedup(targets);
         if targets.len() == 1 && A::mirror_key(&id).is_none() {
-            // One row: one statement, no lock (see the locking scheme).
-            let target = targets.remove(0);
-            let delete = A::delete_one(id.clone(), target);
-            let removed = one_statement(conn, |conn| ExecuteDsl::execute(delete, conn))?;
-            return removed_or_gone::<A::Source, C>(removed, &id, conn);
+            return Self::remove(id, targets.remove(0), conn);
         }
         if targets.is_empty() {
             ensure_exists::<A::Source, C>(&id, conn)?;
@@ -643,25 +646,25 @@ pub(crate) fn join_rows_of<A: ManyToMany>(
     id: &SId<A>,
     rows: Vec<(TId<A>, A::Payload)>,
 ) -> JoinRowsOf<A> {
-    let mirrors = mirrored::<A>(id, rows.iter().map(|(t, _)| t));
+    let mirror = A::mirror_key(id);
     let mut all: Vec<Row<A>> = Vec::with_capacity(rows.len() * 2);
-    if let Some((mirror, sources)) = &mirrors {
-        let mirror_id = A::mirror_target(mirror);
-        let payloads = rows
-            .iter()
-            .filter(|(t, _)| A::mirror_target(t) != mirror_id)
-            .map(|(_, p)| p.clone());
+    if let Some(mirror) = &mirror {
+        // `(t, id)` for each `(id, t)`, but `(id, id)`, which is its own
+        // mirror. On a symmetric self-reference every target key is also a
+        // source key.
         all.extend(
-            sources
-                .iter()
-                .zip(payloads)
-                .map(|(s, p)| (s.clone(), mirror.clone(), p)),
+            rows.iter()
+                .filter(|(t, _)| t != mirror)
+                .filter_map(|(t, p)| {
+                    A::mirror_target(t).map(|source| (source, mirror.clone(), p.clone()))
+                }),
         );
     }
+    let mirrored = mirror.is_some();
     all.extend(rows.into_iter().map(|(t, p)| (id.clone(), t, p)));
     JoinRowsOf {
         rows: all,
-        mirrored: mirrors.is_some(),
+        mirrored,
     }
 }
 

@@ -277,12 +277,7 @@ where
 {
     fn load_many(sources: Vec<OSId<A>>, conn: &mut C) -> QueryResult<Vec<Vec<A::Target>>> {
         // Unrefined, the statement binds the keys alone.
-        let distinct = dedup(sources.iter().cloned());
-        let mut children: Vec<A::Target> = Vec::new();
-        for chunk in distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
-            children.extend(A::children_of(chunk.to_vec()).load::<A::Target>(conn)?);
-        }
-        Ok(group_children::<A>(&sources, children))
+        children_in_chunks::<A, _, C>(sources, |q| q, 0, conn)
     }
 
     fn load_many_where<Q>(
@@ -293,18 +288,12 @@ where
     where
         Q: LoadQuery<'static, C, A::Target> + RunQueryDsl<C> + CountBinds<C>,
     {
-        let distinct = dedup(sources.iter().cloned());
-        let mut children: Vec<A::Target> = Vec::new();
         // Room for what the refinement binds (see the many-to-many case).
-        let extra = match distinct.first() {
+        let extra = match sources.first() {
             Some(first) => refine(A::children_of(vec![first.clone()])).binds()? - 1,
             None => 0,
         };
-        for chunk in distinct.chunks(chunk_size::<C::Backend>(1, extra)) {
-            let rows = A::children_of(chunk.to_vec());
-            children.extend(refine(rows).load::<A::Target>(conn)?);
-        }
-        Ok(group_children::<A>(&sources, children))
+        children_in_chunks::<A, _, C>(sources, refine, extra, conn)
     }
 
     fn load_top<O>(
@@ -325,6 +314,29 @@ where
         }
         Ok(group_children::<A>(&sources, children))
     }
+}
+
+/// The rows pointing at each of `sources`, aligned with them: `refine`d,
+/// one statement per chunk of keys, leaving room for `extra` other binds.
+fn children_in_chunks<A, Q, C>(
+    sources: Vec<OSId<A>>,
+    refine: impl Fn(ChildrenOf<A>) -> Q,
+    extra: usize,
+    conn: &mut C,
+) -> QueryResult<Vec<Vec<A::Target>>>
+where
+    A: EagerChildren,
+    A::Target: Clone,
+    C: Connection,
+    C::Backend: OrmBackend,
+    Q: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+{
+    let distinct = dedup(sources.iter().cloned());
+    let mut children: Vec<A::Target> = Vec::new();
+    for chunk in distinct.chunks(chunk_size::<C::Backend>(1, extra)) {
+        children.extend(refine(A::children_of(chunk.to_vec())).load::<A::Target>(conn)?);
+    }
+    Ok(group_children::<A>(&sources, children))
 }
 
 /// `children` grouped under their parents and aligned with `sources`; each

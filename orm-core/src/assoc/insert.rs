@@ -77,14 +77,20 @@ impl<M: Model, A: ManyToMany> LockingInsert<SourceOf<A>> for Upsert<M, A> {
     }
 }
 
-/// ` VALUES ` or, when the statement locks the source's row itself (on
-/// PostgreSQL), ` SELECT * FROM (VALUES `.
-fn values_keyword<DB: OrmBackend>(out: &mut AstPass<'_, '_, DB>, locks: bool) {
-    out.push_sql(if locks {
-        " SELECT * FROM (VALUES "
+/// `) VALUES ` or, when the statement locks the source's row itself (on
+/// PostgreSQL), `) SELECT * FROM (VALUES `; returns the source key to lock,
+/// for [`lock_clause`] after the rows.
+fn values_keyword<'a, K, DB: OrmBackend>(
+    out: &mut AstPass<'_, '_, DB>,
+    lock: &'a Option<K>,
+) -> Option<&'a K> {
+    let lock = lock.as_ref().filter(|_| DB::DIALECT == Dialect::Postgres);
+    out.push_sql(if lock.is_some() {
+        ") SELECT * FROM (VALUES "
     } else {
-        " VALUES "
+        ") VALUES "
     });
+    lock
 }
 
 /// `) AS v WHERE EXISTS (SELECT 1 FROM "events" WHERE "id" = ? FOR NO KEY
@@ -131,12 +137,7 @@ where
         out.push_identifier(A::SourceKey::NAME)?;
         out.push_sql(", ");
         out.push_identifier(A::TargetKey::NAME)?;
-        out.push_sql(")");
-        let lock = self
-            .lock
-            .as_ref()
-            .filter(|_| DB::DIALECT == Dialect::Postgres);
-        values_keyword(&mut out, lock.is_some());
+        let lock = values_keyword(&mut out, &self.lock);
         for (i, (source, target)) in self.rows.iter().enumerate() {
             out.push_sql(if i == 0 { "(" } else { ", (" });
             out.push_bind_param::<SourceSql<A>, _>(source)?;
@@ -189,14 +190,9 @@ where
         if let Some(first) = self.rows.first() {
             first.values.column_names(out.reborrow())?;
         }
-        out.push_sql(")");
         // The rows' values are always bound (never `DEFAULT`), so they can
         // stand in a VALUES list under SELECT.
-        let lock = self
-            .lock
-            .as_ref()
-            .filter(|_| DB::DIALECT == Dialect::Postgres);
-        values_keyword(&mut out, lock.is_some());
+        let lock = values_keyword(&mut out, &self.lock);
         for (i, row) in self.rows.iter().enumerate() {
             out.push_sql(if i == 0 { "(" } else { ", (" });
             row.values.walk_ast(out.reborrow())?;

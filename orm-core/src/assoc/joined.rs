@@ -32,6 +32,28 @@ type SId<A> = IdOf<SourceOf<A>>;
 type TargetColumns<A> = <TableOf<TargetOf<A>> as Table>::AllColumns;
 type SourceSql<A> = <<A as ManyToMany>::SourceKey as Expression>::SqlType;
 
+/// `SELECT columns FROM "users" INNER JOIN "rsvps" ON .. WHERE
+/// "rsvps"."event_id"`: what both statements start with.
+fn select_where_source<'b, A, S, DB>(
+    out: &mut AstPass<'_, 'b, DB>,
+    columns: &'b S,
+    join: &'b TargetJoin<A>,
+) -> QueryResult<()>
+where
+    A: ManyToMany,
+    DB: OrmBackend,
+    S: QueryFragment<DB>,
+    TargetJoin<A>: QueryFragment<DB>,
+    A::SourceKey: QueryFragment<DB>,
+{
+    out.push_sql("SELECT ");
+    columns.walk_ast(out.reborrow())?;
+    out.push_sql(" FROM ");
+    join.walk_ast(out.reborrow())?;
+    out.push_sql(" WHERE ");
+    join.source_key.walk_ast(out.reborrow())
+}
+
 /// The targets of one source, through one join (see the module docs).
 pub struct JoinedTargets<A: ManyToMany> {
     join: TargetJoin<A>,
@@ -74,12 +96,7 @@ where
     SId<A>: ToSql<SourceSql<A>, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql("SELECT ");
-        self.columns.walk_ast(out.reborrow())?;
-        out.push_sql(" FROM ");
-        self.join.walk_ast(out.reborrow())?;
-        out.push_sql(" WHERE ");
-        self.join.source_key.walk_ast(out.reborrow())?;
+        select_where_source(&mut out, &self.columns, &self.join)?;
         out.push_sql(" = ");
         out.push_bind_param::<SourceSql<A>, _>(&self.source)
     }
@@ -131,12 +148,7 @@ where
     SId<A>: ToSql<SourceSql<A>, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql("SELECT ");
-        self.columns.walk_ast(out.reborrow())?;
-        out.push_sql(" FROM ");
-        self.join.walk_ast(out.reborrow())?;
-        out.push_sql(" WHERE ");
-        self.join.source_key.walk_ast(out.reborrow())?;
+        select_where_source(&mut out, &self.columns, &self.join)?;
         out.push_sql(" IN (");
         push_binds::<SourceSql<A>, _, _>(&mut out, &self.sources)?;
         out.push_sql(")");
