@@ -50,8 +50,8 @@ pub use model::{
     field_hash, Crud, Field, ForeignKey, KeysQuery, Model, ModelQuery, NullableKey, SingleKey,
 };
 pub use model::{
-    BoxedQuery, ById, ByIds, CountOf, Exists, IdOf, InsertMany, InsertNew, InsertNews, InsertRows,
-    PkOf, TableOf,
+    rows, BoxedQuery, ById, ByIds, ColumnsOf, CountOf, Exists, IdOf, InsertMany, InsertNew,
+    InsertNews, InsertRows, PkOf, Returning, RowById, Rows, RowsByIds, TableOf, WithReturning,
 };
 pub use orm_derive::{table, Model};
 pub use schema::{Schema, SchemaError};

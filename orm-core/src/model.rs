@@ -20,7 +20,7 @@ use diesel::result::{Error, QueryResult};
 use diesel::sql_types::SingleValue;
 use diesel::{Column, ExpressionMethods, Insertable, QueryDsl, RunQueryDsl, Table};
 
-use diesel::query_builder::{AstPass, Query, QueryFragment};
+use diesel::query_builder::{AstPass, InsertStatement, Query, QueryFragment, ReturningClause};
 
 use crate::backend::{Dialect, OrmBackend};
 use crate::schema::{Relation, TableDef};
@@ -44,6 +44,15 @@ pub trait Model: Sized + 'static {
     type PrimaryKey: EqAll<Self::Id> + Default + Copy + QueryId + Send;
     /// The Rust type of the primary key (`i32`, or `(i32, i32)`).
     type Id: Clone + Eq + Hash + Debug + Send + 'static;
+    /// The columns the struct's fields read, in the fields' order
+    /// (`(events::id, events::title)`). Every read selects them by name, so
+    /// a struct need not follow its table's column order, and may leave
+    /// columns out.
+    type Columns: diesel::SelectableExpression<Self::Table>
+        + diesel::expression::ValidGrouping<(), IsAggregate = diesel::expression::is_aggregate::No>
+        + Copy
+        + QueryId
+        + Send;
     /// The insertable struct (`NewEvent`).
     type New: Insertable<Self::Table>;
     /// The struct's name, for messages.
@@ -52,6 +61,8 @@ pub trait Model: Sized + 'static {
     const TABLE: &'static TableDef;
     /// Foreign keys and join tables this model's associations declare, for DDL.
     const RELATIONS: &'static [Relation];
+    /// [`Columns`](Self::Columns), the select list of every read.
+    const COLUMNS: Self::Columns;
     /// This row's primary-key value.
     fn id(&self) -> Self::Id;
 
@@ -106,22 +117,62 @@ pub type TableOf<M> = <M as Model>::Table;
 pub type PkOf<M> = <M as Model>::PrimaryKey;
 /// The primary-key type of a model.
 pub type IdOf<M> = <M as Model>::Id;
+/// The columns a model's fields read, in field order.
+pub type ColumnsOf<M> = <M as Model>::Columns;
+/// `SELECT <the model's columns> FROM table`: what every read of rows
+/// starts from.
+pub type Rows<M> = dsl::Select<TableOf<M>, ColumnsOf<M>>;
 /// `pk = ?`, or `a = ? AND b = ?` for a composite key.
 pub type KeyEq<M> = <PkOf<M> as EqAll<IdOf<M>>>::Output;
-/// `SELECT .. FROM table WHERE pk = ?`
+/// `table WHERE pk = ?`: the target of an UPDATE or DELETE of one row.
 pub type ById<M> = dsl::Filter<TableOf<M>, KeyEq<M>>;
-/// `SELECT .. FROM table WHERE pk IN (?, ..)`
+/// `table WHERE pk IN (?, ..)`: the target of an UPDATE of several rows.
 pub type ByIds<M> = dsl::Filter<TableOf<M>, dsl::EqAny<PkOf<M>, Vec<IdOf<M>>>>;
+/// `SELECT <columns> FROM table WHERE pk = ?`
+pub type RowById<M> = dsl::Filter<Rows<M>, KeyEq<M>>;
+/// `SELECT <columns> FROM table WHERE pk IN (?, ..)`
+pub type RowsByIds<M> = dsl::Filter<Rows<M>, dsl::EqAny<PkOf<M>, Vec<IdOf<M>>>>;
 /// `SELECT EXISTS (q)`
 pub type Exists<Q> = dsl::select<dsl::exists<Q>>;
 /// `SELECT COUNT(*) FROM (q)`
 pub type CountOf<Q> = dsl::Select<Q, dsl::count_star>;
 /// The boxed query `Model::query()` returns.
-pub type BoxedQuery<'a, M, DB> = dsl::IntoBoxed<'a, TableOf<M>, DB>;
+pub type BoxedQuery<'a, M, DB> = dsl::IntoBoxed<'a, Rows<M>, DB>;
+
+/// `SELECT <the model's columns> FROM table`.
+pub fn rows<M: Model>() -> Rows<M>
+where
+    M::Table: SelectDsl<M::Columns>,
+{
+    SelectDsl::select(M::Table::default(), M::COLUMNS)
+}
 /// `INSERT INTO table (..) VALUES (..)` for a model's `New` struct.
 pub type InsertNew<M> = dsl::Values<dsl::insert_into<TableOf<M>>, <M as Model>::New>;
 /// `INSERT INTO table (..) VALUES (..), (..)` for several `New` structs.
 pub type InsertNews<M> = dsl::Values<dsl::insert_into<TableOf<M>>, Vec<<M as Model>::New>>;
+/// `INSERT .. RETURNING <the model's columns>`, of one row or several.
+pub type Returning<Q, M> = <Q as WithReturning<ColumnsOf<M>>>::Out;
+
+/// An INSERT statement given a `RETURNING returns` clause.
+pub trait WithReturning<E> {
+    /// The statement with the clause.
+    type Out;
+    /// Adds `RETURNING returns`.
+    fn returning(self, returns: E) -> Self::Out
+    where
+        Self::Out: Query;
+}
+
+impl<T: diesel::QuerySource, U, Op, E> WithReturning<E> for InsertStatement<T, U, Op> {
+    type Out = InsertStatement<T, U, Op, ReturningClause<E>>;
+
+    fn returning(self, returns: E) -> Self::Out
+    where
+        Self::Out: Query,
+    {
+        InsertStatement::returning(self, returns)
+    }
+}
 
 /// How a backend inserts rows and gives them back: `INSERT .. RETURNING` on
 /// SQLite and PostgreSQL; the INSERT, then the row by its key on MySQL.
@@ -155,10 +206,11 @@ macro_rules! insert_returning {
         where
             M: Model,
             C: Connection<Backend = $backend>,
-            InsertNew<M>: LoadQuery<'static, C, M>,
+            Returning<InsertNew<M>, M>: Query + LoadQuery<'static, C, M>,
         {
             fn create(new: M::New, conn: &mut C) -> QueryResult<M> {
-                diesel::insert_into(M::Table::default()).values(new).get_result(conn)
+                let insert = diesel::insert_into(M::Table::default()).values(new);
+                WithReturning::returning(insert, M::COLUMNS).get_result(conn)
             }
         }
 
@@ -167,11 +219,12 @@ macro_rules! insert_returning {
         where
             M: Model,
             C: Connection<Backend = $backend>,
-            InsertNews<M>: LoadQuery<'static, C, M>,
+            Returning<InsertNews<M>, M>: Query + LoadQuery<'static, C, M>,
             M::New: diesel::internal::derives::insertable::UndecoratedInsertRecord<M::Table>,
         {
             fn create_many(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>> {
-                diesel::insert_into(M::Table::default()).values(news).get_results(conn)
+                let insert = diesel::insert_into(M::Table::default()).values(news);
+                WithReturning::returning(insert, M::COLUMNS).get_results(conn)
             }
         }
     )*};
@@ -184,7 +237,7 @@ where
     M: ModelQuery,
     C: Connection<Backend = diesel::mysql::Mysql>,
     InsertNew<M>: ExecuteDsl<C>,
-    M::ById: LoadQuery<'static, C, M> + RunQueryDsl<C>,
+    M::RowById: LoadQuery<'static, C, M> + RunQueryDsl<C>,
     dsl::select<
         diesel::expression::SqlLiteral<diesel::sql_types::Unsigned<diesel::sql_types::BigInt>>,
     >: LoadQuery<'static, C, u64>,
@@ -202,7 +255,7 @@ where
                 M::auto_id(last).ok_or(Error::NotFound)?
             }
         };
-        M::by_id(id).get_result(conn)
+        M::row_by_id(id).get_result(conn)
     }
 }
 
@@ -223,23 +276,31 @@ where
 
 /// The statements of a model, as types (no connection needed).
 pub trait ModelQuery: Model {
-    /// `table WHERE pk = ?`
+    /// `table WHERE pk = ?`, for an UPDATE or DELETE.
     type ById: IntoUpdateTarget<Table = Self::Table>;
+    /// `SELECT <columns> FROM table WHERE pk = ?`
+    type RowById;
     /// `SELECT EXISTS (table WHERE pk = ?)`
     type Exists;
     /// `SELECT COUNT(*) FROM table`
     type Count;
-    /// The row with key `id`.
+    /// `SELECT <columns> FROM table`
+    type All;
+    /// The row with key `id`, to update or delete.
     fn by_id(id: Self::Id) -> Self::ById;
+    /// The row with key `id`, to read.
+    fn row_by_id(id: Self::Id) -> Self::RowById;
     /// Whether the row with key `id` exists.
     fn exists(id: Self::Id) -> Self::Exists;
     /// The number of rows.
     fn count() -> Self::Count;
+    /// Every row.
+    fn all() -> Self::All;
 }
 
-/// `table WHERE pk IN (?, ..)` for a single-column key.
+/// `SELECT <columns> FROM table WHERE pk IN (?, ..)` for a single-column key.
 pub trait KeysQuery: SingleKey {
-    /// `table WHERE pk IN (?, ..)`
+    /// `SELECT <columns> FROM table WHERE pk IN (?, ..)`
     type ByIds;
     /// The rows with keys `ids`.
     fn by_ids(ids: Vec<Self::Id>) -> Self::ByIds;
@@ -248,30 +309,38 @@ pub trait KeysQuery: SingleKey {
 impl<M> KeysQuery for M
 where
     M: SingleKey,
-    M::Table: FilterDsl<dsl::EqAny<PkOf<M>, Vec<IdOf<M>>>>,
+    M::Table: SelectDsl<M::Columns>,
+    Rows<M>: FilterDsl<dsl::EqAny<PkOf<M>, Vec<IdOf<M>>>>,
     Vec<IdOf<M>>: AsInExpression<SqlTypeOf<PkOf<M>>>,
 {
-    type ByIds = ByIds<M>;
+    type ByIds = RowsByIds<M>;
 
-    fn by_ids(ids: Vec<M::Id>) -> ByIds<M> {
-        FilterDsl::filter(M::Table::default(), M::PrimaryKey::default().eq_any(ids))
+    fn by_ids(ids: Vec<M::Id>) -> RowsByIds<M> {
+        FilterDsl::filter(rows::<M>(), M::PrimaryKey::default().eq_any(ids))
     }
 }
 
 impl<M> ModelQuery for M
 where
     M: Model,
-    M::Table: FilterDsl<KeyEq<M>> + SelectDsl<dsl::count_star>,
+    M::Table: FilterDsl<KeyEq<M>> + SelectDsl<dsl::count_star> + SelectDsl<M::Columns>,
+    Rows<M>: FilterDsl<KeyEq<M>>,
     ById<M>: IntoUpdateTarget<Table = M::Table>,
     dsl::exists<ById<M>>: Expression,
     Exists<ById<M>>: diesel::query_builder::AsQuery,
 {
     type ById = ById<M>;
+    type RowById = RowById<M>;
     type Exists = Exists<ById<M>>;
     type Count = CountOf<M::Table>;
+    type All = Rows<M>;
 
     fn by_id(id: M::Id) -> ById<M> {
         FilterDsl::filter(M::Table::default(), M::PrimaryKey::default().eq_all(id))
+    }
+
+    fn row_by_id(id: M::Id) -> RowById<M> {
+        FilterDsl::filter(rows::<M>(), M::PrimaryKey::default().eq_all(id))
     }
 
     fn exists(id: M::Id) -> Self::Exists {
@@ -280,6 +349,10 @@ where
 
     fn count() -> Self::Count {
         M::Table::default().count()
+    }
+
+    fn all() -> Rows<M> {
+        rows::<M>()
     }
 }
 
@@ -324,14 +397,14 @@ where
     M: ModelQuery,
     C: Connection,
     C::Backend: InsertRows<M, C>,
-    M::ById: LoadQuery<'static, C, M> + RunQueryDsl<C>,
+    M::RowById: LoadQuery<'static, C, M> + RunQueryDsl<C>,
     M::Exists: LoadQuery<'static, C, bool> + RunQueryDsl<C>,
-    M::Table: LoadQuery<'static, C, M>,
+    M::All: LoadQuery<'static, C, M> + RunQueryDsl<C>,
     M::Count: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
     for<'a> &'a M: diesel::AsChangeset<Target = M::Table>,
     for<'a> dsl::Update<M::ById, &'a M>: ExecuteDsl<C> + diesel::query_builder::AsQuery,
     dsl::delete<M::ById>: ExecuteDsl<C>,
-    ForUpdate<M::ById>: LoadQuery<'static, C, M>,
+    ForUpdate<M::RowById>: LoadQuery<'static, C, M>,
 {
     fn create(new: M::New, conn: &mut C) -> QueryResult<M> {
         one_statement(conn, |conn| Self::insert(new, conn))
@@ -342,7 +415,7 @@ where
     }
 
     fn find(id: M::Id, conn: &mut C) -> QueryResult<M> {
-        M::by_id(id).get_result(conn)
+        M::row_by_id(id).get_result(conn)
     }
 
     fn exists(id: M::Id, conn: &mut C) -> QueryResult<bool> {
@@ -350,7 +423,7 @@ where
     }
 
     fn all(conn: &mut C) -> QueryResult<Vec<M>> {
-        M::Table::default().load(conn)
+        <M as ModelQuery>::all().load(conn)
     }
 
     fn count(conn: &mut C) -> QueryResult<i64> {
@@ -368,7 +441,7 @@ where
     }
 
     fn lock(id: M::Id, conn: &mut C) -> QueryResult<()> {
-        let rows: Vec<M> = ForUpdate(M::by_id(id)).load(conn)?;
+        let rows: Vec<M> = ForUpdate(M::row_by_id(id)).load(conn)?;
         one_row(rows.len())
     }
 }

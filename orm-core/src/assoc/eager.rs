@@ -20,7 +20,7 @@ use super::has::OneToMany;
 use super::joined::SourcesAndTargets;
 use super::ranked::{Ranked, RankedTargets};
 use crate::backend::{chunk_size, CountBinds, OrmBackend};
-use crate::model::{ForeignKey, IdOf, KeysQuery, Model, TableOf};
+use crate::model::{rows, ColumnsOf, ForeignKey, IdOf, KeysQuery, Model, Rows, TableOf};
 use crate::set::dedup;
 
 type SId<A> = IdOf<<A as ManyToMany>::Source>;
@@ -211,14 +211,15 @@ pub trait EagerChildren: OneToMany {
 impl<A> EagerChildren for A
 where
     A: OneToMany,
-    TableOf<A::Target>: FilterDsl<dsl::EqAny<A::ForeignKey, Vec<OSId<A>>>>,
+    TableOf<A::Target>: SelectDsl<ColumnsOf<A::Target>>,
+    Rows<A::Target>: FilterDsl<dsl::EqAny<A::ForeignKey, Vec<OSId<A>>>>,
     Vec<OSId<A>>: AsInExpression<dsl::SqlTypeOf<A::ForeignKey>>,
 {
-    type ChildrenOf = dsl::Filter<TableOf<A::Target>, dsl::EqAny<A::ForeignKey, Vec<OSId<A>>>>;
+    type ChildrenOf = dsl::Filter<Rows<A::Target>, dsl::EqAny<A::ForeignKey, Vec<OSId<A>>>>;
 
     fn children_of(sources: Vec<OSId<A>>) -> Self::ChildrenOf {
         FilterDsl::filter(
-            TableOf::<A::Target>::default(),
+            rows::<A::Target>(),
             A::ForeignKey::default().eq_any(sources),
         )
     }

@@ -16,8 +16,8 @@ use diesel::{Column, ExpressionMethods, RunQueryDsl};
 use super::all_associated;
 use crate::backend::{chunk_size, Dialect, OrmBackend};
 use crate::model::{
-    ensure_exists, removed_or_gone, ByIds, CountOf, Crud, Exists, ForeignKey, IdOf, Model,
-    NullableKey, PkOf, SingleKey, TableOf,
+    ensure_exists, removed_or_gone, rows, ByIds, ColumnsOf, CountOf, Crud, Exists, ForeignKey,
+    IdOf, Model, NullableKey, PkOf, Rows, SingleKey, TableOf,
 };
 use crate::set::{dedup, diff, SetDiff};
 use crate::write::{locked, one_statement, parent_exists};
@@ -55,8 +55,10 @@ type Kv<A> = <A as OneToMany>::KeyValue;
 type SId<A> = IdOf<S<A>>;
 type TId<A> = IdOf<T<A>>;
 
-/// `posts WHERE author_id = ?`
+/// `posts WHERE author_id = ?`: the target of an UPDATE, or of a count.
 pub type Children<A> = dsl::Filter<TableOf<T<A>>, dsl::Eq<Fk<A>, SId<A>>>;
+/// `SELECT <columns> FROM posts WHERE author_id = ?`
+pub type ChildRows<A> = dsl::Filter<Rows<T<A>>, dsl::Eq<Fk<A>, SId<A>>>;
 /// `posts WHERE author_id = ? AND id = ?`
 pub type Child<A> = dsl::Filter<Children<A>, dsl::Eq<PkOf<T<A>>, TId<A>>>;
 /// `posts WHERE id = ?`
@@ -67,14 +69,15 @@ pub type ChildrenIn<A> = dsl::Filter<Children<A>, dsl::EqAny<PkOf<T<A>>, Vec<TId
 pub type OtherChildren<A> = dsl::Filter<Children<A>, dsl::NotEq<PkOf<T<A>>, TId<A>>>;
 /// `SET author_id = ?`
 pub type SetKey<A> = dsl::Eq<Fk<A>, Kv<A>>;
-/// `posts WHERE author_id = ?`: what `posts_query()` returns.
+/// `SELECT <columns> FROM posts WHERE author_id = ?`: what `posts_query()`
+/// returns.
 pub type ChildrenQuery<A> = <A as OneToManyQuery>::Children;
 
 /// The statements of a [`OneToMany`] association, as types.
 pub trait OneToManyQuery: OneToMany {
-    /// `posts WHERE author_id = ?`
+    /// `SELECT <columns> FROM posts WHERE author_id = ?`
     type Children;
-    /// `posts WHERE author_id = ? LIMIT 1`
+    /// `SELECT <columns> FROM posts WHERE author_id = ? LIMIT 1`
     type First;
     /// `SELECT COUNT(*) FROM posts WHERE author_id = ?`
     type Count;
@@ -144,8 +147,10 @@ where
     TableOf<T<A>>:
         FilterDsl<dsl::Eq<Fk<A>, SId<A>>> + FilterDsl<dsl::EqAny<PkOf<T<A>>, Vec<TId<A>>>>,
     Vec<TId<A>>: AsInExpression<SqlTypeOf<PkOf<T<A>>>>,
-    Children<A>: LimitDsl
-        + SelectDsl<dsl::count_star>
+    TableOf<T<A>>: SelectDsl<ColumnsOf<T<A>>>,
+    Rows<T<A>>: FilterDsl<dsl::Eq<Fk<A>, SId<A>>>,
+    ChildRows<A>: LimitDsl,
+    Children<A>: SelectDsl<dsl::count_star>
         + SelectDsl<PkOf<T<A>>>
         + FilterDsl<dsl::Eq<PkOf<T<A>>, TId<A>>>
         + FilterDsl<dsl::EqAny<PkOf<T<A>>, Vec<TId<A>>>>
@@ -169,8 +174,8 @@ where
     dsl::Update<OneTarget<A>, SetKey<A>>: AsQuery,
     dsl::Update<Child<A>, SetKey<A>>: AsQuery,
 {
-    type Children = Children<A>;
-    type First = dsl::Limit<Children<A>>;
+    type Children = ChildRows<A>;
+    type First = dsl::Limit<ChildRows<A>>;
     type Count = CountOf<Children<A>>;
     type Exists = Exists<Child<A>>;
     type CountIn = CountOf<ChildrenIn<A>>;
@@ -183,11 +188,11 @@ where
     type AttachOne = dsl::Update<OneTarget<A>, SetKey<A>>;
     type DetachOne = dsl::Update<Child<A>, SetKey<A>>;
 
-    fn children(id: SId<A>) -> Children<A> {
-        children::<A>(id)
+    fn children(id: SId<A>) -> ChildRows<A> {
+        FilterDsl::filter(rows::<T<A>>(), A::ForeignKey::default().eq(id))
     }
     fn first(id: SId<A>) -> Self::First {
-        LimitDsl::limit(children::<A>(id), 1)
+        LimitDsl::limit(Self::children(id), 1)
     }
     fn count(id: SId<A>) -> Self::Count {
         SelectDsl::select(children::<A>(id), dsl::count_star())

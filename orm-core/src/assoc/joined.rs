@@ -20,16 +20,16 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::QueryResult;
 use diesel::serialize::ToSql;
 use diesel::sql_types::HasSqlType;
-use diesel::{RunQueryDsl, Table};
+use diesel::RunQueryDsl;
 
 use super::belongs_to_many::{ManyToMany, SourceOf, TargetOf};
 use super::push_binds;
 use super::through::TargetJoin;
 use crate::backend::OrmBackend;
-use crate::model::{IdOf, TableOf};
+use crate::model::{ColumnsOf, IdOf, Model};
 
 type SId<A> = IdOf<SourceOf<A>>;
-type TargetColumns<A> = <TableOf<TargetOf<A>> as Table>::AllColumns;
+type TargetColumns<A> = ColumnsOf<TargetOf<A>>;
 type SourceSql<A> = <<A as ManyToMany>::SourceKey as Expression>::SqlType;
 
 /// `SELECT columns FROM "users" INNER JOIN "rsvps" ON .. WHERE
@@ -66,7 +66,7 @@ impl<A: ManyToMany> JoinedTargets<A> {
     pub fn new(source: SId<A>) -> Self {
         JoinedTargets {
             join: TargetJoin::new(),
-            columns: TableOf::<TargetOf<A>>::all_columns(),
+            columns: <TargetOf<A> as Model>::COLUMNS,
             source,
         }
     }
@@ -117,10 +117,7 @@ impl<A: ManyToMany> SourcesAndTargets<A> {
     pub fn new(sources: Vec<SId<A>>) -> Self {
         SourcesAndTargets {
             join: TargetJoin::new(),
-            columns: (
-                A::SourceKey::default(),
-                TableOf::<TargetOf<A>>::all_columns(),
-            ),
+            columns: (A::SourceKey::default(), <TargetOf<A> as Model>::COLUMNS),
             sources,
         }
     }

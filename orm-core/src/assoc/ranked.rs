@@ -27,7 +27,7 @@ use super::belongs_to_many::{ManyToMany, SourceOf, TargetOf};
 use super::has::OneToMany;
 use super::push_binds;
 use super::through::TargetJoin;
-use crate::model::{IdOf, Model, PkOf, TableOf};
+use crate::model::{ColumnsOf, IdOf, Model, PkOf, TableOf};
 
 type Target<A> = TableOf<<A as OneToMany>::Target>;
 type SId<A> = IdOf<<A as OneToMany>::Source>;
@@ -38,7 +38,10 @@ pub struct Ranked<A: OneToMany, O> {
     limit: i64,
     order: O,
     table: <Target<A> as QuerySource>::FromClause,
+    /// Every column of the table, which `order` may name.
     columns: <Target<A> as Table>::AllColumns,
+    /// The columns the model reads.
+    fields: ColumnsOf<<A as OneToMany>::Target>,
     key: A::ForeignKey,
 }
 
@@ -54,13 +57,14 @@ where
             order,
             table: Target::<A>::default().from_clause(),
             columns: Target::<A>::all_columns(),
+            fields: <A::Target as Model>::COLUMNS,
             key: A::ForeignKey::default(),
         }
     }
 }
 
 impl<A: OneToMany, O> Query for Ranked<A, O> {
-    type SqlType = SqlTypeOf<<Target<A> as Table>::AllColumns>;
+    type SqlType = SqlTypeOf<ColumnsOf<<A as OneToMany>::Target>>;
 }
 
 impl<A: OneToMany, O, C> RunQueryDsl<C> for Ranked<A, O> {}
@@ -82,13 +86,14 @@ where
     O: QueryFragment<DB>,
     <Target<A> as QuerySource>::FromClause: QueryFragment<DB>,
     <Target<A> as Table>::AllColumns: QueryFragment<DB>,
+    ColumnsOf<<A as OneToMany>::Target>: QueryFragment<DB>,
     A::ForeignKey: QueryFragment<DB>,
     SId<A>: ToSql<KeySql<A>, DB>,
     i64: ToSql<BigInt, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("SELECT ");
-        self.columns.walk_ast(out.reborrow())?;
+        self.fields.walk_ast(out.reborrow())?;
         out.push_sql(" FROM (SELECT ");
         self.columns.walk_ast(out.reborrow())?;
         out.push_sql(", ROW_NUMBER() OVER (PARTITION BY ");
@@ -131,7 +136,10 @@ pub struct RankedTargets<A: ManyToMany, O> {
     limit: i64,
     order: O,
     join: TargetJoin<A>,
+    /// Every column of the target's table, which `order` may name.
     columns: <MTarget<A> as Table>::AllColumns,
+    /// The columns the target model reads.
+    fields: ColumnsOf<TargetOf<A>>,
 }
 
 type MTarget<A> = TableOf<TargetOf<A>>;
@@ -154,12 +162,13 @@ where
             order,
             join: TargetJoin::new(),
             columns: MTarget::<A>::all_columns(),
+            fields: <TargetOf<A> as Model>::COLUMNS,
         }
     }
 }
 
 impl<A: ManyToMany, O> Query for RankedTargets<A, O> {
-    type SqlType = (SqlTypeOf<<MTarget<A> as Table>::AllColumns>, SourceSql<A>);
+    type SqlType = (SqlTypeOf<ColumnsOf<TargetOf<A>>>, SourceSql<A>);
 }
 
 impl<A: ManyToMany, O, C> RunQueryDsl<C> for RankedTargets<A, O> {}
@@ -177,6 +186,7 @@ where
     <MTarget<A> as QuerySource>::FromClause: QueryFragment<DB>,
     <A::Through as QuerySource>::FromClause: QueryFragment<DB>,
     <MTarget<A> as Table>::AllColumns: QueryFragment<DB>,
+    ColumnsOf<TargetOf<A>>: QueryFragment<DB>,
     PkOf<TargetOf<A>>: QueryFragment<DB>,
     A::TargetKey: QueryFragment<DB>,
     A::SourceKey: QueryFragment<DB>,
@@ -186,7 +196,7 @@ where
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         let source_key = &self.join.source_key;
         out.push_sql("SELECT ");
-        self.columns.walk_ast(out.reborrow())?;
+        self.fields.walk_ast(out.reborrow())?;
         out.push_sql(", ");
         out.push_identifier(SOURCE)?;
         out.push_sql(" FROM (SELECT ");

@@ -19,12 +19,12 @@ use diesel::query_dsl::LoadQuery;
 use diesel::result::QueryResult;
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, BoolOrNullableBool, HasSqlType};
-use diesel::{QuerySource, RunQueryDsl, Table};
+use diesel::{QuerySource, RunQueryDsl};
 
 use super::belongs_to_many::{ManyToMany, SourceOf, TargetOf};
 use super::push_binds;
 use crate::backend::{chunk_size, CountBinds, Dialect, OrmBackend};
-use crate::model::{Field, IdOf, Model, PkOf, TableOf};
+use crate::model::{ColumnsOf, Field, IdOf, Model, PkOf, TableOf};
 
 /// A model that can be the join model of a `belongs_to_many` (`through =
 /// Rsvp`): its primary key is the two key columns, and its other columns
@@ -67,8 +67,8 @@ type SId<A> = IdOf<SourceOf<A>>;
 /// A target with its join row, as the `*_with_through` reads return them.
 pub type WithJoin<A> = (TargetOf<A>, <A as ThroughModel>::Join);
 type TargetTable<A> = TableOf<TargetOf<A>>;
-type TargetColumns<A> = <TargetTable<A> as Table>::AllColumns;
-type JoinColumns<A> = <<A as ManyToMany>::Through as Table>::AllColumns;
+type TargetColumns<A> = ColumnsOf<TargetOf<A>>;
+type JoinColumns<A> = ColumnsOf<<A as ThroughModel>::Join>;
 
 /// What a [`ThroughQuery`] selects unless told otherwise: every column of
 /// the target and of the join row, loaded as `(User, Rsvp)`.
@@ -165,7 +165,7 @@ pub struct And<W, P>(W, P);
 /// ` ORDER BY expression` of a [`ThroughQuery`].
 pub struct OrderBy<O>(O);
 
-impl<A: ManyToMany> ThroughQuery<A> {
+impl<A: ThroughModel> ThroughQuery<A> {
     /// The targets of the sources `sources`, with their join rows.
     pub fn new(sources: Vec<SId<A>>) -> Self {
         ThroughQuery {
@@ -175,7 +175,7 @@ impl<A: ManyToMany> ThroughQuery<A> {
                 limit: None,
                 offset: None,
             },
-            select: (TargetTable::<A>::all_columns(), A::Through::all_columns()),
+            select: (<TargetOf<A> as Model>::COLUMNS, <A::Join as Model>::COLUMNS),
             filter: (),
             order: (),
         }
@@ -233,7 +233,7 @@ impl<A: ManyToMany, S, W, O> ThroughQuery<A, S, W, O> {
     {
         ThroughQuery {
             base: self.base,
-            select: (TargetTable::<A>::all_columns(), columns),
+            select: (<TargetOf<A> as Model>::COLUMNS, columns),
             filter: self.filter,
             order: self.order,
         }

@@ -185,7 +185,9 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
             type Table = #table::table;
             type PrimaryKey = #pk_columns;
             type Id = #pk_ty;
+            type Columns = (#(#table::#idents,)*);
             type New = #new;
+            const COLUMNS: Self::Columns = (#(#table::#idents,)*);
             const NAME: &'static str = #name;
             const TABLE: &'static _orm::__private::TableDef = &_orm::__private::TableDef {
                 name: #table_name,
@@ -268,9 +270,9 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
             pub fn query<'a, DB>() -> _orm::BoxedQuery<'a, Self, DB>
             where
                 DB: #d::backend::Backend,
-                #table::table: #d::query_dsl::methods::BoxedDsl<'a, DB>,
+                _orm::Rows<Self>: #d::query_dsl::methods::BoxedDsl<'a, DB>,
             {
-                #d::QueryDsl::into_boxed(#table::table)
+                #d::QueryDsl::into_boxed(_orm::rows::<Self>())
             }
             #save_fn
             #[doc = #delete]
@@ -392,8 +394,8 @@ pub fn insertable<T: quote::ToTokens>(
     }
 }
 
-/// `Queryable` and `Selectable` for a struct whose fields are all the
-/// columns of `table`, in order.
+/// `Queryable` and `Selectable` for a struct whose fields are columns of
+/// `table`, read by name in the fields' order.
 pub fn row_impls<T: quote::ToTokens>(
     ty: &TokenStream,
     table: &TokenStream,
@@ -401,7 +403,9 @@ pub fn row_impls<T: quote::ToTokens>(
     tys: &[T],
 ) -> TokenStream {
     let d = quote!(_orm::__private::diesel);
-    let all_sql = quote!(#d::dsl::SqlTypeOf<<#table::table as #d::Table>::AllColumns>);
+    // The fields' columns in the fields' order: every read selects them by
+    // name (see `Model::Columns`).
+    let all_sql = quote!(#d::dsl::SqlTypeOf<(#(#table::#idents,)*)>);
     let index = (0..idents.len()).map(syn::Index::from);
     // `i16`/`i32` fields are read checked (see orm-core's `Checked`).
     let (row_tys, values): (Vec<_>, Vec<_>) = tys

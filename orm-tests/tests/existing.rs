@@ -1,0 +1,255 @@
+//! A project that already uses diesel: its `schema.rs` as `diesel
+//! print-schema` writes it, tables created by its own SQL, and structs that
+//! list their fields in their own order, or only some of the columns.
+//! Fields map to columns by name, whatever the order; a column a struct
+//! leaves out keeps its database default.
+
+use orm_core::prelude::*;
+use orm_tests::{backend_tests, dialect};
+
+mod schema {
+    orm_core::diesel::table! {
+        novelists (id) {
+            id -> Integer,
+            name -> Varchar,
+            born -> Integer,
+        }
+    }
+
+    orm_core::diesel::table! {
+        novels (id) {
+            id -> Integer,
+            novelist_id -> Integer,
+            title -> Varchar,
+            subtitle -> Varchar,
+            pages -> Integer,
+            rating -> Integer,
+            downloads -> Integer,
+        }
+    }
+
+    orm_core::diesel::table! {
+        genres (id) {
+            id -> Integer,
+            label -> Varchar,
+        }
+    }
+
+    orm_core::diesel::table! {
+        novel_genres (novel_id, genre_id) {
+            novel_id -> Integer,
+            genre_id -> Integer,
+            weight -> Integer,
+        }
+    }
+
+    orm_core::diesel::joinable!(novels -> novelists (novelist_id));
+    orm_core::diesel::joinable!(novel_genres -> novels (novel_id));
+    orm_core::diesel::joinable!(novel_genres -> genres (genre_id));
+    orm_core::diesel::allow_tables_to_appear_in_same_query!(
+        novelists,
+        novels,
+        genres,
+        novel_genres
+    );
+}
+
+use schema::{novel_genres, novelists, novels};
+
+// The fields in the reverse of the table's order.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = schema::novelists)]
+#[has_many(Novel)]
+pub struct Novelist {
+    pub born: i32,
+    pub name: String,
+    pub id: i32,
+}
+
+// Four integer and two text columns in another order than the table's, and
+// `downloads` left out (its default is 0): a positional read would put
+// `rating` into `pages` and `subtitle` into `title`.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = schema::novels)]
+#[belongs_to(Novelist)]
+#[belongs_to_many(Genre, through = NovelGenre)]
+pub struct Novel {
+    pub rating: i32,
+    pub pages: i32,
+    pub subtitle: String,
+    pub title: String,
+    pub novelist_id: i32,
+    pub id: i32,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = schema::genres)]
+#[belongs_to_many(Novel, through = NovelGenre)]
+pub struct Genre {
+    pub label: String,
+    pub id: i32,
+}
+
+// The join table's key columns in the other order.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = schema::novel_genres, primary_key(genre_id, novel_id))]
+#[belongs_to(Novel)]
+#[belongs_to(Genre)]
+pub struct NovelGenre {
+    pub weight: i32,
+    pub genre_id: i32,
+    pub novel_id: i32,
+}
+
+impl Default for NovelGenrePayload {
+    fn default() -> Self {
+        NovelGenrePayload { weight: 1 }
+    }
+}
+
+/// The project's own migration.
+fn migrate<C>(conn: &mut C) -> QueryResult<()>
+where
+    C: orm_core::diesel::connection::SimpleConnection + orm_core::diesel::Connection,
+    C::Backend: orm_core::OrmBackend,
+{
+    let serial = match dialect(conn) {
+        orm_core::Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        orm_core::Dialect::Postgres => "SERIAL PRIMARY KEY",
+        orm_core::Dialect::Mysql => "INTEGER PRIMARY KEY AUTO_INCREMENT",
+    };
+    let text = match dialect(conn) {
+        orm_core::Dialect::Mysql => "VARCHAR(200)",
+        _ => "VARCHAR",
+    };
+    conn.batch_execute(&format!(
+        "CREATE TABLE novelists (id {serial}, name {text} NOT NULL, born INTEGER NOT NULL);
+         CREATE TABLE novels (
+             id {serial},
+             novelist_id INTEGER NOT NULL REFERENCES novelists (id),
+             title {text} NOT NULL,
+             subtitle {text} NOT NULL,
+             pages INTEGER NOT NULL,
+             rating INTEGER NOT NULL,
+             downloads INTEGER NOT NULL DEFAULT 0
+         );
+         CREATE TABLE genres (id {serial}, label {text} NOT NULL);
+         CREATE TABLE novel_genres (
+             novel_id INTEGER NOT NULL REFERENCES novels (id),
+             genre_id INTEGER NOT NULL REFERENCES genres (id),
+             weight INTEGER NOT NULL,
+             PRIMARY KEY (novel_id, genre_id)
+         );"
+    ))
+}
+
+fn dune<C>(author: &Novelist, conn: &mut C) -> QueryResult<Novel>
+where
+    Novel: orm_core::Crud<C>,
+{
+    Novel::create(
+        NewNovel {
+            rating: 5,
+            pages: 412,
+            subtitle: "Novel one".into(),
+            title: "Dune".into(),
+            novelist_id: author.id,
+        },
+        conn,
+    )
+}
+
+backend_tests! {
+    fn fields_are_read_by_name(conn) {
+        migrate(conn)?;
+        let frank = Novelist::create(NewNovelist { born: 1920, name: "Frank".into() }, conn)?;
+        assert_eq!((frank.born, frank.name.as_str()), (1920, "Frank"));
+        let book = dune(&frank, conn)?;
+        let expected = Novel {
+            rating: 5,
+            pages: 412,
+            subtitle: "Novel one".into(),
+            title: "Dune".into(),
+            novelist_id: frank.id,
+            id: book.id,
+        };
+        // What the INSERT returned, and what every read gives back.
+        assert_eq!(book, expected);
+        assert_eq!(Novel::find(book.id, conn)?, expected);
+        assert_eq!(Novel::all(conn)?, vec![expected.clone()]);
+        assert_eq!(Novel::query().filter(novels::pages.eq(412)).load::<Novel>(conn)?, vec![expected.clone()]);
+        assert_eq!(frank.novels(conn)?, vec![expected.clone()]);
+        assert_eq!(frank.novels_query().load::<Novel>(conn)?, vec![expected.clone()]);
+        assert_eq!(Novelist::load_novels(std::slice::from_ref(&frank), conn)?, vec![vec![expected.clone()]]);
+        assert_eq!(
+            Novelist::load_novels_where(std::slice::from_ref(&frank), |q| q.order(novels::rating.desc()), conn)?,
+            vec![vec![expected.clone()]]
+        );
+        assert_eq!(book.novelist(conn)?, frank);
+        assert_eq!(Novelist::find(frank.id, conn)?, frank);
+
+        // The columns hold what the fields say, read back with plain diesel.
+        let row: (i32, String, String, i32, i32, i32) = novels::table
+            .select((novels::novelist_id, novels::title, novels::subtitle, novels::pages, novels::rating, novels::downloads))
+            .first(conn)?;
+        assert_eq!(row, (frank.id, "Dune".into(), "Novel one".into(), 412, 5, 0));
+
+        // `save` writes each field to its own column.
+        let mut changed = book.clone();
+        changed.pages = 500;
+        changed.subtitle = "Revised".into();
+        changed.save(conn)?;
+        assert_eq!(Novel::find(book.id, conn)?, changed);
+        let (pages, rating, subtitle): (i32, i32, String) =
+            novels::table.select((novels::pages, novels::rating, novels::subtitle)).first(conn)?;
+        assert_eq!((pages, rating, subtitle.as_str()), (500, 5, "Revised"));
+        Ok(())
+    }
+
+    fn a_left_out_column_keeps_its_default(conn) {
+        migrate(conn)?;
+        let frank = Novelist::create(NewNovelist { born: 1920, name: "Frank".into() }, conn)?;
+        let book = dune(&frank, conn)?;
+        orm_core::diesel::update(novels::table).set(novels::downloads.eq(7)).execute(conn)?;
+        // `save` leaves the column alone too.
+        book.save(conn)?;
+        let downloads: i32 = novels::table.select(novels::downloads).first(conn)?;
+        assert_eq!(downloads, 7);
+        Ok(())
+    }
+
+    fn join_model_keys_in_another_order(conn) {
+        migrate(conn)?;
+        let frank = Novelist::create(NewNovelist { born: 1920, name: "Frank".into() }, conn)?;
+        let dune = dune(&frank, conn)?;
+        let scifi = Genre::create(NewGenre { label: "sf".into() }, conn)?;
+        let classic = Genre::create(NewGenre { label: "classic".into() }, conn)?;
+        dune.add_genre(&scifi, conn)?;
+        dune.add_genre_with(&classic, NovelGenrePayload { weight: 3 }, conn)?;
+        // Each key column holds its own key.
+        let mut pairs: Vec<(i32, i32, i32)> = novel_genres::table
+            .select((novel_genres::novel_id, novel_genres::genre_id, novel_genres::weight))
+            .load(conn)?;
+        pairs.sort();
+        assert_eq!(pairs, vec![(dune.id, scifi.id, 1), (dune.id, classic.id, 3)]);
+        let mut genres = dune.genres(conn)?;
+        genres.sort_by_key(|t| t.id);
+        assert_eq!(genres, vec![scifi.clone(), classic.clone()]);
+        assert_eq!(scifi.novels(conn)?, vec![dune.clone()]);
+        let mut with = dune.genres_with_through(conn)?;
+        with.sort_by_key(|(t, _)| t.id);
+        assert_eq!(
+            with,
+            vec![
+                (scifi.clone(), NovelGenre { weight: 1, genre_id: scifi.id, novel_id: dune.id }),
+                (classic.clone(), NovelGenre { weight: 3, genre_id: classic.id, novel_id: dune.id }),
+            ]
+        );
+        let loaded = Novel::load_genres_with_through(std::slice::from_ref(&dune), conn)?;
+        assert_eq!(loaded[0].len(), 2);
+        assert!(loaded[0].iter().all(|(t, j)| j.genre_id == t.id && j.novel_id == dune.id));
+        assert_eq!(NovelGenre::find((classic.id, dune.id), conn)?.weight, 3);
+        let _ = novelists::table;
+        Ok(())
+    }
+}
