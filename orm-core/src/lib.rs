@@ -85,6 +85,48 @@ pub mod sqlite {
     pub fn memory() -> ConnectionResult<SqliteConnection> {
         open(":memory:")
     }
+
+    /// What [`pool`] runs on every connection it opens: foreign keys on,
+    /// WAL mode (readers do not wait for the writer), and a busy timeout so
+    /// that writers wait for each other instead of failing with
+    /// "database is locked".
+    #[cfg(feature = "r2d2")]
+    #[derive(Debug, Clone, Copy)]
+    pub struct Pragmas {
+        /// How long a writer waits for another, in milliseconds.
+        pub busy_timeout_ms: u32,
+    }
+
+    #[cfg(feature = "r2d2")]
+    impl diesel::r2d2::CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
+        fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+            conn.batch_execute(&format!(
+                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL",
+                self.busy_timeout_ms
+            ))
+            .map_err(diesel::r2d2::Error::QueryError)
+        }
+    }
+
+    /// A pool of at most `size` connections to the database file `path`,
+    /// each set up by [`Pragmas`] with a 5-second busy timeout. (An
+    /// in-memory database is private to one connection, so a pool needs a
+    /// file.)
+    #[cfg(feature = "r2d2")]
+    pub fn pool(
+        path: &str,
+        size: u32,
+    ) -> Result<
+        diesel::r2d2::Pool<diesel::r2d2::ConnectionManager<SqliteConnection>>,
+        diesel::r2d2::PoolError,
+    > {
+        diesel::r2d2::Pool::builder()
+            .max_size(size)
+            .connection_customizer(Box::new(Pragmas {
+                busy_timeout_ms: 5000,
+            }))
+            .build(diesel::r2d2::ConnectionManager::new(path))
+    }
 }
 
 /// Connections to PostgreSQL.

@@ -296,9 +296,27 @@ pub fn postgres_url(test: &str) -> Option<String> {
     match std::env::var("DATABASE_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            println!("skipping PostgreSQL test `{test}`: DATABASE_URL is not set");
+            skipping("PostgreSQL", "DATABASE_URL", test);
             None
         }
+    }
+}
+
+/// Says that a test skips its server, visibly: once per test binary and
+/// server on the terminal (cargo's capture takes only `print!`), and for each
+/// test in its captured output.
+fn skipping(server: &str, variable: &str, test: &str) {
+    use std::io::Write;
+    use std::sync::Mutex;
+    static SAID: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    println!("skipping {server} test `{test}`: {variable} is not set");
+    let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+    if !said.iter().any(|s| s == server) {
+        said.push(server.to_string());
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: {variable} is not set: the {server} tests of this binary pass without running"
+        );
     }
 }
 
@@ -371,7 +389,7 @@ pub fn mysql_url(test: &str) -> Option<String> {
     match std::env::var("MYSQL_DATABASE_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            println!("skipping MySQL test `{test}`: MYSQL_DATABASE_URL is not set");
+            skipping("MySQL", "MYSQL_DATABASE_URL", test);
             None
         }
     }

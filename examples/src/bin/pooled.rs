@@ -1,14 +1,12 @@
 //! A connection pool shared by threads: the generated methods take a pooled
 //! connection as they take any other. SQLite in a temporary file (an
 //! in-memory database is private to one connection), in WAL mode with a busy
-//! timeout so writers wait for each other instead of failing.
+//! timeout so writers wait for each other instead of failing; orm-core's
+//! `r2d2` feature brings the pool.
 //! Run with `cargo run -p examples --bin pooled`.
 
 use std::thread;
 
-use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
-use diesel::SqliteConnection;
 use orm_core::prelude::*;
 
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -25,27 +23,11 @@ pub struct User {
     pub name: String,
 }
 
-/// What `orm_core::sqlite::open` does, for every pooled connection.
-#[derive(Debug)]
-struct Setup;
-
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Setup {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(
-            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL",
-        )
-        .map_err(diesel::r2d2::Error::QueryError)
-    }
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::temp_dir().join(format!("orm-pooled-{}.db", std::process::id()));
-    let pool = Pool::builder()
-        .max_size(4)
-        .connection_customizer(Box::new(Setup))
-        .build(ConnectionManager::<SqliteConnection>::new(
-            path.to_string_lossy(),
-        ))?;
+    // Feature `r2d2` of orm-core: foreign keys, WAL and a busy timeout on
+    // every connection.
+    let pool = orm_core::sqlite::pool(&path.to_string_lossy(), 4)?;
 
     let mut conn = pool.get()?;
     Schema::new()
