@@ -47,7 +47,8 @@ pub use drift::Drift;
 pub use instrument::QueryLog;
 pub use key::{AsKey, IntoKeys, Key};
 pub use model::{
-    field_hash, Crud, Field, ForeignKey, KeysQuery, Model, ModelQuery, NullableKey, SingleKey,
+    create_many, field_hash, Crud, Field, ForeignKey, KeysQuery, Model, ModelQuery, NullableKey,
+    SingleKey,
 };
 pub use model::{
     rows, BoxedQuery, ById, ByIds, ColumnsOf, CountOf, Exists, IdOf, InsertMany, InsertNew,

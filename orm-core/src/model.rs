@@ -274,6 +274,35 @@ where
     }
 }
 
+/// Inserts `news` and returns the stored rows, in order (Sequelize's
+/// `bulkCreate`): one `INSERT .. RETURNING` per chunk of rows that fits the
+/// backend's parameter limit on SQLite and PostgreSQL, an INSERT and a read
+/// per row on MySQL. All rows or none: several statements run in one
+/// transaction. The generated `Model::create_many` calls it.
+pub fn create_many<M, C>(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>>
+where
+    M: Model,
+    C: Connection,
+    C::Backend: InsertMany<M, C>,
+{
+    let per_statement = crate::backend::chunk_size::<C::Backend>(M::TABLE.columns.len().max(1), 0);
+    let one = news.len() <= per_statement && C::Backend::DIALECT != Dialect::Mysql;
+    let insert = |conn: &mut C| {
+        let mut rows = Vec::with_capacity(news.len());
+        let mut pending = news.into_iter().peekable();
+        while pending.peek().is_some() {
+            let chunk: Vec<_> = pending.by_ref().take(per_statement).collect();
+            rows.extend(<C::Backend as InsertMany<M, C>>::create_many(chunk, conn)?);
+        }
+        Ok(rows)
+    };
+    if one {
+        one_statement(conn, insert)
+    } else {
+        conn.transaction(insert)
+    }
+}
+
 /// The statements of a model, as types (no connection needed).
 pub trait ModelQuery: Model {
     /// `table WHERE pk = ?`, for an UPDATE or DELETE.

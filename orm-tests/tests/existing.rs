@@ -218,6 +218,45 @@ backend_tests! {
         Ok(())
     }
 
+    fn rows_in_bulk(conn) {
+        migrate(conn)?;
+        let frank = Novelist::create(NewNovelist { born: 1920, name: "Frank".into() }, conn)?;
+        let new = |i: i32| NewNovel {
+            rating: i % 5,
+            pages: 100 + i,
+            subtitle: format!("s{i}"),
+            title: format!("t{i}"),
+            novelist_id: frank.id,
+        };
+        // More rows than one statement can bind on SQLite (5 columns each).
+        let news: Vec<NewNovel> = (0..7_000).map(new).collect();
+        let created = Novel::create_many(news.clone(), conn)?;
+        assert_eq!(created.len(), 7_000);
+        for (row, new) in created.iter().zip(&news) {
+            assert_eq!((row.pages, &row.title, row.rating), (new.pages, &new.title, new.rating));
+        }
+        let mut ids: Vec<i32> = created.iter().map(|n| n.id).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), 7_000);
+        assert_eq!(Novel::count(conn)?, 7_000);
+        assert_eq!(Novel::create_many(Vec::new(), conn)?, vec![]);
+
+        // All or none: a bad row in the last chunk leaves no row behind.
+        let mut bad: Vec<NewNovel> = (0..7_000).map(new).collect();
+        bad[6_999].novelist_id = frank.id + 1_000;
+        assert!(Novel::create_many(bad, conn).is_err());
+        assert_eq!(Novel::count(conn)?, 7_000);
+
+        // `New*` inserts by reference too, as diesel's derive does.
+        let one = new(1);
+        orm_core::diesel::insert_into(novels::table).values(&one).execute(conn)?;
+        let rows = vec![new(2), new(3)];
+        orm_core::diesel::insert_into(novels::table).values(&rows).execute(conn)?;
+        assert_eq!(Novel::count(conn)?, 7_003);
+        assert_eq!(one.title, "t1");
+        Ok(())
+    }
+
     fn join_model_keys_in_another_order(conn) {
         migrate(conn)?;
         let frank = Novelist::create(NewNovelist { born: 1920, name: "Frank".into() }, conn)?;
@@ -250,6 +289,47 @@ backend_tests! {
         assert!(loaded[0].iter().all(|(t, j)| j.genre_id == t.id && j.novel_id == dune.id));
         assert_eq!(NovelGenre::find((classic.id, dune.id), conn)?.weight, 3);
         let _ = novelists::table;
+        Ok(())
+    }
+}
+
+/// Association and column names that are Rust keywords: a raw identifier
+/// (`r#type`) where one can spell them.
+mod keywords {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[has_many(Match, as = "Matches", singular = "Match")]
+    pub struct Type {
+        pub id: i32,
+        pub r#ref: String,
+    }
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[belongs_to(Type)]
+    pub struct Match {
+        pub id: i32,
+        pub type_id: i32,
+    }
+
+    #[test]
+    fn methods_and_columns_named_after_keywords() -> orm_tests::TestResult {
+        let conn = &mut orm_core::sqlite::memory()?;
+        Schema::new()
+            .model::<Type>()
+            .model::<Match>()
+            .create_all(conn)?;
+        let t = Type::create(NewType { r#ref: "a".into() }, conn)?;
+        let m = Match::create(NewMatch { type_id: t.id }, conn)?;
+        assert_eq!(m.r#type(conn)?, t);
+        assert_eq!(t.matches(conn)?, vec![m]);
+        let column: String = types::table.select(types::r#ref).first(conn)?;
+        assert_eq!(column, "a");
+        let ddl = Schema::new()
+            .model::<Type>()
+            .sql(orm_core::Dialect::Sqlite)?
+            .join("\n");
+        assert!(ddl.contains("\"ref\" TEXT NOT NULL"), "{ddl}");
         Ok(())
     }
 }

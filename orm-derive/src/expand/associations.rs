@@ -1,8 +1,8 @@
 //! Each association: a hidden marker type described to orm-core, and thin
 //! methods on the model that forward to orm-core's operations.
 
-use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{quote, quote_spanned};
 
 use super::join_table::{self, module_path};
 use super::model::{field_hash, table_path};
@@ -59,9 +59,10 @@ fn names(a: &Assoc) -> Names {
     }
 }
 
-/// A method named `name`, spanned at the association's attribute.
+/// A method named `name`, spanned at the association's attribute (`r#type`
+/// for a keyword).
 fn method(name: &str, a: &Assoc) -> syn::Ident {
-    format_ident!("{}", name, span = a.span)
+    crate::internals::ident(name, a.span)
 }
 
 fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, TokenStream) {
@@ -140,8 +141,8 @@ fn through(model: &Model, a: &Assoc, joins: &[JoinTable]) -> Option<(TokenStream
     let rows = quote!(#p::Vec<#p::Row<Self>>);
     let Some(join) = a.join_model() else {
         let table = module_path(model, join_table::of(a, joins)?);
-        let fk = format_ident!("{}", a.foreign_key.value);
-        let ok = format_ident!("{}", a.other_key.as_ref()?.value);
+        let fk = crate::internals::ident(&a.foreign_key.value, Span::call_site());
+        let ok = crate::internals::ident(&a.other_key.as_ref()?.value, Span::call_site());
         let types = quote! {
             type Through = #table::table;
             type SourceKey = #table::#fk;

@@ -63,7 +63,7 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
     let keys: Vec<syn::Ident> = join
         .keys
         .iter()
-        .map(|(c, _)| format_ident!("{}", c))
+        .map(|(c, _)| crate::internals::ident(c, proc_macro2::Span::call_site()))
         .collect();
     // The column types are used in the table module and in its `columns`
     // submodule; diesel's `table!` rewrites `use super::..` imports for the
@@ -154,7 +154,7 @@ pub fn impls(model: &Model, join: &JoinTable) -> TokenStream {
     let keys: Vec<syn::Ident> = join
         .keys
         .iter()
-        .map(|(c, _)| format_ident!("{}", c))
+        .map(|(c, _)| crate::internals::ident(c, proc_macro2::Span::call_site()))
         .collect();
     let names: Vec<&String> = join.keys.iter().map(|(c, _)| c).collect();
     let stamps = timestamp_idents(join);

@@ -211,6 +211,7 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
     let (_, pk_ty, _) = key_parts(model, table);
     let doc = |m: &str| docs::crud(model, m);
     let key = doc("key");
+    let create_many = doc("create_many");
     let (create, find, all, count, query, save, delete) = (
         doc("create"),
         doc("find"),
@@ -249,6 +250,14 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
             #[doc = #create]
             pub fn create<C>(new: #new, conn: &mut C) -> #qr<Self> where Self: _orm::Crud<C> {
                 <Self as _orm::Crud<C>>::create(new, conn)
+            }
+            #[doc = #create_many]
+            pub fn create_many<C>(news: _orm::__private::Vec<#new>, conn: &mut C) -> #qr<_orm::__private::Vec<Self>>
+            where
+                C: #d::Connection,
+                C::Backend: _orm::InsertMany<Self, C>,
+            {
+                _orm::create_many(news, conn)
             }
             #[doc = #key]
             pub fn key(id: #pk_ty) -> _orm::Key<Self> {
@@ -361,8 +370,10 @@ pub fn field_hash(name: &str) -> u64 {
     hash
 }
 
-/// `Insertable` for a struct whose fields `idents` are columns of `table`;
-/// the `managed` columns (timestamps) are inserted with the current time.
+/// `Insertable` for a struct whose fields `idents` are columns of `table`,
+/// by value and by reference (as diesel's derive: `values(&new)`,
+/// `values(&rows)`); the `managed` columns (timestamps) are inserted with the
+/// current time.
 pub fn insertable<T: quote::ToTokens>(
     ty: &TokenStream,
     table: &TokenStream,
@@ -373,22 +384,36 @@ pub fn insertable<T: quote::ToTokens>(
     let d = quote!(_orm::__private::diesel);
     let (now_idents, now_tys): (Vec<_>, Vec<_>) = managed.iter().copied().unzip();
     let now = (!managed.is_empty()).then(|| quote!(let now = _orm::__private::now();));
-    quote! {
-        #[automatically_derived]
-        impl #d::Insertable<#table::table> for #ty {
-            type Values = <(
-                #(#d::dsl::Eq<#table::#idents, #tys>,)*
-                #(#d::dsl::Eq<#table::#now_idents, #now_tys>,)*
-            ) as #d::Insertable<#table::table>>::Values;
-            fn values(self) -> Self::Values {
-                #now
-                #d::Insertable::values((
-                    #(#d::ExpressionMethods::eq(#table::#idents, self.#idents),)*
-                    #(#d::ExpressionMethods::eq(#table::#now_idents, <#now_tys as ::core::convert::From<_>>::from(now)),)*
-                ))
+    let values = |generics: TokenStream,
+                  self_ty: TokenStream,
+                  tys: &[TokenStream],
+                  value: TokenStream| {
+        quote! {
+            #[automatically_derived]
+            impl #generics #d::Insertable<#table::table> for #self_ty {
+                type Values = <(
+                    #(#d::dsl::Eq<#table::#idents, #tys>,)*
+                    #(#d::dsl::Eq<#table::#now_idents, #now_tys>,)*
+                ) as #d::Insertable<#table::table>>::Values;
+                fn values(self) -> Self::Values {
+                    #now
+                    #d::Insertable::values((
+                        #(#d::ExpressionMethods::eq(#table::#idents, #value self.#idents),)*
+                        #(#d::ExpressionMethods::eq(#table::#now_idents, <#now_tys as ::core::convert::From<_>>::from(now)),)*
+                    ))
+                }
             }
         }
-        // Lets a `Vec` of these be inserted in one statement.
+    };
+    let owned: Vec<TokenStream> = tys.iter().map(|t| quote!(#t)).collect();
+    let borrowed: Vec<TokenStream> = tys.iter().map(|t| quote!(&'__a #t)).collect();
+    let by_value = values(TokenStream::new(), ty.clone(), &owned, TokenStream::new());
+    let by_ref = values(quote!(<'__a>), quote!(&'__a #ty), &borrowed, quote!(&));
+    quote! {
+        #by_value
+        #by_ref
+        // Lets a `Vec` of these (or a slice of references) be inserted in
+        // one statement; diesel covers `&T` itself.
         #[automatically_derived]
         impl #d::internal::derives::insertable::UndecoratedInsertRecord<#table::table> for #ty {}
     }

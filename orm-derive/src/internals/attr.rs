@@ -151,7 +151,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
                 .filter(|a| a.path().is_ident("doc"))
                 .cloned()
                 .collect(),
-            column: ident.to_string(),
+            column: ident.unraw().to_string(),
             ident,
             ty: field.ty.clone(),
             sql_type,

@@ -25,6 +25,16 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
         } else {
             &[&assoc.singular]
         };
+        if let Some(keyword) = names.iter().find(|n| super::NOT_RAW.contains(&n.as_str())) {
+            let span = assoc
+                .target
+                .segments
+                .last()
+                .map_or(assoc.span, |s| s.ident.span());
+            cx.error_at(span, format_args!(
+                "this association's reader would be a method named `{keyword}`, a keyword no method can be named\nhelp: name the association with `as = \"...\"`, e.g. `as = \"Krate\"` for `krate()`"
+            ));
+        }
         for name in names {
             if let Some(previous) = seen.insert(name, assoc.kind.attr_name()) {
                 cx.error_at(assoc.span, format_args!(

@@ -6,3 +6,28 @@ pub mod check;
 pub mod ctxt;
 pub mod inflect;
 pub mod symbol;
+
+use proc_macro2::Span;
+use syn::Ident;
+
+/// Rust's keywords (strict and reserved, every edition) that a raw
+/// identifier can spell: a column named `type` becomes `r#type`.
+const RAW_KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn",
+    "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
+    "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
+    "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use",
+    "virtual", "where", "while", "yield",
+];
+
+/// Keywords no identifier can spell, not even a raw one.
+pub const NOT_RAW: &[&str] = &["crate", "self", "super", "Self"];
+
+/// The identifier `name`, raw (`r#type`) when it is a keyword.
+pub fn ident(name: &str, span: Span) -> Ident {
+    if RAW_KEYWORDS.contains(&name) {
+        Ident::new_raw(name, span)
+    } else {
+        Ident::new(name, span)
+    }
+}
