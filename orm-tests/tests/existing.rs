@@ -43,6 +43,15 @@ mod schema {
         }
     }
 
+    orm_core::diesel::table! {
+        editions (isbn) {
+            isbn -> Integer,
+            label -> Varchar,
+            copies -> Integer,
+            label_length -> Integer,
+        }
+    }
+
     orm_core::diesel::joinable!(novels -> novelists (novelist_id));
     orm_core::diesel::joinable!(novel_genres -> novels (novel_id));
     orm_core::diesel::joinable!(novel_genres -> genres (genre_id));
@@ -101,6 +110,20 @@ pub struct NovelGenre {
     pub novel_id: i32,
 }
 
+// A key the application assigns, a column with a database default, and one
+// the database computes.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = schema::editions)]
+pub struct Edition {
+    #[model(primary_key, auto = false)]
+    pub isbn: i32,
+    pub label: String,
+    #[model(default)]
+    pub copies: i32,
+    #[model(read_only)]
+    pub label_length: i32,
+}
+
 impl Default for NovelGenrePayload {
     fn default() -> Self {
         NovelGenrePayload { weight: 1 }
@@ -134,6 +157,12 @@ where
              downloads INTEGER NOT NULL DEFAULT 0
          );
          CREATE TABLE genres (id {serial}, label {text} NOT NULL);
+         CREATE TABLE editions (
+             isbn INTEGER PRIMARY KEY,
+             label {text} NOT NULL,
+             copies INTEGER NOT NULL DEFAULT 100,
+             label_length INTEGER GENERATED ALWAYS AS (LENGTH(label)) STORED
+         );
          CREATE TABLE novel_genres (
              novel_id INTEGER NOT NULL REFERENCES novels (id),
              genre_id INTEGER NOT NULL REFERENCES genres (id),
@@ -254,6 +283,38 @@ backend_tests! {
         orm_core::diesel::insert_into(novels::table).values(&rows).execute(conn)?;
         assert_eq!(Novel::count(conn)?, 7_003);
         assert_eq!(one.title, "t1");
+        Ok(())
+    }
+
+    fn defaults_read_only_columns_and_assigned_keys(conn) {
+        migrate(conn)?;
+        use schema::editions;
+        // `None` leaves `copies` to its default; the generated column is
+        // never written (writing it is an error on every backend).
+        let first = Edition::create(NewEdition { isbn: 9780441, label: "first".into(), copies: None }, conn)?;
+        assert_eq!(first, Edition { isbn: 9780441, label: "first".into(), copies: 100, label_length: 5 });
+        let second = Edition::create(NewEdition { isbn: 42, label: "2nd".into(), copies: Some(7) }, conn)?;
+        assert_eq!((second.isbn, second.copies, second.label_length), (42, 7, 3));
+        let mut renamed = first.clone();
+        renamed.label = "first edition".into();
+        renamed.copies = 90;
+        renamed.save(conn)?;
+        assert_eq!(
+            Edition::find(9780441, conn)?,
+            Edition { isbn: 9780441, label: "first edition".into(), copies: 90, label_length: 13 }
+        );
+        // By reference, and a `Vec` mixing defaults and values.
+        let rows = vec![
+            NewEdition { isbn: 1, label: "a".into(), copies: None },
+            NewEdition { isbn: 2, label: "bb".into(), copies: Some(2) },
+        ];
+        orm_core::diesel::insert_into(editions::table).values(&rows).execute(conn)?;
+        let copies: Vec<(i32, i32)> =
+            editions::table.select((editions::isbn, editions::copies)).order(editions::isbn).load(conn)?;
+        assert_eq!(copies, vec![(1, 100), (2, 2), (42, 7), (9780441, 90)]);
+        // A key already taken is the database's error, not a new row.
+        assert!(Edition::create(NewEdition { isbn: 42, label: "x".into(), copies: None }, conn).is_err());
+        assert_eq!(Edition::count(conn)?, 4);
         Ok(())
     }
 

@@ -168,7 +168,14 @@ pub fn impls(model: &Model, join: &JoinTable) -> TokenStream {
         .chain(stamps.iter().map(|_| quote!(_orm::chrono::NaiveDateTime)))
         .collect();
     let columns: Vec<&syn::Ident> = keys.iter().chain(&stamps).collect();
-    let insertable = insertable(&row, &table, &columns, &tys, &[]);
+    let insertable = insertable(
+        &row,
+        &table,
+        &columns,
+        &tys,
+        &vec![false; columns.len()],
+        &[],
+    );
     let row_impls = row_impls(&row, &table, &columns, &tys);
     let timestamps = join.timestamps;
     let public_table = format_ident!("{}", join.name.value);

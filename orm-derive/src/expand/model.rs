@@ -56,7 +56,7 @@ pub fn items(model: &Model) -> TokenStream {
     let new = new_ident(model);
     let doc = docs::new_struct(model);
     let fields = model.fields.iter().filter(|f| f.in_new()).map(|f| {
-        let (ident, ty) = (&f.ident, &f.ty);
+        let (ident, ty) = (&f.ident, f.new_ty());
         let docs = &f.docs;
         if docs.is_empty() {
             let doc = format!("The `{}` column.", f.column);
@@ -91,13 +91,14 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         .collect();
     let set_idents: Vec<_> = settable.iter().map(|f| &f.ident).collect();
     let set_tys: Vec<_> = settable.iter().map(|f| &f.ty).collect();
+    let set_optional: Vec<_> = settable.iter().map(|f| f.db_default).collect();
     // `save` writes every column but the key; a model with nothing else
     // writes its key to itself, which still checks that the row exists.
     let mut changed: Vec<_> = model
         .fields
         .iter()
         .enumerate()
-        .filter(|(i, _)| !model.pk.contains(i))
+        .filter(|(i, f)| !model.pk.contains(i) && !f.read_only)
         .map(|(_, f)| f)
         .collect();
     if changed.is_empty() {
@@ -127,6 +128,8 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         let (field, ty) = (&f.ident, &f.ty);
         let set = if !f.in_new() {
             quote!(let _ = (new, value);)
+        } else if f.db_default {
+            quote!(new.#field = _orm::__private::Option::Some(value);)
         } else {
             quote!(new.#field = value;)
         };
@@ -151,7 +154,14 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
             }
         }
     } else {
-        insertable(&quote!(#new), &table, &set_idents, &set_tys, &managed)
+        insertable(
+            &quote!(#new),
+            &table,
+            &set_idents,
+            &set_tys,
+            &set_optional,
+            &managed,
+        )
     };
     let row = row_impls(&quote!(#ident), &table, &idents, &tys);
     // diesel implements `AsChangeset` for one assignment and for tuples of
@@ -372,13 +382,15 @@ pub fn field_hash(name: &str) -> u64 {
 
 /// `Insertable` for a struct whose fields `idents` are columns of `table`,
 /// by value and by reference (as diesel's derive: `values(&new)`,
-/// `values(&rows)`); the `managed` columns (timestamps) are inserted with the
-/// current time.
+/// `values(&rows)`); an `optional` field is an `Option` whose `None` leaves
+/// the column to its default; the `managed` columns (timestamps) are
+/// inserted with the current time.
 pub fn insertable<T: quote::ToTokens>(
     ty: &TokenStream,
     table: &TokenStream,
     idents: &[&syn::Ident],
     tys: &[T],
+    optional: &[bool],
     managed: &[(&syn::Ident, &syn::Type)],
 ) -> TokenStream {
     let d = quote!(_orm::__private::diesel);
@@ -387,18 +399,40 @@ pub fn insertable<T: quote::ToTokens>(
     let values = |generics: TokenStream,
                   self_ty: TokenStream,
                   tys: &[TokenStream],
-                  value: TokenStream| {
+                  by_ref: bool| {
+        let (types, values): (Vec<_>, Vec<_>) = idents
+            .iter()
+            .zip(tys)
+            .zip(optional)
+            .map(|((ident, ty), &optional)| {
+                let eq = quote!(#d::dsl::Eq<#table::#ident, #ty>);
+                let field = if by_ref { quote!(&self.#ident) } else { quote!(self.#ident) };
+                if optional {
+                    let option = if by_ref {
+                        quote!(_orm::__private::Option::as_ref(#field))
+                    } else {
+                        field
+                    };
+                    (
+                        quote!(_orm::__private::Option<#eq>),
+                        quote!(_orm::__private::Option::map(#option, |v| #d::ExpressionMethods::eq(#table::#ident, v))),
+                    )
+                } else {
+                    (eq, quote!(#d::ExpressionMethods::eq(#table::#ident, #field)))
+                }
+            })
+            .unzip();
         quote! {
             #[automatically_derived]
             impl #generics #d::Insertable<#table::table> for #self_ty {
                 type Values = <(
-                    #(#d::dsl::Eq<#table::#idents, #tys>,)*
+                    #(#types,)*
                     #(#d::dsl::Eq<#table::#now_idents, #now_tys>,)*
                 ) as #d::Insertable<#table::table>>::Values;
                 fn values(self) -> Self::Values {
                     #now
                     #d::Insertable::values((
-                        #(#d::ExpressionMethods::eq(#table::#idents, #value self.#idents),)*
+                        #(#values,)*
                         #(#d::ExpressionMethods::eq(#table::#now_idents, <#now_tys as ::core::convert::From<_>>::from(now)),)*
                     ))
                 }
@@ -407,8 +441,8 @@ pub fn insertable<T: quote::ToTokens>(
     };
     let owned: Vec<TokenStream> = tys.iter().map(|t| quote!(#t)).collect();
     let borrowed: Vec<TokenStream> = tys.iter().map(|t| quote!(&'__a #t)).collect();
-    let by_value = values(TokenStream::new(), ty.clone(), &owned, TokenStream::new());
-    let by_ref = values(quote!(<'__a>), quote!(&'__a #ty), &borrowed, quote!(&));
+    let by_value = values(TokenStream::new(), ty.clone(), &owned, false);
+    let by_ref = values(quote!(<'__a>), quote!(&'__a #ty), &borrowed, true);
     quote! {
         #by_value
         #by_ref

@@ -56,13 +56,30 @@ pub struct Field {
     /// `created_at`/`updated_at` of a model with timestamps: not in `New*`,
     /// set to the current time by `create` (both) and `save` (`updated_at`).
     pub managed: bool,
+    /// `#[model(default)]`: the column has a database default; `New*` holds
+    /// an `Option`, and `None` leaves the column to the default.
+    pub db_default: bool,
+    /// `#[model(read_only)]`: the database maintains the column (a trigger,
+    /// a generated column): read, never inserted or saved.
+    pub read_only: bool,
 }
 
 impl Field {
     /// Whether `New*` has this field: the database assigns an integer key,
-    /// and `create` sets timestamps.
+    /// `create` sets timestamps, and read-only columns are never written.
     pub fn in_new(&self) -> bool {
-        !self.auto && !self.managed
+        !self.auto && !self.managed && !self.read_only
+    }
+
+    /// The field's type in `New*`: `Option<T>` for a column with a database
+    /// default.
+    pub fn new_ty(&self) -> proc_macro2::TokenStream {
+        let ty = &self.ty;
+        if self.db_default {
+            quote::quote!(::core::option::Option<#ty>)
+        } else {
+            quote::quote!(#ty)
+        }
     }
 }
 

@@ -101,16 +101,31 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
 
     let mut parsed = Vec::new();
     let mut field_pk: Vec<usize> = Vec::new();
+    let mut not_auto: Vec<(usize, Span)> = Vec::new();
     for field in fields {
         let Some(ident) = field.ident.clone() else {
             continue;
         };
         let mut explicit_sql = None;
         let mut is_pk = false;
+        let (mut db_default, mut read_only) = (None, None);
         for attr in field.attrs.iter().filter(|a| a.path().is_ident(MODEL)) {
             let result = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident(PRIMARY_KEY) {
                     is_pk = true;
+                    Ok(())
+                } else if meta.path.is_ident(DEFAULT) {
+                    db_default = Some(meta.path.span());
+                    Ok(())
+                } else if meta.path.is_ident(READ_ONLY) {
+                    read_only = Some(meta.path.span());
+                    Ok(())
+                } else if meta.path.is_ident(AUTO) {
+                    let value: syn::LitBool = meta.value()?.parse()?;
+                    if value.value {
+                        return Err(syn::Error::new(value.span(), "`auto = true` is the default for a single integer primary key; only `auto = false` (the application assigns the key) can be given"));
+                    }
+                    not_auto.push((parsed.len(), meta.path.span()));
                     Ok(())
                 } else if meta.path.is_ident(SQL_TYPE) {
                     explicit_sql = Some(meta.value()?.parse::<Type>()?);
@@ -128,6 +143,9 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
         }
         if is_pk {
             field_pk.push(parsed.len());
+        }
+        if let (Some(_), Some(span)) = (db_default, read_only) {
+            cx.error_at(span, "a field is either `default` (inserted unless `None`) or `read_only` (never written), not both");
         }
         let sql_type = match explicit_sql {
             Some(ty) => Some(ty),
@@ -157,6 +175,8 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
             sql_type,
             auto: false,
             managed: false,
+            db_default: db_default.is_some(),
+            read_only: read_only.is_some(),
         });
     }
     let mut pk = field_pk;
@@ -200,9 +220,23 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
             }
         }
     }
-    // Only a single integer key is assigned by the database.
+    // Only a single integer key is assigned by the database, unless
+    // `auto = false` says the application assigns it.
     if let [single] = pk[..] {
-        parsed[single].auto = is_integer(&parsed[single].ty);
+        parsed[single].auto =
+            is_integer(&parsed[single].ty) && !not_auto.iter().any(|&(i, _)| i == single);
+    }
+    for &(index, span) in &not_auto {
+        if pk != [index] || !is_integer(&parsed[index].ty) {
+            cx.error_at(span, "`auto = false` is for a single integer primary key, which the database would otherwise assign");
+        }
+    }
+    for (i, field) in parsed.iter().enumerate() {
+        if field.db_default && pk.contains(&i) {
+            cx.error_spanned_by(&field.ident, "a primary-key field cannot be `default`: `find` and the association methods need its value");
+        } else if field.db_default && pk.len() == 2 {
+            cx.error_spanned_by(&field.ident, "`default` is not supported on a model with a two-column key (a join model's payload is always written)");
+        }
     }
     let core_ok = !cx.has_errors();
 

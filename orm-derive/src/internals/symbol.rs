@@ -15,6 +15,9 @@ pub const UPDATED_AT: &str = "updated_at";
 // #[model(...)] on a field
 pub const PRIMARY_KEY: &str = "primary_key";
 pub const SQL_TYPE: &str = "sql_type";
+pub const DEFAULT: &str = "default";
+pub const READ_ONLY: &str = "read_only";
+pub const AUTO: &str = "auto";
 
 // association options
 pub const AS: &str = "as";
@@ -37,4 +40,4 @@ pub const ACTIONS: [(&str, &str); 5] = [
 ];
 
 pub const STRUCT_OPTIONS: &str = "`table`, `primary_key(..)`, `timestamps`, `crate`";
-pub const FIELD_OPTIONS: &str = "`primary_key`, `sql_type`";
+pub const FIELD_OPTIONS: &str = "`primary_key`, `auto = false`, `sql_type`, `default`, `read_only`";
