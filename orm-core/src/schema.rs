@@ -218,6 +218,8 @@ pub enum Relation {
         references: &'static TableDef,
         /// Its actions and whether it is enforced.
         constraint: Constraint,
+        /// Whether at most one row may hold each key (a `has_one`).
+        unique: bool,
     },
     /// A join table.
     JoinTable(&'static JoinTableDef),
@@ -229,6 +231,8 @@ pub(crate) struct Fk {
     /// Whether the column accepts NULL, for the default ON DELETE.
     nullable: bool,
     pub(crate) constraint: Constraint,
+    /// A `has_one` key: its index is UNIQUE.
+    pub(crate) unique: bool,
 }
 
 impl Fk {
@@ -320,6 +324,7 @@ impl Schema {
                     column,
                     references,
                     constraint,
+                    unique,
                 } => {
                     let nullable = table.column(column).is_some_and(|c| c.nullable);
                     let Some(p) = planned.iter_mut().find(|p| p.name == table.name) else {
@@ -327,12 +332,16 @@ impl Schema {
                     };
                     // Declared by both sides: what either says beats a default.
                     match p.fks.iter_mut().find(|fk| fk.column == *column) {
-                        Some(fk) => fk.constraint = fk.constraint.or(*constraint),
+                        Some(fk) => {
+                            fk.constraint = fk.constraint.or(*constraint);
+                            fk.unique |= *unique;
+                        }
                         None => p.fks.push(Fk {
                             column,
                             references,
                             nullable,
                             constraint: *constraint,
+                            unique: *unique,
                         }),
                     }
                 }
@@ -365,6 +374,7 @@ impl Schema {
                             references,
                             nullable: false,
                             constraint: *constraint,
+                            unique: false,
                         })
                         .collect();
                     planned.push(Planned {
@@ -408,9 +418,14 @@ impl Schema {
             statements.push(create_table(&table, dialect));
             for fk in &table.fks {
                 if table.primary_key.first() != Some(&fk.column) {
+                    let (kind, suffix) = if fk.unique {
+                        ("UNIQUE INDEX", "key")
+                    } else {
+                        ("INDEX", "idx")
+                    };
                     statements.push(format!(
-                        "CREATE INDEX {} ON {} ({})",
-                        quote(&format!("{}_{}_idx", table.name, fk.column), dialect),
+                        "CREATE {kind} {} ON {} ({})",
+                        quote(&format!("{}_{}_{suffix}", table.name, fk.column), dialect),
                         quote(table.name, dialect),
                         quote(fk.column, dialect)
                     ));

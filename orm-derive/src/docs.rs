@@ -99,6 +99,7 @@ pub fn assoc(model: &Model, assoc: &Assoc, method: &str) -> String {
         "load_with_through_where" => format!("`load_{}_with_through` with the query refined by `refine` (`|q| q.filter(..).order(..)`, on the columns of either table).", assoc.plural),
         "changes" => format!("Starts queueing changes to this `{m}`'s {label} (`add`, `add_new`, `remove`, by row or key); nothing is written until `save(conn)` applies them all in one transaction."),
         "get_one" => format!("Returns this `{m}`'s {label} (a `{t}` {via}), if it has one."),
+        "unset_one" => format!("Detaches this `{m}`'s {label}, if it has one (its key set to NULL; the row stays). Returns whether there was one. Only for a nullable key."),
         "set_one" => format!("Makes the given `{t}` this `{m}`'s {label}; a previous one is detached (its key set to NULL), in one transaction.{missing}"),
         "create_one" => format!("Inserts a new `{t}` as this `{m}`'s {label}, detaching a previous one, in one transaction.{missing}"),
         "parent" => format!("Returns the `{t}` this `{m}` belongs to as {label}, {via} (an `Option` when the key is nullable).\n\n# Errors\n`NotFound` if the key points at a missing row."),

@@ -249,6 +249,23 @@ backend_tests! {
         let created = luke.create_father(NewPerson { name: "New".into(), father_id: None }, conn)?;
         assert_eq!(created.father_id, Some(luke.id));
         assert_eq!(Person::find(other.id, conn)?.father_id, None);
+
+        // `unset_*` lets go of the row (Sequelize's `setFather(null)`).
+        assert!(luke.unset_father(conn)?);
+        assert_eq!(Person::find(created.id, conn)?.father_id, None, "the row stays, detached");
+        assert_eq!(luke.father(conn)?, None);
+        assert!(!luke.unset_father(conn)?, "nothing left to detach");
+        let gone = Person { id: -1, name: "gone".into(), father_id: None };
+        assert!(matches!(gone.unset_father(conn), Err(orm_core::diesel::result::Error::NotFound)));
+
+        // The key column is UNIQUE: a second row pointing at Luke, written
+        // behind the methods' back, is refused by the database.
+        luke.set_father(&anakin, conn)?;
+        let second = orm_core::diesel::update(people::table.find(other.id))
+            .set(people::father_id.eq(luke.id))
+            .execute(conn);
+        assert!(second.is_err(), "{second:?}");
+        assert_eq!(luke.father(conn)?.map(|p| p.id), Some(anakin.id));
         Ok(())
     }
 

@@ -296,6 +296,7 @@ where
     A::CountIn: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
     A::OthersExist: LoadQuery<'static, C, bool> + RunQueryDsl<C>,
     A::DetachOthers: ExecuteDsl<C>,
+    A::DetachAll: ExecuteDsl<C>,
     A::Attach: ExecuteDsl<C>,
     A::AttachOne: ExecuteDsl<C>,
 {
@@ -347,9 +348,9 @@ where
         let mut new = new;
         A::set_key_on_new(&mut new, id.clone());
         locked::<S<A>, C, _>(&id, conn, |conn| {
-            let created = T::<A>::insert(new, conn)?;
-            detach_others::<A, C>(&id, created.id(), conn)?;
-            Ok(created)
+            // The previous row lets go first: the key column is UNIQUE.
+            detach_all::<A, C>(&id, conn)?;
+            T::<A>::insert(new, conn)
         })
     }
 }
@@ -391,6 +392,35 @@ where
 
 /// Detaches every row pointing at `id` except `keep`: sets their key to
 /// NULL, or fails if the key is NOT NULL and there is such a row.
+/// Sets the key of every row pointing at `id` to NULL; with a NOT NULL
+/// key, `Err` if there is one (it cannot let go).
+fn detach_all<A, C>(id: &SId<A>, conn: &mut C) -> QueryResult<()>
+where
+    A: OneToManyQuery,
+    C: Connection,
+    <A as OneToManyQuery>::Count: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
+    A::DetachAll: ExecuteDsl<C>,
+{
+    match Kv::<A>::null() {
+        Some(null) => ExecuteDsl::execute(A::detach_all(id.clone(), null), conn).map(drop),
+        None if <A as OneToManyQuery>::count(id.clone()).get_result::<i64>(conn)? > 0 => {
+            Err(already_has::<A>())
+        }
+        None => Ok(()),
+    }
+}
+
+fn already_has<A: OneToMany>() -> Error {
+    Error::QueryBuilderError(
+        format!(
+            "this `{}` already has a `{}` and its foreign key is NOT NULL, so it cannot be detached",
+            S::<A>::NAME,
+            T::<A>::NAME
+        )
+        .into(),
+    )
+}
+
 fn detach_others<A, C>(id: &SId<A>, keep: TId<A>, conn: &mut C) -> QueryResult<()>
 where
     A: OneToManyQuery,
@@ -403,26 +433,18 @@ where
             ExecuteDsl::execute(A::detach_others(id.clone(), keep, null), conn)?;
             Ok(())
         }
-        None if A::others_exist(id.clone(), keep).get_result(conn)? => {
-            Err(Error::QueryBuilderError(
-                format!(
-                    "this `{}` already has a `{}` and its foreign key is NOT NULL, so it cannot be detached",
-                    S::<A>::NAME,
-                    T::<A>::NAME
-                )
-                .into(),
-            ))
-        }
+        None if A::others_exist(id.clone(), keep).get_result(conn)? => Err(already_has::<A>()),
         None => Ok(()),
     }
 }
 
-/// The operations of `has_many` that write NULL into the foreign key:
-/// removing, replacing and clearing. Only for nullable keys.
+/// The operations of `has_many` and `has_one` that write NULL into the
+/// foreign key: removing, replacing, clearing and unsetting. Only for
+/// nullable keys.
 #[diagnostic::on_unimplemented(
-    message = "the foreign key of this `has_many` is NOT NULL, so rows cannot be removed from it",
+    message = "the foreign key of this association is NOT NULL, so rows cannot be removed from it",
     label = "needs a nullable foreign key",
-    note = "make the foreign-key field of the target an `Option<_>` to use `remove_*`, `set_*` and `clear_*`"
+    note = "make the foreign-key field of the target an `Option<_>` to use `remove_*`, `set_*`, `clear_*` (has_many) and `unset_*` (has_one)"
 )]
 pub trait DetachOps<C>: OneToManyOps<C> {
     /// Sets the key of `targets` that point at `id` to NULL.

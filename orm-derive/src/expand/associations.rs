@@ -385,16 +385,19 @@ fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     let Names { target, marker, qr } = names(a);
     let ops = quote!(_orm::__private::OneToManyOps<C>);
     let name = &a.singular;
-    let (get, set, create) = (
+    let (get, set, unset, create) = (
         method(name, a),
         method(&format!("set_{name}"), a),
+        method(&format!("unset_{name}"), a),
         method(&format!("create_{name}"), a),
     );
-    let (d_get, d_set, d_create) = (
+    let (d_get, d_set, d_unset, d_create) = (
         docs::assoc(model, a, "get_one"),
         docs::assoc(model, a, "set_one"),
+        docs::assoc(model, a, "unset_one"),
         docs::assoc(model, a, "create_one"),
     );
+    let detach = quote!(_orm::__private::DetachOps<C>);
     let eager = quote!(_orm::__private::OneToManyEager<C>);
     let load = method(&format!("load_{}", inflect::plural(name)), a);
     let d_load = docs::assoc(model, a, "load_one");
@@ -407,6 +410,10 @@ fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
         #[doc = #d_set]
         pub fn #set<C>(&self, target: impl _orm::AsKey<#target>, conn: &mut C) -> #qr<()> where #marker: #ops {
             <#marker as #ops>::set_one(#id, _orm::AsKey::key_id(target), conn)
+        }
+        #[doc = #d_unset]
+        pub fn #unset<C>(&self, conn: &mut C) -> #qr<bool> where #marker: #detach {
+            <#marker as #detach>::clear(#id, conn).map(|detached| detached > 0)
         }
         #[doc = #d_create]
         pub fn #create<C>(&self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #ops {

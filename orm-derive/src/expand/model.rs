@@ -309,6 +309,7 @@ fn relations(assoc: &Assoc, joins: &[JoinTable]) -> Vec<TokenStream> {
     let fk = &assoc.foreign_key.value;
     let declared = constraint(assoc);
     let default = quote!(_orm::__private::Constraint::DEFAULT);
+    let unique = assoc.kind == Kind::HasOne;
     let foreign_key =
         |table: TokenStream, column: &str, references: TokenStream, c: &TokenStream| {
             quote! {
@@ -317,6 +318,7 @@ fn relations(assoc: &Assoc, joins: &[JoinTable]) -> Vec<TokenStream> {
                     column: #column,
                     references: <#references as _orm::Model>::TABLE,
                     constraint: #c,
+                    unique: #unique,
                 }
             }
         };
