@@ -139,6 +139,68 @@ where
     }
 }
 
+/// A connection whose backend is `DB`: the one bound application code
+/// generic over the connection needs to call every generated method.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// use orm_core::diesel::sqlite::Sqlite;
+/// # #[derive(Model, Debug, Clone, PartialEq)]
+/// # pub struct Event { pub id: i32, pub title: String }
+///
+/// // Runs on a `SqliteConnection`, a pooled one, or any wrapper of either.
+/// fn rename<C: orm_core::Conn<Sqlite>>(id: i32, title: &str, conn: &mut C) -> QueryResult<Event> {
+///     let mut event = Event::find(id, conn)?;
+///     event.title = title.into();
+///     event.save(conn)?;
+///     Ok(event)
+/// }
+/// ```
+///
+/// Code generic over the backend too (`C: Connection` with any `Backend`)
+/// cannot call them: diesel checks each statement against its backend at
+/// compile time, so the backend must be known. Write the function once per
+/// backend you use (a `macro_rules!` does it), or keep it generic over
+/// `DB` and call it with each backend's `Conn<DB>`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a connection to `{DB}`",
+    note = "orm-core's backends are `Sqlite`, `Pg` and `Mysql` (from `orm_core::diesel`)"
+)]
+pub trait Conn<DB: Backend>:
+    diesel::Connection<Backend = DB> + diesel::connection::LoadConnection + 'static
+{
+}
+
+impl<DB, C> Conn<DB> for C
+where
+    DB: Backend,
+    C: diesel::Connection<Backend = DB> + diesel::connection::LoadConnection + 'static,
+{
+}
+
+/// `conn` as the `SqliteConnection` it is or holds (an r2d2 pooled one),
+/// for what diesel runs only there (a multi-row `INSERT .. RETURNING`).
+#[cfg(feature = "sqlite")]
+pub(crate) fn as_sqlite_connection<C: 'static>(
+    conn: &mut C,
+) -> Option<&mut diesel::SqliteConnection> {
+    let conn: &mut dyn std::any::Any = conn;
+    #[cfg(feature = "r2d2")]
+    if conn
+        .downcast_ref::<diesel::r2d2::PooledConnection<
+            diesel::r2d2::ConnectionManager<diesel::SqliteConnection>,
+        >>()
+        .is_some()
+    {
+        return conn
+            .downcast_mut::<diesel::r2d2::PooledConnection<
+                diesel::r2d2::ConnectionManager<diesel::SqliteConnection>,
+            >>()
+            .map(|pooled| &mut **pooled);
+    }
+    conn.downcast_mut::<diesel::SqliteConnection>()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,7 +40,7 @@ mod set;
 mod write;
 
 pub use assoc::staged::{Changes, Pending};
-pub use backend::{Dialect, OrmBackend};
+pub use backend::{Conn, Dialect, OrmBackend};
 pub use chrono;
 pub use diesel;
 pub use drift::Drift;

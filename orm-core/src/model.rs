@@ -178,20 +178,19 @@ impl<T: diesel::QuerySource, U, Op, E> WithReturning<E> for InsertStatement<T, U
 /// SQLite and PostgreSQL; the INSERT, then the row by its key on MySQL.
 #[diagnostic::on_unimplemented(
     message = "`{M}` rows cannot be inserted through a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
 pub trait InsertRows<M: Model, C>: OrmBackend {
     /// Inserts `new` and returns the stored row.
     fn create(new: M::New, conn: &mut C) -> QueryResult<M>;
 }
 
-/// Several rows at once (staged `add_new`): one `INSERT .. RETURNING` on
-/// SQLite and PostgreSQL, a row at a time on MySQL. Separate from
-/// [`InsertRows`] because diesel runs SQLite's batch INSERT only on a
-/// `SqliteConnection` itself, not through a pool.
+/// Several rows at once (staged `add_new`, `create_many`): one `INSERT ..
+/// RETURNING` on PostgreSQL and on a `SqliteConnection`, a row at a time on
+/// other SQLite connections and on MySQL.
 #[diagnostic::on_unimplemented(
     message = "several `{M}` rows cannot be inserted at once through a `{C}`",
-    note = "staged `add_new` on SQLite needs a `SqliteConnection` itself, not a pooled one"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
 pub trait InsertMany<M: Model, C>: OrmBackend {
     /// Inserts `news` (at most a chunk under the parameter limit) and
@@ -214,22 +213,47 @@ macro_rules! insert_returning {
             }
         }
 
-        #[cfg(feature = $feature)]
-        impl<M, C> InsertMany<M, C> for $backend
-        where
-            M: Model,
-            C: Connection<Backend = $backend>,
-            Returning<InsertNews<M>, M>: Query + LoadQuery<'static, C, M>,
-            M::New: diesel::internal::derives::insertable::UndecoratedInsertRecord<M::Table>,
-        {
-            fn create_many(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>> {
-                let insert = diesel::insert_into(M::Table::default()).values(news);
-                WithReturning::returning(insert, M::COLUMNS).get_results(conn)
-            }
-        }
     )*};
 }
 insert_returning!(diesel::sqlite::Sqlite: "sqlite", diesel::pg::Pg: "postgres");
+
+#[cfg(feature = "postgres")]
+impl<M, C> InsertMany<M, C> for diesel::pg::Pg
+where
+    M: Model,
+    C: Connection<Backend = diesel::pg::Pg>,
+    Returning<InsertNews<M>, M>: Query + LoadQuery<'static, C, M>,
+    M::New: diesel::internal::derives::insertable::UndecoratedInsertRecord<M::Table>,
+{
+    fn create_many(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>> {
+        let insert = diesel::insert_into(M::Table::default()).values(news);
+        WithReturning::returning(insert, M::COLUMNS).get_results(conn)
+    }
+}
+
+/// SQLite: one multi-row `INSERT .. RETURNING` on a `SqliteConnection`
+/// (plain or pooled), which is the only connection diesel runs one on; a
+/// cached one-row `INSERT .. RETURNING` per row on any other SQLite
+/// connection, so that code generic over [`Conn`](crate::Conn) can call it.
+#[cfg(feature = "sqlite")]
+impl<M, C> InsertMany<M, C> for diesel::sqlite::Sqlite
+where
+    M: Model,
+    C: Connection<Backend = diesel::sqlite::Sqlite> + 'static,
+    diesel::sqlite::Sqlite: InsertRows<M, C>,
+    Returning<InsertNews<M>, M>: Query + LoadQuery<'static, diesel::SqliteConnection, M>,
+    M::New: diesel::internal::derives::insertable::UndecoratedInsertRecord<M::Table>,
+{
+    fn create_many(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>> {
+        if let Some(sqlite) = crate::backend::as_sqlite_connection(conn) {
+            let insert = diesel::insert_into(M::Table::default()).values(news);
+            return WithReturning::returning(insert, M::COLUMNS).get_results(sqlite);
+        }
+        news.into_iter()
+            .map(|new| Self::create(new, conn))
+            .collect()
+    }
+}
 
 #[cfg(feature = "mysql")]
 impl<M, C> InsertRows<M, C> for diesel::mysql::Mysql
@@ -276,9 +300,11 @@ where
 
 /// Inserts `news` and returns the stored rows, in order (Sequelize's
 /// `bulkCreate`): one `INSERT .. RETURNING` per chunk of rows that fits the
-/// backend's parameter limit on SQLite and PostgreSQL, an INSERT and a read
-/// per row on MySQL. All rows or none: several statements run in one
-/// transaction. The generated `Model::create_many` calls it.
+/// parameter limit on PostgreSQL and on a `SqliteConnection` (other SQLite
+/// connections: one per row, see [`InsertMany`]), an INSERT and a read per
+/// row on MySQL. All rows or none:
+/// several statements run in one transaction. The generated
+/// `Model::create_many` calls it.
 pub fn create_many<M, C>(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>>
 where
     M: Model,
@@ -391,7 +417,7 @@ where
 /// the statements; the derive's `create`, `find`, ... forward here.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be loaded or stored through a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, or a pooled one)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
 pub trait Crud<C>: Model {
     /// Inserts `new` and returns the stored row with its database-assigned key.

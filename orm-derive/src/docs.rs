@@ -27,7 +27,7 @@ pub fn crud(model: &Model, method: &str) -> String {
     let t = model.table.name();
     match method {
         "create" => format!("Inserts a new `{m}` into `{t}` and returns it with its database-assigned key."),
-        "create_many" => format!("Inserts every one of `news` into `{t}` and returns the stored rows, in order: one `INSERT .. RETURNING` per chunk of rows under the backend's parameter limit (on MySQL, an INSERT and a read per row). All or none: several statements run in one transaction. On SQLite, `conn` must be a `SqliteConnection` itself (diesel runs SQLite's multi-row INSERT only there)."),
+        "create_many" => format!("Inserts every one of `news` into `{t}` and returns the stored rows, in order: one `INSERT .. RETURNING` per chunk of rows under the parameter limit on PostgreSQL, one per row on SQLite (cached, in process), an INSERT and a read per row on MySQL. All or none: several statements run in one transaction."),
         "key" => format!("The typed key `id` of a `{m}`. Association methods take it wherever they take a `&{m}`; `row.key()` (from `Model`) gives a row's own."),
         "find" => format!("The `{m}` with primary key `id`.\n\n# Errors\n`NotFound` if `{t}` has no such row."),
         "all" => format!("Every `{m}` in `{t}`."),

@@ -68,7 +68,7 @@ where
 /// The operations of a `belongs_to` association on a connection `C`.
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to` association cannot run on a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, or a pooled one)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
 pub trait BelongsToOps<C>: BelongsToQuery {
     /// The parent of `source`: the row itself for a NOT NULL key, an

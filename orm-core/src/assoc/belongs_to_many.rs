@@ -302,7 +302,7 @@ where
 /// Additions are [`ManyToManyAdd`].
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to_many` association cannot run on a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, or a pooled one)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
 pub trait ManyToManyOps<C>: ManyToManyQuery {
     /// The targets associated with source `id`.
@@ -428,7 +428,7 @@ impl<A: ManyToMany<Payload: Default>> DefaultPayload for A {
 /// (`add_guest_with`, for `through = Model`).
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to_many` association cannot run on a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, or a pooled one)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
 pub trait ManyToManyAdd<C>: ManyToManyQuery {
     /// Associates every one of `targets` with `payload`; a pair that is

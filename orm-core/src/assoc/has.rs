@@ -249,7 +249,7 @@ fn pk<A: OneToMany>() -> PkOf<T<A>> {
 /// target row (pointing its key at the source).
 #[diagnostic::on_unimplemented(
     message = "this `has_one`/`has_many` association cannot run on a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, or a pooled one)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
 pub trait OneToManyOps<C>: OneToManyQuery {
     /// The targets of source `id`.

@@ -137,7 +137,7 @@ impl<A: ManyToMany> Changes<A> {
 /// Applying [`Changes`] on a connection `C`.
 #[diagnostic::on_unimplemented(
     message = "these staged changes cannot be saved through a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, or a pooled one)",
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)",
     note = "through a join model, saving inserts the default payload: its payload struct must implement `Default`"
 )]
 pub trait SaveChanges<C>: ManyToMany + Sized {

@@ -346,7 +346,7 @@ impl<O: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for OrderBy<O> {
 /// The reads of an association through a join model on a connection `C`.
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to_many` association cannot run on a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, or a pooled one)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
 pub trait ThroughOps<C>: ThroughModel + Sized {
     /// The targets of source `id` with their join rows, one statement.
