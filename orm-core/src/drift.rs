@@ -173,9 +173,12 @@ pub struct CatalogForeignKey {
     referenced: String,
 }
 
+// `table_xinfo` lists generated columns too (`hidden` 2 and 3; 1 is a
+// virtual table's hidden column).
 const SQLITE_COLUMNS: &str = "SELECT m.name AS table_name, p.name AS column_name, \
      p.type AS data_type, p.\"notnull\" AS not_null, p.pk AS pk \
-     FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'";
+     FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p \
+     WHERE m.type = 'table' AND p.hidden <> 1";
 const SQLITE_FOREIGN_KEYS: &str = "SELECT m.name AS table_name, f.\"from\" AS column_name, \
      f.\"table\" AS referenced FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
      WHERE m.type = 'table'";
@@ -210,30 +213,84 @@ const PG_FOREIGN_KEYS: &str = "SELECT u.table_name::text AS table_name, \
        ON r.constraint_name = t.constraint_name AND r.table_schema = t.table_schema \
      WHERE t.constraint_type = 'FOREIGN KEY' AND t.table_schema = current_schema()";
 
-/// How the catalog names the type of `column` of `table`.
-fn catalog_type(table: &Planned, column: &ColumnDef, dialect: Dialect) -> String {
+/// How the catalog names the type of `column` of `table`, and the other
+/// names it may give a column of that diesel type.
+fn catalog_types(table: &Planned, column: &ColumnDef, dialect: Dialect) -> Vec<String> {
     use ColumnType::*;
     let declared = table.column_type(column, dialect);
-    let name = match (dialect, column.ty) {
-        (Dialect::Sqlite, _) => declared,
+    let names: &[&str] = match (dialect, column.ty) {
+        // SQLite keeps the declared type as written; it is compared by
+        // affinity (see `sqlite_affinity`).
+        (Dialect::Sqlite, _) => return vec![declared],
+        (_, Custom(custom)) => match dialect {
+            Dialect::Postgres => &[custom.postgres_catalog],
+            _ => &[custom.mysql_catalog],
+        },
+        // diesel's `Varchar` is its `Text`: every character type is text.
+        (Dialect::Mysql, Text) => &[
+            "text",
+            "varchar",
+            "char",
+            "tinytext",
+            "mediumtext",
+            "longtext",
+        ],
+        (Dialect::Mysql, Json | Jsonb) => &["json", "longtext"],
         // MySQL's data_type is the base type, lowercase, without its length.
-        (Dialect::Mysql, Integer) => "int",
-        (Dialect::Mysql, Bool) => "tinyint",
+        (Dialect::Mysql, Integer) => &["int"],
+        (Dialect::Mysql, Bool) => &["tinyint"],
+        (Dialect::Mysql, Numeric) => &["decimal"],
         (Dialect::Mysql, _) => {
-            let base = declared.split('(').next().unwrap_or(declared);
-            return base.to_ascii_lowercase();
+            let base = declared.split('(').next().unwrap_or(&declared);
+            return vec![base.to_ascii_lowercase()];
         }
-        (Dialect::Postgres, SmallInt) => "smallint",
-        (Dialect::Postgres, Integer) => "integer",
-        (Dialect::Postgres, BigInt) => "bigint",
-        (Dialect::Postgres, Float) => "real",
-        (Dialect::Postgres, Double) => "double precision",
-        (Dialect::Postgres, Bool) => "boolean",
-        (Dialect::Postgres, Text) => "text",
-        (Dialect::Postgres, Binary) => "bytea",
-        (Dialect::Postgres, Timestamp) => "timestamp without time zone",
+        (Dialect::Postgres, SmallInt) => &["smallint"],
+        (Dialect::Postgres, Integer) => &["integer"],
+        (Dialect::Postgres, BigInt) => &["bigint"],
+        (Dialect::Postgres, Float) => &["real"],
+        (Dialect::Postgres, Double) => &["double precision"],
+        (Dialect::Postgres, Bool) => &["boolean"],
+        (Dialect::Postgres, Text) => &["text", "character varying", "character", "citext"],
+        (Dialect::Postgres, Binary) => &["bytea"],
+        (Dialect::Postgres, Timestamp) => &["timestamp without time zone"],
+        (Dialect::Postgres, TimestampTz) => &["timestamp with time zone"],
+        (Dialect::Postgres, Date) => &["date"],
+        (Dialect::Postgres, Time) => &["time without time zone"],
+        (Dialect::Postgres, Numeric) => &["numeric"],
+        (Dialect::Postgres, Uuid) => &["uuid"],
+        (Dialect::Postgres, Json) => &["json"],
+        (Dialect::Postgres, Jsonb) => &["jsonb"],
+        (Dialect::Postgres, Array(_)) => &["ARRAY"],
     };
-    name.to_string()
+    names.iter().map(|n| n.to_string()).collect()
+}
+
+/// SQLite's type affinity of a declared column type (section 3.1 of its
+/// datatype documentation): what SQLite itself makes of the name.
+fn sqlite_affinity(declared: &str) -> &'static str {
+    let t = declared.to_ascii_uppercase();
+    if t.contains("INT") {
+        "INTEGER"
+    } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
+        "TEXT"
+    } else if t.is_empty() || t.contains("BLOB") {
+        "BLOB"
+    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
+        "REAL"
+    } else {
+        "NUMERIC"
+    }
+}
+
+/// Whether the catalog's `found` type is one a column of the model's type
+/// may have.
+fn type_matches(expected: &[String], found: &str, dialect: Dialect) -> bool {
+    match dialect {
+        Dialect::Sqlite => expected
+            .iter()
+            .any(|e| sqlite_affinity(e) == sqlite_affinity(found)),
+        _ => expected.iter().any(|e| e.eq_ignore_ascii_case(found)),
+    }
 }
 
 impl Schema {
@@ -296,12 +353,12 @@ impl Schema {
                     });
                     continue;
                 };
-                let expected = catalog_type(&table, column, dialect);
-                if !db.data_type.eq_ignore_ascii_case(&expected) {
+                let expected = catalog_types(&table, column, dialect);
+                if !type_matches(&expected, &db.data_type, dialect) {
                     drifts.push(Drift::ColumnType {
                         table: name.clone(),
                         column: column.name.into(),
-                        expected,
+                        expected: expected[0].clone(),
                         found: db.data_type.clone(),
                     });
                 }

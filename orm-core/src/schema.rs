@@ -14,33 +14,70 @@ use diesel::sql_types;
 use crate::backend::{Dialect, OrmBackend};
 use crate::model::Model;
 
-/// The column types orm-core can write DDL for.
+/// The column types orm-core can write DDL for and compare with a
+/// database's catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnType {
-    /// `i16`
+    /// `SmallInt` (`i16`)
     SmallInt,
-    /// `i32`
+    /// `Integer` (`i32`)
     Integer,
-    /// `i64`
+    /// `BigInt` (`i64`)
     BigInt,
-    /// `f32`
+    /// `Float` (`f32`)
     Float,
-    /// `f64`
+    /// `Double` (`f64`)
     Double,
-    /// `bool`
+    /// `Bool` (`bool`)
     Bool,
-    /// `String`
+    /// `Text`, and `Varchar`, which diesel spells the same (`String`)
     Text,
-    /// `Vec<u8>`
+    /// `Binary` (`Vec<u8>`)
     Binary,
-    /// `chrono::NaiveDateTime`
+    /// `Timestamp` (`chrono::NaiveDateTime`)
     Timestamp,
+    /// `Timestamptz` (`chrono::DateTime<Utc>`); PostgreSQL only
+    TimestampTz,
+    /// `Date` (`chrono::NaiveDate`)
+    Date,
+    /// `Time` (`chrono::NaiveTime`)
+    Time,
+    /// `Numeric` (`bigdecimal::BigDecimal`, orm-core feature `numeric`)
+    Numeric,
+    /// `Uuid` (`uuid::Uuid`, feature `uuid`); PostgreSQL only
+    Uuid,
+    /// `Json` (`serde_json::Value`, feature `serde_json`)
+    Json,
+    /// `Jsonb` (`serde_json::Value`, feature `serde_json`); PostgreSQL only
+    Jsonb,
+    /// `Array<T>` (`Vec<T>`); PostgreSQL only
+    Array(&'static ColumnType),
+    /// A type of the application's own, such as a PostgreSQL enum (see
+    /// [`DdlType`]).
+    Custom(&'static CustomType),
+}
+
+/// A column type of the application's own: how each backend spells it in
+/// DDL, and how PostgreSQL's and MySQL's catalogs name it
+/// (`information_schema.columns.data_type`) for [`Schema::check`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomType {
+    /// In SQLite's DDL (`TEXT`).
+    pub sqlite: &'static str,
+    /// In PostgreSQL's DDL (`mood`, a type created by a migration).
+    pub postgres: &'static str,
+    /// In MySQL's DDL (`ENUM('sad', 'happy')`).
+    pub mysql: &'static str,
+    /// What PostgreSQL's catalog says (`USER-DEFINED` for an enum).
+    pub postgres_catalog: &'static str,
+    /// What MySQL's catalog says (`enum`).
+    pub mysql_catalog: &'static str,
 }
 
 impl ColumnType {
-    pub(crate) fn sql(self, dialect: Dialect) -> &'static str {
+    pub(crate) fn sql(self, dialect: Dialect) -> String {
         use ColumnType::*;
-        match (self, dialect) {
+        let name = match (self, dialect) {
             (SmallInt, _) => "SMALLINT",
             (Integer, _) => "INTEGER",
             (BigInt, _) => "BIGINT",
@@ -54,14 +91,60 @@ impl ColumnType {
             (Binary, Dialect::Postgres) => "BYTEA",
             (Timestamp, Dialect::Mysql) => "DATETIME(6)",
             (Timestamp, _) => "TIMESTAMP",
-        }
+            (TimestampTz, Dialect::Postgres) => "TIMESTAMPTZ",
+            (TimestampTz, Dialect::Mysql) => "DATETIME(6)",
+            (TimestampTz, Dialect::Sqlite) => "TIMESTAMP",
+            (Date, _) => "DATE",
+            (Time, Dialect::Mysql) => "TIME(6)",
+            (Time, _) => "TIME",
+            (Numeric, _) => "NUMERIC",
+            (Uuid, Dialect::Postgres) => "UUID",
+            (Uuid, Dialect::Mysql) => "BINARY(16)",
+            (Uuid, Dialect::Sqlite) => "BLOB",
+            (Json, Dialect::Postgres) => "JSON",
+            (Json | Jsonb, Dialect::Mysql) => "JSON",
+            (Json | Jsonb, Dialect::Sqlite) => "TEXT",
+            (Jsonb, Dialect::Postgres) => "JSONB",
+            (Array(inner), Dialect::Postgres) => return format!("{}[]", inner.sql(dialect)),
+            (Array(_), _) => "TEXT",
+            (Custom(custom), Dialect::Sqlite) => custom.sqlite,
+            (Custom(custom), Dialect::Postgres) => custom.postgres,
+            (Custom(custom), Dialect::Mysql) => custom.mysql,
+        };
+        name.to_string()
     }
 }
 
-/// A diesel SQL type orm-core can write DDL for.
+/// A diesel SQL type orm-core can write DDL for and compare with a
+/// catalog.
+///
+/// orm-core implements it for diesel's SQL types. For a SQL type of the
+/// application's own (a `#[derive(SqlType)]` struct, such as a PostgreSQL
+/// enum), implement it with a [`ColumnType::Custom`]:
+///
+/// ```
+/// use orm_core::diesel; // diesel's derives name `diesel::..`
+/// use orm_core::schema::{ColumnType, CustomType, DdlType};
+///
+/// #[derive(diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
+/// #[diesel(postgres_type(name = "mood"))]
+/// pub struct Mood;
+///
+/// impl DdlType for Mood {
+///     const TYPE: ColumnType = ColumnType::Custom(&CustomType {
+///         sqlite: "TEXT",
+///         postgres: "mood",
+///         mysql: "ENUM('sad', 'happy')",
+///         postgres_catalog: "USER-DEFINED",
+///         mysql_catalog: "enum",
+///     });
+/// }
+/// ```
 #[diagnostic::on_unimplemented(
     message = "orm-core cannot create a column of SQL type `{Self}`",
-    note = "supported: SmallInt, Integer, BigInt, Float, Double, Bool, Text, Binary, Timestamp and Nullable of them"
+    label = "this field's SQL type",
+    note = "supported: diesel's SmallInt, Integer, BigInt, Float, Double, Bool, Text/Varchar, Binary, Timestamp, Date, Time, Numeric, Json, and on PostgreSQL Timestamptz, Uuid, Jsonb, Array<T>; Nullable of each",
+    note = "for a SQL type of your own, implement `orm_core::schema::DdlType` for it"
 )]
 pub trait DdlType {
     /// The column type.
@@ -76,7 +159,16 @@ macro_rules! ddl_types {
     )*};
 }
 ddl_types!(SmallInt => SmallInt, Integer => Integer, BigInt => BigInt, Float => Float,
-    Double => Double, Bool => Bool, Text => Text, Binary => Binary, Timestamp => Timestamp);
+    Double => Double, Bool => Bool, Text => Text, Binary => Binary, Timestamp => Timestamp,
+    Date => Date, Time => Time, Numeric => Numeric, Json => Json);
+
+#[cfg(feature = "postgres")]
+ddl_types!(Timestamptz => TimestampTz, Uuid => Uuid, Jsonb => Jsonb);
+
+#[cfg(feature = "postgres")]
+impl<T: DdlType + sql_types::SqlType> DdlType for sql_types::Array<T> {
+    const TYPE: ColumnType = ColumnType::Array(&T::TYPE);
+}
 
 impl<T: DdlType + sql_types::SqlType> DdlType for sql_types::Nullable<T> {
     const TYPE: ColumnType = T::TYPE;
@@ -266,9 +358,9 @@ impl Planned {
 
     /// The SQL type of `column`: MySQL cannot index a TEXT column without
     /// a prefix length, so key text columns are `VARCHAR(255)` there.
-    pub(crate) fn column_type(&self, column: &ColumnDef, dialect: Dialect) -> &'static str {
+    pub(crate) fn column_type(&self, column: &ColumnDef, dialect: Dialect) -> String {
         match (column.ty, dialect) {
-            (ColumnType::Text, Dialect::Mysql) if self.is_key(column.name) => "VARCHAR(255)",
+            (ColumnType::Text, Dialect::Mysql) if self.is_key(column.name) => "VARCHAR(255)".into(),
             (ty, dialect) => ty.sql(dialect),
         }
     }
@@ -530,14 +622,14 @@ fn create_table(table: &Planned, dialect: Dialect) -> String {
                 // Only a column declared exactly INTEGER PRIMARY KEY is the rowid.
                 (true, Dialect::Sqlite) => col.push_str("INTEGER"),
                 (true, Dialect::Postgres) => {
-                    col.push_str(ty);
+                    col.push_str(&ty);
                     col.push_str(" GENERATED BY DEFAULT AS IDENTITY");
                 }
                 (true, Dialect::Mysql) => {
-                    col.push_str(ty);
+                    col.push_str(&ty);
                     col.push_str(" AUTO_INCREMENT");
                 }
-                (false, _) => col.push_str(ty),
+                (false, _) => col.push_str(&ty),
             }
             if is_pk {
                 col.push_str(" PRIMARY KEY");

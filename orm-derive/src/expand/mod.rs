@@ -59,3 +59,21 @@ pub fn from_child_module(path: &Path, depth: usize, model: &Ident) -> TokenStrea
         _ => quote!(#(#supers)* #path),
     }
 }
+
+/// `tokens` with every token's span set to `span`, so that an error about
+/// the whole expression points at the user's token.
+pub fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(g) = &token {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                token = proc_macro2::TokenTree::Group(group);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
+}

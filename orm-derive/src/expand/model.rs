@@ -1,8 +1,7 @@
 //! The model's own items: its table, `New*` struct, diesel impls, CRUD.
 
 use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::{format_ident, quote};
 
 use super::diesel_table::{table_module, Column};
 use crate::docs;
@@ -41,9 +40,14 @@ pub fn items(model: &Model) -> TokenStream {
                     }
                 })
                 .collect();
+            let mut own = Vec::new();
+            for ty in model.fields.iter().filter_map(|f| f.sql_type.as_ref()) {
+                own_sql_types(ty, &mut own);
+            }
+            let imports = (!own.is_empty()).then(|| quote!(use super::{#(#own),*};));
             table_module(
                 &model.krate,
-                TokenStream::new(),
+                imports.unwrap_or_default(),
                 &docs::table_module(model),
                 &name,
                 &pk,
@@ -70,6 +74,91 @@ pub fn items(model: &Model) -> TokenStream {
         #[doc = #doc]
         #[derive(Debug, Clone, PartialEq)]
         #vis struct #new { #(#fields,)* }
+    }
+}
+
+/// diesel's SQL type names, which the table module imports (`use
+/// diesel::sql_types::*`).
+const DIESEL_SQL_TYPES: &[&str] = &[
+    "Array",
+    "BigInt",
+    "Binary",
+    "Bit",
+    "Blob",
+    "Bool",
+    "Bytea",
+    "CChar",
+    "Char",
+    "Cidr",
+    "Citext",
+    "Date",
+    "Datetime",
+    "Decimal",
+    "Double",
+    "Float",
+    "Float4",
+    "Float8",
+    "Inet",
+    "Int2",
+    "Int4",
+    "Int8",
+    "Integer",
+    "Interval",
+    "Json",
+    "Jsonb",
+    "Longblob",
+    "Longtext",
+    "MacAddr",
+    "MacAddr8",
+    "Mediumblob",
+    "Mediumtext",
+    "Money",
+    "Multirange",
+    "Nullable",
+    "Numeric",
+    "Oid",
+    "Range",
+    "Record",
+    "SmallInt",
+    "Text",
+    "Time",
+    "Timestamp",
+    "Timestamptz",
+    "TimestamptzSqlite",
+    "Tinyblob",
+    "Tinytext",
+    "TsQuery",
+    "TsVector",
+    "Unsigned",
+    "Uuid",
+    "VarChar",
+    "Varbinary",
+    "Varchar",
+];
+
+/// The names of the user's own SQL types among `ty` and its generic
+/// arguments (`MoodType` in `Nullable<MoodType>`): single identifiers that
+/// are not diesel's, which the table module imports from its parent. Longer
+/// paths resolve as they do anywhere (`crate::schema::sql_types::Mood`).
+fn own_sql_types<'a>(ty: &'a syn::Type, out: &mut Vec<&'a syn::Ident>) {
+    let syn::Type::Path(p) = ty else { return };
+    if p.qself.is_some() {
+        return;
+    }
+    if let Some(ident) = p.path.get_ident() {
+        if !DIESEL_SQL_TYPES.contains(&ident.to_string().as_str()) && !out.contains(&ident) {
+            out.push(ident);
+        }
+        return;
+    }
+    for seg in &p.path.segments {
+        if let syn::PathArguments::AngleBracketed(args) = &seg.arguments {
+            for arg in &args.args {
+                if let syn::GenericArgument::Type(inner) = arg {
+                    own_sql_types(inner, out);
+                }
+            }
+        }
     }
 }
 
@@ -114,7 +203,12 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
     let column_defs = model.fields.iter().map(|f| {
         let (col, auto, now) = (&f.column, f.auto, f.managed);
         let field = &f.ident;
-        let ddl = quote_spanned!(f.ty.span()=> <#d::dsl::SqlTypeOf<#table::#field> as _orm::__private::DdlType>);
+        // Spanned at the field's `sql_type` (or its type), so that a column
+        // type orm-core has no DDL for is reported there.
+        let ddl = super::respan(
+            quote!(<#d::dsl::SqlTypeOf<#table::#field> as _orm::__private::DdlType>),
+            f.sql_type_span,
+        );
         quote! {
             _orm::__private::ColumnDef {
                 name: #col, ty: #ddl::TYPE, nullable: #ddl::NULLABLE, auto_increment: #auto, default_now: #now,
@@ -199,6 +293,9 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
             type New = #new;
             const COLUMNS: Self::Columns = (#(#table::#idents,)*);
             const NAME: &'static str = #name;
+            // The column types carry the fields' spans (see `ddl` above), so
+            // that lints read them as the user's code.
+            #[allow(unused_qualifications)]
             const TABLE: &'static _orm::__private::TableDef = &_orm::__private::TableDef {
                 name: #table_name,
                 columns: &[#(#column_defs,)*],

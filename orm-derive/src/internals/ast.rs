@@ -51,6 +51,9 @@ pub struct Field {
     /// The diesel SQL type of the column (`Integer`, `Nullable<Text>`); `None`
     /// when the table already exists and has its own.
     pub sql_type: Option<Type>,
+    /// Where a problem with the SQL type is reported: the `sql_type` the
+    /// user wrote, or else the field's type.
+    pub sql_type_span: Span,
     /// Whether the database assigns the value (an integer primary key).
     pub auto: bool,
     /// `created_at`/`updated_at` of a model with timestamps: not in `New*`,

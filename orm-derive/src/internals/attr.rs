@@ -147,14 +147,21 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
         if let (Some(_), Some(span)) = (db_default, read_only) {
             cx.error_at(span, "a field is either `default` (inserted unless `None`) or `read_only` (never written), not both");
         }
+        let sql_type_span = explicit_sql
+            .as_ref()
+            .map_or_else(|| field.ty.span(), |ty: &Type| ty.span());
         let sql_type = match explicit_sql {
+            Some(ty) if existing_table => {
+                cx.error_spanned_by(&ty, "`sql_type` has no effect with `#[model(table = path)]`: the column's SQL type is the one its `table!` declares\nhelp: change the type in the `table!`, or leave `sql_type` out");
+                None
+            }
             Some(ty) => Some(ty),
             None if existing_table => None,
             None => match sql_type_of(&field.ty) {
                 Some(ty) => Some(ty),
                 None => {
                     cx.error_spanned_by(&field.ty, format_args!(
-                        "cannot infer the SQL type of `{}`; supported are i16, i32, i64, f32, f64, bool, String, Vec<u8>, NaiveDateTime and Option of them\n\
+                        "cannot infer the SQL type of `{}`; supported are i16, i32, i64, f32, f64, bool, String, Vec<u8>, NaiveDateTime, NaiveDate, NaiveTime, BigDecimal, with feature `postgres` DateTime<Utc>, Uuid and Vec<T>, and Option of them\n\
                          help: name its diesel SQL type with `#[model(sql_type = orm_core::diesel::sql_types::Text)]`",
                         type_name(&field.ty)
                     ));
@@ -173,6 +180,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
             ident,
             ty: field.ty.clone(),
             sql_type,
+            sql_type_span,
             auto: false,
             managed: false,
             db_default: db_default.is_some(),
@@ -601,7 +609,23 @@ fn sql_type_of(ty: &Type) -> Option<Type> {
         "bool" => "Bool",
         "String" => "Text",
         "Vec" if type_name(ty).ends_with("Vec<u8>") => "Binary",
+        "Vec" if cfg!(feature = "postgres") => {
+            // `Vec<T>`: a PostgreSQL array of T.
+            let PathArguments::AngleBracketed(args) = &seg.arguments else {
+                return None;
+            };
+            let Some(GenericArgument::Type(inner)) = args.args.first() else {
+                return None;
+            };
+            let inner = sql_type_of(inner)?;
+            return Some(syn::parse_quote!(Array<#inner>));
+        }
         "NaiveDateTime" => "Timestamp",
+        "DateTime" if cfg!(feature = "postgres") => "Timestamptz",
+        "NaiveDate" => "Date",
+        "NaiveTime" => "Time",
+        "BigDecimal" => "Numeric",
+        "Uuid" if cfg!(feature = "postgres") => "Uuid",
         _ => return None,
     };
     let ident = Ident::new(name, Span::call_site());
