@@ -35,6 +35,7 @@ mod drift;
 mod instrument;
 mod key;
 mod model;
+mod page;
 pub mod schema;
 mod set;
 mod write;
@@ -55,13 +56,14 @@ pub use model::{
     InsertNews, InsertRows, PkOf, Returning, RowById, Rows, RowsByIds, TableOf, WithReturning,
 };
 pub use orm_derive::{table, Model};
+pub use page::{Counted, Limited, Page, Paginate, Paginated};
 pub use schema::{Schema, SchemaError};
 pub use set::SetDiff;
 
 /// `use orm_core::prelude::*;` brings the derive, the traits generated code
 /// needs in scope, and diesel's prelude.
 pub mod prelude {
-    pub use crate::{Key, Model, Schema, SetDiff};
+    pub use crate::{Key, Model, Paginate, Schema, SetDiff};
     pub use chrono::NaiveDateTime;
     pub use diesel::prelude::*;
     pub use diesel::result::QueryResult;

@@ -870,6 +870,43 @@ backend_tests! {
         Ok(())
     }
 
+    fn pages_of_rows_and_of_an_association(conn) {
+        use orm_core::Paginate;
+        let party = Event::create(NewEvent { title: "Party".into() }, conn)?;
+        let mut guests = Vec::new();
+        for i in 0..23 {
+            guests.push(user(&format!("u{i:02}"), conn)?);
+        }
+        party.add_guests(&guests[..13], conn)?;
+        let log = QueryLog::attach(conn);
+        let page = User::query().order(users::name).paginate(2, 10).load_page::<User, _>(conn)?;
+        assert_eq!(page.items, guests[10..20].to_vec());
+        assert_eq!((page.total, page.page, page.per_page, page.pages()), (23, 2, 10, 3));
+        // The count and the page, in one transaction.
+        let statements = log.statements();
+        assert_eq!(statements.len(), 4, "{statements:?}");
+        assert!(statements[1].starts_with("SELECT COUNT(*) FROM (SELECT"), "{statements:?}");
+        let last = User::query().order(users::name).paginate(3, 10).load_page::<User, _>(conn)?;
+        assert_eq!(last.items, guests[20..].to_vec());
+        let past = User::query().paginate(9, 10).load_page::<User, _>(conn)?;
+        assert_eq!((past.items.len(), past.total), (0, 23));
+
+        // An association's query, refined.
+        let query = party.guests_query().order(users::name.desc());
+        let page = query.paginate(1, 5).load_page::<User, _>(conn)?;
+        let mut expected: Vec<User> = guests[..13].to_vec();
+        expected.reverse();
+        assert_eq!(page.items, expected[..5].to_vec());
+        assert_eq!(page.total, 13);
+
+        // A page below 1 is an error before any statement runs.
+        log.clear();
+        assert!(User::query().paginate(0, 10).load_page::<User, _>(conn).is_err());
+        assert!(User::query().paginate(1, 0).load_page::<User, _>(conn).is_err());
+        assert_eq!(log.count(), 0);
+        Ok(())
+    }
+
     fn statement_counts(conn) {
         let party = Event::create(NewEvent { title: "Party".into() }, conn)?;
         let mut guests = Vec::new();

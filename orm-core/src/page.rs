@@ -1,0 +1,171 @@
+//! Pagination of any query: a page of rows and the total, in two
+//! statements.
+
+use diesel::backend::Backend;
+use diesel::connection::Connection;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_dsl::LoadQuery;
+use diesel::result::{Error, QueryResult};
+use diesel::serialize::ToSql;
+use diesel::sql_types::BigInt;
+use diesel::RunQueryDsl;
+
+/// One page of rows and what the whole query holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The rows of this page, in the query's order.
+    pub items: Vec<T>,
+    /// How many rows the whole query has.
+    pub total: i64,
+    /// This page's number, from 1.
+    pub page: i64,
+    /// Rows per page.
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    /// How many pages the query fills (0 when it has no rows).
+    pub fn pages(&self) -> i64 {
+        (self.total + self.per_page - 1) / self.per_page
+    }
+}
+
+/// `.paginate(page, per_page)` on any diesel query: `Model::query()`, an
+/// association's `*_query()`, or a query of your own.
+///
+/// ```
+/// # use orm_core::prelude::*;
+/// use orm_core::Paginate;
+/// # #[derive(Model, Debug, Clone, PartialEq)]
+/// # pub struct Event { pub id: i32, pub title: String }
+/// # let mut conn = orm_core::sqlite::memory().unwrap();
+/// # Schema::new().model::<Event>().create_all(&mut conn).unwrap();
+/// # for i in 0..45 { Event::create(NewEvent { title: format!("e{i}") }, &mut conn).unwrap(); }
+/// let page = Event::query()
+///     .order(events::id)
+///     .paginate(3, 20)
+///     .load_page::<Event, _>(&mut conn)
+///     .unwrap();
+/// assert_eq!((page.items.len(), page.total, page.pages()), (5, 45, 3));
+/// ```
+pub trait Paginate: Sized {
+    /// Page `page` (from 1) of `per_page` rows.
+    fn paginate(self, page: i64, per_page: i64) -> Paginated<Self> {
+        Paginated {
+            query: self,
+            page,
+            per_page,
+        }
+    }
+}
+
+impl<Q: Query> Paginate for Q {}
+
+/// A query with a page to load; see [`Paginate`].
+#[derive(Debug, Clone)]
+#[must_use = "a query does nothing until it is loaded"]
+pub struct Paginated<Q> {
+    query: Q,
+    page: i64,
+    per_page: i64,
+}
+
+impl<Q> Paginated<Q> {
+    /// Runs `SELECT COUNT(*) FROM (query)` and `query LIMIT per_page OFFSET
+    /// ..`: two statements, in one transaction so that the page and the
+    /// total agree. `Err` for a page below 1 or a page size below 1, before
+    /// any statement runs. The query must not have a LIMIT of its own.
+    pub fn load_page<'a, T, C>(&'a self, conn: &mut C) -> QueryResult<Page<T>>
+    where
+        C: Connection,
+        Counted<&'a Q>: LoadQuery<'a, C, i64>,
+        Limited<&'a Q>: LoadQuery<'a, C, T>,
+    {
+        if self.page < 1 || self.per_page < 1 {
+            return Err(Error::QueryBuilderError(
+                format!(
+                    "page {} of {} rows: pages count from 1 and hold at least one row",
+                    self.page, self.per_page
+                )
+                .into(),
+            ));
+        }
+        let offset = (self.page - 1).checked_mul(self.per_page).ok_or_else(|| {
+            Error::QueryBuilderError(format!("page {} is out of range", self.page).into())
+        })?;
+        conn.transaction(|conn| {
+            let total = Counted(&self.query).get_result(conn)?;
+            let items = Limited {
+                query: &self.query,
+                limit: self.per_page,
+                offset,
+            }
+            .load(conn)?;
+            Ok(Page {
+                items,
+                total,
+                page: self.page,
+                per_page: self.per_page,
+            })
+        })
+    }
+}
+
+/// `SELECT COUNT(*) FROM (query) AS "__orm_page"`.
+#[derive(Debug, Clone, Copy)]
+pub struct Counted<Q>(Q);
+
+/// `query LIMIT $1 OFFSET $2`.
+#[derive(Debug, Clone, Copy)]
+pub struct Limited<Q> {
+    query: Q,
+    limit: i64,
+    offset: i64,
+}
+
+impl<Q> Query for Counted<Q> {
+    type SqlType = BigInt;
+}
+
+impl<Q: Query> Query for Limited<Q> {
+    type SqlType = Q::SqlType;
+}
+
+// The SQL text carries the inner query's: diesel caches it by that text.
+impl<Q> QueryId for Counted<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q> QueryId for Limited<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q, C> RunQueryDsl<C> for Counted<Q> {}
+impl<Q, C> RunQueryDsl<C> for Limited<Q> {}
+
+impl<Q: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for Counted<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.unsafe_to_cache_prepared();
+        out.push_sql("SELECT COUNT(*) FROM (");
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(") AS ");
+        out.push_identifier("__orm_page")
+    }
+}
+
+impl<Q, DB> QueryFragment<DB> for Limited<Q>
+where
+    Q: QueryFragment<DB>,
+    DB: Backend,
+    i64: ToSql<BigInt, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.query.walk_ast(out.reborrow())?;
+        out.push_sql(" LIMIT ");
+        out.push_bind_param::<BigInt, _>(&self.limit)?;
+        out.push_sql(" OFFSET ");
+        out.push_bind_param::<BigInt, _>(&self.offset)
+    }
+}
