@@ -7,9 +7,17 @@ use diesel::connection::{Connection, Instrumentation, InstrumentationEvent};
 
 /// The SQL of every statement a connection ran while the log was attached
 /// (including `BEGIN`/`COMMIT` issued by transactions).
+///
+/// A connection has one instrumentation, which attaching a log replaces;
+/// [`attach_with`](Self::attach_with) passes every event on to another, so
+/// that the application's own keeps running. With feature `tracing`, the log
+/// also emits [`SqlTrace`]'s events.
 #[derive(Clone, Default)]
 pub struct QueryLog {
     statements: Arc<Mutex<Logged>>,
+    next: Option<Arc<Mutex<dyn Instrumentation>>>,
+    #[cfg(feature = "tracing")]
+    trace: SqlTrace,
 }
 
 /// The statements kept, and how many were ever logged (which
@@ -25,6 +33,17 @@ impl QueryLog {
     /// Attaches a fresh log to `conn`, replacing its instrumentation.
     pub fn attach<C: Connection>(conn: &mut C) -> Self {
         let log = Self::default();
+        conn.set_instrumentation(log.clone());
+        log
+    }
+
+    /// Attaches a fresh log to `conn` that passes every event on to `next`
+    /// (the application's own instrumentation).
+    pub fn attach_with<C: Connection>(conn: &mut C, next: impl Instrumentation) -> Self {
+        let log = QueryLog {
+            next: Some(Arc::new(Mutex::new(next))),
+            ..Self::default()
+        };
         conn.set_instrumentation(log.clone());
         log
     }
@@ -61,10 +80,83 @@ impl QueryLog {
 
 impl Instrumentation for QueryLog {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { query, .. } = event {
+        if let InstrumentationEvent::StartQuery { query, .. } = &event {
             let mut logged = self.lock();
             logged.kept.push(query.to_string());
             logged.total += 1;
+        }
+        // The events are not `Clone`; the trace needs these two.
+        #[cfg(feature = "tracing")]
+        match &event {
+            InstrumentationEvent::StartQuery { query, .. } => self
+                .trace
+                .on_connection_event(InstrumentationEvent::start_query(*query)),
+            InstrumentationEvent::FinishQuery { query, error, .. } => self
+                .trace
+                .on_connection_event(InstrumentationEvent::finish_query(*query, *error)),
+            _ => {}
+        }
+        if let Some(next) = &self.next {
+            next.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .on_connection_event(event);
+        }
+    }
+}
+
+/// Every statement as a `tracing` event (feature `tracing`), target
+/// `orm_core::sql`: at DEBUG its SQL and how long it took, at TRACE also its
+/// bound values (which may be personal data, hence the lower level); a
+/// failed statement at WARN with its error. Nothing is emitted, and little
+/// is done, where no subscriber listens at those levels.
+///
+/// ```
+/// # #[cfg(feature = "tracing")] {
+/// let mut conn = orm_core::sqlite::memory().unwrap();
+/// orm_core::SqlTrace::attach(&mut conn);
+/// # }
+/// ```
+#[cfg(feature = "tracing")]
+#[derive(Clone, Default)]
+pub struct SqlTrace {
+    started: Option<std::time::Instant>,
+}
+
+#[cfg(feature = "tracing")]
+impl SqlTrace {
+    /// Makes `conn` emit its statements, replacing its instrumentation.
+    pub fn attach<C: Connection>(conn: &mut C) {
+        conn.set_instrumentation(SqlTrace::default());
+    }
+}
+
+#[cfg(feature = "tracing")]
+impl Instrumentation for SqlTrace {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        match event {
+            InstrumentationEvent::StartQuery { .. } => {
+                if tracing::enabled!(target: "orm_core::sql", tracing::Level::DEBUG) {
+                    self.started = Some(std::time::Instant::now());
+                }
+            }
+            InstrumentationEvent::FinishQuery { query, error, .. } => {
+                let Some(started) = self.started.take() else {
+                    return;
+                };
+                let micros = started.elapsed().as_micros() as u64;
+                let text = query.to_string();
+                let (sql, binds) = text.split_once(" -- binds: ").unwrap_or((&text, ""));
+                match error {
+                    Some(error) => {
+                        tracing::warn!(target: "orm_core::sql", sql, micros, %error, "statement failed")
+                    }
+                    None if tracing::enabled!(target: "orm_core::sql", tracing::Level::TRACE) => {
+                        tracing::trace!(target: "orm_core::sql", sql, binds, micros, "statement")
+                    }
+                    None => tracing::debug!(target: "orm_core::sql", sql, micros, "statement"),
+                }
+            }
+            _ => {}
         }
     }
 }

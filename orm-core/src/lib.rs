@@ -46,6 +46,8 @@ pub use chrono;
 pub use diesel;
 pub use drift::Drift;
 pub use instrument::QueryLog;
+#[cfg(feature = "tracing")]
+pub use instrument::SqlTrace;
 pub use key::{AsKey, IntoKeys, Key};
 pub use model::{
     create_many, field_hash, Crud, Field, ForeignKey, KeysQuery, Model, ModelQuery, NullableKey,
