@@ -40,6 +40,7 @@ pub mod schema;
 mod set;
 mod write;
 
+pub use assoc::has::NewWithKey;
 pub use assoc::staged::{Changes, Pending};
 pub use backend::{Conn, Dialect, OrmBackend};
 pub use chrono;

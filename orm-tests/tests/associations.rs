@@ -215,9 +215,17 @@ backend_tests! {
         assert!(post.set_author(&ghost, conn).is_err());
         assert_eq!(post.author_id, Some(author.id), "a failed set leaves the struct alone");
 
+        // `create_*` takes a closure that builds the row from its key, so no
+        // placeholder key is made up; or a `New*`, whose key it overwrites.
+        let built = grace.create_post(|author_id| NewPost { author_id, title: "Built".into() }, conn)?;
+        assert_eq!(built.author_id, Some(grace.id));
+        let overwritten = grace.create_post(NewPost { author_id: Some(ada.id), title: "Mine".into() }, conn)?;
+        assert_eq!(overwritten.author_id, Some(grace.id));
+        assert_eq!(grace.count_posts(conn)?, 2);
+
         // has_one with a NOT NULL key: the profile cannot be detached.
         assert_eq!(ada.profile(conn)?, None);
-        let profile = ada.create_profile(NewProfile { user_id: 0, bio: "first".into() }, conn)?;
+        let profile = ada.create_profile(|user_id| NewProfile { user_id, bio: "first".into() }, conn)?;
         assert_eq!(profile.user_id, ada.id);
         assert_eq!(ada.profile(conn)?, Some(profile.clone()));
         assert_eq!(profile.user(conn)?, ada, "belongs_to with a NOT NULL key returns the row");

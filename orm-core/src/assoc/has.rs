@@ -42,8 +42,8 @@ pub trait OneToMany: 'static {
         + AsExpression<SqlTypeOf<Self::ForeignKey>>
         + Send
         + 'static;
-    /// Points `new` at the source with key `id` before it is inserted.
-    fn set_key_on_new(new: &mut <Self::Target as Model>::New, id: IdOf<Self::Source>);
+    /// Sets the key field of `new` before it is inserted.
+    fn set_key_on_new(new: &mut <Self::Target as Model>::New, key: Self::KeyValue);
     /// The key field of a target row.
     fn key_of(target: &Self::Target) -> &Self::KeyValue;
 }
@@ -268,7 +268,7 @@ pub trait OneToManyOps<C>: OneToManyQuery {
     /// Inserts `new` pointing at source `id`.
     fn create(
         id: SId<Self>,
-        new: <Self::Target as Model>::New,
+        new: impl NewWithKey<<Self::Target as Model>::New, Self::KeyValue>,
         conn: &mut C,
     ) -> QueryResult<Self::Target>;
     /// Makes `target` the only row pointing at source `id` (`has_one`): other
@@ -277,7 +277,7 @@ pub trait OneToManyOps<C>: OneToManyQuery {
     /// Inserts `new` as the only row pointing at source `id` (`has_one`).
     fn create_one(
         id: SId<Self>,
-        new: <Self::Target as Model>::New,
+        new: impl NewWithKey<<Self::Target as Model>::New, Self::KeyValue>,
         conn: &mut C,
     ) -> QueryResult<Self::Target>;
 }
@@ -331,9 +331,12 @@ where
         locked::<S<A>, C, _>(&id, conn, |conn| point_at::<A, C>(&id, targets, conn))
     }
 
-    fn create(id: SId<A>, mut new: <T<A> as Model>::New, conn: &mut C) -> QueryResult<T<A>> {
-        A::set_key_on_new(&mut new, id);
-        T::<A>::create(new, conn)
+    fn create(
+        id: SId<A>,
+        new: impl NewWithKey<<T<A> as Model>::New, Kv<A>>,
+        conn: &mut C,
+    ) -> QueryResult<T<A>> {
+        T::<A>::create(new_pointing_at::<A>(new, id), conn)
     }
 
     fn set_one(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<()> {
@@ -344,14 +347,47 @@ where
         })
     }
 
-    fn create_one(id: SId<A>, new: <T<A> as Model>::New, conn: &mut C) -> QueryResult<T<A>> {
-        let mut new = new;
-        A::set_key_on_new(&mut new, id.clone());
+    fn create_one(
+        id: SId<A>,
+        new: impl NewWithKey<<T<A> as Model>::New, Kv<A>>,
+        conn: &mut C,
+    ) -> QueryResult<T<A>> {
+        let new = new_pointing_at::<A>(new, id.clone());
         locked::<S<A>, C, _>(&id, conn, |conn| {
             // The previous row lets go first: the key column is UNIQUE.
             detach_all::<A, C>(&id, conn)?;
             T::<A>::insert(new, conn)
         })
+    }
+}
+
+/// `new` (a `New*` or a closure building one from the key) with its key
+/// field pointing at `id`.
+fn new_pointing_at<A: OneToMany>(
+    new: impl NewWithKey<<T<A> as Model>::New, Kv<A>>,
+    id: SId<A>,
+) -> <T<A> as Model>::New {
+    new.with_key(Kv::<A>::from_id(id), A::set_key_on_new)
+}
+
+/// What `create_*` of a `has_many` or `has_one` takes: the target's `New*`,
+/// whose key field it sets (any value there is overwritten), or a closure
+/// that builds the `New*` from the key value, so that none has to be made
+/// up:
+///
+/// ```ignore
+/// user.create_post(|author_id| NewPost { author_id, title: "Hi".into() }, conn)?;
+/// ```
+///
+/// The derive implements it for every `New*`.
+pub trait NewWithKey<N, K> {
+    /// The `New*` pointing at `key`; `set` writes the key into one.
+    fn with_key(self, key: K, set: fn(&mut N, K)) -> N;
+}
+
+impl<N, K, F: FnOnce(K) -> N> NewWithKey<N, K> for F {
+    fn with_key(self, key: K, _: fn(&mut N, K)) -> N {
+        self(key)
     }
 }
 

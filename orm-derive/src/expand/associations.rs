@@ -110,6 +110,7 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
             query: quote!(<#marker as _orm::__private::ManyToManyQuery>::targets(#id)),
             eager: quote!(_orm::__private::ManyToManyEager<C>),
             eager_query: quote!(<#target as _orm::KeysQuery>::ByIds),
+            new_ty: quote!(<#target as _orm::Model>::New),
         },
     );
     let changes = method(&format!("{}_changes", a.plural), a);
@@ -311,8 +312,8 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
             type Target = #target;
             type ForeignKey = #field::Column;
             type KeyValue = #key_value;
-            fn set_key_on_new(new: &mut <#target as _orm::Model>::New, id: <#ident as _orm::Model>::Id) {
-                #field::set_on_new(new, <#key_value as _orm::ForeignKey<_>>::from_id(id))
+            fn set_key_on_new(new: &mut <#target as _orm::Model>::New, key: #key_value) {
+                #field::set_on_new(new, key)
             }
             fn key_of(target: &#target) -> &#key_value {
                 #field::get(target)
@@ -341,6 +342,7 @@ fn has_many(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             query: quote!(<#marker as _orm::__private::OneToManyQuery>::children(#id)),
             eager: quote!(_orm::__private::OneToManyEager<C>),
             eager_query: quote!(_orm::__private::ChildrenOf<#marker>),
+            new_ty: new_with_key(&names(a).target, marker),
         },
     );
     let target = &a.target;
@@ -384,6 +386,7 @@ fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     let describe = one_to_many(model, a);
     let Names { target, marker, qr } = names(a);
     let ops = quote!(_orm::__private::OneToManyOps<C>);
+    let new_ty = new_with_key(&target, &marker);
     let name = &a.singular;
     let (get, set, unset, create) = (
         method(name, a),
@@ -416,7 +419,7 @@ fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             <#marker as #detach>::clear(#id, conn).map(|detached| detached > 0)
         }
         #[doc = #d_create]
-        pub fn #create<C>(&self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #ops {
+        pub fn #create<C>(&self, new: #new_ty, conn: &mut C) -> #qr<#target> where #marker: #ops {
             <#marker as #ops>::create_one(#id, new, conn)
         }
         #[doc = #d_load]
@@ -502,7 +505,20 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
 
 /// How a collection association (`belongs_to_many`, `has_many`) reaches
 /// orm-core: the method families differ only in these calls.
+/// What `create_*` of a `has_many`/`has_one` takes: the target's `New*`, or
+/// a closure that builds it from the key.
+fn new_with_key(target: &TokenStream, marker: &syn::Ident) -> TokenStream {
+    quote! {
+        impl _orm::NewWithKey<
+            <#target as _orm::Model>::New,
+            <#marker as _orm::__private::OneToMany>::KeyValue,
+        >
+    }
+}
+
 struct Family {
+    /// What `create_*` takes.
+    new_ty: TokenStream,
     /// The ops trait for reading.
     reads: TokenStream,
     /// The ops trait for adding and creating.
@@ -534,6 +550,7 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
         query,
         eager,
         eager_query,
+        new_ty,
     } = f;
     let (p, s) = (&a.plural, &a.singular);
     let m = |n: String| method(&n, a);
@@ -624,7 +641,7 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
             #w::clear(#id, conn)
         }
         #[doc = #d_create]
-        pub fn #create<C>(&self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #adds {
+        pub fn #create<C>(&self, new: #new_ty, conn: &mut C) -> #qr<#target> where #marker: #adds {
             #ad::create(#id, new, conn)
         }
         #[doc = #d_load_many]

@@ -280,8 +280,18 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
             fn as_changeset(self) -> Self::Changeset { #d::AsChangeset::as_changeset(#ch_value) }
         }
     };
+    let with_key = quote! {
+        #[automatically_derived]
+        impl<__K> _orm::NewWithKey<#new, __K> for #new {
+            fn with_key(mut self, key: __K, set: fn(&mut #new, __K)) -> #new {
+                set(&mut self, key);
+                self
+            }
+        }
+    };
     quote! {
         #insertable
+        #with_key
         #row
         #changeset
         #[automatically_derived]
