@@ -11,7 +11,7 @@ use diesel::connection::{Connection, Instrumentation, InstrumentationEvent};
 /// A connection has one instrumentation, which attaching a log replaces;
 /// [`attach_with`](Self::attach_with) passes every event on to another, so
 /// that the application's own keeps running. With feature `tracing`, the log
-/// also emits [`SqlTrace`]'s events.
+/// also emits `SqlTrace`'s events.
 #[derive(Clone, Default)]
 pub struct QueryLog {
     statements: Arc<Mutex<Logged>>,

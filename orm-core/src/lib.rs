@@ -1,31 +1,8 @@
 //! A derive-macro ORM with Sequelize-style associations, on top of diesel.
 //!
-//! ```
-//! use orm_core::prelude::*;
-//!
-//! #[derive(Model, Debug, Clone, PartialEq)]
-//! #[belongs_to_many(User, through = "rsvps", as = "Guests", other_key = "guest_id")]
-//! pub struct Event { pub id: i32, pub title: String }
-//!
-//! #[derive(Model, Debug, Clone, PartialEq)]
-//! #[belongs_to_many(Event, through = "rsvps", foreign_key = "guest_id")]
-//! pub struct User { pub id: i32, pub name: String }
-//!
-//! # fn main() -> QueryResult<()> {
-//! let mut conn = orm_core::sqlite::memory().expect("in-memory SQLite");
-//! Schema::new().model::<User>().model::<Event>().create_all(&mut conn)?;
-//!
-//! let party = Event::create(NewEvent { title: "Party".into() }, &mut conn)?;
-//! let ada = User::create(NewUser { name: "Ada".into() }, &mut conn)?;
-//! party.add_guest(&ada, &mut conn)?;
-//!
-//! assert_eq!(party.guests(&mut conn)?, vec![ada.clone()]);
-//! assert_eq!(ada.events(&mut conn)?, vec![party]);
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! See the README for the attribute reference and the generated methods.
+//! The README follows: the attribute reference, every generated method,
+//! and how they behave.
+#![doc = include_str!("../../README.md")]
 #![warn(missing_docs)]
 
 pub mod assoc;

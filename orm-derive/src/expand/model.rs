@@ -228,6 +228,8 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
             quote!(new.#field = value;)
         };
         quote! {
+            // How orm-core reaches a column by name; nothing for the docs.
+            #[doc(hidden)]
             #[automatically_derived]
             impl _orm::Field<#hash> for #ident {
                 type Column = #table::#field;
@@ -281,6 +283,7 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         }
     };
     let with_key = quote! {
+        #[doc(hidden)]
         #[automatically_derived]
         impl<__K> _orm::NewWithKey<#new, __K> for #new {
             fn with_key(mut self, key: __K, set: fn(&mut #new, __K)) -> #new {
