@@ -65,14 +65,24 @@ mod schema {
 
 use schema::{novel_genres, novelists, novels};
 
-// The fields in the reverse of the table's order.
+// The fields in the reverse of the table's order. The project already has a
+// `NewNovelist<'a>` of its own: the derive's insertable struct takes
+// another name.
 #[derive(Model, Debug, Clone, PartialEq)]
-#[model(table = schema::novelists)]
+#[model(table = schema::novelists, new = NovelistRow)]
 #[has_many(Novel)]
 pub struct Novelist {
     pub born: i32,
     pub name: String,
     pub id: i32,
+}
+
+/// The project's own insertable struct, as diesel's guide writes one.
+#[derive(diesel::Insertable)]
+#[diesel(table_name = schema::novelists)]
+pub struct NewNovelist<'a> {
+    pub name: &'a str,
+    pub born: i32,
 }
 
 // Four integer and two text columns in another order than the table's, and
@@ -192,7 +202,7 @@ where
 backend_tests! {
     fn fields_are_read_by_name(conn) {
         migrate(conn)?;
-        let frank = Novelist::create(NewNovelist { born: 1920, name: "Frank".into() }, conn)?;
+        let frank = Novelist::create(NovelistRow { born: 1920, name: "Frank".into() }, conn)?;
         assert_eq!((frank.born, frank.name.as_str()), (1920, "Frank"));
         let book = dune(&frank, conn)?;
         let expected = Novel {
@@ -218,6 +228,13 @@ backend_tests! {
         assert_eq!(book.novelist(conn)?, frank);
         assert_eq!(Novelist::find(frank.id, conn)?, frank);
 
+        // The project's own insertable struct keeps working beside the model.
+        orm_core::diesel::insert_into(novelists::table)
+            .values(NewNovelist { name: "Ursula", born: 1929 })
+            .execute(conn)?;
+        let ursula = Novelist::query().filter(novelists::name.eq("Ursula")).first::<Novelist>(conn)?;
+        assert_eq!(ursula.born, 1929);
+
         // The columns hold what the fields say, read back with plain diesel.
         let row: (i32, String, String, i32, i32, i32) = novels::table
             .select((novels::novelist_id, novels::title, novels::subtitle, novels::pages, novels::rating, novels::downloads))
@@ -238,7 +255,7 @@ backend_tests! {
 
     fn a_left_out_column_keeps_its_default(conn) {
         migrate(conn)?;
-        let frank = Novelist::create(NewNovelist { born: 1920, name: "Frank".into() }, conn)?;
+        let frank = Novelist::create(NovelistRow { born: 1920, name: "Frank".into() }, conn)?;
         let book = dune(&frank, conn)?;
         orm_core::diesel::update(novels::table).set(novels::downloads.eq(7)).execute(conn)?;
         // `save` leaves the column alone too.
@@ -250,7 +267,7 @@ backend_tests! {
 
     fn rows_in_bulk(conn) {
         migrate(conn)?;
-        let frank = Novelist::create(NewNovelist { born: 1920, name: "Frank".into() }, conn)?;
+        let frank = Novelist::create(NovelistRow { born: 1920, name: "Frank".into() }, conn)?;
         let new = |i: i32| NewNovel {
             rating: i % 5,
             pages: 100 + i,
@@ -321,7 +338,7 @@ backend_tests! {
 
     fn join_model_keys_in_another_order(conn) {
         migrate(conn)?;
-        let frank = Novelist::create(NewNovelist { born: 1920, name: "Frank".into() }, conn)?;
+        let frank = Novelist::create(NovelistRow { born: 1920, name: "Frank".into() }, conn)?;
         let dune = dune(&frank, conn)?;
         let scifi = Genre::create(NewGenre { label: "sf".into() }, conn)?;
         let classic = Genre::create(NewGenre { label: "classic".into() }, conn)?;

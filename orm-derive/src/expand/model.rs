@@ -20,7 +20,10 @@ pub fn table_path(model: &Model) -> TokenStream {
 }
 
 pub fn new_ident(model: &Model) -> syn::Ident {
-    format_ident!("New{}", model.ident)
+    match &model.new_name {
+        Some(name) => name.clone(),
+        None => format_ident!("New{}", model.ident),
+    }
 }
 
 /// Items at the user's module level: the table module and `New*`.

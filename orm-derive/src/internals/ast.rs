@@ -19,6 +19,9 @@ pub struct Model {
     /// `#[model(timestamps)]`: `created_at`/`updated_at` are set by `create`
     /// and `save`.
     pub timestamps: bool,
+    /// `#[model(new = NewBookRow)]`: the insertable struct's name, when
+    /// `New<Model>` is taken (a project's own `NewBook<'a>`).
+    pub new_name: Option<Ident>,
     /// Whether everything but the associations parsed without error; then
     /// the model can still be emitted next to association errors.
     pub core_ok: bool,

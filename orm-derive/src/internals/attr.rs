@@ -45,6 +45,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
     let mut table = None;
     let mut struct_pk: Vec<Ident> = Vec::new();
     let mut timestamps: Option<Span> = None;
+    let mut new_name: Option<Ident> = None;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident(MODEL)) {
         let result = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident(TABLE) {
@@ -78,6 +79,9 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
                 })
             } else if meta.path.is_ident(TIMESTAMPS) {
                 timestamps = Some(meta.path.span());
+                Ok(())
+            } else if meta.path.is_ident(NEW) {
+                new_name = Some(meta.value()?.parse::<Ident>()?);
                 Ok(())
             } else if meta.path.is_ident(CRATE) {
                 let lit: LitStr = meta.value()?.parse()?;
@@ -274,6 +278,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
         pk,
         assocs,
         timestamps: timestamps.is_some(),
+        new_name,
         core_ok,
     })
 }

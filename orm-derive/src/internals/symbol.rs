@@ -10,6 +10,7 @@ pub const BELONGS_TO_MANY: &str = "belongs_to_many";
 pub const TABLE: &str = "table";
 pub const CRATE: &str = "crate";
 pub const TIMESTAMPS: &str = "timestamps";
+pub const NEW: &str = "new";
 pub const CREATED_AT: &str = "created_at";
 pub const UPDATED_AT: &str = "updated_at";
 // #[model(...)] on a field
@@ -39,5 +40,5 @@ pub const ACTIONS: [(&str, &str); 5] = [
     ("set_default", "SetDefault"),
 ];
 
-pub const STRUCT_OPTIONS: &str = "`table`, `primary_key(..)`, `timestamps`, `crate`";
+pub const STRUCT_OPTIONS: &str = "`table`, `primary_key(..)`, `timestamps`, `new`, `crate`";
 pub const FIELD_OPTIONS: &str = "`primary_key`, `auto = false`, `sql_type`, `default`, `read_only`";
