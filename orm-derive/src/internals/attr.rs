@@ -41,6 +41,20 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
     }
 
     let name = input.ident.to_string();
+    // diesel derives of what `Model` implements itself. rustc shows a derive
+    // only the `#[derive]` attributes after its own, so a derive listed
+    // before `Model` is left to rustc's "conflicting implementations".
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("derive")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            let last = meta.path.segments.last().map(|s| s.ident.to_string());
+            if let Some(derived @ ("Queryable" | "Selectable" | "AsChangeset")) = last.as_deref() {
+                cx.error_spanned_by(&meta.path, format_args!(
+                    "`Model` implements `{derived}` for `{name}` itself (reading and writing fields by name)\nhelp: remove `{derived}` from this derive; `Identifiable` and `Associations` can stay"
+                ));
+            }
+            Ok(())
+        });
+    }
     let mut krate: Path = syn::parse_quote!(::orm_core);
     let mut table = None;
     let mut struct_pk: Vec<Ident> = Vec::new();
