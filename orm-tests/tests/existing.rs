@@ -67,7 +67,7 @@ use schema::{novel_genres, novelists, novels};
 
 // The fields in the reverse of the table's order. The project already has a
 // `NewNovelist<'a>` of its own: the derive's insertable struct takes
-// another name.
+// another name. diesel's `Identifiable` stays beside `Model`.
 #[derive(Model, Debug, Clone, PartialEq, diesel::Identifiable)]
 #[diesel(table_name = novelists)]
 #[model(table = schema::novelists, new = NovelistRow)]
@@ -89,11 +89,7 @@ pub struct NewNovelist<'a> {
 // Four integer and two text columns in another order than the table's, and
 // `downloads` left out (its default is 0): a positional read would put
 // `rating` into `pages` and `subtitle` into `title`.
-// diesel's `Identifiable` and `Associations` stay beside `Model`.
-// `Associations` reads `#[belongs_to(Novelist)]` too (diesel's older form
-// of its attribute), so the association is not named twice.
-#[derive(Model, Debug, Clone, PartialEq, diesel::Identifiable, diesel::Associations)]
-#[diesel(table_name = novels)]
+#[derive(Model, Debug, Clone, PartialEq)]
 #[model(table = schema::novels)]
 #[belongs_to(Novelist)]
 #[belongs_to_many(Genre, through = NovelGenre)]
@@ -224,9 +220,10 @@ backend_tests! {
         assert_eq!(Novel::all(conn)?, vec![expected.clone()]);
         assert_eq!(Novel::query().filter(novels::pages.eq(412)).load::<Novel>(conn)?, vec![expected.clone()]);
         assert_eq!(frank.novels(conn)?, vec![expected.clone()]);
-        // diesel's own `belonging_to`, from the derives the project kept.
-        let theirs: Vec<Novel> = Novel::belonging_to(&frank).select(Novel::as_select()).load(conn)?;
-        assert_eq!(theirs, vec![expected.clone()]);
+        // diesel's own reads, by name, and the `Identifiable` the project kept.
+        let theirs: Novel = novels::table.find(book.id).select(Novel::as_select()).first(conn)?;
+        assert_eq!(theirs, expected);
+        assert_eq!(orm_core::diesel::Identifiable::id(&frank), &frank.id);
         assert_eq!(frank.novels_query().load::<Novel>(conn)?, vec![expected.clone()]);
         assert_eq!(Novelist::load_novels(std::slice::from_ref(&frank), conn)?, vec![vec![expected.clone()]]);
         assert_eq!(

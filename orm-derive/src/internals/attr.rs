@@ -49,7 +49,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
             let last = meta.path.segments.last().map(|s| s.ident.to_string());
             if let Some(derived @ ("Queryable" | "Selectable" | "AsChangeset")) = last.as_deref() {
                 cx.error_spanned_by(&meta.path, format_args!(
-                    "`Model` implements `{derived}` for `{name}` itself (reading and writing fields by name)\nhelp: remove `{derived}` from this derive; `Identifiable` and `Associations` can stay"
+                    "`Model` implements `{derived}` for `{name}` itself (reading and writing fields by name)\nhelp: remove `{derived}` from this derive; `Identifiable` can stay"
                 ));
             }
             Ok(())
