@@ -36,7 +36,8 @@ pub enum ColumnType {
     Binary,
     /// `Timestamp` (`chrono::NaiveDateTime`)
     Timestamp,
-    /// `Timestamptz` (`chrono::DateTime<Utc>`); PostgreSQL only
+    /// `Timestamptz` on PostgreSQL, `TimestamptzSqlite` on SQLite
+    /// (`chrono::DateTime<Utc>`)
     TimestampTz,
     /// `Date` (`chrono::NaiveDate`)
     Date,
@@ -164,6 +165,9 @@ ddl_types!(SmallInt => SmallInt, Integer => Integer, BigInt => BigInt, Float => 
 
 #[cfg(feature = "postgres")]
 ddl_types!(Timestamptz => TimestampTz, Uuid => Uuid, Jsonb => Jsonb);
+
+#[cfg(feature = "sqlite")]
+ddl_types!(TimestamptzSqlite => TimestampTz);
 
 #[cfg(feature = "postgres")]
 impl<T: DdlType + sql_types::SqlType> DdlType for sql_types::Array<T> {

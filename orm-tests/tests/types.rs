@@ -12,6 +12,10 @@ pub struct Appointment {
     pub day: NaiveDate,
     pub at: NaiveTime,
     pub note: Option<String>,
+    // diesel's SQL type for `DateTime<Utc>` on SQLite (the derive infers it
+    // in a build without feature `postgres`).
+    #[model(sql_type = orm_core::diesel::sql_types::TimestamptzSqlite)]
+    pub booked_at: DateTime<Utc>,
 }
 
 fn appointment() -> NewAppointment {
@@ -19,6 +23,7 @@ fn appointment() -> NewAppointment {
         day: NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
         at: NaiveTime::from_hms_micro_opt(9, 30, 15, 250).unwrap(),
         note: None,
+        booked_at: DateTime::from_timestamp(1_764_667_815, 250_000).unwrap(),
     }
 }
 
@@ -30,6 +35,7 @@ fn dates_and_times_on_sqlite() -> orm_tests::TestResult {
     let created = Appointment::create(appointment(), conn)?;
     assert_eq!(Appointment::find(created.id, conn)?, created);
     assert_eq!(created.day, appointment().day);
+    assert_eq!(created.booked_at, appointment().booked_at);
     assert_eq!(schema.check(conn)?, Vec::<Drift>::new());
     Ok(())
 }

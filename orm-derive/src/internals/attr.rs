@@ -179,7 +179,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
                 Some(ty) => Some(ty),
                 None => {
                     cx.error_spanned_by(&field.ty, format_args!(
-                        "cannot infer the SQL type of `{}`; supported are i16, i32, i64, f32, f64, bool, String, Vec<u8>, NaiveDateTime, NaiveDate, NaiveTime, BigDecimal, with feature `postgres` DateTime<Utc>, Uuid and Vec<T>, and Option of them\n\
+                        "cannot infer the SQL type of `{}`; supported are i16, i32, i64, f32, f64, bool, String, Vec<u8>, NaiveDateTime, NaiveDate, NaiveTime, DateTime<Utc>, BigDecimal, with feature `postgres` Uuid and Vec<T>, and Option of them\n\
                          help: name its diesel SQL type with `#[model(sql_type = orm_core::diesel::sql_types::Text)]`",
                         type_name(&field.ty)
                     ));
@@ -640,7 +640,9 @@ fn sql_type_of(ty: &Type) -> Option<Type> {
             return Some(syn::parse_quote!(Array<#inner>));
         }
         "NaiveDateTime" => "Timestamp",
+        // diesel has a SQL type per backend for `DateTime<Utc>`.
         "DateTime" if cfg!(feature = "postgres") => "Timestamptz",
+        "DateTime" => "TimestamptzSqlite",
         "NaiveDate" => "Date",
         "NaiveTime" => "Time",
         "BigDecimal" => "Numeric",
