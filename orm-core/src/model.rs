@@ -302,9 +302,8 @@ where
 /// `bulkCreate`): one `INSERT .. RETURNING` per chunk of rows that fits the
 /// parameter limit on PostgreSQL and on a `SqliteConnection` (other SQLite
 /// connections: one per row, see [`InsertMany`]), an INSERT and a read per
-/// row on MySQL. All rows or none:
-/// several statements run in one transaction. The generated
-/// `Model::create_many` calls it.
+/// row on MySQL. All rows or none: unless it is one statement, it runs in a
+/// transaction. The generated `Model::create_many` calls it.
 pub fn create_many<M, C>(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>>
 where
     M: Model,
@@ -312,7 +311,10 @@ where
     C::Backend: InsertMany<M, C>,
 {
     let per_statement = crate::backend::chunk_size::<C::Backend>(M::TABLE.columns.len().max(1), 0);
-    let one = news.len() <= per_statement && C::Backend::DIALECT != Dialect::Mysql;
+    // One statement only where the backend writes several rows in one
+    // (PostgreSQL; SQLite may insert a row at a time, see `InsertMany`).
+    let one = news.len() <= 1
+        || (news.len() <= per_statement && C::Backend::DIALECT == Dialect::Postgres);
     let insert = |conn: &mut C| {
         let mut rows = Vec::with_capacity(news.len());
         let mut pending = news.into_iter().peekable();

@@ -221,7 +221,9 @@ backend_tests! {
         assert_eq!(built.author_id, Some(grace.id));
         let overwritten = grace.create_post(NewPost { author_id: Some(ada.id), title: "Mine".into() }, conn)?;
         assert_eq!(overwritten.author_id, Some(grace.id));
-        assert_eq!(grace.count_posts(conn)?, 2);
+        let ignored = grace.create_post(|_| NewPost { author_id: None, title: "Stray".into() }, conn)?;
+        assert_eq!(ignored.author_id, Some(grace.id), "a closure that drops the key cannot detach the row");
+        assert_eq!(grace.count_posts(conn)?, 3);
 
         // has_one with a NOT NULL key: the profile cannot be detached.
         assert_eq!(ada.profile(conn)?, None);

@@ -175,6 +175,27 @@ fn rows_in_bulk_on_each_kind_of_sqlite_connection() -> TestResult {
     Ok(())
 }
 
+/// Several rows one at a time are still all or none.
+#[test]
+fn create_many_is_all_or_none_on_any_sqlite_connection() -> TestResult {
+    let mut conn = Wrapped(sqlite());
+    let ada = User::create(NewUser { name: "Ada".into() }, &mut conn)?;
+    let post = |author_id| NewPost {
+        author_id: Some(author_id),
+        title: "t".into(),
+    };
+    let log = QueryLog::attach(&mut conn);
+    assert_eq!(
+        Post::create_many(vec![post(ada.id), post(ada.id)], &mut conn)?.len(),
+        2
+    );
+    assert_eq!(log.statements().first().map(String::as_str), Some("BEGIN"));
+    // The second row's author does not exist: the first is undone too.
+    assert!(Post::create_many(vec![post(ada.id), post(ada.id + 1)], &mut conn).is_err());
+    assert_eq!(Post::count(&mut conn)?, 2);
+    Ok(())
+}
+
 mod postgres {
     use super::*;
 

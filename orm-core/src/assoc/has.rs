@@ -371,9 +371,9 @@ fn new_pointing_at<A: OneToMany>(
 }
 
 /// What `create_*` of a `has_many` or `has_one` takes: the target's `New*`,
-/// whose key field it sets (any value there is overwritten), or a closure
-/// that builds the `New*` from the key value, so that none has to be made
-/// up:
+/// or a closure that builds the `New*` from the key value, so that none has
+/// to be made up. Either way the key field is then set to the key, so the
+/// row always points at its parent:
 ///
 /// ```ignore
 /// user.create_post(|author_id| NewPost { author_id, title: "Hi".into() }, conn)?;
@@ -385,9 +385,11 @@ pub trait NewWithKey<N, K> {
     fn with_key(self, key: K, set: fn(&mut N, K)) -> N;
 }
 
-impl<N, K, F: FnOnce(K) -> N> NewWithKey<N, K> for F {
-    fn with_key(self, key: K, _: fn(&mut N, K)) -> N {
-        self(key)
+impl<N, K: Clone, F: FnOnce(K) -> N> NewWithKey<N, K> for F {
+    fn with_key(self, key: K, set: fn(&mut N, K)) -> N {
+        let mut new = self(key.clone());
+        set(&mut new, key);
+        new
     }
 }
 
