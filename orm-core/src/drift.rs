@@ -398,9 +398,18 @@ impl Schema {
                 .filter(|fk| fk.constraint.enforced)
                 .map(|fk| (fk.column.to_string(), fk.references.name.to_string()))
                 .collect();
+            // A key declared `constraints = false` is the model saying it
+            // does not care whether the database enforces it.
+            let unenforced: Vec<&str> = table
+                .fks
+                .iter()
+                .filter(|fk| !fk.constraint.enforced)
+                .map(|fk| fk.column)
+                .collect();
             let present: BTreeSet<(String, String)> = keys
                 .iter()
                 .filter(|k| k.table_name == table.name)
+                .filter(|k| !unenforced.contains(&k.column_name.as_str()))
                 .map(|k| (k.column_name.clone(), k.referenced.clone()))
                 .collect();
             for (column, references) in declared.difference(&present) {

@@ -102,9 +102,11 @@ schema_tests! {
                 "ALTER TABLE tasks MODIFY title TEXT NULL; \
                  ALTER TABLE comments MODIFY body VARCHAR(20) NOT NULL; \
                  ALTER TABLE articles MODIFY title BIGINT NOT NULL; \
+                 ALTER TABLE series ADD FOREIGN KEY (trainer_id) REFERENCES trainers (id); \
                  ALTER TABLE comments DROP FOREIGN KEY comments_ibfk_1",
             )?;
-            // VARCHAR is diesel's Text (`Varchar` is an alias of it): no drift.
+            // VARCHAR is diesel's Text (`Varchar` is an alias of it), and a key
+            // declared `constraints = false` may be enforced or not: no drift.
             expected.extend([
                 Drift::Nullability { table: "tasks".into(), column: "title".into(), expected_nullable: false },
                 Drift::ColumnType {
@@ -125,9 +127,11 @@ schema_tests! {
                 "ALTER TABLE tasks ALTER COLUMN title DROP NOT NULL; \
                  ALTER TABLE comments ALTER COLUMN body TYPE varchar(20); \
                  ALTER TABLE articles ALTER COLUMN title TYPE bigint USING length(title); \
+                 ALTER TABLE series ADD FOREIGN KEY (trainer_id) REFERENCES trainers (id); \
                  ALTER TABLE comments DROP CONSTRAINT comments_article_id_fkey",
             )?;
-            // VARCHAR is diesel's Text (`Varchar` is an alias of it): no drift.
+            // VARCHAR is diesel's Text (`Varchar` is an alias of it), and a key
+            // declared `constraints = false` may be enforced or not: no drift.
             expected.extend([
                 Drift::Nullability { table: "tasks".into(), column: "title".into(), expected_nullable: false },
                 Drift::ColumnType {
