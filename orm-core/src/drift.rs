@@ -13,7 +13,7 @@ use diesel::sql_types::{Bool, Integer, Text};
 use diesel::QueryableByName;
 
 use crate::backend::{Dialect, OrmBackend};
-use crate::schema::{ColumnDef, ColumnType, Planned, Schema};
+use crate::schema::{Action, ColumnDef, ColumnType, Planned, Schema};
 
 /// One difference between the models and the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +84,20 @@ pub enum Drift {
         /// The table it references.
         references: String,
     },
+    /// A foreign key acts otherwise on delete or on update than its
+    /// association declares (`on_delete`, `on_update`, or their defaults).
+    ForeignKeyAction {
+        /// The table.
+        table: String,
+        /// The key column.
+        column: String,
+        /// `ON DELETE` or `ON UPDATE`.
+        event: String,
+        /// The action the model declares (`CASCADE`).
+        expected: String,
+        /// The action the database has.
+        found: String,
+    },
 }
 
 impl fmt::Display for Drift {
@@ -140,6 +154,16 @@ impl fmt::Display for Drift {
                 f,
                 "foreign key `{table}.{column}` -> `{references}` is in the database but in no model"
             ),
+            Drift::ForeignKeyAction {
+                table,
+                column,
+                event,
+                expected,
+                found,
+            } => write!(
+                f,
+                "foreign key `{table}.{column}` is {event} {found}, the model says {expected}"
+            ),
         }
     }
 }
@@ -171,6 +195,10 @@ pub struct CatalogForeignKey {
     column_name: String,
     #[diesel(sql_type = Text)]
     referenced: String,
+    #[diesel(sql_type = Text)]
+    on_delete: String,
+    #[diesel(sql_type = Text)]
+    on_update: String,
 }
 
 // `table_xinfo` lists generated columns too (`hidden` 2 and 3; 1 is a
@@ -180,8 +208,8 @@ const SQLITE_COLUMNS: &str = "SELECT m.name AS table_name, p.name AS column_name
      FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p \
      WHERE m.type = 'table' AND p.hidden <> 1";
 const SQLITE_FOREIGN_KEYS: &str = "SELECT m.name AS table_name, f.\"from\" AS column_name, \
-     f.\"table\" AS referenced FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
-     WHERE m.type = 'table'";
+     f.\"table\" AS referenced, f.on_delete AS on_delete, f.on_update AS on_update \
+     FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table'";
 const PG_COLUMNS: &str =
     "SELECT c.table_name::text AS table_name, c.column_name::text AS column_name, \
      c.data_type::text AS data_type, c.is_nullable = 'NO' AS not_null, \
@@ -201,16 +229,24 @@ const MYSQL_COLUMNS: &str = "SELECT c.table_name AS table_name, c.column_name AS
        ON k.table_schema = c.table_schema AND k.table_name = c.table_name \
        AND k.column_name = c.column_name AND k.constraint_name = 'PRIMARY' \
      WHERE c.table_schema = DATABASE()";
-const MYSQL_FOREIGN_KEYS: &str = "SELECT table_name AS table_name, column_name AS column_name, \
-     referenced_table_name AS referenced FROM information_schema.key_column_usage \
-     WHERE table_schema = DATABASE() AND referenced_table_name IS NOT NULL";
+const MYSQL_FOREIGN_KEYS: &str = "SELECT k.table_name AS table_name, \
+     k.column_name AS column_name, k.referenced_table_name AS referenced, \
+     r.delete_rule AS on_delete, r.update_rule AS on_update \
+     FROM information_schema.key_column_usage k \
+     JOIN information_schema.referential_constraints r \
+       ON r.constraint_schema = k.table_schema AND r.constraint_name = k.constraint_name \
+       AND r.table_name = k.table_name \
+     WHERE k.table_schema = DATABASE() AND k.referenced_table_name IS NOT NULL";
 const PG_FOREIGN_KEYS: &str = "SELECT u.table_name::text AS table_name, \
-     u.column_name::text AS column_name, r.table_name::text AS referenced \
+     u.column_name::text AS column_name, r.table_name::text AS referenced, \
+     rc.delete_rule::text AS on_delete, rc.update_rule::text AS on_update \
      FROM information_schema.table_constraints t \
      JOIN information_schema.key_column_usage u \
        ON u.constraint_name = t.constraint_name AND u.table_schema = t.table_schema \
      JOIN information_schema.constraint_column_usage r \
        ON r.constraint_name = t.constraint_name AND r.table_schema = t.table_schema \
+     JOIN information_schema.referential_constraints rc \
+       ON rc.constraint_name = t.constraint_name AND rc.constraint_schema = t.table_schema \
      WHERE t.constraint_type = 'FOREIGN KEY' AND t.table_schema = current_schema()";
 
 /// How the catalog names the type of `column` of `table`, and the other
@@ -263,6 +299,15 @@ fn catalog_types(table: &Planned, column: &ColumnDef, dialect: Dialect) -> Vec<S
         (Dialect::Postgres, Array(_)) => &["ARRAY"],
     };
     names.iter().map(|n| n.to_string()).collect()
+}
+
+/// Whether the catalog's `found` rule is the declared action. InnoDB has no
+/// deferred checks, so MySQL's `RESTRICT` and `NO ACTION` are one.
+fn same_action(expected: Action, found: &str, dialect: Dialect) -> bool {
+    let found = found.to_ascii_uppercase();
+    let strict = |a: &str| a == "RESTRICT" || a == "NO ACTION";
+    found == expected.sql()
+        || (dialect == Dialect::Mysql && strict(&found) && strict(expected.sql()))
 }
 
 /// SQLite's type affinity of a declared column type (section 3.1 of its
@@ -425,6 +470,30 @@ impl Schema {
                     column: column.clone(),
                     references: references.clone(),
                 });
+            }
+            for fk in table.fks.iter().filter(|fk| fk.constraint.enforced) {
+                let Some(found) = keys.iter().find(|k| {
+                    k.table_name == table.name
+                        && k.column_name == fk.column
+                        && k.referenced == fk.references.name
+                }) else {
+                    continue;
+                };
+                let events = [
+                    ("ON DELETE", fk.on_delete(), &found.on_delete),
+                    ("ON UPDATE", fk.on_update(), &found.on_update),
+                ];
+                for (event, expected, found) in events {
+                    if !same_action(expected, found, dialect) {
+                        drifts.push(Drift::ForeignKeyAction {
+                            table: name.clone(),
+                            column: fk.column.to_string(),
+                            event: event.to_string(),
+                            expected: expected.sql().to_string(),
+                            found: found.to_ascii_uppercase(),
+                        });
+                    }
+                }
             }
         }
         drifts

@@ -246,7 +246,7 @@ pub enum Action {
 }
 
 impl Action {
-    fn sql(self) -> &'static str {
+    pub(crate) fn sql(self) -> &'static str {
         match self {
             Action::Cascade => "CASCADE",
             Action::SetNull => "SET NULL",
@@ -332,7 +332,7 @@ pub(crate) struct Fk {
 }
 
 impl Fk {
-    fn on_delete(&self) -> Action {
+    pub(crate) fn on_delete(&self) -> Action {
         let default = if self.nullable {
             Action::SetNull
         } else {
@@ -341,7 +341,7 @@ impl Fk {
         self.constraint.on_delete.unwrap_or(default)
     }
 
-    fn on_update(&self) -> Action {
+    pub(crate) fn on_update(&self) -> Action {
         self.constraint.on_update.unwrap_or(Action::Cascade)
     }
 }

@@ -113,8 +113,10 @@ pub struct Genre {
 // The join table's key columns in the other order.
 #[derive(Model, Debug, Clone, PartialEq)]
 #[model(table = schema::novel_genres, primary_key(novel_id, genre_id))]
-#[belongs_to(Novel)]
-#[belongs_to(Genre)]
+// The project's SQL gives these keys no actions (NO ACTION): the model says
+// so, or the drift check reports the difference.
+#[belongs_to(Novel, on_delete = "no_action", on_update = "no_action")]
+#[belongs_to(Genre, on_delete = "no_action", on_update = "no_action")]
 pub struct NovelGenre {
     pub weight: i32,
     pub genre_id: i32,
@@ -374,7 +376,8 @@ backend_tests! {
         assert_eq!(NovelGenre::find((dune.id, classic.id), conn)?.weight, 3);
 
         // The drift check agrees with the project's own SQL: VARCHAR is
-        // diesel's Text, and the join table's keys in another order.
+        // diesel's Text, the join table's keys in another order, and the
+        // keys' actions.
         let schema = Schema::new()
             .model::<Novelist>()
             .model::<Genre>()

@@ -128,11 +128,22 @@ schema_tests! {
                  ALTER TABLE comments ALTER COLUMN body TYPE varchar(20); \
                  ALTER TABLE articles ALTER COLUMN title TYPE bigint USING length(title); \
                  ALTER TABLE series ADD FOREIGN KEY (trainer_id) REFERENCES trainers (id); \
+                 ALTER TABLE posts DROP CONSTRAINT posts_author_id_fkey; \
+                 ALTER TABLE posts ADD FOREIGN KEY (author_id) REFERENCES users (id) \
+                   ON DELETE CASCADE ON UPDATE CASCADE; \
                  ALTER TABLE comments DROP CONSTRAINT comments_article_id_fkey",
             )?;
             // VARCHAR is diesel's Text (`Varchar` is an alias of it), and a key
             // declared `constraints = false` may be enforced or not: no drift.
             expected.extend([
+                // A nullable key's default is SET NULL.
+                Drift::ForeignKeyAction {
+                    table: "posts".into(),
+                    column: "author_id".into(),
+                    event: "ON DELETE".into(),
+                    expected: "SET NULL".into(),
+                    found: "CASCADE".into(),
+                },
                 Drift::Nullability { table: "tasks".into(), column: "title".into(), expected_nullable: false },
                 Drift::ColumnType {
                     table: "articles".into(),
