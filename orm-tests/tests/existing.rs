@@ -3,6 +3,8 @@
 //! list their fields in their own order, or only some of the columns.
 //! Fields map to columns by name, whatever the order; a column a struct
 //! leaves out keeps its database default.
+// clippy reads two `#[belongs_to(..)]` with the same options as duplicates.
+#![allow(clippy::duplicated_attributes)]
 
 use orm_core::prelude::*;
 use orm_tests::{backend_tests, dialect};
