@@ -1,6 +1,7 @@
 //! The schema check: the tables a [`Schema`] would create, compared with a
 //! live database's catalog (tables, columns, types, nullability, primary
-//! keys, foreign keys), every difference reported.
+//! keys, foreign keys and their actions, whether a column has a default),
+//! every difference reported.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -13,7 +14,7 @@ use diesel::sql_types::{Bool, Integer, Text};
 use diesel::QueryableByName;
 
 use crate::backend::{Dialect, OrmBackend};
-use crate::schema::{Action, ColumnDef, ColumnType, Planned, Schema};
+use crate::schema::{Action, ColumnDef, ColumnDefault, ColumnType, Planned, Schema};
 
 /// One difference between the models and the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +66,16 @@ pub enum Drift {
         expected: Vec<String>,
         /// The table's.
         found: Vec<String>,
+    },
+    /// A column has a database default where the model gives it none, or
+    /// the reverse (`#[model(default)]`).
+    Default {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Whether the model's column has a default.
+        expected_default: bool,
     },
     /// A foreign key the models declare is not in the database.
     MissingForeignKey {
@@ -128,6 +139,18 @@ impl fmt::Display for Drift {
                 };
                 write!(f, "column `{table}.{column}` is {db}, the model says {model}")
             }
+            Drift::Default {
+                table,
+                column,
+                expected_default,
+            } => {
+                let (model, db) = if *expected_default {
+                    ("has one", "has no default")
+                } else {
+                    ("has none", "has a default")
+                };
+                write!(f, "column `{table}.{column}` {db}, the model {model}")
+            }
             Drift::PrimaryKey {
                 table,
                 expected,
@@ -180,6 +203,8 @@ pub struct CatalogColumn {
     data_type: String,
     #[diesel(sql_type = Bool)]
     not_null: bool,
+    #[diesel(sql_type = Bool)]
+    has_default: bool,
     /// The column's position in the primary key (1-based), 0 if none.
     #[diesel(sql_type = Integer)]
     pk: i32,
@@ -204,7 +229,8 @@ pub struct CatalogForeignKey {
 // `table_xinfo` lists generated columns too (`hidden` 2 and 3; 1 is a
 // virtual table's hidden column).
 const SQLITE_COLUMNS: &str = "SELECT m.name AS table_name, p.name AS column_name, \
-     p.type AS data_type, p.\"notnull\" AS not_null, p.pk AS pk \
+     p.type AS data_type, p.\"notnull\" AS not_null, \
+     p.dflt_value IS NOT NULL AS has_default, p.pk AS pk \
      FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p \
      WHERE m.type = 'table' AND p.hidden <> 1";
 const SQLITE_FOREIGN_KEYS: &str = "SELECT m.name AS table_name, f.\"from\" AS column_name, \
@@ -213,7 +239,7 @@ const SQLITE_FOREIGN_KEYS: &str = "SELECT m.name AS table_name, f.\"from\" AS co
 const PG_COLUMNS: &str =
     "SELECT c.table_name::text AS table_name, c.column_name::text AS column_name, \
      c.data_type::text AS data_type, c.is_nullable = 'NO' AS not_null, \
-     COALESCE(k.position, 0) AS pk \
+     c.column_default IS NOT NULL AS has_default, COALESCE(k.position, 0) AS pk \
      FROM information_schema.columns c LEFT JOIN ( \
        SELECT u.table_name, u.column_name, u.ordinal_position::integer AS position \
        FROM information_schema.table_constraints t \
@@ -224,6 +250,7 @@ const PG_COLUMNS: &str =
      WHERE c.table_schema = current_schema()";
 const MYSQL_COLUMNS: &str = "SELECT c.table_name AS table_name, c.column_name AS column_name, \
      c.data_type AS data_type, c.is_nullable = 'NO' AS not_null, \
+     COALESCE(c.column_default <> 'NULL', FALSE) AS has_default, \
      CAST(COALESCE(k.ordinal_position, 0) AS SIGNED) AS pk \
      FROM information_schema.columns c LEFT JOIN information_schema.key_column_usage k \
        ON k.table_schema = c.table_schema AND k.table_name = c.table_name \
@@ -342,8 +369,9 @@ impl Schema {
     /// Compares the tables this schema describes with the database `conn`
     /// is connected to (the current schema on PostgreSQL) and returns every
     /// difference: missing tables and columns, columns no model declares,
-    /// other types, nullability, primary keys and foreign keys. Tables no
-    /// model declares are not reported. Empty when they match.
+    /// other types, nullability, defaults, primary keys, foreign keys and
+    /// their actions. Tables no model declares are not reported. Empty when
+    /// they match.
     ///
     /// ```
     /// # use orm_core::prelude::*;
@@ -415,6 +443,23 @@ impl Schema {
                         table: name.clone(),
                         column: column.name.into(),
                         expected_nullable: column.nullable,
+                    });
+                }
+                // The database assigns a key by a sequence, an identity or
+                // AUTO_INCREMENT, which catalogs show in several ways.
+                let expected_default = match column.default {
+                    _ if column.auto_increment => None,
+                    ColumnDefault::Unchecked => None,
+                    ColumnDefault::None => Some(false),
+                    ColumnDefault::Now | ColumnDefault::Expr(_) | ColumnDefault::Exists => {
+                        Some(true)
+                    }
+                };
+                if expected_default.is_some_and(|d| d != db.has_default) {
+                    drifts.push(Drift::Default {
+                        table: name.clone(),
+                        column: column.name.into(),
+                        expected_default: !db.has_default,
                     });
                 }
             }

@@ -134,7 +134,8 @@ pub mod __private {
     pub use crate::checked::{Checked, Unchecked};
     pub use crate::model::ensure_exists;
     pub use crate::schema::{
-        Action, ColumnDef, ColumnType, Constraint, DdlType, JoinTableDef, Relation, TableDef,
+        Action, ColumnDef, ColumnDefault, ColumnType, Constraint, DdlType, JoinTableDef, Relation,
+        TableDef,
     };
 
     /// A foreign key `on_delete`/`on_update = "set_null"` can act on.

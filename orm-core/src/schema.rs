@@ -190,9 +190,27 @@ pub struct ColumnDef {
     pub nullable: bool,
     /// Whether the database assigns its value (an integer primary key).
     pub auto_increment: bool,
-    /// Whether it defaults to the current time (`created_at`/`updated_at`
-    /// of a model with timestamps).
-    pub default_now: bool,
+    /// What the database puts in it when an insert leaves it out.
+    pub default: ColumnDefault,
+}
+
+/// What the database puts in a column an insert leaves out, as the model
+/// declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnDefault {
+    /// Nothing: every insert gives a value (a field without `default`).
+    None,
+    /// The current time, in UTC (`created_at`/`updated_at` of timestamps).
+    Now,
+    /// `DEFAULT <expression>`, as `#[model(default = "0")]` spells it.
+    Expr(&'static str),
+    /// A default the database has but the model does not spell
+    /// (`#[model(default)]`): checked to exist, but [`Schema::sql`] cannot
+    /// write it.
+    Exists,
+    /// Not the model's to say: a `read_only` column (generated, or kept by
+    /// a trigger) or one only a `table!` declares. Never compared.
+    Unchecked,
 }
 
 impl ColumnDef {
@@ -208,7 +226,7 @@ impl ColumnDef {
             ty: ColumnType::Timestamp,
             nullable: false,
             auto_increment: false,
-            default_now: true,
+            default: ColumnDefault::Now,
         }
     }
 }
@@ -456,7 +474,7 @@ impl Schema {
                             ty: pk_type(references),
                             nullable: false,
                             auto_increment: false,
-                            default_now: false,
+                            default: ColumnDefault::None,
                         })
                         .collect();
                     if join.timestamps {
@@ -487,10 +505,24 @@ impl Schema {
 
     /// The DDL statements for `dialect`, parents before the tables that
     /// reference them. `Err` if a declaration cannot be rendered as declared
-    /// in `dialect` (`set_default` on MySQL/MariaDB, whose InnoDB rejects it
-    /// or, on MariaDB, silently turns it into `RESTRICT`).
+    /// in `dialect`: a `default` field without its expression, or
+    /// `set_default` on MySQL/MariaDB, whose InnoDB rejects it or, on
+    /// MariaDB, silently turns it into `RESTRICT`.
     pub fn sql(&self, dialect: Dialect) -> Result<Vec<String>, SchemaError> {
         let plan = self.plan();
+        for table in &plan {
+            if let Some(c) = table
+                .columns
+                .iter()
+                .find(|c| c.default == ColumnDefault::Exists)
+            {
+                return Err(SchemaError(format!(
+                    "column `{}.{}` is `default` without an expression, so its DDL cannot be \
+                     written; give the expression: `#[model(default = \"0\")]`",
+                    table.name, c.name
+                )));
+            }
+        }
         if dialect == Dialect::Mysql {
             for table in &plan {
                 for fk in &table.fks {
@@ -655,11 +687,15 @@ fn create_table(table: &Planned, dialect: Dialect) -> String {
                 }
             }
             // UTC, as `create` and `save` write it.
-            match (c.default_now, dialect) {
-                (false, _) => {}
-                (true, Dialect::Sqlite) => col.push_str(" DEFAULT CURRENT_TIMESTAMP"),
-                (true, Dialect::Postgres) => col.push_str(" DEFAULT (now() AT TIME ZONE 'UTC')"),
-                (true, Dialect::Mysql) => col.push_str(" DEFAULT (UTC_TIMESTAMP(6))"),
+            match (c.default, dialect) {
+                (ColumnDefault::Now, Dialect::Sqlite) => col.push_str(" DEFAULT CURRENT_TIMESTAMP"),
+                (ColumnDefault::Now, Dialect::Postgres) => {
+                    col.push_str(" DEFAULT (now() AT TIME ZONE 'UTC')")
+                }
+                (ColumnDefault::Now, Dialect::Mysql) => col.push_str(" DEFAULT (UTC_TIMESTAMP(6))"),
+                // Parenthesized: SQLite and MySQL take any expression so.
+                (ColumnDefault::Expr(sql), _) => col.push_str(&format!(" DEFAULT ({sql})")),
+                _ => {}
             }
             col
         })

@@ -168,4 +168,56 @@ schema_tests! {
         assert!(report.contains(&"column `posts.title` is missing".to_string()));
         Ok(())
     }
+
+    column_defaults_are_created_and_checked(conn) {
+        let counters = orm_core::Schema::new().model::<Counter>();
+        counters.create_all(conn)?;
+        assert_eq!(counters.check(conn)?, vec![]);
+        // `None` leaves the column to the default the DDL wrote.
+        let left = Counter::create(NewCounter { label: "left".into(), hits: None }, conn)?;
+        let given = Counter::create(NewCounter { label: "given".into(), hits: Some(2) }, conn)?;
+        assert_eq!((left.hits, given.hits), (7, 2));
+
+        // A default the model cannot spell: checked, never written.
+        let gauges = orm_core::Schema::new().model::<Gauge>();
+        let err = gauges.sql(dialect(conn)).unwrap_err().to_string();
+        assert!(err.contains("`gauges.level` is `default` without an expression"), "{err}");
+        let serial = match dialect(conn) {
+            orm_core::Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+            orm_core::Dialect::Postgres => "SERIAL PRIMARY KEY",
+            orm_core::Dialect::Mysql => "INTEGER PRIMARY KEY AUTO_INCREMENT",
+        };
+        conn.batch_execute(&format!(
+            "CREATE TABLE gauges (id {serial}, label VARCHAR(20) NOT NULL DEFAULT 'g', level INTEGER NOT NULL)"
+        ))?;
+        let mut found = gauges.check(conn)?;
+        found.sort_by_key(Drift::to_string);
+        assert_eq!(
+            found,
+            vec![
+                Drift::Default { table: "gauges".into(), column: "label".into(), expected_default: false },
+                Drift::Default { table: "gauges".into(), column: "level".into(), expected_default: true },
+            ]
+        );
+        assert_eq!(found[0].to_string(), "column `gauges.label` has a default, the model has none");
+        Ok(())
+    }
+}
+
+/// A column whose default the model spells, so `Schema` creates it.
+#[derive(orm_core::Model, Debug, Clone, PartialEq)]
+pub struct Counter {
+    pub id: i32,
+    pub label: String,
+    #[model(default = "7")]
+    pub hits: i32,
+}
+
+/// A column whose default only the migrations know.
+#[derive(orm_core::Model, Debug, Clone, PartialEq)]
+pub struct Gauge {
+    pub id: i32,
+    pub label: String,
+    #[model(default)]
+    pub level: i32,
 }

@@ -204,7 +204,14 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
     let table_name = model.table.name();
     let inserted_id = inserted_id(model, &new, &pk_ty);
     let column_defs = model.fields.iter().map(|f| {
-        let (col, auto, now) = (&f.column, f.auto, f.managed);
+        let (col, auto) = (&f.column, f.auto);
+        let default = match (&f.default_sql, f.db_default) {
+            _ if f.managed => quote!(Now),
+            _ if f.read_only => quote!(Unchecked),
+            (Some(sql), _) => quote!(Expr(#sql)),
+            (None, true) => quote!(Exists),
+            (None, false) => quote!(None),
+        };
         let field = &f.ident;
         // Spanned at the field's `sql_type` (or its type), so that a column
         // type orm-core has no DDL for is reported there.
@@ -214,7 +221,8 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         );
         quote! {
             _orm::__private::ColumnDef {
-                name: #col, ty: #ddl::TYPE, nullable: #ddl::NULLABLE, auto_increment: #auto, default_now: #now,
+                name: #col, ty: #ddl::TYPE, nullable: #ddl::NULLABLE, auto_increment: #auto,
+                default: _orm::__private::ColumnDefault::#default,
             }
         }
     });

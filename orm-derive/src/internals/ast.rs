@@ -65,6 +65,8 @@ pub struct Field {
     /// `#[model(default)]`: the column has a database default; `New*` holds
     /// an `Option`, and `None` leaves the column to the default.
     pub db_default: bool,
+    /// `#[model(default = "..")]`: the default's SQL expression, for DDL.
+    pub default_sql: Option<String>,
     /// `#[model(read_only)]`: the database maintains the column (a trigger,
     /// a generated column): read, never inserted or saved.
     pub read_only: bool,

@@ -127,6 +127,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
         let mut explicit_sql = None;
         let mut is_pk = false;
         let (mut db_default, mut read_only) = (None, None);
+        let mut default_sql = None;
         for attr in field.attrs.iter().filter(|a| a.path().is_ident(MODEL)) {
             let result = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident(PRIMARY_KEY) {
@@ -134,6 +135,13 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
                     Ok(())
                 } else if meta.path.is_ident(DEFAULT) {
                     db_default = Some(meta.path.span());
+                    if meta.input.peek(syn::Token![=]) {
+                        let sql: syn::LitStr = meta.value()?.parse()?;
+                        if sql.value().trim().is_empty() {
+                            return Err(syn::Error::new(sql.span(), "`default = \"..\"` takes the default's SQL expression, such as `default = \"0\"` or `default = \"CURRENT_TIMESTAMP\"`; write plain `default` for a default the migrations set"));
+                        }
+                        default_sql = Some(sql.value());
+                    }
                     Ok(())
                 } else if meta.path.is_ident(READ_ONLY) {
                     read_only = Some(meta.path.span());
@@ -202,6 +210,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
             auto: false,
             managed: false,
             db_default: db_default.is_some(),
+            default_sql,
             read_only: read_only.is_some(),
         });
     }
