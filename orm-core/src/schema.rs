@@ -402,7 +402,48 @@ impl Planned {
 pub struct Schema {
     tables: Vec<&'static TableDef>,
     relations: Vec<&'static Relation>,
+    /// Per table, every column its `table!` declares (see `full_table`).
+    table_columns: Vec<(&'static str, Vec<ColumnDef>)>,
 }
+
+/// The columns of a diesel `table!` (its `AllColumns` tuple), for
+/// [`Schema::full_table`]: implemented for tuples of up to 32 columns
+/// whose SQL types implement [`DdlType`].
+pub trait TableColumns {
+    /// Each column's name, type and nullability, in the `table!`'s order.
+    fn column_defs() -> Vec<ColumnDef>;
+}
+
+macro_rules! table_columns {
+    ($($c:ident)+) => {
+        impl<$($c),+> TableColumns for ($($c,)+)
+        where
+            $($c: diesel::Column, <$c as diesel::Expression>::SqlType: DdlType,)+
+        {
+            fn column_defs() -> Vec<ColumnDef> {
+                vec![$(ColumnDef {
+                    name: $c::NAME,
+                    ty: <<$c as diesel::Expression>::SqlType as DdlType>::TYPE,
+                    nullable: <<$c as diesel::Expression>::SqlType as DdlType>::NULLABLE,
+                    auto_increment: false,
+                    default: ColumnDefault::Unchecked,
+                }),+]
+            }
+        }
+    };
+}
+
+macro_rules! table_columns_up_to {
+    ($first:ident $($rest:ident)*) => {
+        table_columns!($first $($rest)*);
+        table_columns_up_to!($($rest)*);
+    };
+    () => {};
+}
+table_columns_up_to!(
+    C32 C31 C30 C29 C28 C27 C26 C25 C24 C23 C22 C21 C20 C19 C18 C17
+    C16 C15 C14 C13 C12 C11 C10 C9 C8 C7 C6 C5 C4 C3 C2 C1
+);
 
 impl Schema {
     /// An empty schema.
@@ -420,13 +461,42 @@ impl Schema {
         self
     }
 
+    /// Adds `M` as [`model`](Self::model) does, with every column of the
+    /// `table!` it reads from, not only those its struct has: for a struct
+    /// over an existing table that leaves columns out (a search vector a
+    /// trigger keeps, a counter), so that [`check`](Self::check) does not
+    /// report them as undeclared and [`sql`](Self::sql) creates them. A
+    /// column the struct leaves out is created as its `table!` types it,
+    /// and its default is not checked.
+    pub fn full_table<M: Model>(mut self) -> Self
+    where
+        <M::Table as diesel::Table>::AllColumns: TableColumns,
+    {
+        self = self.model::<M>();
+        let columns = <<M::Table as diesel::Table>::AllColumns as TableColumns>::column_defs();
+        self.table_columns.push((M::TABLE.name, columns));
+        self
+    }
+
+    /// The columns of `table`: its model's, or with `full_table` those of
+    /// its `table!`, in the `table!`'s order, each as the model declares it
+    /// where the struct has it.
+    fn columns(&self, table: &TableDef) -> Vec<ColumnDef> {
+        let Some((_, all)) = self.table_columns.iter().find(|(t, _)| *t == table.name) else {
+            return table.columns.to_vec();
+        };
+        all.iter()
+            .map(|c| *table.column(c.name).unwrap_or(c))
+            .collect()
+    }
+
     pub(crate) fn plan(&self) -> Vec<Planned> {
         let mut planned: Vec<Planned> = self
             .tables
             .iter()
             .map(|t| Planned {
                 name: t.name,
-                columns: t.columns.to_vec(),
+                columns: self.columns(t),
                 primary_key: t.primary_key.to_vec(),
                 fks: Vec::new(),
             })

@@ -93,7 +93,7 @@ pub struct NewNovelist<'a> {
 // `rating` into `pages` and `subtitle` into `title`.
 #[derive(Model, Debug, Clone, PartialEq)]
 #[model(table = schema::novels)]
-#[belongs_to(Novelist)]
+#[belongs_to(Novelist, on_delete = "no_action", on_update = "no_action")]
 #[belongs_to_many(Genre, through = NovelGenre)]
 pub struct Novel {
     pub rating: i32,
@@ -382,6 +382,8 @@ backend_tests! {
         // keys' actions.
         let schema = Schema::new()
             .model::<Novelist>()
+            // Every column of `novels`, with `downloads` the struct leaves out.
+            .full_table::<Novel>()
             .model::<Genre>()
             .model::<NovelGenre>()
             .model::<Edition>();
