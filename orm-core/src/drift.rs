@@ -10,7 +10,7 @@ use diesel::connection::{Connection, LoadConnection};
 use diesel::query_builder::SqlQuery;
 use diesel::query_dsl::LoadQuery;
 use diesel::result::QueryResult;
-use diesel::sql_types::{Bool, Integer, Text};
+use diesel::sql_types::{Bool, Integer, Nullable, Text};
 use diesel::QueryableByName;
 
 use crate::backend::{Dialect, OrmBackend};
@@ -196,18 +196,24 @@ impl fmt::Display for Drift {
 #[derive(QueryableByName)]
 pub struct CatalogColumn {
     #[diesel(sql_type = Text)]
-    table_name: String,
+    pub(crate) table_name: String,
     #[diesel(sql_type = Text)]
-    column_name: String,
+    pub(crate) column_name: String,
     #[diesel(sql_type = Text)]
-    data_type: String,
+    pub(crate) data_type: String,
+    /// The type as DDL spells it (`character varying(20)`, `varchar(20)`).
+    #[diesel(sql_type = Text)]
+    pub(crate) column_type: String,
     #[diesel(sql_type = Bool)]
-    not_null: bool,
+    pub(crate) not_null: bool,
     #[diesel(sql_type = Bool)]
-    has_default: bool,
+    pub(crate) has_default: bool,
+    /// The default's expression, as the catalog keeps it.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub(crate) default_value: Option<String>,
     /// The column's position in the primary key (1-based), 0 if none.
     #[diesel(sql_type = Integer)]
-    pk: i32,
+    pub(crate) pk: i32,
 }
 
 /// One foreign-key column of the catalog.
@@ -215,32 +221,43 @@ pub struct CatalogColumn {
 #[derive(QueryableByName)]
 pub struct CatalogForeignKey {
     #[diesel(sql_type = Text)]
-    table_name: String,
+    pub(crate) table_name: String,
     #[diesel(sql_type = Text)]
-    column_name: String,
+    pub(crate) column_name: String,
     #[diesel(sql_type = Text)]
-    referenced: String,
+    pub(crate) referenced: String,
     #[diesel(sql_type = Text)]
-    on_delete: String,
+    pub(crate) referenced_column: String,
     #[diesel(sql_type = Text)]
-    on_update: String,
+    pub(crate) on_delete: String,
+    #[diesel(sql_type = Text)]
+    pub(crate) on_update: String,
+    /// Its name (empty on SQLite, whose keys are changed by a rebuild).
+    #[diesel(sql_type = Text)]
+    pub(crate) constraint_name: String,
 }
 
 // `table_xinfo` lists generated columns too (`hidden` 2 and 3; 1 is a
 // virtual table's hidden column).
 const SQLITE_COLUMNS: &str = "SELECT m.name AS table_name, p.name AS column_name, \
-     p.type AS data_type, p.\"notnull\" AS not_null, \
-     p.dflt_value IS NOT NULL AS has_default, p.pk AS pk \
+     p.type AS data_type, p.type AS column_type, p.\"notnull\" AS not_null, \
+     p.dflt_value IS NOT NULL AS has_default, p.dflt_value AS default_value, p.pk AS pk \
      FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p \
      WHERE m.type = 'table' AND p.hidden <> 1";
 const SQLITE_FOREIGN_KEYS: &str = "SELECT m.name AS table_name, f.\"from\" AS column_name, \
-     f.\"table\" AS referenced, f.on_delete AS on_delete, f.on_update AS on_update \
+     f.\"table\" AS referenced, COALESCE(f.\"to\", '') AS referenced_column, \
+     f.on_delete AS on_delete, f.on_update AS on_update, '' AS constraint_name \
      FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table'";
 const PG_COLUMNS: &str =
     "SELECT c.table_name::text AS table_name, c.column_name::text AS column_name, \
-     c.data_type::text AS data_type, c.is_nullable = 'NO' AS not_null, \
-     c.column_default IS NOT NULL AS has_default, COALESCE(k.position, 0) AS pk \
-     FROM information_schema.columns c LEFT JOIN ( \
+     c.data_type::text AS data_type, \
+     pg_catalog.format_type(a.atttypid, a.atttypmod) AS column_type, \
+     c.is_nullable = 'NO' AS not_null, c.column_default IS NOT NULL AS has_default, \
+     c.column_default::text AS default_value, COALESCE(k.position, 0) AS pk \
+     FROM information_schema.columns c \
+     JOIN pg_catalog.pg_attribute a ON a.attname = c.column_name \
+       AND a.attrelid = (quote_ident(c.table_schema) || '.' || quote_ident(c.table_name))::regclass \
+     LEFT JOIN ( \
        SELECT u.table_name, u.column_name, u.ordinal_position::integer AS position \
        FROM information_schema.table_constraints t \
        JOIN information_schema.key_column_usage u \
@@ -249,8 +266,9 @@ const PG_COLUMNS: &str =
      ) k ON k.table_name = c.table_name AND k.column_name = c.column_name \
      WHERE c.table_schema = current_schema()";
 const MYSQL_COLUMNS: &str = "SELECT c.table_name AS table_name, c.column_name AS column_name, \
-     c.data_type AS data_type, c.is_nullable = 'NO' AS not_null, \
+     c.data_type AS data_type, c.column_type AS column_type, c.is_nullable = 'NO' AS not_null, \
      COALESCE(c.column_default <> 'NULL', FALSE) AS has_default, \
+     NULLIF(c.column_default, 'NULL') AS default_value, \
      CAST(COALESCE(k.ordinal_position, 0) AS SIGNED) AS pk \
      FROM information_schema.columns c LEFT JOIN information_schema.key_column_usage k \
        ON k.table_schema = c.table_schema AND k.table_name = c.table_name \
@@ -258,7 +276,8 @@ const MYSQL_COLUMNS: &str = "SELECT c.table_name AS table_name, c.column_name AS
      WHERE c.table_schema = DATABASE()";
 const MYSQL_FOREIGN_KEYS: &str = "SELECT k.table_name AS table_name, \
      k.column_name AS column_name, k.referenced_table_name AS referenced, \
-     r.delete_rule AS on_delete, r.update_rule AS on_update \
+     k.referenced_column_name AS referenced_column, \
+     r.delete_rule AS on_delete, r.update_rule AS on_update, k.constraint_name AS constraint_name \
      FROM information_schema.key_column_usage k \
      JOIN information_schema.referential_constraints r \
        ON r.constraint_schema = k.table_schema AND r.constraint_name = k.constraint_name \
@@ -266,7 +285,9 @@ const MYSQL_FOREIGN_KEYS: &str = "SELECT k.table_name AS table_name, \
      WHERE k.table_schema = DATABASE() AND k.referenced_table_name IS NOT NULL";
 const PG_FOREIGN_KEYS: &str = "SELECT u.table_name::text AS table_name, \
      u.column_name::text AS column_name, r.table_name::text AS referenced, \
-     rc.delete_rule::text AS on_delete, rc.update_rule::text AS on_update \
+     r.column_name::text AS referenced_column, \
+     rc.delete_rule::text AS on_delete, rc.update_rule::text AS on_update, \
+     t.constraint_name::text AS constraint_name \
      FROM information_schema.table_constraints t \
      JOIN information_schema.key_column_usage u \
        ON u.constraint_name = t.constraint_name AND u.table_schema = t.table_schema \
@@ -275,6 +296,23 @@ const PG_FOREIGN_KEYS: &str = "SELECT u.table_name::text AS table_name, \
      JOIN information_schema.referential_constraints rc \
        ON rc.constraint_name = t.constraint_name AND rc.constraint_schema = t.table_schema \
      WHERE t.constraint_type = 'FOREIGN KEY' AND t.table_schema = current_schema()";
+
+/// The columns and foreign keys of the database `conn` is connected to.
+pub(crate) fn catalog<C>(conn: &mut C) -> QueryResult<(Vec<CatalogColumn>, Vec<CatalogForeignKey>)>
+where
+    C: Connection + LoadConnection,
+    C::Backend: OrmBackend,
+    SqlQuery: LoadQuery<'static, C, CatalogColumn> + LoadQuery<'static, C, CatalogForeignKey>,
+{
+    let (columns, keys) = match <C::Backend as OrmBackend>::DIALECT {
+        Dialect::Sqlite => (SQLITE_COLUMNS, SQLITE_FOREIGN_KEYS),
+        Dialect::Postgres => (PG_COLUMNS, PG_FOREIGN_KEYS),
+        Dialect::Mysql => (MYSQL_COLUMNS, MYSQL_FOREIGN_KEYS),
+    };
+    let columns = diesel::RunQueryDsl::load(diesel::sql_query(columns), conn)?;
+    let keys = diesel::RunQueryDsl::load(diesel::sql_query(keys), conn)?;
+    Ok((columns, keys))
+}
 
 /// How the catalog names the type of `column` of `table`, and the other
 /// names it may give a column of that diesel type.
@@ -389,19 +427,11 @@ impl Schema {
         SqlQuery: LoadQuery<'static, C, CatalogColumn> + LoadQuery<'static, C, CatalogForeignKey>,
     {
         let dialect = <C::Backend as OrmBackend>::DIALECT;
-        let (columns, keys) = match dialect {
-            Dialect::Sqlite => (SQLITE_COLUMNS, SQLITE_FOREIGN_KEYS),
-            Dialect::Postgres => (PG_COLUMNS, PG_FOREIGN_KEYS),
-            Dialect::Mysql => (MYSQL_COLUMNS, MYSQL_FOREIGN_KEYS),
-        };
-        let columns: Vec<CatalogColumn> =
-            diesel::RunQueryDsl::load(diesel::sql_query(columns), conn)?;
-        let keys: Vec<CatalogForeignKey> =
-            diesel::RunQueryDsl::load(diesel::sql_query(keys), conn)?;
+        let (columns, keys) = catalog(conn)?;
         Ok(self.compare(dialect, &columns, &keys))
     }
 
-    fn compare(
+    pub(crate) fn compare(
         &self,
         dialect: Dialect,
         catalog: &[CatalogColumn],

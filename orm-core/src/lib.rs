@@ -11,6 +11,7 @@ mod checked;
 mod drift;
 mod instrument;
 mod key;
+mod migrate;
 mod model;
 mod page;
 pub mod schema;
@@ -27,6 +28,7 @@ pub use instrument::QueryLog;
 #[cfg(feature = "tracing")]
 pub use instrument::SqlTrace;
 pub use key::{AsKey, IntoKeys, Key};
+pub use migrate::Migration;
 pub use model::{
     create_many, field_hash, Crud, Field, ForeignKey, KeysQuery, Model, ModelQuery, NullableKey,
     SingleKey,

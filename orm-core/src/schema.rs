@@ -373,6 +373,10 @@ pub(crate) struct Planned {
 }
 
 impl Planned {
+    pub(crate) fn column(&self, name: &str) -> Option<&ColumnDef> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
     /// Whether `column` is in the primary key or is a foreign key: indexed.
     pub(crate) fn is_key(&self, column: &str) -> bool {
         self.primary_key.contains(&column) || self.fks.iter().any(|fk| fk.column == column)
@@ -580,55 +584,11 @@ impl Schema {
     /// MariaDB, silently turns it into `RESTRICT`.
     pub fn sql(&self, dialect: Dialect) -> Result<Vec<String>, SchemaError> {
         let plan = self.plan();
-        for table in &plan {
-            if let Some(c) = table
-                .columns
-                .iter()
-                .find(|c| c.default == ColumnDefault::Exists)
-            {
-                return Err(SchemaError(format!(
-                    "column `{}.{}` is `default` without an expression, so its DDL cannot be \
-                     written; give the expression: `#[model(default = \"0\")]`",
-                    table.name, c.name
-                )));
-            }
-        }
-        if dialect == Dialect::Mysql {
-            for table in &plan {
-                for fk in &table.fks {
-                    let c = fk.constraint;
-                    if c.enforced
-                        && (c.on_delete == Some(Action::SetDefault)
-                            || c.on_update == Some(Action::SetDefault))
-                    {
-                        return Err(SchemaError(format!(
-                            "foreign key `{}.{}` declares `set_default`, which MySQL/MariaDB do not \
-                             enforce (InnoDB rejects it; MariaDB turns it into RESTRICT); choose \
-                             another action or `constraints = false`",
-                            table.name, fk.column
-                        )));
-                    }
-                }
-            }
-        }
+        validate(&plan, dialect)?;
         let mut statements = Vec::new();
         for table in plan {
-            statements.push(create_table(&table, dialect));
-            for fk in &table.fks {
-                if table.primary_key.first() != Some(&fk.column) {
-                    let (kind, suffix) = if fk.unique {
-                        ("UNIQUE INDEX", "key")
-                    } else {
-                        ("INDEX", "idx")
-                    };
-                    statements.push(format!(
-                        "CREATE {kind} {} ON {} ({})",
-                        quote(&format!("{}_{}_{suffix}", table.name, fk.column), dialect),
-                        quote(table.name, dialect),
-                        quote(fk.column, dialect)
-                    ));
-                }
-            }
+            statements.push(create_table(&table, table.name, dialect));
+            statements.extend(indexes(&table, dialect));
         }
         Ok(statements)
     }
@@ -645,8 +605,7 @@ impl Schema {
         name: &str,
         dialect: Dialect,
     ) -> std::io::Result<std::path::PathBuf> {
-        let version = chrono::Utc::now().format("%Y-%m-%d-%H%M%S");
-        let path = dir.as_ref().join(format!("{version}_{name}"));
+        let path = migration_dir(dir.as_ref(), name);
         let mut up = self
             .sql(dialect)
             .map_err(std::io::Error::other)?
@@ -708,67 +667,124 @@ fn pk_type(table: &TableDef) -> ColumnType {
         .map_or(ColumnType::Integer, |c| c.ty)
 }
 
-fn quote(identifier: &str, dialect: Dialect) -> String {
+/// `dir/<version>_<name>`, the version the current UTC time as `diesel
+/// migration generate` writes it, a second later than any migration
+/// already in `dir` so that two written in one second keep their order.
+pub(crate) fn migration_dir(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let latest = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let file = e.file_name().to_string_lossy().into_owned();
+            let version = file.get(..17)?;
+            chrono::NaiveDateTime::parse_from_str(version, "%Y-%m-%d-%H%M%S").ok()
+        })
+        .max();
+    let now = chrono::Utc::now().naive_utc();
+    let at = match latest {
+        Some(latest) if latest >= now - chrono::Duration::milliseconds(999) => {
+            latest + chrono::Duration::seconds(1)
+        }
+        _ => now,
+    };
+    dir.join(format!("{}_{name}", at.format("%Y-%m-%d-%H%M%S")))
+}
+
+pub(crate) fn quote(identifier: &str, dialect: Dialect) -> String {
     match dialect {
         Dialect::Mysql => format!("`{}`", identifier.replace('`', "``")),
         Dialect::Sqlite | Dialect::Postgres => format!("\"{}\"", identifier.replace('"', "\"\"")),
     }
 }
 
-fn create_table(table: &Planned, dialect: Dialect) -> String {
+/// `Err` for a declaration `dialect` cannot render (see [`Schema::sql`]).
+pub(crate) fn validate(plan: &[Planned], dialect: Dialect) -> Result<(), SchemaError> {
+    for table in plan {
+        spelled(table, &table.columns)?;
+    }
+    validate_actions(plan, dialect)
+}
+
+/// `Err` if one of `columns` has a default the model does not spell, so
+/// that it cannot be created.
+pub(crate) fn spelled(table: &Planned, columns: &[ColumnDef]) -> Result<(), SchemaError> {
+    match columns.iter().find(|c| c.default == ColumnDefault::Exists) {
+        Some(c) => Err(SchemaError(format!(
+            "column `{}.{}` is `default` without an expression, so its DDL cannot be \
+             written; give the expression: `#[model(default = \"0\")]`",
+            table.name, c.name
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `Err` for a referential action `dialect` does not enforce.
+pub(crate) fn validate_actions(plan: &[Planned], dialect: Dialect) -> Result<(), SchemaError> {
+    if dialect == Dialect::Mysql {
+        for table in plan {
+            for fk in &table.fks {
+                let c = fk.constraint;
+                if c.enforced
+                    && (c.on_delete == Some(Action::SetDefault)
+                        || c.on_update == Some(Action::SetDefault))
+                {
+                    return Err(SchemaError(format!(
+                        "foreign key `{}.{}` declares `set_default`, which MySQL/MariaDB do not \
+                         enforce (InnoDB rejects it; MariaDB turns it into RESTRICT); choose \
+                         another action or `constraints = false`",
+                        table.name, fk.column
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The index of each foreign-key column that does not lead the primary key
+/// (UNIQUE for a `has_one` key).
+pub(crate) fn indexes(table: &Planned, dialect: Dialect) -> Vec<String> {
+    let mut statements = Vec::new();
+    for fk in &table.fks {
+        if table.primary_key.first() != Some(&fk.column) {
+            let (kind, suffix) = if fk.unique {
+                ("UNIQUE INDEX", "key")
+            } else {
+                ("INDEX", "idx")
+            };
+            statements.push(format!(
+                "CREATE {kind} {} ON {} ({})",
+                quote(&format!("{}_{}_{suffix}", table.name, fk.column), dialect),
+                quote(table.name, dialect),
+                quote(fk.column, dialect)
+            ));
+        }
+    }
+    statements
+}
+
+/// `FOREIGN KEY (column) REFERENCES parent (key) ON DELETE .. ON UPDATE ..`
+pub(crate) fn foreign_key(fk: &Fk, dialect: Dialect) -> String {
+    let target_pk = fk.references.primary_key.first().copied().unwrap_or("id");
+    format!(
+        "FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {}",
+        quote(fk.column, dialect),
+        quote(fk.references.name, dialect),
+        quote(target_pk, dialect),
+        fk.on_delete().sql(),
+        fk.on_update().sql(),
+    )
+}
+
+/// `CREATE TABLE name (..)` for `table` (named otherwise while SQLite
+/// rebuilds it).
+pub(crate) fn create_table(table: &Planned, name: &str, dialect: Dialect) -> String {
     let single_auto_pk = table.primary_key.len() == 1;
     let mut parts: Vec<String> = table
         .columns
         .iter()
-        .map(|c| {
-            let is_pk = single_auto_pk && table.primary_key[0] == c.name;
-            let mut col = format!("{} ", quote(c.name, dialect));
-            let ty = table.column_type(c, dialect);
-            match (is_pk && c.auto_increment, dialect) {
-                // Only a column declared exactly INTEGER PRIMARY KEY is the rowid.
-                (true, Dialect::Sqlite) => col.push_str("INTEGER"),
-                (true, Dialect::Postgres) => {
-                    col.push_str(&ty);
-                    col.push_str(" GENERATED BY DEFAULT AS IDENTITY");
-                }
-                (true, Dialect::Mysql) => {
-                    col.push_str(&ty);
-                    col.push_str(" AUTO_INCREMENT");
-                }
-                (false, _) => col.push_str(&ty),
-            }
-            if is_pk {
-                col.push_str(" PRIMARY KEY");
-            } else if !c.nullable {
-                col.push_str(" NOT NULL");
-            }
-            // SQLite keeps 64 bits in any INTEGER column: hold an `i16`/`i32`
-            // column to its Rust type's range, so a key assigned past it (the
-            // rowid after 2147483647) is an error and not a wrapped value.
-            if dialect == Dialect::Sqlite {
-                let range = match c.ty {
-                    ColumnType::SmallInt => Some((i16::MIN as i32, i16::MAX as i32)),
-                    ColumnType::Integer => Some((i32::MIN, i32::MAX)),
-                    _ => None,
-                };
-                if let Some((min, max)) = range {
-                    let name = quote(c.name, dialect);
-                    col.push_str(&format!(" CHECK ({name} BETWEEN {min} AND {max})"));
-                }
-            }
-            // UTC, as `create` and `save` write it.
-            match (c.default, dialect) {
-                (ColumnDefault::Now, Dialect::Sqlite) => col.push_str(" DEFAULT CURRENT_TIMESTAMP"),
-                (ColumnDefault::Now, Dialect::Postgres) => {
-                    col.push_str(" DEFAULT (now() AT TIME ZONE 'UTC')")
-                }
-                (ColumnDefault::Now, Dialect::Mysql) => col.push_str(" DEFAULT (UTC_TIMESTAMP(6))"),
-                // Parenthesized: SQLite and MySQL take any expression so.
-                (ColumnDefault::Expr(sql), _) => col.push_str(&format!(" DEFAULT ({sql})")),
-                _ => {}
-            }
-            col
-        })
+        .map(|c| column(table, c, dialect))
         .collect();
     if !single_auto_pk {
         let pk: Vec<String> = table
@@ -779,21 +795,73 @@ fn create_table(table: &Planned, dialect: Dialect) -> String {
         parts.push(format!("PRIMARY KEY ({})", pk.join(", ")));
     }
     for fk in table.fks.iter().filter(|fk| fk.constraint.enforced) {
-        let target_pk = fk.references.primary_key.first().copied().unwrap_or("id");
-        parts.push(format!(
-            "FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {}",
-            quote(fk.column, dialect),
-            quote(fk.references.name, dialect),
-            quote(target_pk, dialect),
-            fk.on_delete().sql(),
-            fk.on_update().sql(),
-        ));
+        parts.push(foreign_key(fk, dialect));
     }
     format!(
         "CREATE TABLE {} (\n  {}\n)",
-        quote(table.name, dialect),
+        quote(name, dialect),
         parts.join(",\n  ")
     )
+}
+
+/// One column's definition: name, type, key, NOT NULL, checks, default.
+pub(crate) fn column(table: &Planned, c: &ColumnDef, dialect: Dialect) -> String {
+    let is_pk = table.primary_key.len() == 1 && table.primary_key[0] == c.name;
+    let mut col = format!("{} ", quote(c.name, dialect));
+    let ty = table.column_type(c, dialect);
+    match (is_pk && c.auto_increment, dialect) {
+        // Only a column declared exactly INTEGER PRIMARY KEY is the rowid.
+        (true, Dialect::Sqlite) => col.push_str("INTEGER"),
+        (true, Dialect::Postgres) => {
+            col.push_str(&ty);
+            col.push_str(" GENERATED BY DEFAULT AS IDENTITY");
+        }
+        (true, Dialect::Mysql) => {
+            col.push_str(&ty);
+            col.push_str(" AUTO_INCREMENT");
+        }
+        (false, _) => col.push_str(&ty),
+    }
+    if is_pk {
+        col.push_str(" PRIMARY KEY");
+    } else if !c.nullable {
+        col.push_str(" NOT NULL");
+    }
+    // SQLite keeps 64 bits in any INTEGER column: hold an `i16`/`i32`
+    // column to its Rust type's range, so a key assigned past it (the
+    // rowid after 2147483647) is an error and not a wrapped value.
+    if dialect == Dialect::Sqlite {
+        let range = match c.ty {
+            ColumnType::SmallInt => Some((i16::MIN as i32, i16::MAX as i32)),
+            ColumnType::Integer => Some((i32::MIN, i32::MAX)),
+            _ => None,
+        };
+        if let Some((min, max)) = range {
+            let name = quote(c.name, dialect);
+            col.push_str(&format!(" CHECK ({name} BETWEEN {min} AND {max})"));
+        }
+    }
+    if let Some(default) = default_value(c, dialect) {
+        col.push_str(" DEFAULT ");
+        col.push_str(&default);
+    }
+    col
+}
+
+/// The expression of a column's `DEFAULT`, if the model spells one.
+pub(crate) fn default_value(c: &ColumnDef, dialect: Dialect) -> Option<String> {
+    // UTC, as `create` and `save` write it.
+    let now = match dialect {
+        Dialect::Sqlite => "CURRENT_TIMESTAMP",
+        Dialect::Postgres => "(now() AT TIME ZONE 'UTC')",
+        Dialect::Mysql => "(UTC_TIMESTAMP(6))",
+    };
+    match c.default {
+        ColumnDefault::Now => Some(now.to_string()),
+        // Parenthesized: SQLite and MySQL take any expression so.
+        ColumnDefault::Expr(sql) => Some(format!("({sql})")),
+        _ => None,
+    }
 }
 
 /// Orders tables so that each comes after the tables it references (cycles

@@ -169,6 +169,43 @@ schema_tests! {
         Ok(())
     }
 
+    migrations_after_the_first(conn) {
+        let dir = migrations_dir(&format!("next-{:?}", dialect(conn)));
+        let migrations = || FileBasedMigrations::from_path(&dir);
+        v1::schema().write_migration(&dir, "first", dialect(conn))?;
+        conn.run_pending_migrations(migrations()?).map_err(|e| e.to_string())?;
+        let oak = v1::Shelf::create(v1::NewShelf { name: "Oak".into(), note: Some("by the door".into()) }, conn)?;
+        let dune = oak.create_tome(|shelf_id| v1::NewTome { shelf_id, title: "Dune".into(), pages: 412 }, conn)?;
+
+        // A column added with a default and one dropped, a new table, a
+        // type, a nullability, a foreign key added and one's actions changed.
+        assert_ne!(v2::schema().check(conn)?, vec![]);
+        let path = v2::schema().write_next_migration(conn, &dir, "second")?.expect("a migration");
+        let up = std::fs::read_to_string(path.join("up.sql"))?;
+        conn.run_pending_migrations(migrations()?).map_err(|e| format!("{e}\n{up}"))?;
+        assert_eq!(v2::schema().check(conn)?, vec![], "{up}");
+        assert!(v2::schema().diff(conn)?.is_empty());
+        assert!(v2::schema().write_next_migration(conn, &dir, "nothing")?.is_none());
+        // The rows are kept, the new column holds its default.
+        let tome = v2::Tome::find(dune.id, conn)?;
+        assert_eq!((tome.title.as_str(), tome.pages, tome.shelf_id), ("Dune", 412, Some(oak.id)));
+        assert_eq!(v2::Shelf::find(oak.id, conn)?.room, "main");
+        let label = v2::Label::create(v2::NewLabel { text: "classic".into() }, conn)?;
+        let tome = v2::Tome { label_id: Some(label.id), ..tome };
+        tome.save(conn)?;
+        assert_eq!(tome.label(conn)?, Some(label));
+
+        // And back: `down.sql` restores the first schema and the rows.
+        let down = std::fs::read_to_string(path.join("down.sql"))?;
+        conn.revert_last_migration(migrations()?).map_err(|e| format!("{e}\n{down}"))?;
+        assert_eq!(v1::schema().check(conn)?, vec![], "{down}");
+        assert_eq!(v1::Tome::find(dune.id, conn)?, dune);
+        // A dropped column comes back, empty: its values went with it.
+        assert_eq!(v1::Shelf::find(oak.id, conn)?, v1::Shelf { note: None, ..oak });
+        std::fs::remove_dir_all(dir)?;
+        Ok(())
+    }
+
     column_defaults_are_created_and_checked(conn) {
         let counters = orm_core::Schema::new().model::<Counter>();
         counters.create_all(conn)?;
@@ -220,4 +257,74 @@ pub struct Gauge {
     pub label: String,
     #[model(default)]
     pub level: i32,
+}
+
+/// A schema's first version.
+mod v1 {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[model(table = "shelves")]
+    #[has_many(Tome)]
+    pub struct Shelf {
+        pub id: i32,
+        pub name: String,
+        pub note: Option<String>,
+    }
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[model(table = "tomes")]
+    #[belongs_to(Shelf)]
+    pub struct Tome {
+        pub id: i32,
+        pub shelf_id: i32,
+        pub title: String,
+        pub pages: i32,
+    }
+
+    pub fn schema() -> Schema {
+        Schema::new().model::<Shelf>().model::<Tome>()
+    }
+}
+
+/// Its second: `shelves.note` dropped and `room` added, `tomes.shelf_id`
+/// nullable (so its ON DELETE is SET NULL), `pages` a BIGINT, and a new
+/// table `labels` that `tomes.label_id` references.
+mod v2 {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[model(table = "shelves")]
+    pub struct Shelf {
+        pub id: i32,
+        pub name: String,
+        #[model(default = "'main'")]
+        pub room: String,
+    }
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[model(table = "tomes")]
+    #[belongs_to(Shelf)]
+    #[belongs_to(Label)]
+    pub struct Tome {
+        pub id: i32,
+        pub shelf_id: Option<i32>,
+        pub title: String,
+        pub pages: i64,
+        pub label_id: Option<i32>,
+    }
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[model(table = "labels")]
+    pub struct Label {
+        pub id: i32,
+        pub text: String,
+    }
+
+    pub fn schema() -> Schema {
+        Schema::new()
+            .model::<Shelf>()
+            .model::<Tome>()
+            .model::<Label>()
+    }
 }
