@@ -8,6 +8,7 @@
 pub mod assoc;
 mod backend;
 mod checked;
+pub mod cli;
 mod drift;
 mod instrument;
 mod key;

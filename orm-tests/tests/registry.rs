@@ -961,6 +961,7 @@ fn the_drift_check_trusts_the_migrated_schema() -> TestResult {
         return Ok(());
     };
     assert_eq!(after::schema().check(&mut *conn)?, vec![]);
+    assert!(after::schema().diff(&mut *conn)?.is_empty());
     // And the other way: the schema's own DDL makes the same tables.
     let schema = conn.schema().to_string();
     conn.batch_execute(&format!(

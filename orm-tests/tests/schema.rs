@@ -206,6 +206,29 @@ schema_tests! {
         Ok(())
     }
 
+    the_migrate_command(conn) {
+        let dir = migrations_dir(&format!("cli-{:?}", dialect(conn)));
+        v1::schema().create_all(conn)?;
+        let run = |schema: &orm_core::Schema, conn: &mut _, args: &[&str]| {
+            orm_core::cli::run(schema, conn, &dir, args.iter().copied())
+        };
+        assert_eq!(run(&v1::schema(), conn, &["check"]), Ok("the database matches the models".into()));
+        let drift = run(&v2::schema(), conn, &["check"]).unwrap_err();
+        assert!(drift.lines().any(|l| l == "table `labels` is missing"), "{drift}");
+        let sql = run(&v2::schema(), conn, &["sql"])?;
+        assert!(sql.starts_with("-- up.sql\n") && sql.contains("-- down.sql\n"), "{sql}");
+        assert!(!dir.exists(), "`sql` writes nothing");
+        let bad = run(&v2::schema(), conn, &["makemigrations", "add labels"]).unwrap_err();
+        assert_eq!(bad, "`add labels` is not a migration name: use letters, digits and `_`");
+        let wrote = run(&v2::schema(), conn, &["makemigrations", "add_labels"])?;
+        let written: Vec<_> = std::fs::read_dir(&dir)?.collect::<Result<_, _>>()?;
+        assert_eq!(written.len(), 1);
+        assert_eq!(wrote, format!("wrote {}", written[0].path().display()));
+        assert!(run(&v2::schema(), conn, &[]).unwrap_err().starts_with("usage: migrate <command>"));
+        std::fs::remove_dir_all(dir)?;
+        Ok(())
+    }
+
     column_defaults_are_created_and_checked(conn) {
         let counters = orm_core::Schema::new().model::<Counter>();
         counters.create_all(conn)?;

@@ -1,0 +1,121 @@
+//! A migration command for your own binary: `makemigrations NAME` writes the
+//! next migration, `check` reports the drift, `sql` prints the next
+//! migration without writing it.
+//!
+//! ```no_run
+//! // src/bin/migrate.rs
+//! use orm_core::prelude::*;
+//! # #[derive(Model, Debug, Clone, PartialEq)]
+//! # pub struct User { pub id: i32, pub name: String }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     let schema = Schema::new().model::<User>();
+//!     let mut conn = orm_core::sqlite::open("app.db").expect("open the database");
+//!     orm_core::cli::main(&schema, &mut conn, "migrations")
+//! }
+//! ```
+//!
+//! Then `cargo run --bin migrate -- makemigrations add_bio` writes
+//! `migrations/<version>_add_bio/`, which `diesel migration run` (or
+//! `diesel_migrations` in your application) applies, and `cargo run --bin
+//! migrate -- check` fails while the database and the models differ: a step
+//! for CI.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use diesel::connection::{Connection, LoadConnection};
+use diesel::query_builder::SqlQuery;
+use diesel::query_dsl::LoadQuery;
+
+use crate::backend::OrmBackend;
+use crate::drift::{CatalogColumn, CatalogForeignKey};
+use crate::migrate::SqliteObject;
+use crate::schema::Schema;
+
+const USAGE: &str = "usage: migrate <command>\n\
+    commands:\n  \
+    makemigrations NAME  write the migration that brings the database to the models\n  \
+    check                list every difference between the database and the models\n  \
+    sql                  print that migration without writing it";
+
+/// Runs the command in `args` (without the program name) for `schema`
+/// against `conn`, writing migrations under `dir`, and returns what to
+/// print: `Ok` on success, `Err` with the reason (the drift for `check`,
+/// the usage for an unknown command).
+pub fn run<C, I>(
+    schema: &Schema,
+    conn: &mut C,
+    dir: impl AsRef<Path>,
+    args: I,
+) -> Result<String, String>
+where
+    C: Connection + LoadConnection,
+    C::Backend: OrmBackend,
+    SqlQuery: LoadQuery<'static, C, CatalogColumn>
+        + LoadQuery<'static, C, CatalogForeignKey>
+        + LoadQuery<'static, C, SqliteObject>,
+    I: IntoIterator,
+    I::Item: Into<String>,
+{
+    let args: Vec<String> = args.into_iter().map(Into::into).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args[..] {
+        ["makemigrations", name] => {
+            let valid =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return Err(format!(
+                    "`{name}` is not a migration name: use letters, digits and `_`"
+                ));
+            }
+            match schema.write_next_migration(conn, dir, name) {
+                Ok(Some(path)) => Ok(format!("wrote {}", path.display())),
+                Ok(None) => Ok("no changes: the database matches the models".into()),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        ["check"] => {
+            let drifts = schema.check(conn).map_err(|e| e.to_string())?;
+            if drifts.is_empty() {
+                return Ok("the database matches the models".into());
+            }
+            let lines: Vec<String> = drifts.iter().map(ToString::to_string).collect();
+            Err(lines.join("\n"))
+        }
+        ["sql"] => {
+            let migration = schema.diff(conn).map_err(|e| e.to_string())?;
+            if migration.is_empty() {
+                return Ok("no changes: the database matches the models".into());
+            }
+            Ok(format!(
+                "-- up.sql\n{}\n-- down.sql\n{}",
+                migration.up_sql(),
+                migration.down_sql()
+            ))
+        }
+        _ => Err(USAGE.into()),
+    }
+}
+
+/// [`run`] with the process's arguments, printing its result (to stderr
+/// when it fails) and returning the exit code: what a `main` returns.
+pub fn main<C>(schema: &Schema, conn: &mut C, dir: impl AsRef<Path>) -> ExitCode
+where
+    C: Connection + LoadConnection,
+    C::Backend: OrmBackend,
+    SqlQuery: LoadQuery<'static, C, CatalogColumn>
+        + LoadQuery<'static, C, CatalogForeignKey>
+        + LoadQuery<'static, C, SqliteObject>,
+{
+    match run(schema, conn, dir, std::env::args().skip(1)) {
+        Ok(out) => {
+            println!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("{err}");
+            ExitCode::FAILURE
+        }
+    }
+}
