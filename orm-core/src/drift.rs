@@ -69,7 +69,7 @@ pub enum Drift {
     },
     /// A column has a database default where the model gives it none, or
     /// the reverse (`#[model(default)]`).
-    Default {
+    ColumnDefault {
         /// The table.
         table: String,
         /// The column.
@@ -139,7 +139,7 @@ impl fmt::Display for Drift {
                 };
                 write!(f, "column `{table}.{column}` is {db}, the model says {model}")
             }
-            Drift::Default {
+            Drift::ColumnDefault {
                 table,
                 column,
                 expected_default,
@@ -486,7 +486,7 @@ impl Schema {
                     }
                 };
                 if expected_default.is_some_and(|d| d != db.has_default) {
-                    drifts.push(Drift::Default {
+                    drifts.push(Drift::ColumnDefault {
                         table: name.clone(),
                         column: column.name.into(),
                         expected_default: !db.has_default,
@@ -505,7 +505,16 @@ impl Schema {
             pk.sort_by_key(|c| c.pk);
             let pk: Vec<String> = pk.iter().map(|c| c.column_name.clone()).collect();
             let expected: Vec<String> = table.primary_key.iter().map(|c| c.to_string()).collect();
-            if pk != expected {
+            let sorted = |mut key: Vec<String>| {
+                key.sort();
+                key
+            };
+            let same = if table.key_in_any_order {
+                sorted(pk.clone()) == sorted(expected.clone())
+            } else {
+                pk == expected
+            };
+            if !same {
                 drifts.push(Drift::PrimaryKey {
                     table: name.clone(),
                     expected,

@@ -180,7 +180,7 @@ impl Schema {
                             expected.join(", ")
                         ));
                     }
-                    Drift::Default {
+                    Drift::ColumnDefault {
                         column,
                         expected_default: true,
                         ..
@@ -249,7 +249,7 @@ fn drift_table(drift: &Drift) -> &str {
         | Drift::ExtraColumn { table, .. }
         | Drift::ColumnType { table, .. }
         | Drift::Nullability { table, .. }
-        | Drift::Default { table, .. }
+        | Drift::ColumnDefault { table, .. }
         | Drift::PrimaryKey { table, .. }
         | Drift::MissingForeignKey { table, .. }
         | Drift::ExtraForeignKey { table, .. }
@@ -319,7 +319,7 @@ impl Catalog<'_> {
                 }
                 Drift::ColumnType { column: name, .. }
                 | Drift::Nullability { column: name, .. }
-                | Drift::Default { column: name, .. }
+                | Drift::ColumnDefault { column: name, .. }
                     if d == Dialect::Mysql =>
                 {
                     // MODIFY restates the whole column, once for all its changes.
@@ -369,7 +369,7 @@ impl Catalog<'_> {
                     down.columns
                         .insert(0, alter(format!("ALTER COLUMN {q} {back} NOT NULL")));
                 }
-                Drift::Default {
+                Drift::ColumnDefault {
                     column: name,
                     expected_default,
                     ..

@@ -317,6 +317,9 @@ pub struct JoinTableDef {
     pub keys: [(&'static str, &'static TableDef, Constraint); 2],
     /// Whether rows carry `created_at`/`updated_at`, set by the database.
     pub timestamps: bool,
+    /// Whether it is the project's own `table!` (`through = schema::rsvps`),
+    /// whose key columns may come in either order.
+    pub existing: bool,
 }
 
 /// What an association contributes to the schema.
@@ -370,6 +373,8 @@ pub(crate) struct Planned {
     pub(crate) columns: Vec<ColumnDef>,
     pub(crate) primary_key: Vec<&'static str>,
     pub(crate) fks: Vec<Fk>,
+    /// The project's own join table: its key's column order is its own.
+    pub(crate) key_in_any_order: bool,
 }
 
 impl Planned {
@@ -503,6 +508,7 @@ impl Schema {
                 columns: self.columns(t),
                 primary_key: t.primary_key.to_vec(),
                 fks: Vec::new(),
+                key_in_any_order: false,
             })
             .collect();
         for relation in &self.relations {
@@ -535,8 +541,10 @@ impl Schema {
                 }
                 Relation::JoinTable(join) => {
                     if let Some(p) = planned.iter_mut().find(|p| p.name == join.name) {
-                        for (fk, (_, _, constraint)) in p.fks.iter_mut().zip(&join.keys) {
-                            fk.constraint = fk.constraint.or(*constraint);
+                        for (column, _, constraint) in &join.keys {
+                            if let Some(fk) = p.fks.iter_mut().find(|fk| fk.column == *column) {
+                                fk.constraint = fk.constraint.or(*constraint);
+                            }
                         }
                         continue;
                     }
@@ -570,6 +578,7 @@ impl Schema {
                         columns,
                         primary_key: join.keys.iter().map(|k| k.0).collect(),
                         fks,
+                        key_in_any_order: join.existing,
                     });
                 }
             }

@@ -45,6 +45,12 @@ pub fn crud(model: &Model, method: &str) -> String {
 fn via(model: &Model, assoc: &Assoc) -> String {
     match (&assoc.kind, &assoc.through) {
         (Kind::BelongsToMany, Some(Through::Table(table))) => format!("through `{}`", table.value),
+        (Kind::BelongsToMany, Some(Through::Existing(path))) => format!(
+            "through `{}`",
+            path.segments
+                .last()
+                .map_or(String::new(), |s| s.ident.to_string())
+        ),
         (Kind::BelongsToMany, Some(Through::Model(path))) => {
             format!(
                 "through [`{}`]",

@@ -54,6 +54,21 @@ mod schema {
         }
     }
 
+    orm_core::diesel::table! {
+        awards (id) {
+            id -> Integer,
+            name -> Varchar,
+        }
+    }
+
+    // The project's own join table, its key in its own order.
+    orm_core::diesel::table! {
+        novel_awards (award_id, novel_id) {
+            award_id -> Integer,
+            novel_id -> Integer,
+        }
+    }
+
     orm_core::diesel::joinable!(novels -> novelists (novelist_id));
     orm_core::diesel::joinable!(novel_genres -> novels (novel_id));
     orm_core::diesel::joinable!(novel_genres -> genres (genre_id));
@@ -61,7 +76,9 @@ mod schema {
         novelists,
         novels,
         genres,
-        novel_genres
+        novel_genres,
+        awards,
+        novel_awards
     );
 }
 
@@ -95,6 +112,7 @@ pub struct NewNovelist<'a> {
 #[model(table = schema::novels)]
 #[belongs_to(Novelist, on_delete = "no_action", on_update = "no_action")]
 #[belongs_to_many(Genre, through = NovelGenre)]
+#[belongs_to_many(Award, through = schema::novel_awards, on_delete = "no_action", on_update = "no_action")]
 pub struct Novel {
     pub rating: i32,
     pub pages: i32,
@@ -140,6 +158,23 @@ pub struct Edition {
     pub label_length: Option<i32>,
 }
 
+// Through the project's `novel_awards` table!, which the derive reuses.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = schema::awards)]
+#[belongs_to_many(Novel, through = schema::novel_awards, on_delete = "no_action", on_update = "no_action")]
+pub struct Award {
+    pub id: i32,
+    pub name: String,
+}
+
+/// The project's own struct for the join rows.
+#[derive(diesel::Queryable, diesel::Selectable, Debug, PartialEq)]
+#[diesel(table_name = schema::novel_awards)]
+pub struct NovelAward {
+    pub novel_id: i32,
+    pub award_id: i32,
+}
+
 impl Default for NovelGenrePayload {
     fn default() -> Self {
         NovelGenrePayload { weight: 1 }
@@ -178,6 +213,12 @@ where
              label {text} NOT NULL,
              copies INTEGER NOT NULL DEFAULT 100,
              label_length INTEGER GENERATED ALWAYS AS (LENGTH(label)) STORED
+         );
+         CREATE TABLE awards (id {serial}, name {text} NOT NULL);
+         CREATE TABLE novel_awards (
+             award_id INTEGER NOT NULL REFERENCES awards (id),
+             novel_id INTEGER NOT NULL REFERENCES novels (id),
+             PRIMARY KEY (award_id, novel_id)
          );
          CREATE TABLE novel_genres (
              novel_id INTEGER NOT NULL REFERENCES novels (id),
@@ -345,6 +386,32 @@ backend_tests! {
         Ok(())
     }
 
+    fn through_the_projects_own_join_table(conn) {
+        migrate(conn)?;
+        let frank = Novelist::create(NovelistRow { born: 1920, name: "Frank".into() }, conn)?;
+        let dune = dune(&frank, conn)?;
+        let hugo = Award::create(NewAward { name: "Hugo".into() }, conn)?;
+        let nebula = Award::create(NewAward { name: "Nebula".into() }, conn)?;
+        assert_eq!(dune.add_awards(&[hugo.clone(), nebula.clone()], conn)?, 2);
+        assert!(dune.has_award(&hugo, conn)?);
+        assert_eq!(hugo.novels(conn)?, vec![dune.clone()]);
+        assert_eq!(dune.count_awards(conn)?, 2);
+        // The rows, read with the project's own struct: each key in its column.
+        let mut rows = schema::novel_awards::table.select(NovelAward::as_select()).load(conn)?;
+        rows.sort_by_key(|r| r.award_id);
+        assert_eq!(
+            rows,
+            vec![
+                NovelAward { novel_id: dune.id, award_id: hugo.id },
+                NovelAward { novel_id: dune.id, award_id: nebula.id },
+            ]
+        );
+        dune.set_awards(std::slice::from_ref(&nebula), conn)?;
+        assert_eq!(dune.awards(conn)?, vec![nebula]);
+        assert_eq!(Novel::load_awards(std::slice::from_ref(&dune), conn)?[0].len(), 1);
+        Ok(())
+    }
+
     fn join_model_keys_in_another_order(conn) {
         migrate(conn)?;
         let frank = Novelist::create(NovelistRow { born: 1920, name: "Frank".into() }, conn)?;
@@ -386,6 +453,7 @@ backend_tests! {
             .full_table::<Novel>()
             .model::<Genre>()
             .model::<NovelGenre>()
+            .model::<Award>()
             .model::<Edition>();
         assert_eq!(schema.check(conn)?, vec![]);
         let _ = novelists::table;

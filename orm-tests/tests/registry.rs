@@ -587,7 +587,8 @@ mod after {
         on_update = "no_action"
     )]
     #[belongs_to_many(Keyword, through = CrateKeyword)]
-    #[belongs_to_many(Category, through = CrateCategory)]
+    // Through the schema's own `crates_categories`, with no struct for it.
+    #[belongs_to_many(Category, through = crates_categories, on_delete = "cascade", on_update = "no_action")]
     pub struct Crate {
         pub id: i32,
         pub name: String,
@@ -652,6 +653,7 @@ mod after {
 
     #[derive(Model, Debug, Clone, PartialEq)]
     #[model(table = categories)]
+    #[belongs_to_many(Crate, through = crates_categories, on_delete = "cascade", on_update = "no_action")]
     pub struct Category {
         pub id: i32,
         pub category: String,
@@ -677,21 +679,6 @@ mod after {
     pub struct CrateKeyword {
         pub crate_id: i32,
         pub keyword_id: i32,
-    }
-
-    #[derive(Model, Debug, Clone, PartialEq)]
-    #[model(table = crates_categories, primary_key(crate_id, category_id))]
-    #[belongs_to(
-        Crate,
-        as = "Krate",
-        foreign_key = "crate_id",
-        on_delete = "cascade",
-        on_update = "no_action"
-    )]
-    #[belongs_to(Category, on_delete = "cascade", on_update = "no_action")]
-    pub struct CrateCategory {
-        pub crate_id: i32,
-        pub category_id: i32,
     }
 
     // A three-column key; the owner is a user or a team by `owner_kind`,
@@ -758,7 +745,6 @@ mod after {
             .model::<Keyword>()
             .model::<Category>()
             .model::<CrateKeyword>()
-            .model::<CrateCategory>()
             .model::<CrateOwner>()
             .model::<Dependency>()
     }

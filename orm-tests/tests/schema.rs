@@ -255,8 +255,8 @@ schema_tests! {
         assert_eq!(
             found,
             vec![
-                Drift::Default { table: "gauges".into(), column: "label".into(), expected_default: false },
-                Drift::Default { table: "gauges".into(), column: "level".into(), expected_default: true },
+                Drift::ColumnDefault { table: "gauges".into(), column: "label".into(), expected_default: false },
+                Drift::ColumnDefault { table: "gauges".into(), column: "level".into(), expected_default: true },
             ]
         );
         assert_eq!(found[0].to_string(), "column `gauges.label` has a default, the model has none");

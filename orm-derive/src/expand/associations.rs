@@ -141,9 +141,21 @@ fn through(model: &Model, a: &Assoc, joins: &[JoinTable]) -> Option<(TokenStream
     let p = quote!(_orm::__private);
     let rows = quote!(#p::Vec<#p::Row<Self>>);
     let Some(join) = a.join_model() else {
-        let table = module_path(model, join_table::of(a, joins)?);
-        let fk = crate::internals::ident(&a.foreign_key.value, Span::call_site());
-        let ok = crate::internals::ident(&a.other_key.as_ref()?.value, Span::call_site());
+        let other = a.other_key.as_ref()?;
+        // The project's own `table!`: a key column it lacks is reported at
+        // the option (or the association) that names it.
+        let (table, fk, ok) = match a.existing_table() {
+            Some(path) => (
+                quote!(#path),
+                crate::internals::ident(&a.foreign_key.value, a.foreign_key.span),
+                crate::internals::ident(&other.value, other.span),
+            ),
+            None => (
+                module_path(model, join_table::of(a, joins)?),
+                crate::internals::ident(&a.foreign_key.value, Span::call_site()),
+                crate::internals::ident(&other.value, Span::call_site()),
+            ),
+        };
         let types = quote! {
             type Through = #table::table;
             type SourceKey = #table::#fk;

@@ -455,6 +455,17 @@ fn relations(assoc: &Assoc, joins: &[JoinTable]) -> Vec<TokenStream> {
                     foreign_key(quote!(#join), &other.value, quote!(#target), &default),
                 ];
             }
+            if let (Some(path), Some(other)) = (assoc.existing_table(), &assoc.other_key) {
+                let name = path.segments.last().map(|s| s.ident.to_string());
+                let keys = [
+                    (fk, quote!(Self), &declared),
+                    (&other.value, quote!(#target), &default),
+                ]
+                .map(|(column, model, c)| quote!((#column, <#model as _orm::Model>::TABLE, #c)));
+                return vec![quote! {
+                    #rel::JoinTable(&_orm::__private::JoinTableDef { name: #name, keys: [#(#keys),*], timestamps: false, existing: true })
+                }];
+            }
             let Some(join) = super::join_table::of(assoc, joins) else {
                 return Vec::new();
             };
@@ -467,7 +478,7 @@ fn relations(assoc: &Assoc, joins: &[JoinTable]) -> Vec<TokenStream> {
             });
             let timestamps = join.timestamps;
             vec![quote! {
-                #rel::JoinTable(&_orm::__private::JoinTableDef { name: #through, keys: [#(#keys),*], timestamps: #timestamps })
+                #rel::JoinTable(&_orm::__private::JoinTableDef { name: #through, keys: [#(#keys),*], timestamps: #timestamps, existing: false })
             }]
         }
     }

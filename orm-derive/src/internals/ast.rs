@@ -174,6 +174,9 @@ pub enum Through {
     Table(Named),
     /// `through = Rsvp`: a join model, itself a `#[derive(Model)]`.
     Model(Path),
+    /// `through = schema::rsvps`: a join table the project's `table!`
+    /// already declares (a path whose last segment is snake_case).
+    Existing(Path),
 }
 
 impl Assoc {
@@ -181,6 +184,14 @@ impl Assoc {
     pub fn through_table(&self) -> Option<&Named> {
         match &self.through {
             Some(Through::Table(name)) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The project's join table, for `through = schema::table`.
+    pub fn existing_table(&self) -> Option<&Path> {
+        match &self.through {
+            Some(Through::Existing(path)) => Some(path),
             _ => None,
         }
     }

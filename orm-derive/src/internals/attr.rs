@@ -398,10 +398,20 @@ fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAss
                 let path: Path = input.parse().map_err(|e| {
                     syn::Error::new(
                         e.span(),
-                        "expected a join table name (`through = \"rsvps\"`) or a join model (`through = Rsvp`)",
+                        "expected a join table name (`through = \"rsvps\"`), a join model (`through = Rsvp`) or a `table!` of yours (`through = schema::rsvps`)",
                     )
                 })?;
-                Through::Model(path)
+                // A `table!` module is snake_case; a model is a type.
+                let is_table = path.segments.last().is_some_and(|s| {
+                    s.ident
+                        .to_string()
+                        .starts_with(|c: char| c.is_ascii_lowercase())
+                });
+                if is_table {
+                    Through::Existing(path)
+                } else {
+                    Through::Model(path)
+                }
             });
             continue;
         }

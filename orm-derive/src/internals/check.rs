@@ -25,7 +25,10 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
         } else {
             &[&assoc.singular]
         };
-        if let Some(keyword) = names.iter().find(|n| super::NOT_RAW.contains(&n.as_str())) {
+        // The reader, `crates()` or `author()`, is the only method named by
+        // the bare word; the others put one before it (`add_crate`).
+        let reader = names[0];
+        if let Some(keyword) = Some(reader).filter(|n| super::NOT_RAW.contains(&n.as_str())) {
             let span = assoc
                 .target
                 .segments
@@ -87,6 +90,9 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
                 }
                 if let (Some(span), Some(_)) = (assoc.timestamps, assoc.join_model()) {
                     cx.error_at(span, "`timestamps` here is for a join table the derive generates; give a join model `#[model(timestamps)]` instead");
+                }
+                if let (Some(span), Some(_)) = (assoc.timestamps, assoc.existing_table()) {
+                    cx.error_at(span, "`timestamps` here is for a join table the derive generates; your `table!` already says which columns the table has (give them database defaults)");
                 }
                 if assoc.through.is_none() {
                     cx.error_at(assoc.span, "`belongs_to_many` needs `through`: the name of a join table (`through = \"rsvps\"`) or a join model (`through = Rsvp`)\nhelp: e.g. `#[belongs_to_many(User, through = \"rsvps\")]`");
