@@ -464,6 +464,7 @@ where
     ForUpdate<M::RowById>: LoadQuery<'static, C, M>,
 {
     fn create(new: M::New, conn: &mut C) -> QueryResult<M> {
+        let _call = crate::instrument::call(M::NAME, "", "create");
         one_statement(conn, |conn| Self::insert(new, conn))
     }
 
@@ -472,6 +473,7 @@ where
     }
 
     fn find(id: M::Id, conn: &mut C) -> QueryResult<M> {
+        let _call = crate::instrument::call(M::NAME, "", "find");
         M::row_by_id(id).get_result(conn)
     }
 
@@ -480,19 +482,23 @@ where
     }
 
     fn all(conn: &mut C) -> QueryResult<Vec<M>> {
+        let _call = crate::instrument::call(M::NAME, "", "all");
         <M as ModelQuery>::all().load(conn)
     }
 
     fn count(conn: &mut C) -> QueryResult<i64> {
+        let _call = crate::instrument::call(M::NAME, "", "count");
         <M as ModelQuery>::count().get_result(conn)
     }
 
     fn save(&self, conn: &mut C) -> QueryResult<()> {
+        let _call = crate::instrument::call(M::NAME, "", "save");
         let update = diesel::update(M::by_id(self.id())).set(self);
         one_row(one_statement(conn, |conn| update.execute(conn))?)
     }
 
     fn delete(&self, conn: &mut C) -> QueryResult<()> {
+        let _call = crate::instrument::call(M::NAME, "", "delete");
         let delete = diesel::delete(M::by_id(self.id()));
         one_row(one_statement(conn, |conn| delete.execute(conn))?)
     }

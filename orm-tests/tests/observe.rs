@@ -14,10 +14,15 @@ use tracing::{Event as TraceEvent, Level, Metadata, Subscriber};
 
 type Fields = BTreeMap<String, String>;
 
-/// Collects the events at `max` and above, each as its fields.
+/// Collects the events at `max` and above, each as its fields with the
+/// span it happened in (`span`: `model.association.method`).
 struct Collect {
     max: Level,
     events: Arc<Mutex<Vec<Fields>>>,
+    /// Each span's name, by id (one more than its index).
+    spans: Mutex<Vec<String>>,
+    /// The spans entered, innermost last.
+    current: Mutex<Vec<u64>>,
 }
 
 struct Visitor<'a>(&'a mut Fields);
@@ -33,10 +38,16 @@ impl Visit for Visitor<'_> {
 
 impl Subscriber for Collect {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.target() == "orm_core::sql" && *metadata.level() <= self.max
+        let ours = ["orm_core::sql", "orm_core::call"].contains(&metadata.target());
+        ours && *metadata.level() <= self.max
     }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
+    fn new_span(&self, span: &Attributes<'_>) -> Id {
+        let mut fields = Fields::new();
+        span.record(&mut Visitor(&mut fields));
+        let name = ["model", "association", "method"].map(|f| fields.get(f).cloned().unwrap_or_default());
+        let mut spans = self.spans.lock().unwrap();
+        spans.push(name.join("."));
+        Id::from_u64(spans.len() as u64)
     }
     fn record(&self, _: &Id, _: &Record<'_>) {}
     fn record_follows_from(&self, _: &Id, _: &Id) {}
@@ -44,10 +55,19 @@ impl Subscriber for Collect {
         let mut fields = Fields::new();
         fields.insert("level".into(), event.metadata().level().to_string());
         event.record(&mut Visitor(&mut fields));
+        let span = match self.current.lock().unwrap().last() {
+            Some(&id) => self.spans.lock().unwrap()[id as usize - 1].clone(),
+            None => String::new(),
+        };
+        fields.insert("span".into(), span);
         self.events.lock().unwrap().push(fields);
     }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
+    fn enter(&self, span: &Id) {
+        self.current.lock().unwrap().push(span.into_u64());
+    }
+    fn exit(&self, _: &Id) {
+        self.current.lock().unwrap().pop();
+    }
 }
 
 fn traced<T>(max: Level, f: impl FnOnce() -> T) -> (T, Vec<Fields>) {
@@ -55,6 +75,8 @@ fn traced<T>(max: Level, f: impl FnOnce() -> T) -> (T, Vec<Fields>) {
     let collect = Collect {
         max,
         events: events.clone(),
+        spans: Mutex::new(Vec::new()),
+        current: Mutex::new(Vec::new()),
     };
     let out = tracing::subscriber::with_default(collect, f);
     let events = events.lock().unwrap().clone();
@@ -93,6 +115,22 @@ fn statements_at_debug_without_their_values() -> TestResult {
         );
         assert!(!event["sql"].contains("Party"), "{event:?}");
     }
+    Ok(())
+}
+
+#[test]
+fn each_statement_in_the_span_of_its_generated_call() -> TestResult {
+    let mut conn = sqlite();
+    SqlTrace::attach(&mut conn);
+    let (result, events) = traced(Level::DEBUG, || workload(&mut conn));
+    result?;
+    let spans: Vec<&str> = events.iter().map(|e| e["span"].as_str()).collect();
+    // `add_guest` is `add_all` of one, which adds with the default payload.
+    assert_eq!(
+        spans,
+        ["Event..create", "User..create", "Event.guests.add_with", "Event.guests.load"],
+        "{events:?}"
+    );
     Ok(())
 }
 

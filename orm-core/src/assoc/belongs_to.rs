@@ -16,6 +16,9 @@ use crate::write::one_statement;
 /// A `belongs_to` association: `Source` points at `Target` through its own
 /// `ForeignKey` field.
 pub trait BelongsTo: 'static {
+    /// The association's name as its reader spells it (`guests`, `author`),
+    /// for the spans of its calls.
+    const NAME: &'static str;
     /// The model declaring the association (`Post`).
     type Source: Model;
     /// The parent model (`User`).
@@ -95,10 +98,12 @@ where
     A::SetParent: ExecuteDsl<C>,
 {
     fn load(source: &A::Source, conn: &mut C) -> QueryResult<Parent<A>> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load");
         A::key(source).load(|id| A::Target::find(id, conn))
     }
 
     fn set(source: &mut A::Source, target: IdOf<A::Target>, conn: &mut C) -> QueryResult<()> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "set");
         let value = Kv::<A>::from_id(target);
         let update = A::set_parent(source.id(), value.clone());
         if one_statement(conn, |conn| ExecuteDsl::execute(update, conn))? == 0 {
@@ -113,6 +118,7 @@ where
         new: <A::Target as Model>::New,
         conn: &mut C,
     ) -> QueryResult<A::Target> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "create");
         let (target, value) = conn.transaction(|conn| {
             let target = A::Target::insert(new, conn)?;
             let value = Kv::<A>::from_id(target.id());
@@ -146,6 +152,7 @@ where
     A::SetParent: ExecuteDsl<C>,
 {
     fn unset(source: &mut A::Source, conn: &mut C) -> QueryResult<()> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "unset");
         let null = Kv::<A>::null().ok_or(Error::NotFound)?;
         let update = A::set_parent(source.id(), null.clone());
         if one_statement(conn, |conn| ExecuteDsl::execute(update, conn))? == 0 {

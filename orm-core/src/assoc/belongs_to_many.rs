@@ -28,6 +28,9 @@ use crate::write::{locked, one_statement, parent_exists};
 /// A `belongs_to_many` association, described by the derive as types: the
 /// join table and its two key columns.
 pub trait ManyToMany: 'static {
+    /// The association's name as its reader spells it (`guests`, `author`),
+    /// for the spans of its calls.
+    const NAME: &'static str;
     /// The model declaring the association (`Event`).
     type Source: Model<Id: AsExpression<dsl::SqlTypeOf<Self::SourceKey>>>;
     /// The associated model (`User`).
@@ -338,6 +341,7 @@ where
     A::DeleteMirrorIn: ExecuteDsl<C>,
 {
     fn load(id: SId<A>, conn: &mut C) -> QueryResult<Vec<A::Target>> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load");
         // One join, as diesel's `belonging_to(..).inner_join(..)`: a static
         // statement (`guests_query()`'s `IN (SELECT ..)` shape is for
         // refining, where a join would change the query's type).
@@ -345,20 +349,24 @@ where
     }
 
     fn count(id: SId<A>, conn: &mut C) -> QueryResult<i64> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "count");
         <A as ManyToManyQuery>::count(id).get_result(conn)
     }
 
     fn has(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<bool> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "has");
         <A as ManyToManyQuery>::exists(id, target).get_result(conn)
     }
 
     fn has_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<bool> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "has_all");
         all_associated(targets, chunk_size::<C::Backend>(1, 1), |keys| {
             A::count_in(id.clone(), keys).get_result(conn)
         })
     }
 
     fn remove(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<usize> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "remove");
         if A::mirror_key(&id).is_some() {
             // Two rows: the pair and its mirror.
             return Self::remove_all(id, vec![target], conn);
@@ -370,6 +378,7 @@ where
     }
 
     fn remove_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "remove_all");
         let mut targets = dedup(targets);
         if targets.len() == 1 && A::mirror_key(&id).is_none() {
             return Self::remove(id, targets.remove(0), conn);
@@ -385,6 +394,7 @@ where
     }
 
     fn clear(id: SId<A>, conn: &mut C) -> QueryResult<usize> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "clear");
         let removed = match A::mirror_key(&id) {
             None if <C::Backend as OrmBackend>::DIALECT == Dialect::Sqlite => {
                 // One statement, and SQLite's write lock is the only lock.
@@ -482,6 +492,7 @@ where
         conflict: Conflict,
         conn: &mut C,
     ) -> QueryResult<usize> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "add_with");
         let targets = dedup(targets);
         if targets.is_empty() {
             // Nothing to write, but a parent whose row is gone is an error.
@@ -527,6 +538,7 @@ where
         conflict: Conflict,
         conn: &mut C,
     ) -> QueryResult<SetDiff> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "set_with");
         // The last payload given for a target wins.
         let mut rows: Vec<_> = rows.into_iter().rev().collect();
         let mut seen = HashSet::new();
@@ -571,6 +583,7 @@ where
         payload: A::Payload,
         conn: &mut C,
     ) -> QueryResult<A::Target> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "create_with");
         conn.transaction(|conn| {
             let target = A::Target::insert(new, conn)?;
             insert_rows::<A, C>(&id, vec![(target.id(), payload)], Conflict::Keep, conn)?;
@@ -604,16 +617,19 @@ pub trait DefaultAdd<C>: ManyToManyAdd<C> {
 // does not hold would be an error at the definition, not at the call.
 impl<A: ManyToManyAdd<C> + DefaultPayload, C> DefaultAdd<C> for A {
     fn add_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "add_all");
         A::add_with(id, targets, A::default_payload(), Conflict::Keep, conn)
     }
 
     fn set(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<SetDiff> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "set");
         let payload = A::default_payload();
         let rows = targets.into_iter().map(|t| (t, payload.clone())).collect();
         A::set_with(id, rows, Conflict::Keep, conn)
     }
 
     fn create(id: SId<A>, new: <A::Target as Model>::New, conn: &mut C) -> QueryResult<A::Target> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "create");
         A::create_with(id, new, A::default_payload(), conn)
     }
 }

@@ -120,6 +120,7 @@ where
     SourcesAndTargets<A>: LoadQuery<'static, C, (SId<A>, A::Target)>,
 {
     fn load_many(sources: Vec<SId<A>>, conn: &mut C) -> QueryResult<Vec<Vec<A::Target>>> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_many");
         // One join per chunk (diesel's `belonging_to(&events).inner_join(..)`);
         // a target shared by several parents comes once per parent.
         let distinct = dedup(sources.iter().cloned());
@@ -142,6 +143,7 @@ where
     where
         Q: LoadQuery<'static, C, A::Target> + RunQueryDsl<C> + CountBinds<C>,
     {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_many_where");
         let distinct = dedup(sources.iter().cloned());
         let mut parents_of: HashMap<TId<A>, Vec<SId<A>>> = HashMap::new();
         for chunk in distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
@@ -183,6 +185,7 @@ where
         O: Expression + AppearsOnTable<TableOf<A::Target>> + Clone,
         RankedTargets<A, O>: LoadQuery<'static, C, (A::Target, SId<A>)>,
     {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_top");
         let distinct = dedup(sources.iter().cloned());
         let mut grouped: HashMap<SId<A>, Vec<A::Target>> = HashMap::new();
         for chunk in distinct.chunks(chunk_size::<C::Backend>(1, 1)) {
@@ -277,6 +280,7 @@ where
     ChildrenOf<A>: LoadQuery<'static, C, A::Target> + RunQueryDsl<C> + CountBinds<C>,
 {
     fn load_many(sources: Vec<OSId<A>>, conn: &mut C) -> QueryResult<Vec<Vec<A::Target>>> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_many");
         // Unrefined, the statement binds the keys alone.
         children_in_chunks::<A, _, C>(sources, |q| q, 0, conn)
     }
@@ -289,6 +293,7 @@ where
     where
         Q: LoadQuery<'static, C, A::Target> + RunQueryDsl<C> + CountBinds<C>,
     {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_many_where");
         // Room for what the refinement binds (see the many-to-many case).
         let extra = match sources.first() {
             Some(first) => refine(A::children_of(vec![first.clone()])).binds()? - 1,
@@ -307,6 +312,7 @@ where
         O: Expression + AppearsOnTable<TableOf<A::Target>> + Clone,
         Ranked<A, O>: LoadQuery<'static, C, A::Target>,
     {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_top");
         let distinct = dedup(sources.iter().cloned());
         let mut children: Vec<A::Target> = Vec::new();
         for chunk in distinct.chunks(chunk_size::<C::Backend>(1, 1)) {
@@ -378,6 +384,7 @@ where
     <A::Target as KeysQuery>::ByIds: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
 {
     fn load_many(sources: &[A::Source], conn: &mut C) -> QueryResult<Vec<Parent<A>>> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_many");
         let keys = dedup(sources.iter().filter_map(|s| A::key(s).get().cloned()));
         let parents = rows_by_id::<A::Target, C>(keys, conn)?;
         sources

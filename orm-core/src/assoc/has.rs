@@ -25,6 +25,9 @@ use crate::write::{locked, one_statement, parent_exists};
 /// A `has_one` or `has_many` association: `Target` rows point at `Source`
 /// through `ForeignKey`.
 pub trait OneToMany: 'static {
+    /// The association's name as its reader spells it (`guests`, `author`),
+    /// for the spans of its calls.
+    const NAME: &'static str;
     /// The model declaring the association (`User`).
     type Source: Model<Id: AsExpression<SqlTypeOf<Self::ForeignKey>>>;
     /// The associated model (`Post`).
@@ -301,28 +304,34 @@ where
     A::AttachOne: ExecuteDsl<C>,
 {
     fn load(id: SId<A>, conn: &mut C) -> QueryResult<Vec<T<A>>> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load");
         A::children(id).load(conn)
     }
 
     fn first(id: SId<A>, conn: &mut C) -> QueryResult<Option<T<A>>> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "first");
         A::first(id).get_result(conn).optional()
     }
 
     fn count(id: SId<A>, conn: &mut C) -> QueryResult<i64> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "count");
         <A as OneToManyQuery>::count(id).get_result(conn)
     }
 
     fn has(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<bool> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "has");
         <A as OneToManyQuery>::exists(id, target).get_result(conn)
     }
 
     fn has_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<bool> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "has_all");
         all_associated(targets, chunk_size::<C::Backend>(1, 1), |keys| {
             A::count_in(id.clone(), keys).get_result(conn)
         })
     }
 
     fn add_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "add_all");
         let targets = dedup(targets);
         if targets.len() <= 1 {
             // One row: one statement, no lock (see the locking scheme).
@@ -336,10 +345,12 @@ where
         new: impl NewWithKey<<T<A> as Model>::New, Kv<A>>,
         conn: &mut C,
     ) -> QueryResult<T<A>> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "create");
         T::<A>::create(new_pointing_at::<A>(new, id), conn)
     }
 
     fn set_one(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<()> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "set_one");
         locked::<S<A>, C, _>(&id, conn, |conn| {
             detach_others::<A, C>(&id, target.clone(), conn)?;
             point_at::<A, C>(&id, vec![target], conn)?;
@@ -352,6 +363,7 @@ where
         new: impl NewWithKey<<T<A> as Model>::New, Kv<A>>,
         conn: &mut C,
     ) -> QueryResult<T<A>> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "create_one");
         let new = new_pointing_at::<A>(new, id.clone());
         locked::<S<A>, C, _>(&id, conn, |conn| {
             // The previous row lets go first: the key column is UNIQUE.
@@ -508,6 +520,7 @@ where
     A::DetachAll: ExecuteDsl<C>,
 {
     fn remove_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "remove_all");
         let targets = dedup(targets);
         if targets.len() <= 1 {
             // One row: one statement, no lock (see the locking scheme).
@@ -520,6 +533,7 @@ where
     }
 
     fn set(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<SetDiff> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "set");
         conn.transaction(|conn| {
             // The lock, which on SQLite only reads the row: this method
             // needs to know the parent exists before it reads its rows.
@@ -537,6 +551,7 @@ where
     }
 
     fn clear(id: SId<A>, conn: &mut C) -> QueryResult<usize> {
+        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "clear");
         let null = Kv::<A>::null().ok_or(Error::NotFound)?;
         let detach = A::detach_all(id.clone(), null);
         let removed = if <C::Backend as OrmBackend>::DIALECT == Dialect::Sqlite {

@@ -384,6 +384,8 @@ where
     ThroughQuery<A>: LoadQuery<'static, C, (A::Target, A::Join)> + CountBinds<C>,
 {
     fn load_with_through(id: SId<A>, conn: &mut C) -> QueryResult<Vec<(A::Target, A::Join)>> {
+        let _call =
+            crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_with_through");
         ThroughQuery::<A>::new(vec![id]).load(conn)
     }
 
@@ -391,6 +393,11 @@ where
         sources: Vec<SId<A>>,
         conn: &mut C,
     ) -> QueryResult<Vec<Vec<WithJoin<A>>>> {
+        let _call = crate::instrument::call(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "load_many_with_through",
+        );
         Self::load_many_with_through_where(sources, |q| q, conn)
     }
 
@@ -403,6 +410,11 @@ where
         ThroughQuery<A, TargetAndJoin<A>, W, O>:
             LoadQuery<'static, C, (A::Target, A::Join)> + CountBinds<C>,
     {
+        let _call = crate::instrument::call(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "load_many_with_through_where",
+        );
         let keys = crate::set::dedup(sources.clone());
         let mut grouped: HashMap<SId<A>, Vec<WithJoin<A>>> = HashMap::new();
         // Room for what the refinement binds: the statement for one key

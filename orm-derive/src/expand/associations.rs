@@ -66,6 +66,7 @@ fn method(name: &str, a: &Assoc) -> syn::Ident {
 }
 
 fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, TokenStream) {
+    let reader = &a.plural;
     let Names { target, marker, .. } = names(a);
     let ident = &model.ident;
     let Some((through, through_impl)) = through(model, a, joins) else {
@@ -86,6 +87,7 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
     let describe = quote! {
         #[automatically_derived]
         impl _orm::__private::ManyToMany for #marker {
+            const NAME: &'static str = #reader;
             type Source = #ident;
             type Target = #target;
             #through
@@ -302,6 +304,11 @@ fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
 
 /// The marker impl shared by `has_one` and `has_many`.
 fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
+    let reader = if a.kind.is_many() {
+        &a.plural
+    } else {
+        &a.singular
+    };
     let Names { target, marker, .. } = names(a);
     let ident = &model.ident;
     let hash = Literal::u64_suffixed(field_hash(&a.foreign_key.value));
@@ -320,6 +327,7 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
         #set_null
         #[automatically_derived]
         impl _orm::__private::OneToMany for #marker {
+            const NAME: &'static str = #reader;
             type Source = #ident;
             type Target = #target;
             type ForeignKey = #field::Column;
@@ -444,6 +452,7 @@ fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
 }
 
 fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
+    let reader = &a.singular;
     let Names { target, marker, qr } = names(a);
     let ident = &model.ident;
     let table = table_path(model);
@@ -459,6 +468,7 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     let describe = quote! {
         #[automatically_derived]
         impl _orm::__private::BelongsTo for #marker {
+            const NAME: &'static str = #reader;
             type Source = #ident;
             type Target = #target;
             type ForeignKey = #table::#fk;
