@@ -115,6 +115,17 @@ pub fn assoc(model: &Model, assoc: &Assoc, method: &str) -> String {
         "create_parent" => format!("Inserts a new `{t}` and makes it this `{m}`'s {label}, in one transaction.{missing}"),
         _ => String::new(),
     };
+    // has_many detaches by writing NULL into the target's key, which this
+    // struct cannot see: say so where the method would not compile.
+    let detaches = matches!(method, "remove" | "remove_all" | "set" | "clear");
+    if assoc.kind == Kind::HasMany && detaches {
+        return format!(
+            "{text}\n\nOnly for a nullable foreign key (`{t}.{}` an `Option<_>`): with a NOT NULL \
+             key this method does not compile, since the rows it detaches would need a NULL; \
+             delete them instead.",
+            assoc.foreign_key.value
+        );
+    }
     text
 }
 

@@ -44,7 +44,8 @@ impl Subscriber for Collect {
     fn new_span(&self, span: &Attributes<'_>) -> Id {
         let mut fields = Fields::new();
         span.record(&mut Visitor(&mut fields));
-        let name = ["model", "association", "method"].map(|f| fields.get(f).cloned().unwrap_or_default());
+        let name =
+            ["model", "association", "method"].map(|f| fields.get(f).cloned().unwrap_or_default());
         let mut spans = self.spans.lock().unwrap();
         spans.push(name.join("."));
         Id::from_u64(spans.len() as u64)
@@ -128,7 +129,12 @@ fn each_statement_in_the_span_of_its_generated_call() -> TestResult {
     // `add_guest` is `add_all` of one, which adds with the default payload.
     assert_eq!(
         spans,
-        ["Event..create", "User..create", "Event.guests.add_with", "Event.guests.load"],
+        [
+            "Event..create",
+            "User..create",
+            "Event.guests.add_with",
+            "Event.guests.load"
+        ],
         "{events:?}"
     );
     Ok(())
