@@ -175,6 +175,33 @@ pub struct NovelAward {
     pub award_id: i32,
 }
 
+// A join model whose key has three columns: a crew member may hold several
+// roles on one mission. Its `belongs_to`s name the two it links; `role`
+// travels in the payload.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[belongs_to_many(Mission, through = Posting)]
+pub struct Crew {
+    pub id: i32,
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Mission {
+    pub id: i32,
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(primary_key(crew_id, mission_id, role))]
+#[belongs_to(Crew)]
+#[belongs_to(Mission)]
+pub struct Posting {
+    pub crew_id: i32,
+    pub mission_id: i32,
+    pub role: String,
+    pub hours: i32,
+}
+
 impl Default for NovelGenrePayload {
     fn default() -> Self {
         NovelGenrePayload { weight: 1 }
@@ -409,6 +436,36 @@ backend_tests! {
         dune.set_awards(std::slice::from_ref(&nebula), conn)?;
         assert_eq!(dune.awards(conn)?, vec![nebula]);
         assert_eq!(Novel::load_awards(std::slice::from_ref(&dune), conn)?[0].len(), 1);
+        Ok(())
+    }
+
+    fn a_join_model_with_a_three_column_key(conn) {
+        let schema = Schema::new().model::<Crew>().model::<Mission>().model::<Posting>();
+        schema.create_all(conn)?;
+        let ada = Crew::create(NewCrew { name: "Ada".into() }, conn)?;
+        let apollo = Mission::create(NewMission { name: "Apollo".into() }, conn)?;
+        let posting = |role: &str, hours| PostingPayload { role: role.into(), hours };
+        ada.add_mission_with(&apollo, posting("pilot", 10), conn)?;
+        ada.add_mission_with(&apollo, posting("medic", 4), conn)?;
+        // The same three key values again: its payload is written.
+        ada.add_mission_with(&apollo, posting("pilot", 12), conn)?;
+        let mut rows = ada.missions_with_through(conn)?;
+        rows.sort_by(|a, b| a.1.role.cmp(&b.1.role));
+        let roles: Vec<(&str, i32)> = rows.iter().map(|(m, p)| {
+            assert_eq!(m, &apollo);
+            (p.role.as_str(), p.hours)
+        }).collect();
+        assert_eq!(roles, [("medic", 4), ("pilot", 12)]);
+        // One mission, held twice: the join rows are what is counted and
+        // read, as a join returns them.
+        assert_eq!(ada.count_missions(conn)?, 2);
+        assert_eq!(ada.missions(conn)?, vec![apollo.clone(), apollo.clone()]);
+        assert!(ada.has_mission(&apollo, conn)?);
+        assert_eq!(Posting::find((ada.id, apollo.id, "medic".to_string()), conn)?.hours, 4);
+        // Removing the pair removes every role.
+        assert_eq!(ada.remove_mission(&apollo, conn)?, 2);
+        assert_eq!(Posting::count(conn)?, 0);
+        assert_eq!(schema.check(conn)?, vec![]);
         Ok(())
     }
 

@@ -1,7 +1,11 @@
-//! A model with a two-column primary key can be the join model of a
+//! A model with a composite primary key can be the join model of a
 //! `belongs_to_many` (`through = Rsvp`): its payload struct (the columns
-//! other than the keys) and the impls that build a join row from the two
-//! keys in either order.
+//! other than the two keys an association links) and the impls that build a
+//! join row from those keys in either order.
+//!
+//! With two key columns, both are the links. With more (`(user_id,
+//! project_id, role)`), the links are the key columns its `belongs_to`s
+//! name, and the others (`role`) travel in the payload.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -14,13 +18,14 @@ pub fn payload_ident(model: &Model) -> syn::Ident {
     format_ident!("{}Payload", model.ident)
 }
 
-/// The payload: every field a join row is inserted with but the keys.
+/// The payload: every field a join row is inserted with but the links.
 fn payload_fields(model: &Model) -> Vec<&Field> {
+    let links = model.join_links();
     model
         .fields
         .iter()
         .enumerate()
-        .filter(|(i, f)| !model.pk.contains(i) && f.in_new())
+        .filter(|(i, f)| !links.contains(i) && f.in_new())
         .map(|(_, f)| f)
         .collect()
 }
@@ -28,9 +33,9 @@ fn payload_fields(model: &Model) -> Vec<&Field> {
 /// The payload struct, at module level. It derives `Default` when every
 /// field is an `Option`, so plain `add_*` can insert it.
 pub fn items(model: &Model) -> TokenStream {
-    let [_, _] = model.pk[..] else {
+    if model.join_links().is_empty() {
         return TokenStream::new();
-    };
+    }
     let vis = &model.vis;
     let ident = payload_ident(model);
     let fields = payload_fields(model);
@@ -39,7 +44,7 @@ pub fn items(model: &Model) -> TokenStream {
         .all(|f| option_inner(&f.ty).is_some())
         .then(|| quote!(Default,));
     let doc = format!(
-        "The payload of a [`{0}`] join row: its columns other than the two keys, given to the `*_with` methods of an association `through = {0}`.",
+        "The payload of a [`{0}`] join row: its columns other than the two keys an association links, given to the `*_with` methods of an association `through = {0}`.",
         model.ident
     );
     let fields = fields.iter().map(|f| {
@@ -61,22 +66,27 @@ pub fn items(model: &Model) -> TokenStream {
 
 /// `JoinModel` and `JoinKeys` (both key orders), inside the `const _` block.
 pub fn impls(model: &Model) -> TokenStream {
-    let [a, b] = model.pk[..] else {
+    let links = model.join_links();
+    if links.is_empty() {
         return TokenStream::new();
-    };
+    }
     let ident = &model.ident;
     let (new, payload) = (new_ident(model), payload_ident(model));
     let fields = payload_fields(model);
     let names: Vec<_> = fields.iter().map(|f| &f.ident).collect();
-    // Writing a payload again is an update: `updated_at` too, not `created_at`.
-    let update = fields.iter().map(|f| &f.column).chain(
-        model
-            .fields
-            .iter()
-            .filter(|f| f.managed && f.column == "updated_at")
-            .map(|f| &f.column),
-    );
-    let keys = [&model.fields[a], &model.fields[b]];
+    // Writing a payload again is an update: `updated_at` too, not
+    // `created_at`, and never a key column (the conflict is on the key).
+    let update = fields
+        .iter()
+        .filter(|f| !model.pk.iter().any(|&i| model.fields[i].column == f.column))
+        .map(|f| &f.column)
+        .chain(
+            model
+                .fields
+                .iter()
+                .filter(|f| f.managed && f.column == "updated_at")
+                .map(|f| &f.column),
+        );
     let new_row = |source: &Field, target: &Field| {
         let (hs, ht) = (
             Literal::u64_suffixed(field_hash(&source.column)),
@@ -93,15 +103,19 @@ pub fn impls(model: &Model) -> TokenStream {
             }
         }
     };
-    let forward = new_row(keys[0], keys[1]);
-    let backward = new_row(keys[1], keys[0]);
+    // Each link with each other, in both orders.
+    let pairs = links.iter().flat_map(|&a| {
+        links
+            .iter()
+            .filter(move |&&b| b != a)
+            .map(move |&b| new_row(&model.fields[a], &model.fields[b]))
+    });
     quote! {
         #[automatically_derived]
         impl _orm::__private::JoinModel for #ident {
             type Payload = #payload;
             const UPDATE_COLUMNS: &'static [&'static str] = &[#(#update),*];
         }
-        #forward
-        #backward
+        #(#pairs)*
     }
 }

@@ -72,6 +72,35 @@ pub struct Field {
     pub read_only: bool,
 }
 
+impl Model {
+    /// The key columns an association through this model links, when it is
+    /// a join model: both of a two-column key; of a wider one, those its
+    /// `belongs_to`s name (its other key columns travel in the payload).
+    /// Fewer than two: not a join model.
+    pub fn join_links(&self) -> Vec<usize> {
+        if self.pk.len() == 2 {
+            return self.pk.clone();
+        }
+        let foreign_keys: Vec<&str> = self
+            .assocs
+            .iter()
+            .filter(|a| a.kind == Kind::BelongsTo)
+            .map(|a| a.foreign_key.value.as_str())
+            .collect();
+        let links: Vec<usize> = self
+            .pk
+            .iter()
+            .copied()
+            .filter(|&i| foreign_keys.contains(&self.fields[i].column.as_str()))
+            .collect();
+        if links.len() >= 2 {
+            links
+        } else {
+            Vec::new()
+        }
+    }
+}
+
 impl Field {
     /// Whether `New*` has this field: the database assigns an integer key,
     /// `create` sets timestamps, and read-only columns are never written.

@@ -269,8 +269,6 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
     for (i, field) in parsed.iter().enumerate() {
         if field.db_default && pk.contains(&i) {
             cx.error_spanned_by(&field.ident, "a primary-key field cannot be `default`: `find` and the association methods need its value");
-        } else if field.db_default && pk.len() == 2 {
-            cx.error_spanned_by(&field.ident, "`default` is not supported on a model with a two-column key (a join model's payload is always written)");
         }
     }
     let core_ok = !cx.has_errors();

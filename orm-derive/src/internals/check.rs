@@ -12,6 +12,12 @@ use super::ctxt::Ctxt;
 /// `belongs_to_many` associations use, one per table name.
 pub fn check(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
     let name = model.ident.to_string();
+    let links = model.join_links();
+    for (i, field) in model.fields.iter().enumerate() {
+        if field.db_default && !links.is_empty() && !links.contains(&i) {
+            cx.error_spanned_by(&field.ident, "`default` is not supported on a join model's payload, which `add_*_with` always writes");
+        }
+    }
     let mut seen: HashMap<&str, &str> = HashMap::new();
     for assoc in &model.assocs {
         if assoc.kind.is_many() && assoc.plural == assoc.singular {
