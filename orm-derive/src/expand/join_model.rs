@@ -48,7 +48,9 @@ pub fn items(model: &Model) -> TokenStream {
         model.ident
     );
     let fields = fields.iter().map(|f| {
-        let (name, ty, docs) = (&f.ident, &f.ty, &f.docs);
+        // As in `New*` (where a refused `default` would make it an Option),
+        // so that the impls agree with it whatever else is reported.
+        let (name, ty, docs) = (&f.ident, f.new_ty(), &f.docs);
         let fallback = format!("The `{}` column.", f.column);
         let docs = if docs.is_empty() {
             quote!(#[doc = #fallback])
