@@ -42,7 +42,7 @@ pub fn crud(model: &Model, method: &str) -> String {
     }
 }
 
-fn via(model: &Model, assoc: &Assoc) -> String {
+pub fn via(model: &Model, assoc: &Assoc) -> String {
     match (&assoc.kind, &assoc.through) {
         (Kind::BelongsToMany, Some(Through::Table(table))) => format!("through `{}`", table.value),
         (Kind::BelongsToMany, Some(Through::Existing(path))) => format!(

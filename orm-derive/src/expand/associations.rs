@@ -12,20 +12,42 @@ use crate::internals::inflect;
 
 /// The marker types, at module level (they appear in public where-clauses).
 pub fn markers(model: &Model) -> TokenStream {
+    if model.assocs.is_empty() {
+        return TokenStream::new();
+    }
     let markers = model.assocs.iter().map(|a| {
-        let marker = &a.marker;
+        let marker = a.marker.segments.last().map(|s| &s.ident);
+        let reader = if a.kind.is_many() {
+            &a.plural
+        } else {
+            &a.singular
+        };
         let doc = format!(
-            "Describes `{}`'s {} association to orm-core.",
-            model.ident, a.label
+            "`{}`'s {} association ({}): the methods `{}::{reader}` and the others of this \
+             association name it in their bounds, which every connection of a backend orm-core \
+             supports meets (`C: orm_core::Conn<Pg>`, ..).",
+            model.ident,
+            a.label,
+            docs::via(model, a),
+            model.ident,
         );
         quote! {
             #[doc = #doc]
-            #[doc(hidden)]
-            #[allow(non_camel_case_types)]
             pub struct #marker;
         }
     });
-    quote!(#(#markers)*)
+    let module = crate::internals::markers_module(&model.ident);
+    let vis = &model.vis;
+    let doc = format!(
+        "The associations of [`{0}`](super::{0}), one type each, as the bounds of its methods name them.",
+        model.ident
+    );
+    quote! {
+        #[doc = #doc]
+        #vis mod #module {
+            #(#markers)*
+        }
+    }
 }
 
 /// Marker impls and the association methods.
@@ -46,7 +68,7 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
 
 struct Names {
     target: TokenStream,
-    marker: syn::Ident,
+    marker: syn::Path,
     qr: TokenStream,
 }
 
@@ -529,7 +551,7 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
 /// orm-core: the method families differ only in these calls.
 /// What `create_*` of a `has_many`/`has_one` takes: the target's `New*`, or
 /// a closure that builds it from the key.
-fn new_with_key(target: &TokenStream, marker: &syn::Ident) -> TokenStream {
+fn new_with_key(target: &TokenStream, marker: &syn::Path) -> TokenStream {
     quote! {
         impl _orm::NewWithKey<
             <#target as _orm::Model>::New,

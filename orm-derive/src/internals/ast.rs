@@ -193,8 +193,9 @@ pub struct Assoc {
     pub on_update: Option<Named>,
     /// `constraints = false`: the span of the `false`.
     pub unenforced: Option<Span>,
-    /// The hidden type the association is described on.
-    pub marker: Ident,
+    /// The type the association is described on, which its methods' bounds
+    /// name: `event_associations::Guests`.
+    pub marker: Path,
 }
 
 /// What a `belongs_to_many` goes through.

@@ -571,7 +571,11 @@ fn resolve(source: &str, raw: RawAssoc) -> Assoc {
     Assoc {
         kind: raw.kind,
         span: raw.span,
-        marker: format_ident!("__Orm{}{}", source, plural.to_upper_camel_case()),
+        marker: {
+            let module = super::markers_module(&source);
+            let name = format_ident!("{}", plural.to_upper_camel_case());
+            syn::parse_quote!(#module::#name)
+        },
         target: raw.target,
         target_name,
         self_ref,

@@ -31,3 +31,9 @@ pub fn ident(name: &str, span: Span) -> Ident {
         Ident::new(name, span)
     }
 }
+
+/// The module holding a model's association types (`event_associations`
+/// for `Event`).
+pub fn markers_module(model: &impl std::fmt::Display) -> Ident {
+    quote::format_ident!("{}_associations", inflect::snake(&model.to_string()))
+}
