@@ -362,6 +362,9 @@ fn catalog_types(table: &Planned, column: &ColumnDef, dialect: Dialect) -> Vec<S
         (Dialect::Postgres, Json) => &["json"],
         (Dialect::Postgres, Jsonb) => &["jsonb"],
         (Dialect::Postgres, Array(_)) => &["ARRAY"],
+        (Dialect::Postgres, Inet) => &["inet"],
+        (Dialect::Postgres, Cidr) => &["cidr"],
+        (Dialect::Postgres, MacAddr) => &["macaddr"],
     };
     names.iter().map(|n| n.to_string()).collect()
 }

@@ -53,6 +53,12 @@ pub enum ColumnType {
     Jsonb,
     /// `Array<T>` (`Vec<T>`); PostgreSQL only
     Array(&'static ColumnType),
+    /// `Inet` (`ipnet::IpNet`, feature `ipnet`); PostgreSQL only
+    Inet,
+    /// `Cidr` (`ipnet::IpNet`, feature `ipnet`); PostgreSQL only
+    Cidr,
+    /// `MacAddr` (`[u8; 6]`); PostgreSQL only
+    MacAddr,
     /// A type of the application's own, such as a PostgreSQL enum (see
     /// [`DdlType`]).
     Custom(&'static CustomType),
@@ -108,6 +114,10 @@ impl ColumnType {
             (Jsonb, Dialect::Postgres) => "JSONB",
             (Array(inner), Dialect::Postgres) => return format!("{}[]", inner.sql(dialect)),
             (Array(_), _) => "TEXT",
+            (Inet, Dialect::Postgres) => "INET",
+            (Cidr, Dialect::Postgres) => "CIDR",
+            (MacAddr, Dialect::Postgres) => "MACADDR",
+            (Inet | Cidr | MacAddr, _) => "TEXT",
             (Custom(custom), Dialect::Sqlite) => custom.sqlite,
             (Custom(custom), Dialect::Postgres) => custom.postgres,
             (Custom(custom), Dialect::Mysql) => custom.mysql,
@@ -164,7 +174,8 @@ ddl_types!(SmallInt => SmallInt, Integer => Integer, BigInt => BigInt, Float => 
     Date => Date, Time => Time, Numeric => Numeric, Json => Json);
 
 #[cfg(feature = "postgres")]
-ddl_types!(Timestamptz => TimestampTz, Uuid => Uuid, Jsonb => Jsonb);
+ddl_types!(Timestamptz => TimestampTz, Uuid => Uuid, Jsonb => Jsonb, Inet => Inet, Cidr => Cidr,
+    MacAddr => MacAddr);
 
 #[cfg(feature = "sqlite")]
 ddl_types!(TimestamptzSqlite => TimestampTz);

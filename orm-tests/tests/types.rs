@@ -110,6 +110,12 @@ mod postgres {
         pub sizes: Vec<i32>,
         #[model(sql_type = MoodType)]
         pub mood: Mood,
+        #[model(sql_type = orm_core::diesel::sql_types::Inet)]
+        pub origin: ipnet::IpNet,
+        #[model(sql_type = orm_core::diesel::sql_types::Cidr)]
+        pub network: ipnet::IpNet,
+        #[model(sql_type = orm_core::diesel::sql_types::MacAddr)]
+        pub device: [u8; 6],
     }
 
     #[test]
@@ -131,12 +137,19 @@ mod postgres {
             labels: vec!["a".into(), "b, c".into()],
             sizes: vec![1, -2, 3],
             mood: Mood::Happy,
+            origin: "192.0.2.7/32".parse().unwrap(),
+            network: "2001:db8::/32".parse().unwrap(),
+            device: [0x08, 0x00, 0x2b, 0x01, 0x02, 0x03],
         };
         let created = Shipment::create(new.clone(), conn)?;
         assert_eq!(created.ordered_at, new.ordered_at);
         assert_eq!(created.details, new.details);
         assert_eq!(created.labels, new.labels);
         assert_eq!(created.mood, Mood::Happy);
+        assert_eq!(
+            (created.origin, created.network, created.device),
+            (new.origin, new.network, new.device)
+        );
         assert_eq!(Shipment::find(created.id, conn)?, created);
         let found = Shipment::query()
             .filter(shipments::mood.eq(Mood::Happy))
@@ -154,6 +167,9 @@ mod postgres {
             "TEXT[]",
             "INTEGER[]",
             "mood",
+            "INET",
+            "CIDR",
+            "MACADDR",
         ] {
             assert!(ddl.contains(column), "{column} in {ddl}");
         }
