@@ -154,7 +154,7 @@ impl ColumnType {
 #[diagnostic::on_unimplemented(
     message = "orm-core cannot create a column of SQL type `{Self}`",
     label = "this field's SQL type",
-    note = "supported: diesel's SmallInt, Integer, BigInt, Float, Double, Bool, Text/Varchar, Binary, Timestamp, Date, Time, Numeric, Json, and on PostgreSQL Timestamptz, Uuid, Jsonb, Array<T>; Nullable of each",
+    note = "supported: diesel's SmallInt, Integer, BigInt, Float, Double, Bool, Text/Varchar, Binary, Timestamp, Date, Time, Numeric, Json, and on PostgreSQL Timestamptz, Uuid, Jsonb, Array<T>, Inet, Cidr, MacAddr; Nullable of each",
     note = "for a SQL type of your own, implement `orm_core::schema::DdlType` for it"
 )]
 pub trait DdlType {
