@@ -43,7 +43,7 @@ use crate::backend::{Dialect, OrmBackend};
 use crate::model::{ensure_exists, Crud};
 
 /// Whether `conn` is inside a transaction.
-fn in_transaction<C: Connection>(conn: &mut C) -> bool {
+pub(crate) fn in_transaction<C: Connection>(conn: &mut C) -> bool {
     matches!(
         C::TransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
         Ok(Some(_))

@@ -949,4 +949,37 @@ backend_tests! {
         assert_eq!(log.count(), 3, "reads are one statement each");
         Ok(())
     }
+
+    fn one_row_writes_inside_a_transaction_are_one_statement(conn) {
+        let party = Event::create(NewEvent { title: "Party".into() }, conn)?;
+        let ada = User::create(NewUser { name: "Ada".into() }, conn)?;
+        let log = QueryLog::attach(conn);
+        conn.transaction(|t| {
+            log.clear();
+            assert_eq!(party.add_guest(&ada, t)?, 1);
+            assert_eq!(party.remove_guest(&ada, t)?, 1);
+            assert_eq!(party.add_guest(&ada, t)?, 1);
+            // No savepoint around them: on PostgreSQL the INSERT checks the
+            // two rows itself, so it cannot fail on a missing one. (MySQL
+            // counts a duplicate ON DUPLICATE KEY leaves alone as written, so
+            // its add reads the pair under the parent's lock first.)
+            let expected = match dialect(t) {
+                orm_core::Dialect::Mysql => 11,
+                _ => 3,
+            };
+            assert_eq!(log.count(), expected, "{:?}", log.statements());
+            if dialect(t) == orm_core::Dialect::Postgres {
+                let insert = &log.statements()[0];
+                assert_eq!(insert.matches("FOR KEY SHARE").count(), 2, "{insert}");
+            }
+            // A missing guest is an Err, and the transaction goes on.
+            assert!(party.add_guest(User::key(ada.id + 1_000), t).is_err());
+            // Already a guest: nothing written, no error.
+            assert_eq!(party.add_guest(&ada, t)?, 0);
+            assert_eq!(party.count_guests(t)?, 1);
+            Ok::<_, orm_core::diesel::result::Error>(())
+        })?;
+        assert_eq!(party.guests(conn)?, vec![ada]);
+        Ok(())
+    }
 }

@@ -23,7 +23,7 @@ use crate::model::{
     ensure_exists, removed_or_gone, CountOf, Crud, Exists, ForUpdate, IdOf, Model, PkOf, TableOf,
 };
 use crate::set::{dedup, diff, SetDiff};
-use crate::write::{locked, one_statement, parent_exists};
+use crate::write::{in_transaction, locked, one_statement, parent_exists};
 
 /// A `belongs_to_many` association, described by the derive as types: the
 /// join table and its two key columns.
@@ -58,7 +58,7 @@ pub trait ManyToMany: 'static {
     /// the derive generates, the join model's payload for `through = Model`.
     type Payload: Clone;
     /// The INSERT that adds join rows (see [`ManyToMany::insert`]).
-    type Insert: QueryId + LockingInsert<Self::Source>;
+    type Insert: QueryId + LockingInsert<Self::Source, Self::Target>;
     /// How many columns one inserted join row binds, for chunking.
     const ROW_COLUMNS: usize = 2;
 
@@ -371,9 +371,10 @@ where
             // Two rows: the pair and its mirror.
             return Self::remove_all(id, vec![target], conn);
         }
-        // One row: one statement, no lock (see the locking scheme).
+        // One row: one statement, no lock (see the locking scheme), and no
+        // savepoint: deleting a join row cannot break a foreign key.
         let delete = A::delete_one(id.clone(), target);
-        let removed = one_statement(conn, |conn| ExecuteDsl::execute(delete, conn))?;
+        let removed = ExecuteDsl::execute(delete, conn)?;
         removed_or_gone::<A::Source, C>(removed, &id, conn)
     }
 
@@ -509,11 +510,24 @@ where
                 add_locked::<A, C>(&id, targets, payload.clone(), conflict, conn)
             });
         }
+        let first = targets[0].clone();
         let all = join_rows_of::<A>(&id, rows(targets).collect());
         let mirrored = all.mirrored;
         if all.rows.len() == 1 || (mirrored && all.rows.len() == 2) {
             // One row (and its mirror): one statement, no lock.
-            let insert = A::insert(all.rows, conflict);
+            let mut insert = A::insert(all.rows, conflict);
+            if dialect == Dialect::Postgres && in_transaction(conn) {
+                // Inside the caller's transaction, a statement that cannot
+                // fail on a missing row, instead of a savepoint around one
+                // that can: one round trip, not three.
+                insert.guard(id.clone(), first.clone());
+                let written = ExecuteDsl::execute(insert, conn)?;
+                if written == 0 {
+                    ensure_exists::<A::Source, C>(&id, conn)?;
+                    ensure_exists::<A::Target, C>(&first, conn)?;
+                }
+                return Ok(associations(mirrored, written));
+            }
             let written = one_statement(conn, |conn| ExecuteDsl::execute(insert, conn))?;
             return Ok(associations(mirrored, written));
         }

@@ -34,12 +34,18 @@ pub enum Conflict {
     Update,
 }
 
-/// An INSERT of join rows that locks the source's row itself, in the same
-/// statement, on PostgreSQL (see the locking scheme in `write.rs`).
-pub trait LockingInsert<S: Model> {
+/// An INSERT of join rows that, on PostgreSQL, checks or locks the rows it
+/// references itself, in the same statement (see `write.rs`).
+pub trait LockingInsert<S: Model, T: Model> {
     /// Makes the statement lock the row of source `id` before it inserts,
     /// and insert nothing if that row is gone.
     fn lock_source(&mut self, id: IdOf<S>);
+    /// Makes the statement insert nothing, rather than fail, when the row of
+    /// `source` or of `target` is gone: `WHERE EXISTS (.. FOR KEY SHARE)` on
+    /// each, the lock a foreign-key check takes, so neither can go before
+    /// the INSERT's own check. A one-row add then cannot fail on a missing
+    /// row, and needs no savepoint inside the caller's transaction.
+    fn guard(&mut self, source: IdOf<S>, target: IdOf<T>);
 }
 
 /// Join rows of a generated join table, in one statement (`ON CONFLICT DO
@@ -48,6 +54,7 @@ pub struct InsertPairs<A: ManyToMany> {
     table: <A::Through as QuerySource>::FromClause,
     rows: Vec<Pair<A>>,
     lock: Option<IdOf<SourceOf<A>>>,
+    guard: Option<Pair<A>>,
 }
 
 impl<A: ManyToMany> InsertPairs<A> {
@@ -57,6 +64,7 @@ impl<A: ManyToMany> InsertPairs<A> {
             table: A::Through::default().from_clause(),
             rows: rows.into_iter().map(|(s, t, _)| (s, t)).collect(),
             lock: None,
+            guard: None,
         }
     }
 }
@@ -65,32 +73,41 @@ impl<A: ManyToMany> InsertPairs<A> {
 /// WHERE EXISTS (SELECT .. FROM events WHERE id = ? FOR NO KEY UPDATE) ON
 /// CONFLICT DO NOTHING`: the lock is an InitPlan, taken before any row is
 /// inserted. Elsewhere the statement is left as it is.
-impl<A: ManyToMany> LockingInsert<SourceOf<A>> for InsertPairs<A> {
+impl<A: ManyToMany> LockingInsert<SourceOf<A>, TargetOf<A>> for InsertPairs<A> {
     fn lock_source(&mut self, id: IdOf<SourceOf<A>>) {
         self.lock = Some(id);
     }
+    fn guard(&mut self, source: IdOf<SourceOf<A>>, target: IdOf<TargetOf<A>>) {
+        self.guard = Some((source, target));
+    }
 }
 
-impl<M: Model, A: ManyToMany> LockingInsert<SourceOf<A>> for Upsert<M, A> {
+impl<M: Model, A: ManyToMany> LockingInsert<SourceOf<A>, TargetOf<A>> for Upsert<M, A> {
     fn lock_source(&mut self, id: IdOf<SourceOf<A>>) {
         self.lock = Some(id);
+    }
+    fn guard(&mut self, source: IdOf<SourceOf<A>>, target: IdOf<TargetOf<A>>) {
+        self.guard = Some((source, target));
     }
 }
 
 /// `) VALUES ` or, when the statement locks the source's row itself (on
 /// PostgreSQL), `) SELECT * FROM (VALUES `; returns the source key to lock,
 /// for [`lock_clause`] after the rows.
-fn values_keyword<'a, K, DB: OrmBackend>(
+fn values_keyword<'a, K, G, DB: OrmBackend>(
     out: &mut AstPass<'_, '_, DB>,
     lock: &'a Option<K>,
-) -> Option<&'a K> {
-    let lock = lock.as_ref().filter(|_| DB::DIALECT == Dialect::Postgres);
-    out.push_sql(if lock.is_some() {
+    guard: &'a Option<G>,
+) -> (Option<&'a K>, Option<&'a G>) {
+    let postgres = DB::DIALECT == Dialect::Postgres;
+    let lock = lock.as_ref().filter(|_| postgres);
+    let guard = guard.as_ref().filter(|_| postgres);
+    out.push_sql(if lock.is_some() || guard.is_some() {
         ") SELECT * FROM (VALUES "
     } else {
         ") VALUES "
     });
-    lock
+    (lock, guard)
 }
 
 /// `) AS v WHERE EXISTS (SELECT 1 FROM "events" WHERE "id" = ? FOR NO KEY
@@ -116,6 +133,36 @@ where
     Ok(())
 }
 
+/// `) AS v WHERE EXISTS (SELECT 1 FROM "events" WHERE "id" = ? FOR KEY
+/// SHARE) AND EXISTS (SELECT 1 FROM "users" WHERE "id" = ? FOR KEY SHARE)`:
+/// nothing is inserted if either row is gone (see [`LockingInsert::guard`]).
+fn guard_clause<'b, A, DB>(
+    out: &mut AstPass<'_, 'b, DB>,
+    (source, target): &'b Pair<A>,
+) -> QueryResult<()>
+where
+    A: ManyToMany,
+    DB: OrmBackend + HasSqlType<SourceSql<A>> + HasSqlType<TargetSql<A>>,
+    IdOf<SourceOf<A>>: ToSql<SourceSql<A>, DB>,
+    IdOf<TargetOf<A>>: ToSql<TargetSql<A>, DB>,
+{
+    let (s, t) = (SourceOf::<A>::TABLE, TargetOf::<A>::TABLE);
+    out.push_sql(") AS v WHERE EXISTS (SELECT 1 FROM ");
+    out.push_identifier(s.name)?;
+    out.push_sql(" WHERE ");
+    out.push_identifier(s.primary_key[0])?;
+    out.push_sql(" = ");
+    out.push_bind_param::<SourceSql<A>, _>(source)?;
+    out.push_sql(" FOR KEY SHARE) AND EXISTS (SELECT 1 FROM ");
+    out.push_identifier(t.name)?;
+    out.push_sql(" WHERE ");
+    out.push_identifier(t.primary_key[0])?;
+    out.push_sql(" = ");
+    out.push_bind_param::<TargetSql<A>, _>(target)?;
+    out.push_sql(" FOR KEY SHARE)");
+    Ok(())
+}
+
 /// One join row of a generated join table: source key, target key.
 type Pair<A> = (IdOf<SourceOf<A>>, IdOf<TargetOf<A>>);
 
@@ -137,7 +184,7 @@ where
         out.push_identifier(A::SourceKey::NAME)?;
         out.push_sql(", ");
         out.push_identifier(A::TargetKey::NAME)?;
-        let lock = values_keyword(&mut out, &self.lock);
+        let (lock, guard) = values_keyword(&mut out, &self.lock, &self.guard);
         for (i, (source, target)) in self.rows.iter().enumerate() {
             out.push_sql(if i == 0 { "(" } else { ", (" });
             out.push_bind_param::<SourceSql<A>, _>(source)?;
@@ -147,6 +194,8 @@ where
         }
         if let Some(id) = lock {
             lock_clause::<A, DB>(&mut out, id)?;
+        } else if let Some(pair) = guard {
+            guard_clause::<A, DB>(&mut out, pair)?;
         }
         on_conflict::<DB>(&mut out, &[A::SourceKey::NAME], &[])
     }
@@ -159,6 +208,7 @@ pub struct Upsert<M: Model, A: ManyToMany> {
     rows: Vec<<M::New as Insertable<M::Table>>::Values>,
     conflict: Conflict,
     lock: Option<IdOf<SourceOf<A>>>,
+    guard: Option<Pair<A>>,
 }
 
 impl<M: JoinModel, A: ManyToMany> Upsert<M, A> {
@@ -169,6 +219,7 @@ impl<M: JoinModel, A: ManyToMany> Upsert<M, A> {
             rows: rows.into_iter().map(Insertable::values).collect(),
             conflict,
             lock: None,
+            guard: None,
         }
     }
 }
@@ -179,8 +230,9 @@ where
     A: ManyToMany,
     M::New: Insertable<M::Table, Values = ValuesClause<V, M::Table>>,
     V: InsertValues<DB, M::Table> + 'static,
-    DB: OrmBackend + HasSqlType<SourceSql<A>>,
+    DB: OrmBackend + HasSqlType<SourceSql<A>> + HasSqlType<TargetSql<A>>,
     IdOf<SourceOf<A>>: ToSql<SourceSql<A>, DB>,
+    IdOf<TargetOf<A>>: ToSql<TargetSql<A>, DB>,
     <M::Table as QuerySource>::FromClause: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
@@ -192,7 +244,7 @@ where
         }
         // The rows' values are always bound (never `DEFAULT`), so they can
         // stand in a VALUES list under SELECT.
-        let lock = values_keyword(&mut out, &self.lock);
+        let (lock, guard) = values_keyword(&mut out, &self.lock, &self.guard);
         for (i, row) in self.rows.iter().enumerate() {
             out.push_sql(if i == 0 { "(" } else { ", (" });
             row.values.walk_ast(out.reborrow())?;
@@ -200,6 +252,8 @@ where
         }
         if let Some(id) = lock {
             lock_clause::<A, DB>(&mut out, id)?;
+        } else if let Some(pair) = guard {
+            guard_clause::<A, DB>(&mut out, pair)?;
         }
         let update = match self.conflict {
             Conflict::Keep => &[][..],
