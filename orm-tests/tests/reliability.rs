@@ -334,7 +334,7 @@ mod defects {
             ("add_post", [1, 1, 1]),
             ("add_posts (2)", [3, 4, 4]),
             ("remove_post", [1, 1, 1]),
-            ("set_posts (1 added)", [5, 5, 5]),
+            ("set_posts (1 added)", [4, 5, 5]),
             ("clear_posts", [1, 4, 4]),
             ("create_post", [1, 1, 3]),
             ("set_author", [1, 1, 1]),

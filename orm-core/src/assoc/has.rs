@@ -14,6 +14,7 @@ use diesel::AsChangeset;
 use diesel::{Column, ExpressionMethods, RunQueryDsl};
 
 use super::all_associated;
+use super::reassign::{ParentAndChildIds, Reassign};
 use crate::backend::{chunk_size, Dialect, OrmBackend};
 use crate::model::{
     ensure_exists, removed_or_gone, rows, ByIds, ColumnsOf, CountOf, Crud, Exists, ForeignKey,
@@ -518,6 +519,8 @@ where
     A::DetachIn: ExecuteDsl<C>,
     A::DetachOne: ExecuteDsl<C>,
     A::DetachAll: ExecuteDsl<C>,
+    ParentAndChildIds<A>: LoadQuery<'static, C, Option<TId<A>>>,
+    Reassign<A>: ExecuteDsl<C>,
 {
     fn remove_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
         let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "remove_all");
@@ -535,11 +538,35 @@ where
     fn set(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<SetDiff> {
         let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "set");
         conn.transaction(|conn| {
-            // The lock, which on SQLite only reads the row: this method
-            // needs to know the parent exists before it reads its rows.
-            S::<A>::lock(id.clone(), conn)?;
-            let current = A::child_ids(id.clone()).load(conn)?;
+            let current: Vec<TId<A>> = if <C::Backend as OrmBackend>::DIALECT == Dialect::Sqlite {
+                // The transaction's write lock is the lock: the parent and
+                // its children in one read (no row: the parent is gone).
+                let rows: Vec<Option<TId<A>>> =
+                    ParentAndChildIds::<A>::new(id.clone()).load(conn)?;
+                if rows.is_empty() {
+                    return Err(Error::NotFound);
+                }
+                rows.into_iter().flatten().collect()
+            } else {
+                // The lock in a statement of its own: a read that waited for
+                // it would still see the children of its older snapshot.
+                S::<A>::lock(id.clone(), conn)?;
+                A::child_ids(id.clone()).load(conn)?
+            };
             let (to_add, to_remove) = diff(current, &targets);
+            let (added, removed) = (to_add.len(), to_remove.len());
+            if added + removed == 0 {
+                return Ok(SetDiff { added, removed });
+            }
+            if added + removed < chunk_size::<C::Backend>(1, 1) {
+                let reassign = Reassign::<A>::new(id.clone(), to_add, to_remove);
+                // Each row changes its key, so each counts; fewer means a
+                // target row does not exist (and the transaction rolls back).
+                if ExecuteDsl::execute(reassign, conn)? < added + removed {
+                    return Err(Error::NotFound);
+                }
+                return Ok(SetDiff { added, removed });
+            }
             let removed = detach::<A, C>(&id, to_remove, conn)?;
             let added = if to_add.is_empty() {
                 0

@@ -10,6 +10,7 @@ mod in_subquery;
 mod insert;
 mod joined;
 mod ranked;
+mod reassign;
 pub mod staged;
 pub mod through;
 
@@ -24,6 +25,7 @@ pub use in_subquery::InSubquery;
 pub use insert::{Conflict, InsertPairs, Upsert};
 pub use joined::{JoinedTargets, SourcesAndTargets};
 pub use ranked::{Ranked, RankedTargets};
+pub use reassign::{ParentAndChildIds, Reassign};
 pub use staged::{Changes, Pending, SaveChanges};
 pub use through::{JoinKeys, JoinModel, ThroughModel, ThroughOps, ThroughQuery};
 

@@ -1,0 +1,172 @@
+//! The statements of a has_many `set_*` after its read: every change
+//! written in one UPDATE, and on SQLite the parent and its children read in
+//! one statement.
+//!
+//! ```sql
+//! SELECT t."id" FROM "users" AS s LEFT JOIN "posts" AS t ON t."author_id" = s."id"
+//!   WHERE s."id" = ?
+//! UPDATE "posts" SET "author_id" = CASE WHEN "id" IN (?, ?) THEN ? ELSE NULL END
+//!   WHERE "id" IN (?, ?) OR "id" IN (?)
+//! ```
+//!
+//! No row: the parent is gone. One row with a NULL key: it has no children.
+//! (On PostgreSQL and MySQL the parent's lock stays a statement of its own:
+//! a read that waited for the lock would see the children of the snapshot
+//! it took before waiting.)
+
+use diesel::expression::Expression;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::result::QueryResult;
+use diesel::serialize::ToSql;
+use diesel::sql_types::{HasSqlType, Nullable, SingleValue};
+use diesel::{Column, RunQueryDsl};
+
+use super::has::OneToMany;
+use crate::backend::OrmBackend;
+use crate::model::{ForeignKey, IdOf, Model, PkOf};
+
+/// The parent's key is bound as the foreign key's value (`Option<i32>` for
+/// a nullable `author_id`), the type the association already knows.
+type KeySql<A> = <<A as OneToMany>::ForeignKey as Expression>::SqlType;
+type TargetSql<A> = <PkOf<<A as OneToMany>::Target> as Expression>::SqlType;
+type Kv<A> = <A as OneToMany>::KeyValue;
+
+/// The parent row and its children's keys, in one statement: no row when
+/// the parent is gone, one `None` when it has no children.
+pub struct ParentAndChildIds<A: OneToMany> {
+    key: Kv<A>,
+}
+
+impl<A: OneToMany> ParentAndChildIds<A> {
+    /// The statement for parent `id`.
+    pub fn new(id: IdOf<A::Source>) -> Self {
+        ParentAndChildIds {
+            key: ForeignKey::from_id(id),
+        }
+    }
+}
+
+impl<A, DB> QueryFragment<DB> for ParentAndChildIds<A>
+where
+    A: OneToMany,
+    DB: OrmBackend + HasSqlType<KeySql<A>>,
+    Kv<A>: ToSql<KeySql<A>, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        let (source, target) = (A::Source::TABLE, A::Target::TABLE);
+        out.push_sql("SELECT t.");
+        out.push_identifier(target.primary_key[0])?;
+        out.push_sql(" FROM ");
+        out.push_identifier(source.name)?;
+        out.push_sql(" AS s LEFT JOIN ");
+        out.push_identifier(target.name)?;
+        out.push_sql(" AS t ON t.");
+        out.push_identifier(A::ForeignKey::NAME)?;
+        out.push_sql(" = s.");
+        out.push_identifier(source.primary_key[0])?;
+        out.push_sql(" WHERE s.");
+        out.push_identifier(source.primary_key[0])?;
+        out.push_sql(" = ");
+        out.push_bind_param::<KeySql<A>, _>(&self.key)
+    }
+}
+
+impl<A: OneToMany> QueryId for ParentAndChildIds<A> {
+    type QueryId = Self;
+    // The SQL depends on the types alone: prepared once, cached.
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<A> Query for ParentAndChildIds<A>
+where
+    A: OneToMany,
+    TargetSql<A>: SingleValue,
+{
+    type SqlType = Nullable<TargetSql<A>>;
+}
+
+impl<A: OneToMany, C> RunQueryDsl<C> for ParentAndChildIds<A> {}
+
+/// Every change of a `set_*` in one UPDATE: `add` pointed at the parent,
+/// `remove` detached (NULL).
+pub struct Reassign<A: OneToMany> {
+    key: Kv<A>,
+    add: Vec<IdOf<A::Target>>,
+    remove: Vec<IdOf<A::Target>>,
+}
+
+impl<A: OneToMany> Reassign<A> {
+    /// The UPDATE pointing `add` at `id` and detaching `remove`.
+    pub fn new(
+        id: IdOf<A::Source>,
+        add: Vec<IdOf<A::Target>>,
+        remove: Vec<IdOf<A::Target>>,
+    ) -> Self {
+        Reassign {
+            key: ForeignKey::from_id(id),
+            add,
+            remove,
+        }
+    }
+}
+
+fn keys<'b, A, DB>(out: &mut AstPass<'_, 'b, DB>, keys: &'b [IdOf<A::Target>]) -> QueryResult<()>
+where
+    A: OneToMany,
+    DB: OrmBackend + HasSqlType<TargetSql<A>>,
+    IdOf<A::Target>: ToSql<TargetSql<A>, DB>,
+{
+    out.push_identifier(A::Target::TABLE.primary_key[0])?;
+    out.push_sql(" IN (");
+    for (i, key) in keys.iter().enumerate() {
+        out.push_sql(if i == 0 { "" } else { ", " });
+        out.push_bind_param::<TargetSql<A>, _>(key)?;
+    }
+    out.push_sql(")");
+    Ok(())
+}
+
+impl<A, DB> QueryFragment<DB> for Reassign<A>
+where
+    A: OneToMany,
+    DB: OrmBackend + HasSqlType<KeySql<A>> + HasSqlType<TargetSql<A>>,
+    Kv<A>: ToSql<KeySql<A>, DB>,
+    IdOf<A::Target>: ToSql<TargetSql<A>, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE ");
+        out.push_identifier(A::Target::TABLE.name)?;
+        out.push_sql(" SET ");
+        out.push_identifier(A::ForeignKey::NAME)?;
+        match (self.add.is_empty(), self.remove.is_empty()) {
+            (false, false) => {
+                out.push_sql(" = CASE WHEN ");
+                keys::<A, DB>(&mut out, &self.add)?;
+                out.push_sql(" THEN ");
+                out.push_bind_param::<KeySql<A>, _>(&self.key)?;
+                out.push_sql(" ELSE NULL END WHERE ");
+                keys::<A, DB>(&mut out, &self.add)?;
+                out.push_sql(" OR ");
+                keys::<A, DB>(&mut out, &self.remove)
+            }
+            (false, true) => {
+                out.push_sql(" = ");
+                out.push_bind_param::<KeySql<A>, _>(&self.key)?;
+                out.push_sql(" WHERE ");
+                keys::<A, DB>(&mut out, &self.add)
+            }
+            (true, _) => {
+                out.push_sql(" = NULL WHERE ");
+                keys::<A, DB>(&mut out, &self.remove)
+            }
+        }
+    }
+}
+
+impl<A: OneToMany> QueryId for Reassign<A> {
+    type QueryId = ();
+    // The SQL depends on the list lengths: cached by its text.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<A: OneToMany, C> RunQueryDsl<C> for Reassign<A> {}
