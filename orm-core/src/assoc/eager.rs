@@ -355,13 +355,26 @@ fn group_children<A: OneToMany>(
 where
     A::Target: Clone,
 {
-    let mut grouped: HashMap<OSId<A>, Vec<A::Target>> = HashMap::new();
+    // One map from each parent key to its first position, as diesel's
+    // `grouped_by` does: each child is pushed straight into its group.
+    let mut first: HashMap<&OSId<A>, usize> = HashMap::with_capacity(sources.len());
+    for (i, key) in sources.iter().enumerate() {
+        first.entry(key).or_insert(i);
+    }
+    let mut out: Vec<Vec<A::Target>> = sources.iter().map(|_| Vec::new()).collect();
     for child in children {
-        if let Some(parent) = A::key_of(&child).get().cloned() {
-            grouped.entry(parent).or_default().push(child);
+        if let Some(&i) = A::key_of(&child).get().and_then(|key| first.get(key)) {
+            out[i].push(child);
         }
     }
-    align(sources, grouped)
+    // A parent listed twice gets its rows twice.
+    for (i, key) in sources.iter().enumerate() {
+        let j = first[key];
+        if j != i {
+            out[i] = out[j].clone();
+        }
+    }
+    out
 }
 
 /// Eager loading of a `belongs_to` association.
