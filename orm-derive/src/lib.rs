@@ -52,22 +52,35 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     let mut cx = Ctxt::default();
     let model = internals::attr::model(&mut cx, &input);
-    let joins = model
-        .as_ref()
-        .map(|m| internals::check::check(&mut cx, m))
-        .unwrap_or_default();
-    match (cx.check(), model) {
-        (Ok(()), Some(model)) => expand::model(&model, &joins).into(),
+    let checked = model.as_ref().map(|m| internals::check::check(&mut cx, m));
+    match (cx.check(), model, checked) {
+        (Ok(()), Some(model), Some(checked)) => expand::model(&model, &checked.joins).into(),
         // Only associations are wrong: still emit the model (table, `New*`,
-        // CRUD) so code using it does not drown the real errors.
-        (Err(errors), Some(mut model)) if model.core_ok => {
-            model.assocs.clear();
+        // CRUD) and its sound associations, so that code using them does not
+        // drown the real errors. (An association whose attribute did not
+        // parse is not in `assocs`.)
+        (Err(errors), Some(mut model), Some(checked)) if model.core_ok => {
+            let mut index = 0;
+            model.assocs.retain(|_| {
+                index += 1;
+                !checked.failed.contains(&(index - 1))
+            });
+            let joins: Vec<_> = checked
+                .joins
+                .into_iter()
+                .filter(|j| {
+                    model
+                        .assocs
+                        .iter()
+                        .any(|a| a.through_table().is_some_and(|t| t.value == j.name.value))
+                })
+                .collect();
             let mut out = errors.to_compile_error();
-            out.extend(expand::model(&model, &[]));
+            out.extend(expand::model(&model, &joins));
             out.into()
         }
-        (Err(errors), _) => errors.to_compile_error().into(),
-        (Ok(()), None) => TokenStream::new(),
+        (Err(errors), ..) => errors.to_compile_error().into(),
+        (Ok(()), ..) => TokenStream::new(),
     }
 }
 

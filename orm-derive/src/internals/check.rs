@@ -10,7 +10,14 @@ use super::ctxt::Ctxt;
 
 /// Checks cross-cutting rules and returns the join tables the model's
 /// `belongs_to_many` associations use, one per table name.
-pub fn check(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
+/// What the checks found: the join tables, and the associations that failed
+/// (by index), which the derive leaves out so that the others still work.
+pub struct Checked {
+    pub joins: Vec<JoinTable>,
+    pub failed: Vec<usize>,
+}
+
+pub fn check(cx: &mut Ctxt, model: &Model) -> Checked {
     let name = model.ident.to_string();
     let links = model.join_links();
     for (i, field) in model.fields.iter().enumerate() {
@@ -19,15 +26,20 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
         }
     }
     let mut seen: HashMap<&str, &str> = HashMap::new();
-    for assoc in &model.assocs {
+    let mut failed = Vec::new();
+    for (index, assoc) in model.assocs.iter().enumerate() {
+        let errors = cx.count();
         if assoc.kind.is_many() && assoc.plural == assoc.singular {
             cx.error_at(assoc.span, format_args!(
                 "`{}` is both the singular and the plural of this association's name, so its methods would collide\nhelp: give the singular with `singular = \"...\"`",
                 assoc.plural
             ));
         }
-        let names: &[&String] = if assoc.kind.is_many() {
+        // (A name that is its own plural is reported above, once.)
+        let names: &[&String] = if assoc.kind.is_many() && assoc.plural != assoc.singular {
             &[&assoc.plural, &assoc.singular]
+        } else if assoc.kind.is_many() {
+            &[&assoc.plural]
         } else {
             &[&assoc.singular]
         };
@@ -114,72 +126,83 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
             }
             Kind::HasOne | Kind::HasMany => {}
         }
+        if cx.count() > errors {
+            failed.push(index);
+        }
     }
-    join_tables(cx, model)
+    let joins = join_tables(cx, model, &mut failed);
+    Checked { joins, failed }
 }
 
-fn join_tables(cx: &mut Ctxt, model: &Model) -> Vec<JoinTable> {
+fn join_tables(cx: &mut Ctxt, model: &Model, failed: &mut Vec<usize>) -> Vec<JoinTable> {
     let name = model.ident.to_string();
     let self_path: Path = syn::parse_quote!(Self);
     let mut tables: Vec<JoinTable> = Vec::new();
-    for assoc in model
+    for (index, assoc) in model
         .assocs
         .iter()
-        .filter(|a| a.kind == Kind::BelongsToMany)
+        .enumerate()
+        .filter(|(_, a)| a.kind == Kind::BelongsToMany)
     {
-        let (Some(through), Some(other)) = (assoc.through_table(), &assoc.other_key) else {
-            continue;
-        };
-        if through.value == model.table.name() {
-            cx.error_at(
-                through.span,
-                "the join table cannot be the model's own table",
-            );
-            continue;
-        }
-        let target: Path = if assoc.self_ref {
-            self_path.clone()
-        } else {
-            assoc.target.clone()
-        };
-        let mut keys = [
-            (
-                name.clone(),
-                assoc.foreign_key.value.clone(),
-                self_path.clone(),
-            ),
-            (assoc.target_name.clone(), other.value.clone(), target),
-        ];
-        keys.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-        let keys = keys.map(|(_, column, path)| (column, path));
-        if let Some(existing) = tables.iter().find(|t| t.name.value == through.value) {
-            let columns = |k: &[(String, Path); 2]| [k[0].0.clone(), k[1].0.clone()];
-            if existing.timestamps != assoc.timestamps.is_some() {
+        let errors = cx.count();
+        'body: {
+            let (Some(through), Some(other)) = (assoc.through_table(), &assoc.other_key) else {
+                break 'body;
+            };
+            if through.value == model.table.name() {
                 cx.error_at(
                     through.span,
-                    format_args!(
-                    "join table `{}` is declared twice, once with `timestamps` and once without",
-                    through.value
-                ),
+                    "the join table cannot be the model's own table",
                 );
+                break 'body;
             }
-            if columns(&existing.keys) != columns(&keys) {
-                cx.error_at(through.span, format_args!(
-                    "join table `{}` is declared twice with different key columns (`{}`, `{}` and `{}`, `{}`)",
-                    through.value, existing.keys[0].0, existing.keys[1].0, keys[0].0, keys[1].0
-                ));
+            let target: Path = if assoc.self_ref {
+                self_path.clone()
+            } else {
+                assoc.target.clone()
+            };
+            let mut keys = [
+                (
+                    name.clone(),
+                    assoc.foreign_key.value.clone(),
+                    self_path.clone(),
+                ),
+                (assoc.target_name.clone(), other.value.clone(), target),
+            ];
+            keys.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+            let keys = keys.map(|(_, column, path)| (column, path));
+            if let Some(existing) = tables.iter().find(|t| t.name.value == through.value) {
+                let columns = |k: &[(String, Path); 2]| [k[0].0.clone(), k[1].0.clone()];
+                if existing.timestamps != assoc.timestamps.is_some() {
+                    cx.error_at(
+                        through.span,
+                        format_args!(
+                        "join table `{}` is declared twice, once with `timestamps` and once without",
+                        through.value
+                    ),
+                    );
+                }
+                if columns(&existing.keys) != columns(&keys) {
+                    cx.error_at(through.span, format_args!(
+                        "join table `{}` is declared twice with different key columns (`{}`, `{}` and `{}`, `{}`)",
+                        through.value, existing.keys[0].0, existing.keys[1].0, keys[0].0, keys[1].0
+                    ));
+                }
+                break 'body;
             }
-            continue;
+            tables.push(JoinTable {
+                name: Named {
+                    value: through.value.clone(),
+                    span: through.span,
+                },
+                keys,
+                canonical: name <= assoc.target_name,
+                timestamps: assoc.timestamps.is_some(),
+            });
         }
-        tables.push(JoinTable {
-            name: Named {
-                value: through.value.clone(),
-                span: through.span,
-            },
-            keys,
-            canonical: name <= assoc.target_name,
-            timestamps: assoc.timestamps.is_some(),
-        });
+        if cx.count() > errors {
+            failed.push(index);
+        }
     }
     tables
 }

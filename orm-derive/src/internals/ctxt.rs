@@ -8,6 +8,7 @@ use quote::ToTokens;
 #[derive(Default)]
 pub struct Ctxt {
     errors: Option<syn::Error>,
+    count: usize,
 }
 
 impl Ctxt {
@@ -23,10 +24,17 @@ impl Ctxt {
 
     /// Records a `syn` error.
     pub fn push(&mut self, error: syn::Error) {
+        self.count += 1;
         match &mut self.errors {
             Some(errors) => errors.combine(error),
             None => self.errors = Some(error),
         }
+    }
+
+    /// How many errors were recorded: compared before and after a check, it
+    /// says whether that check failed.
+    pub fn count(&self) -> usize {
+        self.count
     }
 
     /// Whether any error was recorded.
