@@ -154,7 +154,13 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
                     not_auto.push((parsed.len(), meta.path.span()));
                     Ok(())
                 } else if meta.path.is_ident(SQL_TYPE) {
-                    explicit_sql = Some(meta.value()?.parse::<Type>()?);
+                    let ty = meta.value()?.parse::<Type>()?;
+                    // The column's type in the `table!` the derive writes: a
+                    // path (with generics), as `Nullable<Text>`.
+                    if !matches!(&ty, Type::Path(p) if p.qself.is_none()) {
+                        return Err(syn::Error::new_spanned(&ty, "`sql_type` takes one diesel SQL type, by its path: `orm_core::diesel::sql_types::Text`, `Nullable<Integer>`, or a `#[derive(SqlType)]` type of yours"));
+                    }
+                    explicit_sql = Some(ty);
                     Ok(())
                 } else {
                     Err(meta.error(format_args!(
@@ -593,10 +599,14 @@ fn resolve(source: &str, raw: RawAssoc) -> Assoc {
     }
 }
 
+/// A name the derive can make items from: letters, digits and `_`, not
+/// starting with a digit, and with a letter somewhere (`_` alone would make
+/// an empty struct name).
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.chars().any(|c| c.is_ascii_alphabetic())
 }
 
 fn path_name(path: &Path) -> String {
