@@ -6,7 +6,8 @@
 //! that depend on diesel directly. orm-core users depend on orm-core alone, so
 //! the derive runs this copy and points that import at orm-core's re-export
 //! (see [`super::diesel_table`]). The code below is diesel's, unchanged except
-//! for the column limit, which follows orm-core's `32-column-tables`, and
+//! for the column limit, which follows orm-core's `64-column-tables` and
+//! `128-column-tables` features (32 without them), and
 //! `EqAll`, which is left out for columns whose SQL type is a projection
 //! (marked `orm-core:` below).
 #![allow(clippy::all)]
@@ -19,7 +20,8 @@ use syn::Ident;
 const DEFAULT_PRIMARY_KEY_NAME: &str = "id";
 
 pub(crate) fn expand(input: TableDecl) -> TokenStream {
-    if input.column_defs.len() > 32 {
+    // orm-core: the limit of orm-core's features, not diesel_derives'.
+    if input.column_defs.len() > crate::internals::MAX_COLUMNS {
         let txt = if input.column_defs.len() > 128 {
             "you reached the end. \nhelp: diesel does not support tables with \
              more than 128 columns.\nhelp: consider using less columns."

@@ -74,7 +74,9 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
                     }
                     table = Some(Table::Generated { name: lit.value() });
                 } else {
-                    let path: Path = value.parse()?;
+                    let path: Path = value.parse().map_err(|e| {
+                        syn::Error::new(e.span(), "`table` takes the table's name, `table = \"events\"`, or the path of your `table!`, `table = crate::schema::events`")
+                    })?;
                     let name = path
                         .segments
                         .last()
@@ -154,7 +156,12 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
                     not_auto.push((parsed.len(), meta.path.span()));
                     Ok(())
                 } else if meta.path.is_ident(SQL_TYPE) {
-                    let ty = meta.value()?.parse::<Type>()?;
+                    let value = meta.value()?;
+                    if value.peek(LitStr) {
+                        let lit: LitStr = value.parse()?;
+                        return Err(syn::Error::new(lit.span(), format_args!("`sql_type` takes a diesel SQL type, not a string: `sql_type = orm_core::diesel::sql_types::Text`, not `sql_type = {:?}`", lit.value())));
+                    }
+                    let ty = value.parse::<Type>()?;
                     // The column's type in the `table!` the derive writes: a
                     // path (with generics), as `Nullable<Text>`.
                     if !matches!(&ty, Type::Path(p) if p.qself.is_none()) {
@@ -201,6 +208,17 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
                 }
             },
         };
+        if parsed.len() == super::MAX_COLUMNS {
+            cx.error_spanned_by(
+                &ident,
+                format_args!(
+                "a model has at most {} columns, diesel's limit for a table; this is column {}\n\
+                 help: enable orm-core's feature `64-column-tables` (or `128-column-tables`)",
+                super::MAX_COLUMNS,
+                super::MAX_COLUMNS + 1
+            ),
+            );
+        }
         parsed.push(Field {
             docs: field
                 .attrs

@@ -37,3 +37,13 @@ pub fn ident(name: &str, span: Span) -> Ident {
 pub fn markers_module(model: &impl std::fmt::Display) -> Ident {
     quote::format_ident!("{}_associations", inflect::snake(&model.to_string()))
 }
+
+/// The most columns a diesel table may have, as orm-core's features
+/// `64-column-tables` and `128-column-tables` set it.
+pub const MAX_COLUMNS: usize = if cfg!(feature = "128-column-tables") {
+    128
+} else if cfg!(feature = "64-column-tables") {
+    64
+} else {
+    32
+};
