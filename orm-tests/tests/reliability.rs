@@ -1420,7 +1420,9 @@ mod crash {
                     universe.clone(),
                 );
                 thread::spawn(move || {
-                    let mut mine = universe.chunks(2).skip(t).step_by(4);
+                    // Round and round: a writer that ran out of pairs before the
+                    // crash would see none of it. Adding a pair again writes nothing.
+                    let mut mine = universe.chunks(2).skip(t).step_by(4).cycle();
                     while !stop.load(Ordering::SeqCst) {
                         let Some(pair) = mine.next() else { break };
                         let pair = pair.to_vec();
@@ -1449,7 +1451,9 @@ mod crash {
             .collect();
         thread::sleep(Duration::from_millis(500));
         server.crash();
-        thread::sleep(Duration::from_millis(500));
+        // Down for longer than the pool waits for a connection (2 s), so
+        // that a writer cannot ride the outage out inside `pool.get()`.
+        thread::sleep(Duration::from_millis(2_500));
         server.restart();
         restarted.store(true, Ordering::SeqCst);
         thread::sleep(Duration::from_millis(1_500));
