@@ -1,6 +1,9 @@
-//! The statements of a has_many `set_*` after its read: every change
-//! written in one UPDATE, and on SQLite the parent and its children read in
-//! one statement.
+//! The two statements of a has_many `set_*` on SQLite: the parent and its
+//! children read in one, every change written in the other. (On PostgreSQL
+//! and MySQL the lock, the read, the detaching and the attaching UPDATE stay
+//! apart: a one-row `remove_*` takes no lock and may detach a row after the
+//! read, so the detaching UPDATE must still check the key, and a read that
+//! waited for the lock would see the children of its older snapshot.)
 //!
 //! ```sql
 //! SELECT t."id" FROM "users" AS s LEFT JOIN "posts" AS t ON t."author_id" = s."id"
@@ -10,9 +13,6 @@
 //! ```
 //!
 //! No row: the parent is gone. One row with a NULL key: it has no children.
-//! (On PostgreSQL and MySQL the parent's lock stays a statement of its own:
-//! a read that waited for the lock would see the children of the snapshot
-//! it took before waiting.)
 
 use diesel::expression::Expression;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};

@@ -342,6 +342,7 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
         .flatten()
         .find(|action| action.value == "set_null")
         .map(|action| {
+            let key_value = super::respan(key_value.clone(), action.span);
             let check = quote_spanned!(action.span=> _orm::__private::set_null_needs_nullable::<#key_value>);
             quote!(const _: fn() = #check;)
         });

@@ -193,6 +193,9 @@ pub struct Assoc {
     pub on_update: Option<Named>,
     /// `constraints = false`: the span of the `false`.
     pub unenforced: Option<Span>,
+    /// Where the association's name was written: its `as`, or else the
+    /// attribute.
+    pub name_span: Span,
     /// The type the association is described on, which its methods' bounds
     /// name: `event_associations::Guests`.
     pub marker: Path,

@@ -573,15 +573,33 @@ fn resolve(source: &str, raw: RawAssoc) -> Assoc {
             .unwrap_or(target_name.clone());
         (name.clone(), name, label)
     };
-    let default_span = raw.span;
-    let key = |snake: &str| Named {
+    // A key named by default is reported at the word it was named after:
+    // the target, or the `as`.
+    let target_span = raw
+        .target
+        .segments
+        .last()
+        .map_or(raw.span, |s| s.ident.span());
+    let as_span = raw.as_.as_ref().map_or(raw.span, |a| a.span);
+    let key = |snake: &str, span| Named {
         value: format!("{snake}_id"),
-        span: default_span,
+        span,
     };
-    let alias_key = as_snake.as_ref().map(|a| key(&inflect::singular(a)));
-    let source_key = key(&inflect::snake(source));
+    let alias_key = as_snake
+        .as_ref()
+        .map(|a| key(&inflect::singular(a), as_span));
+    // has_one/has_many: a field of the target; belongs_to_many: a column
+    // of the join table.
+    let source_span = if raw.kind == Kind::BelongsToMany {
+        raw.span
+    } else {
+        target_span
+    };
+    let source_key = key(&inflect::snake(source), source_span);
     let foreign_key = raw.foreign_key.unwrap_or_else(|| match raw.kind {
-        Kind::BelongsTo => alias_key.clone().unwrap_or_else(|| key(&target_snake)),
+        Kind::BelongsTo => alias_key
+            .clone()
+            .unwrap_or_else(|| key(&target_snake, target_span)),
         Kind::HasOne | Kind::HasMany if self_ref => alias_key.clone().unwrap_or(source_key),
         Kind::HasOne | Kind::HasMany | Kind::BelongsToMany => source_key,
     });
@@ -589,12 +607,13 @@ fn resolve(source: &str, raw: RawAssoc) -> Assoc {
         raw.other_key
             .unwrap_or_else(|| match (&alias_key, self_ref) {
                 (Some(alias), true) => alias.clone(),
-                _ => key(&target_snake),
+                _ => key(&target_snake, target_span),
             })
     });
     Assoc {
         kind: raw.kind,
         span: raw.span,
+        name_span: as_span,
         marker: {
             let module = super::markers_module(&source);
             let name = format_ident!("{}", plural.to_upper_camel_case());

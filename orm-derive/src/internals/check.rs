@@ -58,7 +58,7 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Checked {
         }
         for name in names {
             if let Some(previous) = seen.insert(name, assoc.kind.attr_name()) {
-                cx.error_at(assoc.span, format_args!(
+                cx.error_at(assoc.name_span, format_args!(
                     "another association (`{previous}`) already generates methods named after `{name}`\nhelp: rename one with `as = \"...\"`"
                 ));
                 break;
