@@ -24,6 +24,7 @@ use super::belongs_to_many::{ManyToMany, Row, SourceOf, TargetOf};
 use super::through::JoinModel;
 use crate::backend::{Dialect, OrmBackend};
 use crate::model::{IdOf, Model};
+use crate::schema::TableDef;
 
 /// What adding a pair that is already associated does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +111,31 @@ fn values_keyword<'a, K, G, DB: OrmBackend>(
     (lock, guard)
 }
 
+/// `EXISTS (SELECT 1 FROM "events" WHERE "id" = ? FOR ..)`: whether the
+/// row of `key` in `table` exists, locked `lock` (`NO KEY UPDATE`, `KEY
+/// SHARE`).
+fn exists_locked<'b, ST, K, DB>(
+    out: &mut AstPass<'_, 'b, DB>,
+    table: &TableDef,
+    key: &'b K,
+    lock: &str,
+) -> QueryResult<()>
+where
+    DB: OrmBackend + HasSqlType<ST>,
+    K: ToSql<ST, DB>,
+{
+    out.push_sql("EXISTS (SELECT 1 FROM ");
+    out.push_identifier(table.name)?;
+    out.push_sql(" WHERE ");
+    out.push_identifier(table.primary_key[0])?;
+    out.push_sql(" = ");
+    out.push_bind_param::<ST, _>(key)?;
+    out.push_sql(" FOR ");
+    out.push_sql(lock);
+    out.push_sql(")");
+    Ok(())
+}
+
 /// `) AS v WHERE EXISTS (SELECT 1 FROM "events" WHERE "id" = ? FOR NO KEY
 /// UPDATE)`: the source row's lock, which PostgreSQL takes (as an InitPlan)
 /// before the first row is inserted; nothing is inserted if the row is gone.
@@ -122,15 +148,8 @@ where
     DB: OrmBackend + HasSqlType<SourceSql<A>>,
     IdOf<SourceOf<A>>: ToSql<SourceSql<A>, DB>,
 {
-    let source = SourceOf::<A>::TABLE;
-    out.push_sql(") AS v WHERE EXISTS (SELECT 1 FROM ");
-    out.push_identifier(source.name)?;
-    out.push_sql(" WHERE ");
-    out.push_identifier(source.primary_key[0])?;
-    out.push_sql(" = ");
-    out.push_bind_param::<SourceSql<A>, _>(id)?;
-    out.push_sql(" FOR NO KEY UPDATE)");
-    Ok(())
+    out.push_sql(") AS v WHERE ");
+    exists_locked::<SourceSql<A>, _, DB>(out, SourceOf::<A>::TABLE, id, "NO KEY UPDATE")
 }
 
 /// `) AS v WHERE EXISTS (SELECT 1 FROM "events" WHERE "id" = ? FOR KEY
@@ -146,21 +165,10 @@ where
     IdOf<SourceOf<A>>: ToSql<SourceSql<A>, DB>,
     IdOf<TargetOf<A>>: ToSql<TargetSql<A>, DB>,
 {
-    let (s, t) = (SourceOf::<A>::TABLE, TargetOf::<A>::TABLE);
-    out.push_sql(") AS v WHERE EXISTS (SELECT 1 FROM ");
-    out.push_identifier(s.name)?;
-    out.push_sql(" WHERE ");
-    out.push_identifier(s.primary_key[0])?;
-    out.push_sql(" = ");
-    out.push_bind_param::<SourceSql<A>, _>(source)?;
-    out.push_sql(" FOR KEY SHARE) AND EXISTS (SELECT 1 FROM ");
-    out.push_identifier(t.name)?;
-    out.push_sql(" WHERE ");
-    out.push_identifier(t.primary_key[0])?;
-    out.push_sql(" = ");
-    out.push_bind_param::<TargetSql<A>, _>(target)?;
-    out.push_sql(" FOR KEY SHARE)");
-    Ok(())
+    out.push_sql(") AS v WHERE ");
+    exists_locked::<SourceSql<A>, _, DB>(out, SourceOf::<A>::TABLE, source, "KEY SHARE")?;
+    out.push_sql(" AND ");
+    exists_locked::<TargetSql<A>, _, DB>(out, TargetOf::<A>::TABLE, target, "KEY SHARE")
 }
 
 /// One join row of a generated join table: source key, target key.
