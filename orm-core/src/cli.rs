@@ -24,13 +24,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use diesel::connection::{Connection, LoadConnection};
-use diesel::query_builder::SqlQuery;
-use diesel::query_dsl::LoadQuery;
-
-use crate::backend::OrmBackend;
-use crate::drift::{CatalogColumn, CatalogForeignKey};
-use crate::migrate::SqliteObject;
+use crate::drift::ReadCatalog;
 use crate::schema::Schema;
 
 const USAGE: &str = "usage: migrate <command>\n\
@@ -50,11 +44,7 @@ pub fn run<C, I>(
     args: I,
 ) -> Result<String, String>
 where
-    C: Connection + LoadConnection,
-    C::Backend: OrmBackend,
-    SqlQuery: LoadQuery<'static, C, CatalogColumn>
-        + LoadQuery<'static, C, CatalogForeignKey>
-        + LoadQuery<'static, C, SqliteObject>,
+    C: ReadCatalog,
     I: IntoIterator,
     I::Item: Into<String>,
 {
@@ -100,14 +90,7 @@ where
 
 /// [`run`] with the process's arguments, printing its result (to stderr
 /// when it fails) and returning the exit code: what a `main` returns.
-pub fn main<C>(schema: &Schema, conn: &mut C, dir: impl AsRef<Path>) -> ExitCode
-where
-    C: Connection + LoadConnection,
-    C::Backend: OrmBackend,
-    SqlQuery: LoadQuery<'static, C, CatalogColumn>
-        + LoadQuery<'static, C, CatalogForeignKey>
-        + LoadQuery<'static, C, SqliteObject>,
-{
+pub fn main<C: ReadCatalog>(schema: &Schema, conn: &mut C, dir: impl AsRef<Path>) -> ExitCode {
     match run(schema, conn, dir, std::env::args().skip(1)) {
         Ok(out) => {
             println!("{out}");

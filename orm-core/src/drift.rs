@@ -297,21 +297,58 @@ const PG_FOREIGN_KEYS: &str = "SELECT u.table_name::text AS table_name, \
        ON rc.constraint_name = t.constraint_name AND rc.constraint_schema = t.table_schema \
      WHERE t.constraint_type = 'FOREIGN KEY' AND t.table_schema = current_schema()";
 
-/// The columns and foreign keys of the database `conn` is connected to.
-pub(crate) fn catalog<C>(conn: &mut C) -> QueryResult<(Vec<CatalogColumn>, Vec<CatalogForeignKey>)>
+/// One table or index of SQLite's schema, with the SQL that created it.
+#[doc(hidden)]
+#[derive(QueryableByName)]
+pub struct SqliteObject {
+    #[diesel(sql_type = Text)]
+    pub(crate) kind: String,
+    #[diesel(sql_type = Text)]
+    pub(crate) table_name: String,
+    #[diesel(sql_type = Text)]
+    pub(crate) sql: String,
+}
+
+const SQLITE_OBJECTS: &str = "SELECT type AS kind, tbl_name AS table_name, sql FROM sqlite_master \
+     WHERE sql IS NOT NULL AND type IN ('table', 'index')";
+
+/// A connection orm-core can read its database's catalog through, as
+/// [`Schema::check`], [`Schema::diff`] and [`crate::cli`] do: every
+/// connection of a backend orm-core supports.
+pub trait ReadCatalog: Connection<Backend: OrmBackend> + LoadConnection {
+    /// The columns and foreign keys of the database.
+    #[doc(hidden)]
+    fn catalog(&mut self) -> QueryResult<(Vec<CatalogColumn>, Vec<CatalogForeignKey>)>;
+    /// SQLite's tables and indexes with the SQL that created them (empty
+    /// elsewhere).
+    #[doc(hidden)]
+    fn sqlite_objects(&mut self) -> QueryResult<Vec<SqliteObject>>;
+}
+
+impl<C> ReadCatalog for C
 where
-    C: Connection + LoadConnection,
-    C::Backend: OrmBackend,
-    SqlQuery: LoadQuery<'static, C, CatalogColumn> + LoadQuery<'static, C, CatalogForeignKey>,
+    C: Connection<Backend: OrmBackend> + LoadConnection,
+    SqlQuery: LoadQuery<'static, C, CatalogColumn>
+        + LoadQuery<'static, C, CatalogForeignKey>
+        + LoadQuery<'static, C, SqliteObject>,
 {
-    let (columns, keys) = match <C::Backend as OrmBackend>::DIALECT {
-        Dialect::Sqlite => (SQLITE_COLUMNS, SQLITE_FOREIGN_KEYS),
-        Dialect::Postgres => (PG_COLUMNS, PG_FOREIGN_KEYS),
-        Dialect::Mysql => (MYSQL_COLUMNS, MYSQL_FOREIGN_KEYS),
-    };
-    let columns = diesel::RunQueryDsl::load(diesel::sql_query(columns), conn)?;
-    let keys = diesel::RunQueryDsl::load(diesel::sql_query(keys), conn)?;
-    Ok((columns, keys))
+    fn catalog(&mut self) -> QueryResult<(Vec<CatalogColumn>, Vec<CatalogForeignKey>)> {
+        let (columns, keys) = match <C::Backend as OrmBackend>::DIALECT {
+            Dialect::Sqlite => (SQLITE_COLUMNS, SQLITE_FOREIGN_KEYS),
+            Dialect::Postgres => (PG_COLUMNS, PG_FOREIGN_KEYS),
+            Dialect::Mysql => (MYSQL_COLUMNS, MYSQL_FOREIGN_KEYS),
+        };
+        let columns = diesel::RunQueryDsl::load(diesel::sql_query(columns), self)?;
+        let keys = diesel::RunQueryDsl::load(diesel::sql_query(keys), self)?;
+        Ok((columns, keys))
+    }
+
+    fn sqlite_objects(&mut self) -> QueryResult<Vec<SqliteObject>> {
+        match <C::Backend as OrmBackend>::DIALECT {
+            Dialect::Sqlite => diesel::RunQueryDsl::load(diesel::sql_query(SQLITE_OBJECTS), self),
+            _ => Ok(Vec::new()),
+        }
+    }
 }
 
 /// How the catalog names the type of `column` of `table`, and the other
@@ -423,14 +460,9 @@ impl Schema {
     /// schema.create_all(&mut conn).unwrap();
     /// assert!(schema.check(&mut conn).unwrap().is_empty());
     /// ```
-    pub fn check<C>(&self, conn: &mut C) -> QueryResult<Vec<Drift>>
-    where
-        C: Connection + LoadConnection,
-        C::Backend: OrmBackend,
-        SqlQuery: LoadQuery<'static, C, CatalogColumn> + LoadQuery<'static, C, CatalogForeignKey>,
-    {
+    pub fn check<C: ReadCatalog>(&self, conn: &mut C) -> QueryResult<Vec<Drift>> {
         let dialect = <C::Backend as OrmBackend>::DIALECT;
-        let (columns, keys) = catalog(conn)?;
+        let (columns, keys) = conn.catalog()?;
         Ok(self.compare(dialect, &columns, &keys))
     }
 

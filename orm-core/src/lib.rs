@@ -24,7 +24,7 @@ pub use assoc::staged::{Changes, Pending};
 pub use backend::{Conn, Dialect, OrmBackend};
 pub use chrono;
 pub use diesel;
-pub use drift::Drift;
+pub use drift::{Drift, ReadCatalog};
 pub use instrument::QueryLog;
 #[cfg(feature = "tracing")]
 pub use instrument::SqlTrace;

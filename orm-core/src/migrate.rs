@@ -5,15 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use diesel::connection::{Connection, LoadConnection};
-use diesel::query_builder::SqlQuery;
-use diesel::query_dsl::LoadQuery;
 use diesel::result::QueryResult;
-use diesel::sql_types::Text;
-use diesel::QueryableByName;
 
 use crate::backend::{Dialect, OrmBackend};
-use crate::drift::{catalog, CatalogColumn, CatalogForeignKey, Drift};
+use crate::drift::{CatalogColumn, CatalogForeignKey, Drift, ReadCatalog, SqliteObject};
 use crate::schema::{
     column, create_table, default_value, foreign_key, indexes, quote, spelled, validate_actions,
     ColumnDefault, Planned, Schema,
@@ -64,21 +59,6 @@ impl Migration {
     }
 }
 
-/// One table or index of SQLite's schema, with the SQL that created it.
-#[doc(hidden)]
-#[derive(QueryableByName)]
-pub struct SqliteObject {
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = Text)]
-    table_name: String,
-    #[diesel(sql_type = Text)]
-    sql: String,
-}
-
-const SQLITE_OBJECTS: &str = "SELECT type AS kind, tbl_name AS table_name, sql FROM sqlite_master \
-     WHERE sql IS NOT NULL AND type IN ('table', 'index')";
-
 /// The statements of a migration, collected in the order they run: the
 /// foreign keys that go are dropped first, the new ones added last, so
 /// that every table they name exists.
@@ -111,22 +91,12 @@ impl Schema {
     /// the model does not spell (`#[model(default)]` without an
     /// expression). A column added NOT NULL without a default fails on a
     /// table that has rows, as it would by hand: give it a default.
-    pub fn diff<C>(&self, conn: &mut C) -> QueryResult<Migration>
-    where
-        C: Connection + LoadConnection,
-        C::Backend: OrmBackend,
-        SqlQuery: LoadQuery<'static, C, CatalogColumn>
-            + LoadQuery<'static, C, CatalogForeignKey>
-            + LoadQuery<'static, C, SqliteObject>,
-    {
+    pub fn diff<C: ReadCatalog>(&self, conn: &mut C) -> QueryResult<Migration> {
         let dialect = <C::Backend as OrmBackend>::DIALECT;
         let plan = self.plan();
         validate_actions(&plan, dialect)?;
-        let (columns, keys) = catalog(conn)?;
-        let objects: Vec<SqliteObject> = match dialect {
-            Dialect::Sqlite => diesel::RunQueryDsl::load(diesel::sql_query(SQLITE_OBJECTS), conn)?,
-            _ => Vec::new(),
-        };
+        let (columns, keys) = conn.catalog()?;
+        let objects = conn.sqlite_objects()?;
         let drifts = self.compare(dialect, &columns, &keys);
         let mut by_table: BTreeMap<&str, Vec<&Drift>> = BTreeMap::new();
         for drift in &drifts {
@@ -214,19 +184,12 @@ impl Schema {
     /// returns its directory, or `None` when the database already matches.
     /// An error reading the catalog or writing the files is an `Err`, as in
     /// [`write_migration`](Self::write_migration).
-    pub fn write_next_migration<C>(
+    pub fn write_next_migration<C: ReadCatalog>(
         &self,
         conn: &mut C,
         dir: impl AsRef<Path>,
         name: &str,
-    ) -> std::io::Result<Option<PathBuf>>
-    where
-        C: Connection + LoadConnection,
-        C::Backend: OrmBackend,
-        SqlQuery: LoadQuery<'static, C, CatalogColumn>
-            + LoadQuery<'static, C, CatalogForeignKey>
-            + LoadQuery<'static, C, SqliteObject>,
-    {
+    ) -> std::io::Result<Option<PathBuf>> {
         let migration = self.diff(conn).map_err(std::io::Error::other)?;
         if migration.is_empty() {
             return Ok(None);
