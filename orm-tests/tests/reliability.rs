@@ -335,6 +335,7 @@ mod defects {
             ("add_posts (2)", [3, 4, 4]),
             ("remove_post", [1, 1, 1]),
             ("set_posts (1 added)", [4, 5, 5]),
+            ("set_posts (1 removed, 1 added)", [4, 5, 6]),
             ("clear_posts", [1, 4, 4]),
             ("create_post", [1, 1, 3]),
             ("set_author", [1, 1, 1]),
@@ -393,6 +394,10 @@ mod defects {
                 count!("add_posts (2)", b.add_posts(&[post.clone(), other.clone()], conn)?);
                 count!("remove_post", b.remove_post(&post, conn)?);
                 count!("set_posts (1 added)", a.set_posts(std::slice::from_ref(&post), conn)?);
+                count!("set_posts (1 removed, 1 added)", {
+                    let diff = a.set_posts(std::slice::from_ref(&other), conn)?;
+                    assert_eq!(diff, SetDiff { added: 1, removed: 1 });
+                });
                 count!("clear_posts", a.clear_posts(conn)?);
                 count!("create_post", a.create_post(NewPost { author_id: None, title: "r".into() }, conn)?);
                 count!("set_author", post.set_author(&b, conn)?);

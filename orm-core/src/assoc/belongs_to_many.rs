@@ -16,7 +16,7 @@ use std::collections::HashSet;
 
 use super::all_associated;
 use super::in_subquery::InSubquery;
-use super::insert::{Conflict, LockingInsert};
+use super::insert::{Conflict, Guarded, InsertPair, LockingInsert, Plain};
 use super::joined::JoinedTargets;
 use crate::backend::{chunk_size, Dialect, OrmBackend};
 use crate::model::{
@@ -61,6 +61,9 @@ pub trait ManyToMany: 'static {
     type Insert: QueryId + LockingInsert<Self::Source, Self::Target>;
     /// How many columns one inserted join row binds, for chunking.
     const ROW_COLUMNS: usize = 2;
+    /// Whether a join row is its two keys alone (a join table, not a join
+    /// model): then one row goes in as an [`InsertPair`](super::InsertPair).
+    const KEYS_ONLY: bool = false;
 
     /// The INSERT of `rows`; a pair that is already associated keeps its
     /// row ([`Conflict::Keep`]) or gets the new payload ([`Conflict::Update`]).
@@ -485,6 +488,8 @@ where
     A::DeleteNotIn: ExecuteDsl<C>,
     A::DeleteMirrorNotIn: ExecuteDsl<C>,
     A::Insert: ExecuteDsl<C>,
+    InsertPair<A, Plain>: ExecuteDsl<C>,
+    InsertPair<A, Guarded>: ExecuteDsl<C>,
 {
     fn add_with(
         id: SId<A>,
@@ -511,24 +516,35 @@ where
             });
         }
         let first = targets[0].clone();
+        // Inside the caller's transaction on PostgreSQL, a one-row add is a
+        // statement that cannot fail on a missing row, instead of a
+        // savepoint around one that can: one round trip, not three.
+        let guard = dialect == Dialect::Postgres && in_transaction(conn);
         let all = join_rows_of::<A>(&id, rows(targets).collect());
         let mirrored = all.mirrored;
         if all.rows.len() == 1 || (mirrored && all.rows.len() == 2) {
             // One row (and its mirror): one statement, no lock.
-            let mut insert = A::insert(all.rows, conflict);
-            if dialect == Dialect::Postgres && in_transaction(conn) {
-                // Inside the caller's transaction, a statement that cannot
-                // fail on a missing row, instead of a savepoint around one
-                // that can: one round trip, not three.
-                insert.guard(id.clone(), first.clone());
-                let written = ExecuteDsl::execute(insert, conn)?;
-                if written == 0 {
-                    ensure_exists::<A::Source, C>(&id, conn)?;
-                    ensure_exists::<A::Target, C>(&first, conn)?;
+            let (s, t) = (id.clone(), first.clone());
+            let written = match (A::KEYS_ONLY && !mirrored, guard) {
+                (true, true) => ExecuteDsl::execute(InsertPair::<A, Guarded>::new(s, t), conn)?,
+                (true, false) => {
+                    let insert = InsertPair::<A, Plain>::new(s, t);
+                    one_statement(conn, |conn| ExecuteDsl::execute(insert, conn))?
                 }
-                return Ok(associations(mirrored, written));
+                (false, true) => {
+                    let mut insert = A::insert(all.rows, conflict);
+                    insert.guard(s, t);
+                    ExecuteDsl::execute(insert, conn)?
+                }
+                (false, false) => {
+                    let insert = A::insert(all.rows, conflict);
+                    one_statement(conn, |conn| ExecuteDsl::execute(insert, conn))?
+                }
+            };
+            if guard && written == 0 {
+                ensure_exists::<A::Source, C>(&id, conn)?;
+                ensure_exists::<A::Target, C>(&first, conn)?;
             }
-            let written = one_statement(conn, |conn| ExecuteDsl::execute(insert, conn))?;
             return Ok(associations(mirrored, written));
         }
         if all.rows.len() <= chunk_size::<C::Backend>(A::ROW_COLUMNS, 1) {

@@ -520,7 +520,7 @@ where
     A::DetachOne: ExecuteDsl<C>,
     A::DetachAll: ExecuteDsl<C>,
     ParentAndChildIds<A>: LoadQuery<'static, C, Option<TId<A>>>,
-    Reassign<A>: ExecuteDsl<C>,
+    Reassign<A>: LoadQuery<'static, C, bool> + ExecuteDsl<C>,
 {
     fn remove_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
         let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "remove_all");
@@ -558,18 +558,25 @@ where
             if added + removed == 0 {
                 return Ok(SetDiff { added, removed });
             }
-            // One UPDATE for every change on SQLite, where no other writer
-            // commits between the read and the write (it would make this
-            // one fail with "database is locked"). On PostgreSQL and MySQL a
-            // one-row `remove_*` takes no lock and may detach a row after the
-            // read: the detaching UPDATE must still say `author_id = ?`, and
-            // its count is then the true one, so the two stay apart.
-            let sqlite = <C::Backend as OrmBackend>::DIALECT == Dialect::Sqlite;
-            if sqlite && added + removed < chunk_size::<C::Backend>(1, 1) {
+            // One UPDATE for every change, returning what it did (see
+            // `Reassign`); MySQL has no `UPDATE .. RETURNING`, and a list too
+            // long for one statement is written in chunks.
+            let binds = 2 * added + removed + 2;
+            if <C::Backend as OrmBackend>::DIALECT != Dialect::Mysql
+                && binds <= <C::Backend as OrmBackend>::MAX_BIND_PARAMS
+            {
                 let reassign = Reassign::<A>::new(id.clone(), to_add, to_remove);
-                // Each row changes its key, so each counts; fewer means a
-                // target row does not exist (and the transaction rolls back).
-                if ExecuteDsl::execute(reassign, conn)? < added + removed {
+                if <C::Backend as OrmBackend>::DIALECT == Dialect::Sqlite {
+                    if ExecuteDsl::execute(reassign.counted(), conn)? < added + removed {
+                        return Err(Error::NotFound);
+                    }
+                    return Ok(SetDiff { added, removed });
+                }
+                let detached: Vec<bool> = reassign.load(conn)?;
+                let removed = detached.iter().filter(|&&d| d).count();
+                // Every target row changes its key; fewer attached rows
+                // means one does not exist (and the transaction rolls back).
+                if detached.len() - removed < added {
                     return Err(Error::NotFound);
                 }
                 return Ok(SetDiff { added, removed });

@@ -6,6 +6,9 @@
 //!
 //! - [`InsertPairs`], for join tables the derive generates:
 //!   `INSERT INTO "rsvps" ("event_id", "guest_id") VALUES ($1, $2), .. ON CONFLICT DO NOTHING`
+//! - [`InsertPair`], the same for one row, with a static query id: the
+//!   statement `add_guest` runs in a loop is prepared once per connection and
+//!   found again without being rendered.
 //! - [`Upsert`], for join models (`through = Rsvp`): the model's insertable
 //!   rows, and `ON CONFLICT ("event_id", "guest_id") DO UPDATE SET "status" = excluded."status"`
 //!   when the payload is to be written, `DO NOTHING` otherwise.
@@ -13,12 +16,14 @@
 //! Only uniqueness conflicts on the key pair are handled; foreign-key
 //! violations still fail.
 
+use std::marker::PhantomData;
+
 use diesel::insertable::InsertValues;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId, ValuesClause};
 use diesel::result::QueryResult;
 use diesel::serialize::ToSql;
 use diesel::sql_types::HasSqlType;
-use diesel::{Column, Expression, Insertable, QuerySource};
+use diesel::{Column, Expression, Insertable, QuerySource, RunQueryDsl};
 
 use super::belongs_to_many::{ManyToMany, Row, SourceOf, TargetOf};
 use super::through::JoinModel;
@@ -208,6 +213,90 @@ where
         on_conflict::<DB>(&mut out, &[A::SourceKey::NAME], &[])
     }
 }
+
+/// One join row of a join table (not a join model): `INSERT INTO "rsvps"
+/// ("event_id", "guest_id") VALUES (?, ?) ON CONFLICT DO NOTHING`. Its SQL
+/// depends on the types alone, so it has a static query id: diesel finds
+/// the prepared statement by type rather than by rendering the SQL to look
+/// it up. [`Guarded`] on PostgreSQL is the statement of
+/// [`LockingInsert::guard`].
+pub struct InsertPair<A: ManyToMany, G> {
+    table: <A::Through as QuerySource>::FromClause,
+    pair: Pair<A>,
+    guard: PhantomData<G>,
+}
+
+/// The plain [`InsertPair`].
+pub struct Plain;
+/// The [`InsertPair`] that inserts nothing when the source or the target row
+/// is gone (on PostgreSQL; elsewhere the same as [`Plain`]).
+pub struct Guarded;
+
+/// Whether an [`InsertPair`] is [`Guarded`].
+pub trait GuardMode: 'static {
+    /// `true` for [`Guarded`].
+    const GUARDED: bool;
+}
+
+impl GuardMode for Plain {
+    const GUARDED: bool = false;
+}
+
+impl GuardMode for Guarded {
+    const GUARDED: bool = true;
+}
+
+impl<A: ManyToMany, G> InsertPair<A, G> {
+    /// The INSERT of the pair (`source`, `target`).
+    pub fn new(source: IdOf<SourceOf<A>>, target: IdOf<TargetOf<A>>) -> Self {
+        InsertPair {
+            table: A::Through::default().from_clause(),
+            pair: (source, target),
+            guard: PhantomData,
+        }
+    }
+}
+
+impl<A, G, DB> QueryFragment<DB> for InsertPair<A, G>
+where
+    A: ManyToMany,
+    G: GuardMode,
+    DB: OrmBackend + HasSqlType<SourceSql<A>> + HasSqlType<TargetSql<A>>,
+    <A::Through as QuerySource>::FromClause: QueryFragment<DB>,
+    IdOf<SourceOf<A>>: ToSql<SourceSql<A>, DB>,
+    IdOf<TargetOf<A>>: ToSql<TargetSql<A>, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        let guarded = G::GUARDED && DB::DIALECT == Dialect::Postgres;
+        out.push_sql("INSERT INTO ");
+        self.table.walk_ast(out.reborrow())?;
+        out.push_sql(" (");
+        out.push_identifier(A::SourceKey::NAME)?;
+        out.push_sql(", ");
+        out.push_identifier(A::TargetKey::NAME)?;
+        out.push_sql(if guarded {
+            ") SELECT * FROM (VALUES ("
+        } else {
+            ") VALUES ("
+        });
+        out.push_bind_param::<SourceSql<A>, _>(&self.pair.0)?;
+        out.push_sql(", ");
+        out.push_bind_param::<TargetSql<A>, _>(&self.pair.1)?;
+        out.push_sql(")");
+        if guarded {
+            guard_clause::<A, DB>(&mut out, &self.pair)?;
+        }
+        on_conflict::<DB>(&mut out, &[A::SourceKey::NAME], &[])
+    }
+}
+
+impl<A: ManyToMany, G: GuardMode> QueryId for InsertPair<A, G> {
+    type QueryId = (A, G);
+    // The SQL depends on the types (and the backend) alone.
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<A: ManyToMany, G, C> RunQueryDsl<C> for InsertPair<A, G> {}
 
 /// Rows of a join model `M` of association `A`, in one statement, with the
 /// conflict on its primary key (the key pair) handled as [`Conflict`] says.

@@ -22,7 +22,7 @@ pub use belongs_to_many::{
 pub use eager::{BelongsToEager, ChildrenOf, EagerChildren, ManyToManyEager, OneToManyEager};
 pub use has::{DetachOps, OneToMany, OneToManyOps, OneToManyQuery};
 pub use in_subquery::InSubquery;
-pub use insert::{Conflict, InsertPairs, Upsert};
+pub use insert::{Conflict, GuardMode, Guarded, InsertPair, InsertPairs, Plain, Upsert};
 pub use joined::{JoinedTargets, SourcesAndTargets};
 pub use ranked::{Ranked, RankedTargets};
 pub use reassign::{ParentAndChildIds, Reassign};

@@ -1,24 +1,29 @@
-//! The two statements of a has_many `set_*` on SQLite: the parent and its
-//! children read in one, every change written in the other. (On PostgreSQL
-//! and MySQL the lock, the read, the detaching and the attaching UPDATE stay
-//! apart: a one-row `remove_*` takes no lock and may detach a row after the
-//! read, so the detaching UPDATE must still check the key, and a read that
-//! waited for the lock would see the children of its older snapshot.)
+//! The statements of a has_many `set_*`: the children read (on SQLite with
+//! the parent, in one statement), then every change written in one UPDATE
+//! that returns, row by row, whether it detached or attached.
 //!
 //! ```sql
 //! SELECT t."id" FROM "users" AS s LEFT JOIN "posts" AS t ON t."author_id" = s."id"
 //!   WHERE s."id" = ?
 //! UPDATE "posts" SET "author_id" = CASE WHEN "id" IN (?, ?) THEN ? ELSE NULL END
-//!   WHERE "id" IN (?, ?) OR "id" IN (?)
+//!   WHERE "id" IN (?, ?) OR ("id" IN (?) AND "author_id" = ?)
+//!   RETURNING "author_id" IS NULL
 //! ```
 //!
-//! No row: the parent is gone. One row with a NULL key: it has no children.
+//! No row from the read: the parent is gone. One row with a NULL key: it has
+//! no children. (On PostgreSQL the parent's row lock comes first, in a
+//! statement of its own: a read that waited for it would see the children of
+//! its older snapshot. A one-row `remove_*` takes no lock and may still
+//! detach a child between the read and the UPDATE, so the UPDATE detaches
+//! only rows that still point at the parent, and what it returns is what
+//! happened: fewer detached rows is that serial order, fewer attached rows is
+//! a target that does not exist.)
 
 use diesel::expression::Expression;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::QueryResult;
 use diesel::serialize::ToSql;
-use diesel::sql_types::{HasSqlType, Nullable, SingleValue};
+use diesel::sql_types::{Bool, HasSqlType, Nullable, SingleValue};
 use diesel::{Column, RunQueryDsl};
 
 use super::has::OneToMany;
@@ -88,11 +93,13 @@ where
 impl<A: OneToMany, C> RunQueryDsl<C> for ParentAndChildIds<A> {}
 
 /// Every change of a `set_*` in one UPDATE: `add` pointed at the parent,
-/// `remove` detached (NULL).
+/// `remove` detached (NULL) if it still points at the parent. Each changed
+/// row returns `true` when it was detached.
 pub struct Reassign<A: OneToMany> {
     key: Kv<A>,
     add: Vec<IdOf<A::Target>>,
     remove: Vec<IdOf<A::Target>>,
+    returning: bool,
 }
 
 impl<A: OneToMany> Reassign<A> {
@@ -106,6 +113,7 @@ impl<A: OneToMany> Reassign<A> {
             key: ForeignKey::from_id(id),
             add,
             remove,
+            returning: true,
         }
     }
 }
@@ -146,20 +154,51 @@ where
                 out.push_bind_param::<KeySql<A>, _>(&self.key)?;
                 out.push_sql(" ELSE NULL END WHERE ");
                 keys::<A, DB>(&mut out, &self.add)?;
-                out.push_sql(" OR ");
-                keys::<A, DB>(&mut out, &self.remove)
+                out.push_sql(" OR (");
+                self.still_pointing(&mut out)?;
+                out.push_sql(")");
             }
             (false, true) => {
                 out.push_sql(" = ");
                 out.push_bind_param::<KeySql<A>, _>(&self.key)?;
                 out.push_sql(" WHERE ");
-                keys::<A, DB>(&mut out, &self.add)
+                keys::<A, DB>(&mut out, &self.add)?;
             }
             (true, _) => {
                 out.push_sql(" = NULL WHERE ");
-                keys::<A, DB>(&mut out, &self.remove)
+                self.still_pointing(&mut out)?;
             }
         }
+        if !self.returning {
+            return Ok(());
+        }
+        out.push_sql(" RETURNING ");
+        out.push_identifier(A::ForeignKey::NAME)?;
+        out.push_sql(" IS NULL");
+        Ok(())
+    }
+}
+
+impl<A: OneToMany> Reassign<A> {
+    /// Without `RETURNING`.
+    pub fn counted(mut self) -> Self {
+        self.returning = false;
+        self
+    }
+
+    /// `"id" IN (..) AND "author_id" = ?`: the rows to detach that still
+    /// point at the parent.
+    fn still_pointing<'b, DB>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>
+    where
+        DB: OrmBackend + HasSqlType<KeySql<A>> + HasSqlType<TargetSql<A>>,
+        Kv<A>: ToSql<KeySql<A>, DB>,
+        IdOf<A::Target>: ToSql<TargetSql<A>, DB>,
+    {
+        keys::<A, DB>(out, &self.remove)?;
+        out.push_sql(" AND ");
+        out.push_identifier(A::ForeignKey::NAME)?;
+        out.push_sql(" = ");
+        out.push_bind_param::<KeySql<A>, _>(&self.key)
     }
 }
 
@@ -167,6 +206,10 @@ impl<A: OneToMany> QueryId for Reassign<A> {
     type QueryId = ();
     // The SQL depends on the list lengths: cached by its text.
     const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<A: OneToMany> Query for Reassign<A> {
+    type SqlType = Bool;
 }
 
 impl<A: OneToMany, C> RunQueryDsl<C> for Reassign<A> {}

@@ -186,6 +186,7 @@ fn through(model: &Model, a: &Assoc, joins: &[JoinTable]) -> Option<(TokenStream
             type TargetKey = #table::#ok;
             type Payload = ();
             type Insert = #p::InsertPairs<Self>;
+            const KEYS_ONLY: bool = true;
             fn insert(rows: #rows, _: #p::Conflict) -> Self::Insert {
                 #p::InsertPairs::new(rows)
             }
