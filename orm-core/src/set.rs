@@ -16,9 +16,23 @@ pub struct SetDiff {
 
 /// The distinct keys of `keys`, in first-seen order.
 pub fn dedup<K: Eq + Hash + Clone>(keys: impl IntoIterator<Item = K>) -> Vec<K> {
-    let mut seen = HashSet::new();
+    let keys: Vec<K> = keys.into_iter().collect();
+    if keys.len() <= 16 {
+        // A handful (one, for every one-row call): no hashing.
+        let mut out: Vec<K> = Vec::with_capacity(keys.len());
+        for key in keys {
+            if !out.contains(&key) {
+                out.push(key);
+            }
+        }
+        return out;
+    }
+    let mut seen: HashSet<&K> = HashSet::with_capacity(keys.len());
+    let keep: Vec<bool> = keys.iter().map(|k| seen.insert(k)).collect();
+    drop(seen);
     keys.into_iter()
-        .filter(|k| seen.insert(k.clone()))
+        .zip(keep)
+        .filter_map(|(k, keep)| keep.then_some(k))
         .collect()
 }
 
@@ -45,6 +59,9 @@ mod tests {
     #[test]
     fn dedup_keeps_first_seen_order() {
         assert_eq!(dedup([3, 1, 3, 2, 1]), vec![3, 1, 2]);
+        // Past the handful that is compared without hashing.
+        let many: Vec<i32> = (0..100).chain((0..100).rev()).collect();
+        assert_eq!(dedup(many), (0..100).collect::<Vec<_>>());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! number of statements whatever the number of parents (one per chunk of
 //! keys under the backend's parameter limit), aligned with the parents.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -313,13 +314,13 @@ where
         Ranked<A, O>: LoadQuery<'static, C, A::Target>,
     {
         let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_top");
-        let distinct = dedup(sources.iter().cloned());
+        let parents = Parents::of(&sources);
         let mut children: Vec<A::Target> = Vec::new();
-        for chunk in distinct.chunks(chunk_size::<C::Backend>(1, 1)) {
+        for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, 1)) {
             let ranked = Ranked::<A, O>::new(chunk.to_vec(), limit, order.clone());
             children.extend(ranked.load::<A::Target>(conn)?);
         }
-        Ok(group_children::<A>(&sources, children))
+        Ok(parents.group::<A>(children))
     }
 }
 
@@ -338,43 +339,68 @@ where
     C::Backend: OrmBackend,
     Q: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
 {
-    let distinct = dedup(sources.iter().cloned());
+    let parents = Parents::of(&sources);
     let mut children: Vec<A::Target> = Vec::new();
-    for chunk in distinct.chunks(chunk_size::<C::Backend>(1, extra)) {
-        children.extend(refine(A::children_of(chunk.to_vec())).load::<A::Target>(conn)?);
+    for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, extra)) {
+        let rows = refine(A::children_of(chunk.to_vec())).load::<A::Target>(conn)?;
+        if children.is_empty() {
+            children = rows;
+        } else {
+            children.extend(rows);
+        }
     }
-    Ok(group_children::<A>(&sources, children))
+    Ok(parents.group::<A>(children))
 }
 
-/// `children` grouped under their parents and aligned with `sources`; each
-/// parent's rows keep their order.
-fn group_children<A: OneToMany>(
-    sources: &[OSId<A>],
-    children: Vec<A::Target>,
-) -> Vec<Vec<A::Target>>
-where
-    A::Target: Clone,
-{
-    // One map from each parent key to its first position, as diesel's
-    // `grouped_by` does: each child is pushed straight into its group.
-    let mut first: HashMap<&OSId<A>, usize> = HashMap::with_capacity(sources.len());
-    for (i, key) in sources.iter().enumerate() {
-        first.entry(key).or_insert(i);
-    }
-    let mut out: Vec<Vec<A::Target>> = sources.iter().map(|_| Vec::new()).collect();
-    for child in children {
-        if let Some(&i) = A::key_of(&child).get().and_then(|key| first.get(key)) {
-            out[i].push(child);
+/// The parents of an eager load: each distinct key, and where it first
+/// appears among them (one map for both, as diesel's `grouped_by` has).
+struct Parents<'a, K> {
+    sources: &'a [K],
+    first: HashMap<&'a K, usize>,
+    distinct: Vec<K>,
+}
+
+impl<'a, K: Eq + Hash + Clone> Parents<'a, K> {
+    fn of(sources: &'a [K]) -> Self {
+        let mut first = HashMap::with_capacity(sources.len());
+        let mut distinct = Vec::with_capacity(sources.len());
+        for (i, key) in sources.iter().enumerate() {
+            if let Entry::Vacant(slot) = first.entry(key) {
+                slot.insert(i);
+                distinct.push(key.clone());
+            }
+        }
+        Parents {
+            sources,
+            first,
+            distinct,
         }
     }
-    // A parent listed twice gets its rows twice.
-    for (i, key) in sources.iter().enumerate() {
-        let j = first[key];
-        if j != i {
-            out[i] = out[j].clone();
+
+    /// `children` grouped under their parents and aligned with them; each
+    /// parent's rows keep their order, and a parent listed twice gets its
+    /// rows twice.
+    fn group<A>(&self, children: Vec<A::Target>) -> Vec<Vec<A::Target>>
+    where
+        A: OneToMany<Source: Model<Id = K>>,
+        A::Target: Clone,
+    {
+        let mut out: Vec<Vec<A::Target>> = self.sources.iter().map(|_| Vec::new()).collect();
+        for child in children {
+            if let Some(&i) = A::key_of(&child).get().and_then(|key| self.first.get(key)) {
+                out[i].push(child);
+            }
         }
+        if self.distinct.len() < self.sources.len() {
+            for (i, key) in self.sources.iter().enumerate() {
+                let j = self.first[key];
+                if j != i {
+                    out[i] = out[j].clone();
+                }
+            }
+        }
+        out
     }
-    out
 }
 
 /// Eager loading of a `belongs_to` association.

@@ -1,6 +1,8 @@
 //! The statements of a has_many `set_*`: the children read (on SQLite with
 //! the parent, in one statement), then every change written in one UPDATE
-//! that returns, row by row, whether it detached or attached.
+//! that, on PostgreSQL, returns row by row whether it detached or attached
+//! (on SQLite, whose write lock keeps every other writer out, its count is
+//! exact and it returns nothing).
 //!
 //! ```sql
 //! SELECT t."id" FROM "users" AS s LEFT JOIN "posts" AS t ON t."author_id" = s."id"
