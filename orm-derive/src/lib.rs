@@ -33,11 +33,13 @@
 //! description alone. Errors are collected so one build shows them all.
 
 use proc_macro::TokenStream;
-use syn::{parse_macro_input, DeriveInput};
+use syn::DeriveInput;
 
 mod docs;
 mod expand;
 mod internals;
+#[cfg(test)]
+mod no_panic;
 
 use internals::ctxt::Ctxt;
 
@@ -49,12 +51,21 @@ use internals::ctxt::Ctxt;
     attributes(model, belongs_to, has_one, has_many, belongs_to_many)
 )]
 pub fn derive_model(input: TokenStream) -> TokenStream {
-    let input = parse_macro_input!(input as DeriveInput);
+    derive_model_inner(input.into()).into()
+}
+
+/// The derive on `proc_macro2` tokens: what [`derive_model`] runs, callable
+/// outside a macro (the no-panic test feeds it malformed attributes).
+fn derive_model_inner(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let input: DeriveInput = match syn::parse2(input) {
+        Ok(input) => input,
+        Err(error) => return error.to_compile_error(),
+    };
     let mut cx = Ctxt::default();
     let model = internals::attr::model(&mut cx, &input);
     let checked = model.as_ref().map(|m| internals::check::check(&mut cx, m));
     match (cx.check(), model, checked) {
-        (Ok(()), Some(model), Some(checked)) => expand::model(&model, &checked.joins).into(),
+        (Ok(()), Some(model), Some(checked)) => expand::model(&model, &checked.joins),
         // Only associations are wrong: still emit the model (table, `New*`,
         // CRUD) and its sound associations, so that code using them does not
         // drown the real errors. (An association whose attribute did not
@@ -77,10 +88,10 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
                 .collect();
             let mut out = errors.to_compile_error();
             out.extend(expand::model(&model, &joins));
-            out.into()
+            out
         }
-        (Err(errors), ..) => errors.to_compile_error().into(),
-        (Ok(()), ..) => TokenStream::new(),
+        (Err(errors), ..) => errors.to_compile_error(),
+        (Ok(()), ..) => proc_macro2::TokenStream::new(),
     }
 }
 
