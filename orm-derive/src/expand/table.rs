@@ -879,3 +879,54 @@ fn expand_column_def(column_def: &ColumnDef) -> TokenStream {
         #backend_specific_column_impl
     }
 }
+
+#[cfg(test)]
+mod vendored {
+    //! The copy above follows the diesel_derives the workspace builds: a
+    //! diesel update that brings another `table!` fails here, not in users'
+    //! builds.
+
+    /// The diesel_derives release this copy was taken from, and FNV-1a of
+    /// its `src/table.rs`.
+    const FROM: (&str, u64) = ("2.3.10", 0x8c01_a8eb_a8bc_8db7);
+
+    fn fnv1a(bytes: &[u8]) -> u64 {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+            (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    /// The version of `name` in the workspace's lock file.
+    fn locked(name: &str) -> String {
+        let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock"))
+            .expect("the workspace's Cargo.lock");
+        let entry = format!("name = \"{name}\"\nversion = \"");
+        let at = lock.find(&entry).expect("the crate in Cargo.lock") + entry.len();
+        lock[at..].split('"').next().unwrap_or_default().to_string()
+    }
+
+    #[test]
+    fn the_copy_is_of_the_diesel_derives_in_use() {
+        let version = locked("diesel_derives");
+        assert_eq!(
+            version, FROM.0,
+            "diesel_derives {version} is in use, the vendored table! is from {}: \
+             compare its src/table.rs and re-vendor",
+            FROM.0
+        );
+        let home = std::env::var("CARGO_HOME")
+            .unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap_or_default()));
+        let upstream = std::fs::read_dir(format!("{home}/registry/src"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|index| index.path().join(format!("diesel_derives-{version}/src/table.rs")))
+            .find(|path| path.exists());
+        let Some(upstream) = upstream else {
+            println!("skipped: diesel_derives {version}'s source is not under {home}/registry/src");
+            return;
+        };
+        let bytes = std::fs::read(&upstream).expect("diesel_derives' table.rs");
+        assert_eq!(fnv1a(&bytes), FROM.1, "{} is not the file vendored", upstream.display());
+    }
+}
