@@ -40,6 +40,8 @@ mod expand;
 mod internals;
 #[cfg(test)]
 mod no_panic;
+#[cfg(test)]
+mod snapshot_tests;
 
 use internals::ctxt::Ctxt;
 

@@ -1,0 +1,81 @@
+//! Expansion snapshots of a representative set of models, pretty-printed:
+//! every change to what the derive emits shows in review as a diff of
+//! `src/snapshots/*.snap`. Accept an intended change with
+//! `INSTA_UPDATE=always cargo test -p orm-derive` (or `cargo insta review`)
+//! and read the diff before committing it.
+
+use crate::derive_model_inner;
+
+fn expand(input: &str) -> String {
+    let tokens = derive_model_inner(input.parse().expect("a struct"));
+    match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(_) => tokens.to_string(),
+    }
+}
+
+macro_rules! snapshot {
+    ($name:ident, $input:literal) => {
+        #[test]
+        fn $name() {
+            let expansion = expand($input);
+            insta::with_settings!({ description => $input, omit_expression => true }, {
+                insta::assert_snapshot!(expansion);
+            });
+        }
+    };
+}
+
+snapshot!(
+    plain_model,
+    "pub struct Tag { pub id: i32, pub name: String }"
+);
+
+snapshot!(
+    has_many_and_has_one,
+    "#[has_many(Post, foreign_key = \"author_id\")] #[has_one(Profile)] \
+     pub struct User { pub id: i32, pub name: String }"
+);
+
+snapshot!(
+    belongs_to_with_actions,
+    "#[belongs_to(User, foreign_key = \"author_id\", as = \"Author\", on_delete = \"set_null\")] \
+     pub struct Post { pub id: i32, pub author_id: Option<i32>, pub title: String }"
+);
+
+snapshot!(
+    belongs_to_many_through_a_generated_table,
+    "#[belongs_to_many(User, through = \"rsvps\", as = \"Guests\")] \
+     pub struct Event { pub id: i32, pub title: String }"
+);
+
+snapshot!(
+    belongs_to_many_through_a_join_model,
+    "#[belongs_to_many(User, through = Membership, as = \"Members\")] \
+     pub struct Club { pub id: i32, pub name: String }"
+);
+
+snapshot!(
+    join_model,
+    "#[belongs_to(Club)] #[belongs_to(User)] \
+     pub struct Membership { \
+        #[model(primary_key)] pub club_id: i32, \
+        #[model(primary_key)] pub user_id: i32, \
+        pub role: String }"
+);
+
+snapshot!(
+    existing_table_and_defaults,
+    "#[model(table = crate::schema::novelists, new = NovelistRow)] \
+     pub struct Novelist { \
+        pub id: i32, \
+        pub name: String, \
+        #[model(default = \"now()\")] pub joined: chrono::NaiveDateTime, \
+        #[model(read_only)] pub books: i32 }"
+);
+
+snapshot!(
+    a_mistake_is_one_error_and_the_rest_is_emitted,
+    "#[has_many(Post, as = \"Posts\", on_delete = \"explode\")] \
+     pub struct User { pub id: i32, pub name: String }"
+);
