@@ -62,7 +62,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
     let mut new_name: Option<Ident> = None;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident(MODEL)) {
         let result = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident(TABLE) {
+            let option = (|| if meta.path.is_ident(TABLE) {
                 let value = meta.value()?;
                 if value.peek(LitStr) {
                     let lit: LitStr = value.parse()?;
@@ -108,7 +108,8 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
                     "unknown `model` option `{}`; expected one of {STRUCT_OPTIONS}",
                     path_name(&meta.path)
                 )))
-            }
+            })();
+            go_on(cx, meta.input, option)
         });
         if let Err(e) = result {
             cx.push(e);
@@ -132,7 +133,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
         let mut default_sql = None;
         for attr in field.attrs.iter().filter(|a| a.path().is_ident(MODEL)) {
             let result = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident(PRIMARY_KEY) {
+                let option = (|| if meta.path.is_ident(PRIMARY_KEY) {
                     is_pk = true;
                     Ok(())
                 } else if meta.path.is_ident(DEFAULT) {
@@ -174,7 +175,8 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
                         "unknown field option `{}`; expected one of {FIELD_OPTIONS}",
                         path_name(&meta.path)
                     )))
-                }
+                })();
+                go_on(cx, meta.input, option)
             });
             if let Err(e) = result {
                 cx.push(e);
@@ -295,7 +297,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
             cx.error_spanned_by(&field.ident, "a primary-key field cannot be `default`: `find` and the association methods need its value");
         }
     }
-    let core_ok = !cx.has_errors();
+    let core_ok = cx.only_recoverable();
 
     let mut assocs = Vec::new();
     for attr in &input.attrs {
@@ -379,134 +381,116 @@ fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAss
     } else {
         "`as`, `foreign_key`, `singular`, `on_delete`, `on_update`, `constraints`"
     };
+    let mut errors: Option<syn::Error> = None;
     while !input.is_empty() {
         input.parse::<Token![,]>()?;
         if input.is_empty() {
             break;
         }
-        let key = Ident::parse_any(input)?;
-        if kind == Kind::BelongsToMany && (key == SYMMETRIC || key == TIMESTAMPS) {
-            let flag = if key == SYMMETRIC {
-                &mut raw.symmetric
-            } else {
-                &mut raw.timestamps
-            };
-            if flag.replace(key.span()).is_some() {
-                return Err(syn::Error::new(
-                    key.span(),
-                    format_args!("duplicate option `{key}`"),
-                ));
+        // A wrong option is reported, and the ones after it still parsed.
+        if let Err(e) = parse_option(input, kind, &mut raw, accepted) {
+            match &mut errors {
+                Some(all) => all.combine(e),
+                None => errors = Some(e),
             }
-            continue;
+            skip_option(input)?;
         }
-        if key == THROUGH && kind == Kind::BelongsToMany {
-            if raw.through.is_some() {
-                return Err(syn::Error::new(key.span(), "duplicate option `through`"));
-            }
-            input.parse::<Token![=]>()?;
-            raw.through = Some(if input.peek(LitStr) {
-                let lit: LitStr = input.parse()?;
-                if !is_identifier(&lit.value()) {
-                    return Err(syn::Error::new(
-                        lit.span(),
-                        format_args!(
-                            "`through` must be a table name such as \"rsvps\" or a join model such as `Rsvp`, not {:?}",
-                            lit.value()
-                        ),
-                    ));
-                }
-                Through::Table(Named::from_lit(&lit))
-            } else {
-                let path: Path = input.parse().map_err(|e| {
-                    syn::Error::new(
-                        e.span(),
-                        "expected a join table name (`through = \"rsvps\"`), a join model (`through = Rsvp`) or a `table!` of yours (`through = schema::rsvps`)",
-                    )
-                })?;
-                // A `table!` module is snake_case; a model is a type.
-                let is_table = path.segments.last().is_some_and(|s| {
-                    s.ident
-                        .to_string()
-                        .starts_with(|c: char| c.is_ascii_lowercase())
-                });
-                if is_table {
-                    Through::Existing(path)
-                } else {
-                    Through::Model(path)
-                }
-            });
-            continue;
+    }
+    match errors {
+        Some(errors) => Err(errors),
+        None => Ok(raw),
+    }
+}
+
+/// One `key = value` option of an association attribute, into `raw`.
+fn parse_option(
+    input: ParseStream,
+    kind: Kind,
+    raw: &mut RawAssoc,
+    accepted: &str,
+) -> syn::Result<()> {
+    let attr = kind.attr_name();
+    let key = Ident::parse_any(input)?;
+    if kind == Kind::BelongsToMany && (key == SYMMETRIC || key == TIMESTAMPS) {
+        let flag = if key == SYMMETRIC {
+            &mut raw.symmetric
+        } else {
+            &mut raw.timestamps
+        };
+        if flag.replace(key.span()).is_some() {
+            return Err(syn::Error::new(
+                key.span(),
+                format_args!("duplicate option `{key}`"),
+            ));
         }
-        if key == CONSTRAINTS {
-            if raw.unenforced.is_some() {
-                return Err(syn::Error::new(
-                    key.span(),
-                    "duplicate option `constraints`",
-                ));
-            }
-            input.parse::<Token![=]>()?;
-            let lit: syn::LitBool = input.parse().map_err(|e| {
-                syn::Error::new(
-                    e.span(),
-                    "expected `constraints = false` (no FOREIGN KEY is created)",
-                )
-            })?;
-            if lit.value {
-                return Err(syn::Error::new(
-                    lit.span(),
-                    "`constraints = true` is the default; write `constraints = false` to create no FOREIGN KEY",
-                ));
-            }
-            raw.unenforced = Some(lit.span());
-            continue;
+        return Ok(());
+    }
+    if key == THROUGH && kind == Kind::BelongsToMany {
+        if raw.through.is_some() {
+            return Err(syn::Error::new(key.span(), "duplicate option `through`"));
         }
-        if key == ON_DELETE || key == ON_UPDATE {
-            let slot = if key == ON_DELETE {
-                &mut raw.on_delete
-            } else {
-                &mut raw.on_update
-            };
-            if slot.is_some() {
-                return Err(syn::Error::new(
-                    key.span(),
-                    format_args!("duplicate option `{key}`"),
-                ));
-            }
-            input.parse::<Token![=]>()?;
-            let accepted = ACTIONS
-                .iter()
-                .map(|(name, _)| format!("\"{name}\""))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let lit: LitStr = input.parse().map_err(|e| {
-                syn::Error::new(
-                    e.span(),
-                    format_args!("expected one of {accepted}, e.g. `{key} = \"cascade\"`"),
-                )
-            })?;
-            if !ACTIONS.iter().any(|(name, _)| *name == lit.value()) {
+        input.parse::<Token![=]>()?;
+        raw.through = Some(if input.peek(LitStr) {
+            let lit: LitStr = input.parse()?;
+            if !is_identifier(&lit.value()) {
                 return Err(syn::Error::new(
                     lit.span(),
                     format_args!(
-                        "unknown `{key}` action {:?}; expected one of {accepted}",
+                        "`through` must be a table name such as \"rsvps\" or a join model such as `Rsvp`, not {:?}",
                         lit.value()
                     ),
                 ));
             }
-            *slot = Some(Named::from_lit(&lit));
-            continue;
-        }
-        let slot = match key.to_string().as_str() {
-            AS => &mut raw.as_,
-            FOREIGN_KEY => &mut raw.foreign_key,
-            SINGULAR => &mut raw.singular,
-            OTHER_KEY if kind == Kind::BelongsToMany => &mut raw.other_key,
-            other => {
-                return Err(syn::Error::new(
-                    key.span(),
-                    format_args!("unknown `{attr}` option `{other}`; expected one of {accepted}"),
-                ))
+            Through::Table(Named::from_lit(&lit))
+        } else {
+            let path: Path = input.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected a join table name (`through = \"rsvps\"`), a join model (`through = Rsvp`) or a `table!` of yours (`through = schema::rsvps`)",
+                )
+            })?;
+            // A `table!` module is snake_case; a model is a type.
+            let is_table = path.segments.last().is_some_and(|s| {
+                s.ident
+                    .to_string()
+                    .starts_with(|c: char| c.is_ascii_lowercase())
+            });
+            if is_table {
+                Through::Existing(path)
+            } else {
+                Through::Model(path)
             }
+        });
+        return Ok(());
+    }
+    if key == CONSTRAINTS {
+        if raw.unenforced.is_some() {
+            return Err(syn::Error::new(
+                key.span(),
+                "duplicate option `constraints`",
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        let lit: syn::LitBool = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected `constraints = false` (no FOREIGN KEY is created)",
+            )
+        })?;
+        if lit.value {
+            return Err(syn::Error::new(
+                lit.span(),
+                "`constraints = true` is the default; write `constraints = false` to create no FOREIGN KEY",
+            ));
+        }
+        raw.unenforced = Some(lit.span());
+        return Ok(());
+    }
+    if key == ON_DELETE || key == ON_UPDATE {
+        let slot = if key == ON_DELETE {
+            &mut raw.on_delete
+        } else {
+            &mut raw.on_update
         };
         if slot.is_some() {
             return Err(syn::Error::new(
@@ -515,24 +499,85 @@ fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAss
             ));
         }
         input.parse::<Token![=]>()?;
+        let accepted = ACTIONS
+            .iter()
+            .map(|(name, _)| format!("\"{name}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
         let lit: LitStr = input.parse().map_err(|e| {
             syn::Error::new(
                 e.span(),
-                format_args!("expected a string literal, e.g. `{key} = \"...\"`"),
+                format_args!("expected one of {accepted}, e.g. `{key} = \"cascade\"`"),
             )
         })?;
-        if !is_identifier(&lit.value()) {
+        if !ACTIONS.iter().any(|(name, _)| *name == lit.value()) {
             return Err(syn::Error::new(
                 lit.span(),
                 format_args!(
-                    "`{key}` must be a plain identifier such as `Guests` or `guest_id`, not {:?}",
+                    "unknown `{key}` action {:?}; expected one of {accepted}",
                     lit.value()
                 ),
             ));
         }
         *slot = Some(Named::from_lit(&lit));
+        return Ok(());
     }
-    Ok(raw)
+    let slot = match key.to_string().as_str() {
+        AS => &mut raw.as_,
+        FOREIGN_KEY => &mut raw.foreign_key,
+        SINGULAR => &mut raw.singular,
+        OTHER_KEY if kind == Kind::BelongsToMany => &mut raw.other_key,
+        other => {
+            return Err(syn::Error::new(
+                key.span(),
+                format_args!("unknown `{attr}` option `{other}`; expected one of {accepted}"),
+            ))
+        }
+    };
+    if slot.is_some() {
+        return Err(syn::Error::new(
+            key.span(),
+            format_args!("duplicate option `{key}`"),
+        ));
+    }
+    input.parse::<Token![=]>()?;
+    let lit: LitStr = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format_args!("expected a string literal, e.g. `{key} = \"...\"`"),
+        )
+    })?;
+    if !is_identifier(&lit.value()) {
+        return Err(syn::Error::new(
+            lit.span(),
+            format_args!(
+                "`{key}` must be a plain identifier such as `Guests` or `guest_id`, not {:?}",
+                lit.value()
+            ),
+        ));
+    }
+    *slot = Some(Named::from_lit(&lit));
+    Ok(())
+}
+
+/// `result` of one option in a `parse_nested_meta` list: an error is
+/// recorded and the option's remaining tokens skipped, so the options after
+/// it are still parsed and their errors shown in the same build. The option
+/// is left out, and the model is still emitted.
+fn go_on(cx: &mut Ctxt, input: ParseStream, result: syn::Result<()>) -> syn::Result<()> {
+    if let Err(e) = result {
+        cx.push_recoverable(e);
+        skip_option(input)?;
+    }
+    Ok(())
+}
+
+/// Skips what is left of one option, up to the comma before the next.
+fn skip_option(input: ParseStream) -> syn::Result<()> {
+    while !input.is_empty() && !input.peek(Token![,]) {
+        input.parse::<proc_macro2::TokenTree>()?;
+    }
+    Ok(())
 }
 
 /// Applies Sequelize's naming defaults, in snake_case.

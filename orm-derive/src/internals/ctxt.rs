@@ -9,6 +9,7 @@ use quote::ToTokens;
 pub struct Ctxt {
     errors: Option<syn::Error>,
     count: usize,
+    recoverable: usize,
 }
 
 impl Ctxt {
@@ -31,15 +32,23 @@ impl Ctxt {
         }
     }
 
+    /// Records an error after which the model is still emitted: the option
+    /// it is about is left out, and what is left is sound, so code using
+    /// the model does not drown the error in others.
+    pub fn push_recoverable(&mut self, error: syn::Error) {
+        self.recoverable += 1;
+        self.push(error);
+    }
+
+    /// Whether every error so far is [recoverable](Self::push_recoverable).
+    pub fn only_recoverable(&self) -> bool {
+        self.count == self.recoverable
+    }
+
     /// How many errors were recorded: compared before and after a check, it
     /// says whether that check failed.
     pub fn count(&self) -> usize {
         self.count
-    }
-
-    /// Whether any error was recorded.
-    pub fn has_errors(&self) -> bool {
-        self.errors.is_some()
     }
 
     /// All errors so far, combined.
