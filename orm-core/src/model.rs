@@ -628,9 +628,9 @@ pub trait ForeignKey<Id>: Clone {
 /// A foreign key that may be NULL, which is what removing a row from a
 /// `has_many` association writes.
 #[diagnostic::on_unimplemented(
-    message = "the foreign key of this association is NOT NULL, so a row cannot be removed from it",
+    message = "the foreign key of this association is NOT NULL, so it cannot be set to NULL",
     label = "`{Self}` cannot be set to NULL",
-    note = "make the foreign-key field an `Option<_>` to allow `remove_*`, `set_*` and `clear_*`"
+    note = "make the foreign-key field an `Option<_>` to allow `remove_*`, `set_*` and `clear_*` (has_many) and `unset_*` (belongs_to, has_one)"
 )]
 pub trait NullableKey {}
 impl<T> NullableKey for Option<T> {}

@@ -38,6 +38,8 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
             &input.generics,
             "`Model` cannot be derived for generic structs",
         );
+        // Its fields' types are the parameters: nothing more to say.
+        return None;
     }
 
     let name = input.ident.to_string();

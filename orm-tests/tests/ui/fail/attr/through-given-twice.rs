@@ -1,0 +1,10 @@
+use orm_core::prelude::*;
+
+#[derive(Model)]
+#[belongs_to_many(Tag, through = "user_tags", through = "tags_users")]
+pub struct User { pub id: i32 }
+
+#[derive(Model)]
+pub struct Tag { pub id: i32 }
+
+fn main() {}
