@@ -805,7 +805,7 @@ fn main() -> QueryResult<()> {
             orm_core::pg::connect(&url)
                 .expect("connect to DATABASE_URL")
                 .batch_execute(
-                    "DROP SCHEMA orm_bench_0 CASCADE; DROP SCHEMA orm_bench_1 CASCADE",
+                    "DROP SCHEMA IF EXISTS orm_bench_0 CASCADE; DROP SCHEMA IF EXISTS orm_bench_1 CASCADE",
                 )?;
         }
         None => println!("PostgreSQL: skipped, DATABASE_URL is not set"),
