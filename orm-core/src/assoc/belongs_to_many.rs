@@ -62,7 +62,7 @@ pub trait ManyToMany: 'static {
     /// How many columns one inserted join row binds, for chunking.
     const ROW_COLUMNS: usize = 2;
     /// Whether a join row is its two keys alone (a join table, not a join
-    /// model): then one row goes in as an [`InsertPair`](super::InsertPair).
+    /// model): then one row goes in as an [`InsertPair`].
     const KEYS_ONLY: bool = false;
 
     /// The INSERT of `rows`; a pair that is already associated keeps its

@@ -218,8 +218,8 @@ where
 /// ("event_id", "guest_id") VALUES (?, ?) ON CONFLICT DO NOTHING`. Its SQL
 /// depends on the types alone, so it has a static query id: diesel finds
 /// the prepared statement by type rather than by rendering the SQL to look
-/// it up. [`Guarded`] on PostgreSQL is the statement of
-/// [`LockingInsert::guard`].
+/// it up. [`Guarded`], on PostgreSQL, inserts nothing when the source or
+/// the target row is gone (`WHERE EXISTS (.. FOR KEY SHARE)` on each).
 pub struct InsertPair<A: ManyToMany, G> {
     table: <A::Through as QuerySource>::FromClause,
     pair: Pair<A>,
