@@ -101,7 +101,8 @@ impl<M: Model> AsKey<M> for &Key<M> {
 /// write `vec![k1, k2]` or `&[k1, k2][..]`.)
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not name `{M}` rows",
-    label = "expected `&[{M}]`, `&Vec<{M}>`, `&[Key<{M}>]` or `Vec<Key<{M}>>`"
+    label = "expected `&[{M}]`, `&Vec<{M}>`, `&[Key<{M}>]` or `Vec<Key<{M}>>`",
+    note = "rows are passed by reference (`&rows`); a bare id becomes a key with `{M}::key(id)`"
 )]
 pub trait IntoKeys<M: Model> {
     /// The key values.
