@@ -153,6 +153,7 @@ pub mod __private {
     /// Compiles only for a nullable key type (see [`SetNullKey`]).
     pub fn set_null_needs_nullable<T: SetNullKey>() {}
     pub use diesel;
+    pub use orm_derive::__table_in as table_in;
     pub use std::{option::Option, result::Result, vec::Vec};
 
     pub use crate::assoc::through::TargetAndJoin;

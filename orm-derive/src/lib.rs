@@ -97,6 +97,23 @@ fn derive_model_inner(input: proc_macro2::TokenStream) -> proc_macro2::TokenStre
     }
 }
 
+/// The table module of a model, as the derive emits it:
+/// `__table_in! { <orm-core's path>; <table! input> }`, so a model's
+/// expansion is a call, not diesel's ~700 lines. Not public API.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __table_in(input: TokenStream) -> TokenStream {
+    let parse = |input: syn::parse::ParseStream| {
+        let krate: syn::Path = input.parse()?;
+        input.parse::<syn::Token![;]>()?;
+        Ok((krate, input.parse::<proc_macro2::TokenStream>()?))
+    };
+    match syn::parse::Parser::parse(parse, input) {
+        Ok((krate, decl)) => expand::diesel_table::from_tokens(decl, &krate).into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
 /// diesel's `table!`, for tables from `diesel print-schema`, in crates that
 /// depend on orm-core and not on diesel itself. Used as `orm_core::table!`.
 #[proc_macro]

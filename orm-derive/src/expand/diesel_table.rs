@@ -12,7 +12,8 @@ pub struct Column<'a> {
     pub sql_type: TokenStream,
 }
 
-/// `pub mod NAME { ... }` exactly as diesel's `table!` would write it.
+/// `pub mod NAME { ... }` exactly as diesel's `table!` would write it, as a
+/// call of `table_in!`.
 /// `imports` are `use` items the column types need (diesel's own
 /// `sql_types::*` is always imported).
 pub fn table_module(
@@ -36,10 +37,10 @@ pub fn table_module(
             #(#[doc = #column_docs] #names -> #types,)*
         }
     };
-    match syn::parse2::<TableDecl>(decl) {
-        Ok(decl) => point_at_reexport(super::table::expand(decl), krate),
-        Err(e) => e.to_compile_error(),
-    }
+    // The declaration is expanded by a call of orm-derive's `__table_in!`
+    // (through orm-core), rather than inlined: the same module, without
+    // diesel's ~700 lines in every model's expansion.
+    quote!(#krate::__private::table_in! { #krate; #decl })
 }
 
 /// A `table!` invocation's body, expanded as diesel would.
