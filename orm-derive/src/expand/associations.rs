@@ -336,6 +336,10 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
     let ident = &model.ident;
     let hash = Literal::u64_suffixed(field_hash(&a.foreign_key.value));
     let field = quote_spanned!(a.foreign_key.span=> <#target as _orm::Field<#hash>>);
+    // `Source`'s bound names the key column's type: if the target lacks the
+    // field, that error is the same as the one on `ForeignKey`, so it gets
+    // the same span (the `foreign_key`) and rustc shows it once.
+    let source = super::respan(quote!(#ident), a.foreign_key.span);
     let key_value = quote_spanned!(a.foreign_key.span=> #field::Value);
     // `set_null` on the target's key needs it nullable, which only its type says.
     let set_null = [&a.on_delete, &a.on_update]
@@ -352,7 +356,7 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
         #[automatically_derived]
         impl _orm::__private::OneToMany for #marker {
             const NAME: &'static str = #reader;
-            type Source = #ident;
+            type Source = #source;
             type Target = #target;
             type ForeignKey = #field::Column;
             type KeyValue = #key_value;
