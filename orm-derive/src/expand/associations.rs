@@ -106,12 +106,23 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
             }
         }
     });
+    // Through a join model, the bounds of `Source` and `Target` name the
+    // key columns' types: a key field the join model lacks is then reported
+    // on the `foreign_key`/`other_key` as written, like the keys' own errors
+    // (and shown once), not on the model names.
+    let (source, target_ty) = match (a.join_model(), &a.other_key) {
+        (Some(_), Some(other)) => (
+            super::respan(quote!(#ident), a.foreign_key.span),
+            super::respan(quote!(#target), other.span),
+        ),
+        _ => (quote!(#ident), quote!(#target)),
+    };
     let describe = quote! {
         #[automatically_derived]
         impl _orm::__private::ManyToMany for #marker {
             const NAME: &'static str = #reader;
-            type Source = #ident;
-            type Target = #target;
+            type Source = #source;
+            type Target = #target_ty;
             #through
             #mirror
         }
