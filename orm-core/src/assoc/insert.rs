@@ -102,12 +102,12 @@ impl<M: Model, A: ManyToMany> LockingInsert<SourceOf<A>, TargetOf<A>> for Upsert
 /// for [`lock_clause`] after the rows.
 fn values_keyword<'a, K, G, DB: OrmBackend>(
     out: &mut AstPass<'_, '_, DB>,
-    lock: &'a Option<K>,
-    guard: &'a Option<G>,
+    lock: Option<&'a K>,
+    guard: Option<&'a G>,
 ) -> (Option<&'a K>, Option<&'a G>) {
     let postgres = DB::DIALECT == Dialect::Postgres;
-    let lock = lock.as_ref().filter(|_| postgres);
-    let guard = guard.as_ref().filter(|_| postgres);
+    let lock = lock.filter(|_| postgres);
+    let guard = guard.filter(|_| postgres);
     out.push_sql(if lock.is_some() || guard.is_some() {
         ") SELECT * FROM (VALUES "
     } else {
@@ -191,27 +191,48 @@ where
     IdOf<TargetOf<A>>: ToSql<TargetSql<A>, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql("INSERT INTO ");
-        self.table.walk_ast(out.reborrow())?;
-        out.push_sql(" (");
-        out.push_identifier(A::SourceKey::NAME)?;
-        out.push_sql(", ");
-        out.push_identifier(A::TargetKey::NAME)?;
-        let (lock, guard) = values_keyword(&mut out, &self.lock, &self.guard);
-        for (i, (source, target)) in self.rows.iter().enumerate() {
-            out.push_sql(if i == 0 { "(" } else { ", (" });
-            out.push_bind_param::<SourceSql<A>, _>(source)?;
-            out.push_sql(", ");
-            out.push_bind_param::<TargetSql<A>, _>(target)?;
-            out.push_sql(")");
-        }
-        if let Some(id) = lock {
-            lock_clause::<A, DB>(&mut out, id)?;
-        } else if let Some(pair) = guard {
-            guard_clause::<A, DB>(&mut out, pair)?;
-        }
-        on_conflict::<DB>(&mut out, &[A::SourceKey::NAME], &[])
+        let (lock, guard) = (self.lock.as_ref(), self.guard.as_ref());
+        insert_pairs::<A, DB>(&mut out, &self.table, &self.rows, lock, guard)
     }
+}
+
+/// `INSERT INTO "rsvps" ("event_id", "guest_id") VALUES (?, ?), ..`, with
+/// the source's lock or the two rows' guard on PostgreSQL, `ON CONFLICT DO
+/// NOTHING`: the SQL of [`InsertPairs`] and [`InsertPair`].
+fn insert_pairs<'b, A, DB>(
+    out: &mut AstPass<'_, 'b, DB>,
+    table: &'b <A::Through as QuerySource>::FromClause,
+    rows: &'b [Pair<A>],
+    lock: Option<&'b IdOf<SourceOf<A>>>,
+    guard: Option<&'b Pair<A>>,
+) -> QueryResult<()>
+where
+    A: ManyToMany,
+    DB: OrmBackend + HasSqlType<SourceSql<A>> + HasSqlType<TargetSql<A>>,
+    <A::Through as QuerySource>::FromClause: QueryFragment<DB>,
+    IdOf<SourceOf<A>>: ToSql<SourceSql<A>, DB>,
+    IdOf<TargetOf<A>>: ToSql<TargetSql<A>, DB>,
+{
+    out.push_sql("INSERT INTO ");
+    table.walk_ast(out.reborrow())?;
+    out.push_sql(" (");
+    out.push_identifier(A::SourceKey::NAME)?;
+    out.push_sql(", ");
+    out.push_identifier(A::TargetKey::NAME)?;
+    let (lock, guard) = values_keyword(out, lock, guard);
+    for (i, (source, target)) in rows.iter().enumerate() {
+        out.push_sql(if i == 0 { "(" } else { ", (" });
+        out.push_bind_param::<SourceSql<A>, _>(source)?;
+        out.push_sql(", ");
+        out.push_bind_param::<TargetSql<A>, _>(target)?;
+        out.push_sql(")");
+    }
+    if let Some(id) = lock {
+        lock_clause::<A, DB>(out, id)?;
+    } else if let Some(pair) = guard {
+        guard_clause::<A, DB>(out, pair)?;
+    }
+    on_conflict::<DB>(out, &[A::SourceKey::NAME], &[])
 }
 
 /// One join row of a join table (not a join model): `INSERT INTO "rsvps"
@@ -267,26 +288,9 @@ where
     IdOf<TargetOf<A>>: ToSql<TargetSql<A>, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        let guarded = G::GUARDED && DB::DIALECT == Dialect::Postgres;
-        out.push_sql("INSERT INTO ");
-        self.table.walk_ast(out.reborrow())?;
-        out.push_sql(" (");
-        out.push_identifier(A::SourceKey::NAME)?;
-        out.push_sql(", ");
-        out.push_identifier(A::TargetKey::NAME)?;
-        out.push_sql(if guarded {
-            ") SELECT * FROM (VALUES ("
-        } else {
-            ") VALUES ("
-        });
-        out.push_bind_param::<SourceSql<A>, _>(&self.pair.0)?;
-        out.push_sql(", ");
-        out.push_bind_param::<TargetSql<A>, _>(&self.pair.1)?;
-        out.push_sql(")");
-        if guarded {
-            guard_clause::<A, DB>(&mut out, &self.pair)?;
-        }
-        on_conflict::<DB>(&mut out, &[A::SourceKey::NAME], &[])
+        let guard = G::GUARDED.then_some(&self.pair);
+        let row = std::slice::from_ref(&self.pair);
+        insert_pairs::<A, DB>(&mut out, &self.table, row, None, guard)
     }
 }
 
@@ -341,7 +345,7 @@ where
         }
         // The rows' values are always bound (never `DEFAULT`), so they can
         // stand in a VALUES list under SELECT.
-        let (lock, guard) = values_keyword(&mut out, &self.lock, &self.guard);
+        let (lock, guard) = values_keyword(&mut out, self.lock.as_ref(), self.guard.as_ref());
         for (i, row) in self.rows.iter().enumerate() {
             out.push_sql(if i == 0 { "(" } else { ", (" });
             row.values.walk_ast(out.reborrow())?;
