@@ -515,38 +515,41 @@ where
                 add_locked::<A, C>(&id, targets, payload.clone(), conflict, conn)
             });
         }
-        let first = targets[0].clone();
         // Inside the caller's transaction on PostgreSQL, a one-row add is a
         // statement that cannot fail on a missing row, instead of a
         // savepoint around one that can: one round trip, not three.
         let guard = dialect == Dialect::Postgres && in_transaction(conn);
-        let all = join_rows_of::<A>(&id, rows(targets).collect());
-        let mirrored = all.mirrored;
-        if all.rows.len() == 1 || (mirrored && all.rows.len() == 2) {
+        if let [target] = &targets[..] {
             // One row (and its mirror): one statement, no lock.
-            let (s, t) = (id.clone(), first.clone());
-            let written = match (A::KEYS_ONLY && !mirrored, guard) {
-                (true, true) => ExecuteDsl::execute(InsertPair::<A, Guarded>::new(s, t), conn)?,
-                (true, false) => {
+            let (s, t) = (id.clone(), target.clone());
+            let mirrored = A::mirror_key(&id).is_some();
+            let written = if A::KEYS_ONLY && !mirrored {
+                // The statement `add_*` runs in a loop: typed, so diesel
+                // finds it prepared without rendering it (no row `Vec`).
+                if guard {
+                    ExecuteDsl::execute(InsertPair::<A, Guarded>::new(s, t), conn)?
+                } else {
                     let insert = InsertPair::<A, Plain>::new(s, t);
                     one_statement(conn, |conn| ExecuteDsl::execute(insert, conn))?
                 }
-                (false, true) => {
-                    let mut insert = A::insert(all.rows, conflict);
+            } else {
+                let all = join_rows_of::<A>(&id, rows(targets.clone()).collect());
+                let mut insert = A::insert(all.rows, conflict);
+                if guard {
                     insert.guard(s, t);
                     ExecuteDsl::execute(insert, conn)?
-                }
-                (false, false) => {
-                    let insert = A::insert(all.rows, conflict);
+                } else {
                     one_statement(conn, |conn| ExecuteDsl::execute(insert, conn))?
                 }
             };
             if guard && written == 0 {
                 ensure_exists::<A::Source, C>(&id, conn)?;
-                ensure_exists::<A::Target, C>(&first, conn)?;
+                ensure_exists::<A::Target, C>(target, conn)?;
             }
             return Ok(associations(mirrored, written));
         }
+        let all = join_rows_of::<A>(&id, rows(targets).collect());
+        let mirrored = all.mirrored;
         if all.rows.len() <= chunk_size::<C::Backend>(A::ROW_COLUMNS, 1) {
             let mut insert = A::insert(all.rows, conflict);
             // SQLite's write lock; on MySQL, the shared lock InnoDB's
