@@ -209,6 +209,18 @@ fn fastest(times: &[(Duration, bool)]) -> f64 {
         .as_secs_f64()
 }
 
+/// The sum of ten runs of `$body`: an eager phase is one call of a few
+/// milliseconds, at the mercy of noise alone.
+macro_rules! ten_calls {
+    ($body:block) => {{
+        let mut total = 0;
+        for _ in 0..10 {
+            total += $body;
+        }
+        total
+    }};
+}
+
 /// `let a = a.clone(); ..` for each of the names.
 macro_rules! clones {
     ($($name:ident),*) => { $(#[allow(unused_variables)] let $name = $name.clone();)* };
@@ -324,18 +336,11 @@ macro_rules! workload {
                         }
                         n
                     };
-                    "eager: events with guests", 10 => {
-                        // Ten calls: one call of a few milliseconds is at the mercy of noise.
-                        let mut total = 0;
-                        for _ in 0..10 {
-                            total += {
-                                let events = Event::all(conn)?;
-                                let guests = Event::load_guests(&events, conn)?;
-                                guests.iter().flatten().map(|u| u.id as u64).sum::<u64>() + events.len() as u64
-                            };
-                        }
-                        total
-                    };
+                    "eager: events with guests", 10 => ten_calls!({
+                        let events = Event::all(conn)?;
+                        let guests = Event::load_guests(&events, conn)?;
+                        guests.iter().flatten().map(|u| u.id as u64).sum::<u64>() + events.len() as u64
+                    });
                     "set guests", 200 => {
                         let mut n = 0;
                         for e in events.iter() {
@@ -393,30 +398,16 @@ macro_rules! workload {
                         }
                         sum
                     };
-                    "eager: users with posts", 10 => {
-                        // Ten calls: one call of a few milliseconds is at the mercy of noise.
-                        let mut total = 0;
-                        for _ in 0..10 {
-                            total += {
-                                let users = User::all(conn)?;
-                                let posts = User::load_posts(&users, conn)?;
-                                posts.iter().flatten().map(|p| p.id as u64).sum::<u64>() + users.len() as u64
-                            };
-                        }
-                        total
-                    };
-                    "eager: posts with authors", 10 => {
-                        // Ten calls: one call of a few milliseconds is at the mercy of noise.
-                        let mut total = 0;
-                        for _ in 0..10 {
-                            total += {
-                                let posts = Post::all(conn)?;
-                                let authors = Post::load_authors(&posts, conn)?;
-                                authors.iter().flatten().map(|u| u.id as u64).sum::<u64>()
-                            };
-                        }
-                        total
-                    };
+                    "eager: users with posts", 10 => ten_calls!({
+                        let users = User::all(conn)?;
+                        let posts = User::load_posts(&users, conn)?;
+                        posts.iter().flatten().map(|p| p.id as u64).sum::<u64>() + users.len() as u64
+                    });
+                    "eager: posts with authors", 10 => ten_calls!({
+                        let posts = Post::all(conn)?;
+                        let authors = Post::load_authors(&posts, conn)?;
+                        authors.iter().flatten().map(|u| u.id as u64).sum::<u64>()
+                    });
                     "add one post (reassign)", 2_000 => {
                         let mut n = 0;
                         for p in posts.iter() {
@@ -491,22 +482,15 @@ macro_rules! workload {
                         }
                         n
                     };
-                    "eager: events with guests", 10 => {
-                        // Ten calls: one call of a few milliseconds is at the mercy of noise.
-                        let mut total = 0;
-                        for _ in 0..10 {
-                            total += {
-                                let events: Vec<Event> = events::table.select(Event::as_select()).load(conn)?;
-                                let rows: Vec<(Rsvp, User)> = Rsvp::belonging_to(&events)
-                                    .inner_join(users::table)
-                                    .select((Rsvp::as_select(), User::as_select()))
-                                    .load(conn)?;
-                                let grouped: Vec<Vec<(Rsvp, User)>> = rows.grouped_by(&events);
-                                grouped.iter().flatten().map(|(_, u)| u.id as u64).sum::<u64>() + events.len() as u64
-                            };
-                        }
-                        total
-                    };
+                    "eager: events with guests", 10 => ten_calls!({
+                        let events: Vec<Event> = events::table.select(Event::as_select()).load(conn)?;
+                        let rows: Vec<(Rsvp, User)> = Rsvp::belonging_to(&events)
+                            .inner_join(users::table)
+                            .select((Rsvp::as_select(), User::as_select()))
+                            .load(conn)?;
+                        let grouped: Vec<Vec<(Rsvp, User)>> = rows.grouped_by(&events);
+                        grouped.iter().flatten().map(|(_, u)| u.id as u64).sum::<u64>() + events.len() as u64
+                    });
                     "set guests", 200 => {
                         let mut n = 0;
                         for e in events.iter() {
@@ -578,37 +562,23 @@ macro_rules! workload {
                         }
                         sum
                     };
-                    "eager: users with posts", 10 => {
-                        // Ten calls: one call of a few milliseconds is at the mercy of noise.
-                        let mut total = 0;
-                        for _ in 0..10 {
-                            total += {
-                                let users: Vec<User> = users::table.select(User::as_select()).load(conn)?;
-                                let posts: Vec<Post> = Post::belonging_to(&users).select(Post::as_select()).load(conn)?;
-                                let grouped: Vec<Vec<Post>> = posts.grouped_by(&users);
-                                grouped.iter().flatten().map(|p| p.id as u64).sum::<u64>() + users.len() as u64
-                            };
-                        }
-                        total
-                    };
-                    "eager: posts with authors", 10 => {
-                        // Ten calls: one call of a few milliseconds is at the mercy of noise.
-                        let mut total = 0;
-                        for _ in 0..10 {
-                            total += {
-                                let posts: Vec<Post> = posts::table.select(Post::as_select()).load(conn)?;
-                                let ids: Vec<i32> = posts.iter().filter_map(|p| p.author_id).collect();
-                                let authors: Vec<User> = users::table
-                                    .filter(users::id.eq_any(ids))
-                                    .select(User::as_select())
-                                    .load(conn)?;
-                                let by_id: std::collections::HashMap<i32, User> =
-                                    authors.into_iter().map(|u| (u.id, u)).collect();
-                                posts.iter().filter_map(|p| by_id.get(&p.author_id?)).map(|u| u.id as u64).sum::<u64>()
-                            };
-                        }
-                        total
-                    };
+                    "eager: users with posts", 10 => ten_calls!({
+                        let users: Vec<User> = users::table.select(User::as_select()).load(conn)?;
+                        let posts: Vec<Post> = Post::belonging_to(&users).select(Post::as_select()).load(conn)?;
+                        let grouped: Vec<Vec<Post>> = posts.grouped_by(&users);
+                        grouped.iter().flatten().map(|p| p.id as u64).sum::<u64>() + users.len() as u64
+                    });
+                    "eager: posts with authors", 10 => ten_calls!({
+                        let posts: Vec<Post> = posts::table.select(Post::as_select()).load(conn)?;
+                        let ids: Vec<i32> = posts.iter().filter_map(|p| p.author_id).collect();
+                        let authors: Vec<User> = users::table
+                            .filter(users::id.eq_any(ids))
+                            .select(User::as_select())
+                            .load(conn)?;
+                        let by_id: std::collections::HashMap<i32, User> =
+                            authors.into_iter().map(|u| (u.id, u)).collect();
+                        posts.iter().filter_map(|p| by_id.get(&p.author_id?)).map(|u| u.id as u64).sum::<u64>()
+                    });
                     "add one post (reassign)", 2_000 => {
                         let mut n = 0;
                         for p in posts.iter() {
