@@ -71,7 +71,7 @@ impl<M: Model> fmt::Debug for Key<M> {
 
 /// Something that names one `M` row: `&M`, `Key<M>` or `&Key<M>`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` does not name a `{M}`",
+    message = "`{Self}` does not name a row of `{M}`",
     label = "expected a `&{M}` or a `Key<{M}>`",
     note = "keys are typed: `{M}::key(5)` or `row.key()` makes a `Key<{M}>`"
 )]
@@ -100,7 +100,7 @@ impl<M: Model> AsKey<M> for &Key<M> {
 /// `Key<M>`. (Arrays of keys are left out so that `&[]` infers as "no `M`";
 /// write `vec![k1, k2]` or `&[k1, k2][..]`.)
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` does not name `{M}` rows",
+    message = "`{Self}` does not name rows of `{M}`",
     label = "expected `&[{M}]`, `&Vec<{M}>`, `&[Key<{M}>]` or `Vec<Key<{M}>>`",
     note = "rows are passed by reference (`&rows`); a bare id becomes a key with `{M}::key(id)`"
 )]
