@@ -81,6 +81,15 @@ fn names(a: &Assoc) -> Names {
     }
 }
 
+/// `for<'__orm> Marker`, bounded in the where clause of a method without
+/// generic parameters. A bound on a concrete type is checked where it is
+/// written (a "trivial bound"), so an association whose target lacks its
+/// key field failed there once more for each such method; higher-ranked, it
+/// is checked only where the method is called.
+fn gate(marker: &syn::Path) -> TokenStream {
+    quote!(for<'__orm> #marker)
+}
+
 /// A method named `name`, spanned at the association's attribute (`r#type`
 /// for a keyword).
 fn method(name: &str, a: &Assoc) -> syn::Ident {
@@ -142,12 +151,14 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
             sets: add,
             remove_one: quote!(<#marker as #ops>::remove(#id, #one, conn)),
             query_ty: quote!(_orm::__private::TargetsQuery<#marker>),
+            query_trait: quote!(_orm::__private::ManyToManyQuery),
             query: quote!(<#marker as _orm::__private::ManyToManyQuery>::targets(#id)),
             eager: quote!(_orm::__private::ManyToManyEager<C>),
             eager_query: quote!(<#target as _orm::KeysQuery>::ByIds),
             new_ty: quote!(<#target as _orm::Model>::New),
         },
     );
+    let gate = gate(&marker);
     let changes = method(&format!("{}_changes", a.plural), a);
     let d_changes = docs::assoc(model, a, "changes");
     let payload_methods = a.join_model().map(|join| payload_methods(model, a, join));
@@ -161,7 +172,7 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
     let methods = quote! {
         #methods
         #[doc = #d_changes]
-        pub fn #changes(&self) -> _orm::Changes<#marker> {
+        pub fn #changes(&self) -> _orm::Changes<#marker> where #gate: _orm::__private::ManyToMany {
             _orm::Changes::new(#id)
         }
         #payload_methods
@@ -244,6 +255,7 @@ fn through(model: &Model, a: &Assoc, joins: &[JoinTable]) -> Option<(TokenStream
 /// the payload: `add_guest_with`, `guests_with_through`, ...
 fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
     let Names { target, marker, qr } = names(a);
+    let gate = gate(&marker);
     let p = quote!(_orm::__private);
     let (pl, s) = (&a.plural, &a.singular);
     let m = |n: String| method(&n, a);
@@ -307,7 +319,7 @@ fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
             #add::create_with(#id, new, payload, conn)
         }
         #[doc = #d_query]
-        pub fn #query(&self) -> #p::ThroughQuery<#marker> {
+        pub fn #query(&self) -> #p::ThroughQuery<#marker> where #gate: #p::ManyToMany {
             #p::ThroughQuery::new(#p::Vec::from([#id]))
         }
         #[doc = #d_with_through]
@@ -398,6 +410,7 @@ fn has_many(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             sets: detach.clone(),
             remove_one: quote!(<#marker as #detach>::remove_all(#id, #one, conn)),
             query_ty: quote!(_orm::__private::ChildrenQuery<#marker>),
+            query_trait: quote!(_orm::__private::OneToManyQuery),
             query: quote!(<#marker as _orm::__private::OneToManyQuery>::children(#id)),
             eager: quote!(_orm::__private::OneToManyEager<C>),
             eager_query: quote!(_orm::__private::ChildrenOf<#marker>),
@@ -590,6 +603,8 @@ struct Family {
     sets: TokenStream,
     remove_one: TokenStream,
     query_ty: TokenStream,
+    /// The trait `query_ty` is a projection of.
+    query_trait: TokenStream,
     query: TokenStream,
     /// The eager-loading trait.
     eager: TokenStream,
@@ -608,11 +623,13 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
         sets,
         remove_one,
         query_ty,
+        query_trait,
         query,
         eager,
         eager_query,
         new_ty,
     } = f;
+    let gate = gate(&marker);
     let (p, s) = (&a.plural, &a.singular);
     let m = |n: String| method(&n, a);
     let doc = |m: &str| docs::assoc(model, a, m);
@@ -662,7 +679,7 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
             #r::load(#id, conn)
         }
         #[doc = #d_query]
-        pub fn #query_fn(&self) -> #query_ty {
+        pub fn #query_fn(&self) -> #query_ty where #gate: #query_trait {
             #query
         }
         #[doc = #d_count]
