@@ -14,7 +14,7 @@ use diesel::AsChangeset;
 use diesel::{Column, ExpressionMethods, RunQueryDsl};
 
 use super::all_associated;
-use super::reassign::{ParentAndChildIds, Reassign};
+use super::reassign::{ParentAndChildIds, Reassign, SetChildren};
 use crate::backend::{chunk_size, Dialect, OrmBackend};
 use crate::model::{
     ensure_exists, removed_or_gone, rows, ByIds, ColumnsOf, CountOf, Crud, Exists, ForeignKey,
@@ -521,6 +521,7 @@ where
     A::DetachAll: ExecuteDsl<C>,
     ParentAndChildIds<A>: LoadQuery<'static, C, Option<TId<A>>>,
     Reassign<A>: LoadQuery<'static, C, bool> + ExecuteDsl<C>,
+    SetChildren<A>: LoadQuery<'static, C, Option<bool>>,
 {
     fn remove_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
         let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "remove_all");
@@ -537,8 +538,26 @@ where
 
     fn set(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<SetDiff> {
         let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "set");
+        let dialect = <C::Backend as OrmBackend>::DIALECT;
         conn.transaction(|conn| {
-            let current: Vec<TId<A>> = if <C::Backend as OrmBackend>::DIALECT == Dialect::Sqlite {
+            if dialect == Dialect::Postgres
+                && SetChildren::<A>::binds(targets.len()) <= <C::Backend as OrmBackend>::MAX_BIND_PARAMS
+            {
+                // After the lock, one statement that writes the difference
+                // and says what it wrote (see `SetChildren`).
+                let targets = dedup(targets.clone());
+                S::<A>::lock(id.clone(), conn)?;
+                let rows: Vec<Option<bool>> =
+                    SetChildren::<A>::new(id.clone(), targets.clone()).load(conn)?;
+                if rows.iter().filter(|r| r.is_none()).count() < targets.len() {
+                    // A target row does not exist: the transaction rolls back.
+                    return Err(Error::NotFound);
+                }
+                let removed = rows.iter().filter(|&&r| r == Some(true)).count();
+                let added = rows.iter().filter(|&&r| r == Some(false)).count();
+                return Ok(SetDiff { added, removed });
+            }
+            let current: Vec<TId<A>> = if dialect == Dialect::Sqlite {
                 // The transaction's write lock is the lock: the parent and
                 // its children in one read (no row: the parent is gone).
                 let rows: Vec<Option<TId<A>>> =

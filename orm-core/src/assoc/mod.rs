@@ -25,7 +25,7 @@ pub use in_subquery::InSubquery;
 pub use insert::{Conflict, GuardMode, Guarded, InsertPair, InsertPairs, Plain, Upsert};
 pub use joined::{JoinedTargets, SourcesAndTargets};
 pub use ranked::{Ranked, RankedTargets};
-pub use reassign::{ParentAndChildIds, Reassign};
+pub use reassign::{ParentAndChildIds, Reassign, SetChildren};
 pub use staged::{Changes, Pending, SaveChanges};
 pub use through::{JoinKeys, JoinModel, ThroughModel, ThroughOps, ThroughQuery};
 

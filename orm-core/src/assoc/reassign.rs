@@ -1,8 +1,16 @@
-//! The statements of a has_many `set_*`: the children read (on SQLite with
-//! the parent, in one statement), then every change written in one UPDATE
-//! that, on PostgreSQL, returns row by row whether it detached or attached
-//! (on SQLite, whose write lock keeps every other writer out, its count is
-//! exact and it returns nothing).
+//! The statements of a has_many `set_*`.
+//!
+//! On PostgreSQL, after the parent's row lock, one statement
+//! ([`SetChildren`]): an UPDATE that attaches the wanted rows not yet
+//! attached and detaches the children not wanted, returning what it did,
+//! with the wanted rows that exist, read from the same snapshot.
+//!
+//! On SQLite (and on PostgreSQL when the keys would not fit one statement),
+//! the children read (on SQLite with the parent, in one statement), then
+//! every change written in one UPDATE ([`Reassign`]) that, on PostgreSQL,
+//! returns row by row whether it detached or attached (on SQLite, whose write
+//! lock keeps every other writer out, its count is exact and it returns
+//! nothing).
 //!
 //! ```sql
 //! SELECT t."id" FROM "users" AS s LEFT JOIN "posts" AS t ON t."author_id" = s."id"
@@ -215,3 +223,102 @@ impl<A: OneToMany> Query for Reassign<A> {
 }
 
 impl<A: OneToMany, C> RunQueryDsl<C> for Reassign<A> {}
+
+/// A has_many `set_*` on PostgreSQL in one statement (after the parent's
+/// lock): no read of the children first.
+///
+/// ```sql
+/// WITH u AS (UPDATE "posts" SET "author_id" = CASE WHEN "id" IN ($1, $2) THEN $3 ELSE NULL END
+///     WHERE ("id" IN ($1, $2) AND "author_id" IS DISTINCT FROM $3)
+///        OR ("author_id" = $3 AND "id" NOT IN ($1, $2))
+///     RETURNING "author_id" IS NULL AS d)
+/// SELECT d FROM u UNION ALL SELECT NULL FROM "posts" WHERE "id" IN ($1, $2)
+/// ```
+///
+/// Rows: `Some(true)` for each child detached, `Some(false)` for each row
+/// attached, `None` for each wanted row that exists. Kept children are not
+/// written. Both parts read one snapshot, taken after the lock; a row that a
+/// lock-free one-row `add_*`/`remove_*` changed after it is re-checked by
+/// the UPDATE and left alone if it already is as wanted, so what comes back
+/// is what this call did.
+pub struct SetChildren<A: OneToMany> {
+    key: Kv<A>,
+    wanted: Vec<IdOf<A::Target>>,
+}
+
+impl<A: OneToMany> SetChildren<A> {
+    /// Makes `wanted` (no duplicates) exactly the children of `id`.
+    pub fn new(id: IdOf<A::Source>, wanted: Vec<IdOf<A::Target>>) -> Self {
+        SetChildren {
+            key: ForeignKey::from_id(id),
+            wanted,
+        }
+    }
+
+    /// Bind parameters the statement takes for `wanted` keys.
+    pub fn binds(wanted: usize) -> usize {
+        4 * wanted + 3
+    }
+}
+
+impl<A, DB> QueryFragment<DB> for SetChildren<A>
+where
+    A: OneToMany,
+    DB: OrmBackend + HasSqlType<KeySql<A>> + HasSqlType<TargetSql<A>>,
+    Kv<A>: ToSql<KeySql<A>, DB>,
+    IdOf<A::Target>: ToSql<TargetSql<A>, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        let (table, fk) = (A::Target::TABLE.name, A::ForeignKey::NAME);
+        out.push_sql("WITH u AS (UPDATE ");
+        out.push_identifier(table)?;
+        out.push_sql(" SET ");
+        out.push_identifier(fk)?;
+        if self.wanted.is_empty() {
+            out.push_sql(" = NULL WHERE ");
+            out.push_identifier(fk)?;
+            out.push_sql(" = ");
+            out.push_bind_param::<KeySql<A>, _>(&self.key)?;
+        } else {
+            out.push_sql(" = CASE WHEN ");
+            keys::<A, DB>(&mut out, &self.wanted)?;
+            out.push_sql(" THEN ");
+            out.push_bind_param::<KeySql<A>, _>(&self.key)?;
+            out.push_sql(" ELSE NULL END WHERE (");
+            keys::<A, DB>(&mut out, &self.wanted)?;
+            out.push_sql(" AND ");
+            out.push_identifier(fk)?;
+            out.push_sql(" IS DISTINCT FROM ");
+            out.push_bind_param::<KeySql<A>, _>(&self.key)?;
+            out.push_sql(") OR (");
+            out.push_identifier(fk)?;
+            out.push_sql(" = ");
+            out.push_bind_param::<KeySql<A>, _>(&self.key)?;
+            out.push_sql(" AND NOT ");
+            keys::<A, DB>(&mut out, &self.wanted)?;
+            out.push_sql(")");
+        }
+        out.push_sql(" RETURNING ");
+        out.push_identifier(fk)?;
+        out.push_sql(" IS NULL AS d) SELECT d FROM u");
+        if !self.wanted.is_empty() {
+            out.push_sql(" UNION ALL SELECT NULL FROM ");
+            out.push_identifier(table)?;
+            out.push_sql(" WHERE ");
+            keys::<A, DB>(&mut out, &self.wanted)?;
+        }
+        Ok(())
+    }
+}
+
+impl<A: OneToMany> QueryId for SetChildren<A> {
+    type QueryId = ();
+    // The SQL depends on the list's length: cached by its text.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<A: OneToMany> Query for SetChildren<A> {
+    type SqlType = Nullable<Bool>;
+}
+
+impl<A: OneToMany, C> RunQueryDsl<C> for SetChildren<A> {}
