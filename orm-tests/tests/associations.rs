@@ -180,7 +180,7 @@ backend_tests! {
         assert_eq!(Task::find(t2.id, conn)?.project_id, None, "a failed add changes nothing");
         assert!(p.set_tasks(&[ghost], conn).is_err());
         assert_eq!(p.count_tasks(conn)?, 2, "a failed set changes nothing");
-        assert_eq!(p.set_tasks(&[t2.clone()], conn)?, SetDiff { added: 1, removed: 2 });
+        assert_eq!(p.set_tasks(std::slice::from_ref(&t2), conn)?, SetDiff { added: 1, removed: 2 });
         assert_eq!(p.tasks(conn)?, vec![Task::find(t2.id, conn)?]);
         assert_eq!(p.set_tasks(&[], conn)?, SetDiff { added: 0, removed: 1 });
         assert_eq!(Task::find(t2.id, conn)?.project_id, None, "set to none detaches and keeps the row");

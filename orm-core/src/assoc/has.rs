@@ -541,7 +541,8 @@ where
         let dialect = <C::Backend as OrmBackend>::DIALECT;
         conn.transaction(|conn| {
             if dialect == Dialect::Postgres
-                && SetChildren::<A>::binds(targets.len()) <= <C::Backend as OrmBackend>::MAX_BIND_PARAMS
+                && SetChildren::<A>::binds(targets.len())
+                    <= <C::Backend as OrmBackend>::MAX_BIND_PARAMS
             {
                 // After the lock, one statement that writes the difference
                 // and says what it wrote (see `SetChildren`).
