@@ -546,11 +546,12 @@ where
             {
                 // After the lock, one statement that writes the difference
                 // and says what it wrote (see `SetChildren`).
-                let targets = dedup(targets.clone());
+                let wanted = dedup(targets.clone());
+                let count = wanted.len();
                 S::<A>::lock(id.clone(), conn)?;
                 let rows: Vec<Option<bool>> =
-                    SetChildren::<A>::new(id.clone(), targets.clone()).load(conn)?;
-                if rows.iter().filter(|r| r.is_none()).count() < targets.len() {
+                    SetChildren::<A>::new(id.clone(), wanted).load(conn)?;
+                if rows.iter().filter(|r| r.is_none()).count() < count {
                     // A target row does not exist: the transaction rolls back.
                     return Err(Error::NotFound);
                 }

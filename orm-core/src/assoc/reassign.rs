@@ -230,7 +230,7 @@ impl<A: OneToMany, C> RunQueryDsl<C> for Reassign<A> {}
 /// ```sql
 /// WITH u AS (UPDATE "posts" SET "author_id" = CASE WHEN "id" IN ($1, $2) THEN $3 ELSE NULL END
 ///     WHERE ("id" IN ($1, $2) AND "author_id" IS DISTINCT FROM $3)
-///        OR ("author_id" = $3 AND "id" NOT IN ($1, $2))
+///        OR ("author_id" = $3 AND NOT "id" IN ($1, $2))
 ///     RETURNING "author_id" IS NULL AS d)
 /// SELECT d FROM u UNION ALL SELECT NULL FROM "posts" WHERE "id" IN ($1, $2)
 /// ```
