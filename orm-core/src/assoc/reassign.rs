@@ -144,6 +144,39 @@ where
     Ok(())
 }
 
+/// `UPDATE "posts" SET "author_id"`: the head both UPDATEs share.
+fn update_key<A, DB>(out: &mut AstPass<'_, '_, DB>) -> QueryResult<()>
+where
+    A: OneToMany,
+    DB: OrmBackend,
+{
+    out.push_sql("UPDATE ");
+    out.push_identifier(A::Target::TABLE.name)?;
+    out.push_sql(" SET ");
+    out.push_identifier(A::ForeignKey::NAME)
+}
+
+/// ` = CASE WHEN "id" IN (..) THEN ? ELSE NULL END`: `attach` pointed at
+/// the parent, every other row the UPDATE reaches detached.
+fn attach_else_detach<'b, A, DB>(
+    out: &mut AstPass<'_, 'b, DB>,
+    attach: &'b [IdOf<A::Target>],
+    key: &'b Kv<A>,
+) -> QueryResult<()>
+where
+    A: OneToMany,
+    DB: OrmBackend + HasSqlType<KeySql<A>> + HasSqlType<TargetSql<A>>,
+    Kv<A>: ToSql<KeySql<A>, DB>,
+    IdOf<A::Target>: ToSql<TargetSql<A>, DB>,
+{
+    out.push_sql(" = CASE WHEN ");
+    keys::<A, DB>(out, attach)?;
+    out.push_sql(" THEN ");
+    out.push_bind_param::<KeySql<A>, _>(key)?;
+    out.push_sql(" ELSE NULL END");
+    Ok(())
+}
+
 impl<A, DB> QueryFragment<DB> for Reassign<A>
 where
     A: OneToMany,
@@ -152,17 +185,11 @@ where
     IdOf<A::Target>: ToSql<TargetSql<A>, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql("UPDATE ");
-        out.push_identifier(A::Target::TABLE.name)?;
-        out.push_sql(" SET ");
-        out.push_identifier(A::ForeignKey::NAME)?;
+        update_key::<A, DB>(&mut out)?;
         match (self.add.is_empty(), self.remove.is_empty()) {
             (false, false) => {
-                out.push_sql(" = CASE WHEN ");
-                keys::<A, DB>(&mut out, &self.add)?;
-                out.push_sql(" THEN ");
-                out.push_bind_param::<KeySql<A>, _>(&self.key)?;
-                out.push_sql(" ELSE NULL END WHERE ");
+                attach_else_detach::<A, DB>(&mut out, &self.add, &self.key)?;
+                out.push_sql(" WHERE ");
                 keys::<A, DB>(&mut out, &self.add)?;
                 out.push_sql(" OR (");
                 self.still_pointing(&mut out)?;
@@ -270,21 +297,16 @@ where
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         let (table, fk) = (A::Target::TABLE.name, A::ForeignKey::NAME);
-        out.push_sql("WITH u AS (UPDATE ");
-        out.push_identifier(table)?;
-        out.push_sql(" SET ");
-        out.push_identifier(fk)?;
+        out.push_sql("WITH u AS (");
+        update_key::<A, DB>(&mut out)?;
         if self.wanted.is_empty() {
             out.push_sql(" = NULL WHERE ");
             out.push_identifier(fk)?;
             out.push_sql(" = ");
             out.push_bind_param::<KeySql<A>, _>(&self.key)?;
         } else {
-            out.push_sql(" = CASE WHEN ");
-            keys::<A, DB>(&mut out, &self.wanted)?;
-            out.push_sql(" THEN ");
-            out.push_bind_param::<KeySql<A>, _>(&self.key)?;
-            out.push_sql(" ELSE NULL END WHERE (");
+            attach_else_detach::<A, DB>(&mut out, &self.wanted, &self.key)?;
+            out.push_sql(" WHERE (");
             keys::<A, DB>(&mut out, &self.wanted)?;
             out.push_sql(" AND ");
             out.push_identifier(fk)?;
