@@ -583,11 +583,9 @@ where
             // `Reassign`); MySQL has no `UPDATE .. RETURNING`, and a list too
             // long for one statement is written in chunks.
             let binds = 2 * added + removed + 2;
-            if <C::Backend as OrmBackend>::DIALECT != Dialect::Mysql
-                && binds <= <C::Backend as OrmBackend>::MAX_BIND_PARAMS
-            {
+            if dialect != Dialect::Mysql && binds <= <C::Backend as OrmBackend>::MAX_BIND_PARAMS {
                 let reassign = Reassign::<A>::new(id.clone(), to_add, to_remove);
-                if <C::Backend as OrmBackend>::DIALECT == Dialect::Sqlite {
+                if dialect == Dialect::Sqlite {
                     if ExecuteDsl::execute(reassign.counted(), conn)? < added + removed {
                         return Err(Error::NotFound);
                     }
