@@ -34,27 +34,6 @@ pub type PairsIn<A> = dsl::Select<
     (Sk<A>, Tk<A>),
 >;
 
-/// Places each parent's rows at the parent's position; a parent that
-/// appears twice gets a copy, one with no rows an empty (default) value.
-pub(crate) fn align<K: Eq + Hash, V: Clone + Default>(
-    keys: &[K],
-    mut grouped: HashMap<K, V>,
-) -> Vec<V> {
-    let mut first: HashMap<&K, usize> = HashMap::with_capacity(keys.len());
-    let mut out: Vec<V> = Vec::with_capacity(keys.len());
-    for (i, key) in keys.iter().enumerate() {
-        let value = match first.get(key) {
-            Some(&j) => out[j].clone(),
-            None => {
-                first.insert(key, i);
-                grouped.remove(key).unwrap_or_default()
-            }
-        };
-        out.push(value);
-    }
-    out
-}
-
 /// Loads the rows of `M` with keys `ids`, by key, one statement per chunk.
 fn rows_by_id<M, C>(ids: Vec<M::Id>, conn: &mut C) -> QueryResult<HashMap<M::Id, M>>
 where
@@ -124,16 +103,16 @@ where
         let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_many");
         // One join per chunk (diesel's `belonging_to(&events).inner_join(..)`);
         // a target shared by several parents comes once per parent.
-        let distinct = dedup(sources.iter().cloned());
-        let mut grouped: HashMap<SId<A>, Vec<A::Target>> = HashMap::new();
-        for chunk in distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
+        let parents = Parents::of(&sources);
+        let mut grouped = parents.grouping();
+        for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
             let rows =
                 SourcesAndTargets::<A>::new(chunk.to_vec()).load::<(SId<A>, A::Target)>(conn)?;
             for (source, target) in rows {
-                grouped.entry(source).or_default().push(target);
+                grouped.push(&source, target);
             }
         }
-        Ok(align(&sources, grouped))
+        Ok(grouped.finish())
     }
 
     fn load_many_where<Q>(
@@ -145,9 +124,9 @@ where
         Q: LoadQuery<'static, C, A::Target> + RunQueryDsl<C> + CountBinds<C>,
     {
         let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_many_where");
-        let distinct = dedup(sources.iter().cloned());
+        let parents = Parents::of(&sources);
         let mut parents_of: HashMap<TId<A>, Vec<SId<A>>> = HashMap::new();
-        for chunk in distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
+        for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
             let rows = FilterDsl::filter(
                 A::Through::default(),
                 A::SourceKey::default().eq_any(chunk.to_vec()),
@@ -158,7 +137,7 @@ where
             }
         }
         let targets: Vec<TId<A>> = parents_of.keys().cloned().collect();
-        let mut grouped: HashMap<SId<A>, Vec<A::Target>> = HashMap::new();
+        let mut grouped = parents.grouping();
         // Room for what the refinement binds: the statement for one key
         // binds it and the refinement's own values.
         let extra = match targets.first() {
@@ -169,11 +148,11 @@ where
             // In the refined query's order, each target under each parent.
             for row in refine(A::Target::by_ids(chunk.to_vec())).load::<A::Target>(conn)? {
                 for parent in parents_of.get(&Model::id(&row)).into_iter().flatten() {
-                    grouped.entry(parent.clone()).or_default().push(row.clone());
+                    grouped.push(parent, row.clone());
                 }
             }
         }
-        Ok(align(&sources, grouped))
+        Ok(grouped.finish())
     }
 
     fn load_top<O>(
@@ -187,15 +166,15 @@ where
         RankedTargets<A, O>: LoadQuery<'static, C, (A::Target, SId<A>)>,
     {
         let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_top");
-        let distinct = dedup(sources.iter().cloned());
-        let mut grouped: HashMap<SId<A>, Vec<A::Target>> = HashMap::new();
-        for chunk in distinct.chunks(chunk_size::<C::Backend>(1, 1)) {
+        let parents = Parents::of(&sources);
+        let mut grouped = parents.grouping();
+        for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, 1)) {
             let ranked = RankedTargets::<A, O>::new(chunk.to_vec(), limit, order.clone());
             for (row, source) in ranked.load::<(A::Target, SId<A>)>(conn)? {
-                grouped.entry(source).or_default().push(row);
+                grouped.push(&source, row);
             }
         }
-        Ok(align(&sources, grouped))
+        Ok(grouped.finish())
     }
 }
 
@@ -315,12 +294,12 @@ where
     {
         let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_top");
         let parents = Parents::of(&sources);
-        let mut children: Vec<A::Target> = Vec::new();
+        let mut grouped = parents.grouping();
         for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, 1)) {
             let ranked = Ranked::<A, O>::new(chunk.to_vec(), limit, order.clone());
-            children.extend(ranked.load::<A::Target>(conn)?);
+            grouped.push_children::<A>(ranked.load::<A::Target>(conn)?);
         }
-        Ok(parents.group::<A>(children))
+        Ok(grouped.finish())
     }
 }
 
@@ -340,28 +319,24 @@ where
     Q: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
 {
     let parents = Parents::of(&sources);
-    let mut children: Vec<A::Target> = Vec::new();
+    let mut grouped = parents.grouping();
     for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, extra)) {
-        let rows = refine(A::children_of(chunk.to_vec())).load::<A::Target>(conn)?;
-        if children.is_empty() {
-            children = rows;
-        } else {
-            children.extend(rows);
-        }
+        grouped.push_children::<A>(refine(A::children_of(chunk.to_vec())).load::<A::Target>(conn)?);
     }
-    Ok(parents.group::<A>(children))
+    Ok(grouped.finish())
 }
 
 /// The parents of an eager load: each distinct key, and where it first
 /// appears among them (one map for both, as diesel's `grouped_by` has).
-struct Parents<'a, K> {
+pub(crate) struct Parents<'a, K> {
     sources: &'a [K],
     first: HashMap<&'a K, usize>,
-    distinct: Vec<K>,
+    /// The keys to load, each once, in first-seen order.
+    pub(crate) distinct: Vec<K>,
 }
 
 impl<'a, K: Eq + Hash + Clone> Parents<'a, K> {
-    fn of(sources: &'a [K]) -> Self {
+    pub(crate) fn of(sources: &'a [K]) -> Self {
         let mut first = HashMap::with_capacity(sources.len());
         let mut distinct = Vec::with_capacity(sources.len());
         for (i, key) in sources.iter().enumerate() {
@@ -377,29 +352,61 @@ impl<'a, K: Eq + Hash + Clone> Parents<'a, K> {
         }
     }
 
-    /// `children` grouped under their parents and aligned with them; each
-    /// parent's rows keep their order, and a parent listed twice gets its
-    /// rows twice.
-    fn group<A>(&self, children: Vec<A::Target>) -> Vec<Vec<A::Target>>
+    /// An empty list of rows for each parent, to [`Grouping::push`] into.
+    pub(crate) fn grouping<V>(&self) -> Grouping<'_, 'a, K, V> {
+        Grouping {
+            rows: self.sources.iter().map(|_| Vec::new()).collect(),
+            parents: self,
+        }
+    }
+}
+
+/// Rows being grouped under the parents of an eager load, aligned with them.
+pub(crate) struct Grouping<'p, 'a, K, V> {
+    parents: &'p Parents<'a, K>,
+    rows: Vec<Vec<V>>,
+}
+
+impl<K: Eq + Hash + Clone, V> Grouping<'_, '_, K, V> {
+    /// `row` under the parent `key` (in the order pushed); a key that is not
+    /// one of the parents is left out.
+    pub(crate) fn push(&mut self, key: &K, row: V) {
+        if let Some(&i) = self.parents.first.get(key) {
+            self.rows[i].push(row);
+        }
+    }
+
+    /// Each child under the parent its foreign key names.
+    fn push_children<A>(&mut self, children: Vec<V>)
     where
-        A: OneToMany<Source: Model<Id = K>>,
-        A::Target: Clone,
+        A: OneToMany<Source: Model<Id = K>, Target = V>,
     {
-        let mut out: Vec<Vec<A::Target>> = self.sources.iter().map(|_| Vec::new()).collect();
         for child in children {
-            if let Some(&i) = A::key_of(&child).get().and_then(|key| self.first.get(key)) {
-                out[i].push(child);
+            let slot = A::key_of(&child)
+                .get()
+                .and_then(|key| self.parents.first.get(key).copied());
+            if let Some(i) = slot {
+                self.rows[i].push(child);
             }
         }
-        if self.distinct.len() < self.sources.len() {
-            for (i, key) in self.sources.iter().enumerate() {
-                let j = self.first[key];
+    }
+
+    /// The groups, aligned with the parents: a parent listed twice gets
+    /// its rows twice, one with none an empty list.
+    pub(crate) fn finish(mut self) -> Vec<Vec<V>>
+    where
+        V: Clone,
+    {
+        let parents = self.parents;
+        if parents.distinct.len() < parents.sources.len() {
+            for (i, key) in parents.sources.iter().enumerate() {
+                let j = parents.first[key];
                 if j != i {
-                    out[i] = out[j].clone();
+                    self.rows[i] = self.rows[j].clone();
                 }
             }
         }
-        out
+        self.rows
     }
 }
 

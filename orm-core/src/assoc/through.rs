@@ -8,8 +8,6 @@
 //! [`ThroughQuery`]: the targets joined with their join rows, filtered and
 //! ordered on the columns of either.
 
-use std::collections::HashMap;
-
 use diesel::backend::Backend;
 use diesel::connection::Connection;
 use diesel::dsl::{self, SqlTypeOf};
@@ -22,6 +20,7 @@ use diesel::sql_types::{BigInt, BoolOrNullableBool, HasSqlType};
 use diesel::{QuerySource, RunQueryDsl};
 
 use super::belongs_to_many::{ManyToMany, SourceOf, TargetOf};
+use super::eager::Parents;
 use super::push_binds;
 use crate::backend::{chunk_size, CountBinds, Dialect, OrmBackend};
 use crate::model::{ColumnsOf, Field, IdOf, Model, PkOf, TableOf};
@@ -415,8 +414,9 @@ where
             A::NAME,
             "load_many_with_through_where",
         );
-        let keys = crate::set::dedup(sources.clone());
-        let mut grouped: HashMap<SId<A>, Vec<WithJoin<A>>> = HashMap::new();
+        let parents = Parents::of(&sources);
+        let keys = &parents.distinct;
+        let mut grouped = parents.grouping();
         // Room for what the refinement binds: the statement for one key
         // binds it and the refinement's own values.
         let extra = match keys.first() {
@@ -428,9 +428,9 @@ where
                 refine(ThroughQuery::new(chunk.to_vec())).load(conn)?;
             for row in rows {
                 let source = A::source_of(&row.1).clone();
-                grouped.entry(source).or_default().push(row);
+                grouped.push(&source, row);
             }
         }
-        Ok(super::eager::align(&sources, grouped))
+        Ok(grouped.finish())
     }
 }
