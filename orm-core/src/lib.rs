@@ -126,6 +126,12 @@ pub mod pg {
     }
 }
 
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __orm_model {
+    ($($items:tt)*) => { $($items)* };
+}
+
 /// Items used by generated code. Not public API: they may change in any
 /// release.
 #[doc(hidden)]
@@ -154,6 +160,12 @@ pub mod __private {
     pub fn set_null_needs_nullable<T: SetNullKey>() {}
     pub use diesel;
     pub use orm_derive::__table_in as table_in;
+
+    /// What `#[derive(Model)]` on `Tag` imports as the macro `Tag`: the
+    /// derive wraps everything an association on `Tag` emits in `Tag! { .. }`,
+    /// so that when `Tag` is not a model, name resolution reports that once
+    /// and drops those items, instead of each of them failing to type-check.
+    pub use crate::__orm_model as model;
     pub use std::{option::Option, result::Result, vec::Vec};
 
     pub use crate::assoc::through::TargetAndJoin;

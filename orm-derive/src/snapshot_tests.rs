@@ -15,8 +15,54 @@ use crate::derive_model_inner;
 fn expand(input: &str) -> String {
     let tokens = derive_model_inner(input.parse().expect("a struct"));
     match syn::parse2::<syn::File>(tokens.clone()) {
-        Ok(file) => prettyplease::unparse(&file),
+        Ok(mut file) => {
+            show_gated(&mut file.items);
+            prettyplease::unparse(&file)
+        }
         Err(_) => tokens.to_string(),
+    }
+}
+
+/// The items the derive emits only where another model exists (`Post! {
+/// .. }`, see `expand::if_models`) as `#[gated(Post)] const _: () = { .. };`,
+/// which the pretty printer lays out like the rest.
+fn show_gated(items: &mut [syn::Item]) {
+    for item in items {
+        if let syn::Item::Const(c) = item {
+            if let syn::Expr::Block(block) = &mut *c.expr {
+                for stmt in &mut block.block.stmts {
+                    match stmt {
+                        syn::Stmt::Item(item) => show_gated(std::slice::from_mut(item)),
+                        syn::Stmt::Macro(m) => {
+                            let mut item = syn::Item::Macro(syn::ItemMacro {
+                                attrs: std::mem::take(&mut m.attrs),
+                                ident: None,
+                                mac: m.mac.clone(),
+                                semi_token: m.semi_token,
+                            });
+                            show_gated(std::slice::from_mut(&mut item));
+                            *stmt = syn::Stmt::Item(item);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            continue;
+        }
+        let syn::Item::Macro(m) = item else { continue };
+        let path = &m.mac.path;
+        if path.segments.iter().any(|s| s.ident == "table_in") {
+            continue;
+        }
+        let Ok(mut inner) = m.mac.parse_body::<syn::File>() else {
+            continue;
+        };
+        show_gated(&mut inner.items);
+        let inner = inner.items;
+        *item = syn::parse_quote! {
+            #[gated(#path)]
+            const _: () = { #(#inner)* };
+        };
     }
 }
 

@@ -15,6 +15,9 @@ pub fn markers(model: &Model) -> TokenStream {
     if model.assocs.is_empty() {
         return TokenStream::new();
     }
+    // As visible as the model: an impl naming a private model as `Source` or
+    // `Target` can't be on a marker more public than that (E0446).
+    let marker_vis = in_child_module(&model.vis);
     let markers = model.assocs.iter().map(|a| {
         let marker = a.marker.segments.last().map(|s| &s.ident);
         let reader = if a.kind.is_many() {
@@ -33,7 +36,7 @@ pub fn markers(model: &Model) -> TokenStream {
         );
         quote! {
             #[doc = #doc]
-            pub struct #marker;
+            #marker_vis struct #marker;
         }
     });
     let module = crate::internals::markers_module(&model.ident);
@@ -50,6 +53,27 @@ pub fn markers(model: &Model) -> TokenStream {
     }
 }
 
+/// `vis`, as written in a child module of the one it was written in.
+fn in_child_module(vis: &syn::Visibility) -> TokenStream {
+    match vis {
+        syn::Visibility::Public(_) => quote!(pub),
+        syn::Visibility::Inherited => quote!(pub(super)),
+        syn::Visibility::Restricted(r) => {
+            let path = &r.path;
+            match path.segments.first() {
+                Some(first) if first.ident == "crate" || path.leading_colon.is_some() => {
+                    quote!(pub(in #path))
+                }
+                Some(first) if first.ident == "self" => {
+                    let rest = path.segments.iter().skip(1);
+                    quote!(pub(in super #(::#rest)*))
+                }
+                _ => quote!(pub(in super::#path)),
+            }
+        }
+    }
+}
+
 /// Marker impls and the association methods.
 pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
     let ident = &model.ident;
@@ -59,11 +83,22 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         Kind::HasOne => has_one(model, a),
         Kind::BelongsTo => belongs_to(model, a),
     });
-    let (describe, methods): (Vec<_>, Vec<_>) = parts.unzip();
-    quote! {
-        #(#describe)*
-        impl #ident { #(#methods)* }
-    }
+    let parts = model
+        .assocs
+        .iter()
+        .zip(parts)
+        .map(|(a, (describe, methods))| {
+            let models = std::iter::once(&a.target).chain(a.join_model());
+            super::if_models(
+                models,
+                ident,
+                quote! {
+                    #describe
+                    impl #ident { #methods }
+                },
+            )
+        });
+    quote!(#(#parts)*)
 }
 
 struct Names {

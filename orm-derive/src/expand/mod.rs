@@ -21,12 +21,19 @@ pub fn model(model: &Model, joins: &[JoinTable]) -> TokenStream {
     let impls = model::impls(model, joins);
     let join_model = join_model::items(model);
     let join_model_impls = join_model::impls(model);
-    let join_items = joins.iter().map(|j| join_table::items(model, j));
-    let join_impls = joins.iter().map(|j| join_table::impls(model, j));
+    let models_of = |j: &JoinTable| j.keys.clone().map(|(_, path)| path);
+    let join_items = joins
+        .iter()
+        .map(|j| if_models(&models_of(j), &model.ident, join_table::items(model, j)));
+    let join_impls = joins
+        .iter()
+        .map(|j| if_models(&models_of(j), &model.ident, join_table::impls(model, j)));
     let markers = associations::markers(model);
     let assoc_impls = associations::impls(model, joins);
+    let gate = model_macro(model);
     quote! {
         #items
+        #gate
         #join_model
         #(#join_items)*
         #markers
@@ -38,6 +45,63 @@ pub fn model(model: &Model, joins: &[JoinTable]) -> TokenStream {
             #assoc_impls
         };
     }
+}
+
+/// `tokens`, emitted only where each of `models` is a model.
+///
+/// `#[derive(Model)]` on `Tag` imports orm-core's pass-through macro as
+/// `Tag` (see [`model_macro`]), so `Tag! { .. }` expands to its contents when
+/// `Tag` derives `Model` and is a single "cannot find macro `Tag`" on the
+/// user's token when it does not: name resolution drops the items, where
+/// each of them would otherwise fail to type-check on its own. The model's
+/// own name and names that would shadow a standard derive pass ungated.
+pub fn if_models<'a>(
+    models: impl IntoIterator<Item = &'a Path>,
+    own: &Ident,
+    tokens: TokenStream,
+) -> TokenStream {
+    models.into_iter().fold(tokens, |tokens, path| {
+        let Some(last) = path.segments.last() else {
+            return tokens;
+        };
+        if path.is_ident(own) || path.is_ident("Self") || !gated_name(&last.ident) {
+            return tokens;
+        }
+        quote!(#path! { #tokens })
+    })
+}
+
+/// The macro `#[derive(Model)]` imports under the model's name, so that
+/// [`if_models`] can name it by the path users write for the model (and
+/// `use` them by, which carries it along).
+pub fn model_macro(model: &crate::internals::ast::Model) -> TokenStream {
+    if !gated_name(&model.ident) {
+        return TokenStream::new();
+    }
+    let (vis, ident, krate) = (&model.vis, &model.ident, &model.krate);
+    quote! {
+        #[doc(hidden)]
+        #[allow(unused_imports)]
+        #vis use #krate::__private::model as #ident;
+    }
+}
+
+/// Whether a model of this name gets the gate macro: not when the name
+/// would shadow a derive macro users name in the same module.
+fn gated_name(ident: &Ident) -> bool {
+    const DERIVES: &[&str] = &[
+        "Clone",
+        "Copy",
+        "Debug",
+        "Default",
+        "Eq",
+        "Hash",
+        "Model",
+        "Ord",
+        "PartialEq",
+        "PartialOrd",
+    ];
+    !DERIVES.iter().any(|d| ident == d)
 }
 
 /// `path` as seen from a module `depth` levels below the model's module.

@@ -1,0 +1,55 @@
+//! A target named by a path into another module, by a `use` of it, from
+//! another crate, and a model declared in a function, and models of every
+//! visibility: each is a model there, so the associations on it compile.
+use orm_core::prelude::*;
+
+mod people {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    pub struct Person { pub id: i32, pub name: String }
+}
+
+mod pets {
+    use orm_core::prelude::*;
+    use super::people::Person;
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[belongs_to(Person, as = "Owner", foreign_key = "owner_id")]
+    pub struct Pet { pub id: i32, pub owner_id: i32 }
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[belongs_to(people::Person)]
+#[belongs_to(orm_tests::User)]
+#[has_many(crate::pets::Pet, foreign_key = "owner_id")]
+pub struct Badge { pub id: i32, pub person_id: i32, pub user_id: i32, pub owner_id: i32 }
+
+mod vis {
+    use orm_core::prelude::*;
+    #[derive(Model, Debug, Clone, PartialEq)]
+    pub(crate) struct Alpha { pub id: i32 }
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[belongs_to(Alpha)]
+    #[has_one(inner::Gamma)]
+    pub(crate) struct Beta { pub id: i32, pub alpha_id: i32 }
+    pub mod inner {
+        use orm_core::prelude::*;
+        #[derive(Model, Debug, Clone, PartialEq)]
+        #[belongs_to(super::Alpha)]
+        pub(crate) struct Gamma { pub id: i32, pub alpha_id: i32, pub beta_id: i32, pub delta_id: i32 }
+        #[derive(Model, Debug, Clone, PartialEq)]
+        #[has_many(Gamma)]
+        pub(in crate::vis) struct Delta { pub id: i32 }
+    }
+}
+
+fn main() {
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[belongs_to(Badge)]
+    struct Sticker { id: i32, badge_id: i32 }
+
+    let mut conn = orm_core::sqlite::open(":memory:").unwrap();
+    let _ = Sticker { id: 1, badge_id: 1 }.badge(&mut conn);
+    let _ = Badge { id: 1, person_id: 1, user_id: 1, owner_id: 1 }.user(&mut conn);
+}
