@@ -76,6 +76,20 @@ pub fn assoc(model: &Model, assoc: &Assoc, method: &str) -> String {
     let via = via(model, assoc);
     let missing =
         "\n\n# Errors\nAn `Err` (and no change) if this row or a target row does not exist.";
+    // The signature names the payload as `<Join as JoinModel>::Payload`,
+    // which resolves wherever the join model does; the prose names the type.
+    let payload = assoc.join_model().map(|join| {
+        let name = join
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        format!(
+            " `payload` is a `{name}Payload`: the fields of [`{}`] other than its two keys.",
+            quote::quote!(#join).to_string().replace(' ', "")
+        )
+    });
+    let payload = payload.as_deref().unwrap_or_default();
     let text = match method {
         "load" => format!("Returns the `{t}`s associated with this `{m}` as {label}, {via}."),
         "query" => format!("A diesel query over the `{t}`s associated with this `{m}` as {label}; refine it with `.filter`, `.order`, `.limit`, `.select` and load it."),
@@ -96,10 +110,10 @@ pub fn assoc(model: &Model, assoc: &Assoc, method: &str) -> String {
         "load_top" => format!("Eager loading with a per-parent limit: the first `limit` {label} of each of `parents` by `order` (an expression on the `{t}` table, such as `posts::id.desc()` for the latest), aligned with them and in that order, in one statement whatever their number (a `ROW_NUMBER()` window function; one more statement per chunk of keys under the backend's parameter limit)."),
         "load_one" => format!("Eager loading: the {label} of each of `parents`, aligned with them (`None` where a `{m}` has none), in one statement whatever their number."),
         "load_parents" => format!("Eager loading: the {label} of each of `children`, aligned with them, in one statement whatever their number (an `Option` each when the key is nullable).\n\n# Errors\n`NotFound` if a key points at a missing row."),
-        "add_with" => format!("Adds the `{t}` to this `{m}`'s {label} with `payload` in its join row; if it is already there, its join row gets `payload` (an upsert). Returns the join rows written.{missing}"),
-        "add_all_with" => format!("Adds every given `{t}` to this `{m}`'s {label} with `payload` in their join rows, in one statement; join rows already there get `payload`. Returns the join rows written.{missing}"),
-        "set_with" => format!("Makes exactly the given `{t}`s and the keys in `overrides` this `{m}`'s {label}, in one transaction: each join row gets `payload`, or its override (Sequelize's defaults and per-instance `through` values). Rows already there get their payload written too; others are removed.{missing}"),
-        "create_with" => format!("Inserts a new `{t}` and adds it to this `{m}`'s {label} with `payload` in its join row, in one transaction.{missing}"),
+        "add_with" => format!("Adds the `{t}` to this `{m}`'s {label} with `payload` in its join row; if it is already there, its join row gets `payload` (an upsert). Returns the join rows written.{payload}{missing}"),
+        "add_all_with" => format!("Adds every given `{t}` to this `{m}`'s {label} with `payload` in their join rows, in one statement; join rows already there get `payload`. Returns the join rows written.{payload}{missing}"),
+        "set_with" => format!("Makes exactly the given `{t}`s and the keys in `overrides` this `{m}`'s {label}, in one transaction: each join row gets `payload`, or its override (Sequelize's defaults and per-instance `through` values). Rows already there get their payload written too; others are removed.{payload}{missing}"),
+        "create_with" => format!("Inserts a new `{t}` and adds it to this `{m}`'s {label} with `payload` in its join row, in one transaction.{payload}{missing}"),
         "through_query" => format!("A query over this `{m}`'s {label} joined with their join rows, loaded as `(`{t}`, join row)` pairs: filter and order it on the columns of either table (`.filter(..)`, `.order(..)`), narrow the join columns with `.select_through(..)`, or `.count()` it."),
         "with_through" => format!("Returns this `{m}`'s {label} with their join rows, in one statement."),
         "load_with_through" => format!("Eager loading: the {label} of each of `parents` with their join rows, aligned with them (an empty list where a `{m}` has none), in one statement whatever their number (one more per chunk of keys under the backend's parameter limit)."),
