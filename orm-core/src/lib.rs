@@ -166,6 +166,20 @@ pub mod __private {
     /// so that when `Tag` is not a model, name resolution reports that once
     /// and drops those items, instead of each of them failing to type-check.
     pub use crate::__orm_model as model;
+
+    /// Where an association names a model, the one check that it is one
+    /// (the rest is dropped by `model!` when it is not).
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a model",
+        label = "add `#[derive(Model)]` to `{Self}`",
+        note = "associations can only point at structs that derive `orm_core::Model`"
+    )]
+    pub trait IsModel {
+        /// Named by the check, `<Tag as IsModel>::IS`.
+        const IS: () = ();
+    }
+    #[diagnostic::do_not_recommend]
+    impl<T: crate::Model> IsModel for T {}
     pub use std::{option::Option, result::Result, vec::Vec};
 
     pub use crate::assoc::through::TargetAndJoin;

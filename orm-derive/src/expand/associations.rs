@@ -89,14 +89,22 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         .zip(parts)
         .map(|(a, (describe, methods))| {
             let models = std::iter::once(&a.target).chain(a.join_model());
-            super::if_models(
+            let checks = models
+                .clone()
+                .filter(|m| !m.is_ident(ident) && !m.is_ident("Self"));
+            let checks = checks.map(|m| {
+                let span = m.segments.last().map_or(a.span, |s| s.ident.span());
+                quote_spanned!(span=> const _: () = <#m as _orm::__private::IsModel>::IS;)
+            });
+            let gated = super::if_models(
                 models,
                 ident,
                 quote! {
                     #describe
                     impl #ident { #methods }
                 },
-            )
+            );
+            quote!(#(#checks)* #gated)
         });
     quote!(#(#parts)*)
 }

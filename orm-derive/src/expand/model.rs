@@ -227,7 +227,12 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         }
     });
     let pk_cols = model.pk.iter().map(|&i| &model.fields[i].column);
-    let relations = model.assocs.iter().flat_map(|a| relations(a, joins));
+    let relations = model.assocs.iter().flat_map(|a| {
+        let models = std::iter::once(&a.target).chain(a.join_model());
+        relations(a, joins)
+            .into_iter()
+            .map(move |r| super::if_models(models.clone(), &model.ident, r))
+    });
     let fields = model.fields.iter().map(|f| {
         let hash = Literal::u64_suffixed(field_hash(&f.column));
         let (field, ty) = (&f.ident, &f.ty);
