@@ -126,12 +126,6 @@ pub mod pg {
     }
 }
 
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __orm_model {
-    ($($items:tt)*) => { $($items)* };
-}
-
 /// Items used by generated code. Not public API: they may change in any
 /// release.
 #[doc(hidden)]
@@ -161,12 +155,6 @@ pub mod __private {
     pub use diesel;
     pub use orm_derive::__table_in as table_in;
 
-    /// What `#[derive(Model)]` on `Tag` imports as the macro `Tag`: the
-    /// derive wraps everything an association on `Tag` emits in `Tag! { .. }`,
-    /// so that when `Tag` is not a model, name resolution reports that once
-    /// and drops those items, instead of each of them failing to type-check.
-    pub use crate::__orm_model as model;
-
     /// Where an association names a model, the one check that it is one
     /// (the rest is dropped by `model!` when it is not).
     #[diagnostic::on_unimplemented(
@@ -180,6 +168,36 @@ pub mod __private {
     }
     #[diagnostic::do_not_recommend]
     impl<T: crate::Model> IsModel for T {}
+
+    /// Where an association reads a column of another model (the key of a
+    /// `has_many`, the keys of a join model), the one check that it has it;
+    /// `H` is [`field_hash`](crate::field_hash) of the column's name.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` has no field for the column this association names",
+        label = "this column must be a field of `{Self}`",
+        note = "the `foreign_key` of `has_one`/`has_many` is a field of the target model; the `foreign_key` and `other_key` of `belongs_to_many .. through = Model` are fields of the join model"
+    )]
+    pub trait HasColumn<const H: u64> {
+        /// Named by the check, `<Post as HasColumn<H>>::IS`.
+        const IS: () = ();
+    }
+    #[diagnostic::do_not_recommend]
+    impl<T: crate::Field<H>, const H: u64> HasColumn<H> for T {}
+
+    /// Where an association goes through a join model, the one check that
+    /// its primary key is the association's two key columns, named by their
+    /// [`field_hash`](crate::field_hash)es.
+    #[diagnostic::on_unimplemented(
+        message = "the primary key of `{Self}` is not this association's two key columns",
+        label = "a join model's primary key must be the `foreign_key` and `other_key` columns",
+        note = "declare it with `#[model(primary_key(a_id, b_id))]` on the join model"
+    )]
+    pub trait IsJoinModel<const S: u64, const T: u64> {
+        /// Named by the check, `<Rsvp as IsJoinModel<S, T>>::IS`.
+        const IS: () = ();
+    }
+    #[diagnostic::do_not_recommend]
+    impl<M: JoinKeys<S, T>, const S: u64, const T: u64> IsJoinModel<S, T> for M {}
     pub use std::{option::Option, result::Result, vec::Vec};
 
     pub use crate::assoc::through::TargetAndJoin;

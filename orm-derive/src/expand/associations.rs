@@ -74,6 +74,27 @@ fn in_child_module(vis: &syn::Visibility) -> TokenStream {
     }
 }
 
+/// The models an association's items name besides the deriving one, with
+/// the columns they read of each and where the user wrote them.
+fn needs(a: &Assoc) -> Vec<(super::Needs<'_>, Vec<Span>)> {
+    let mut target = super::Needs::model(&a.target);
+    let mut spans = Vec::new();
+    if matches!(a.kind, Kind::HasMany | Kind::HasOne) {
+        target.columns.push(&a.foreign_key.value);
+        spans.push(a.foreign_key.span);
+    }
+    let mut needs = vec![(target, spans)];
+    if let (Some(join), Some(other)) = (a.join_model(), &a.other_key) {
+        let need = super::Needs {
+            model: join,
+            columns: vec![&a.foreign_key.value, &other.value],
+            keys: Some([&a.foreign_key.value, &other.value]),
+        };
+        needs.push((need, vec![a.foreign_key.span, other.span]));
+    }
+    needs
+}
+
 /// Marker impls and the association methods.
 pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
     let ident = &model.ident;
@@ -88,23 +109,17 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         .iter()
         .zip(parts)
         .map(|(a, (describe, methods))| {
-            let models = std::iter::once(&a.target).chain(a.join_model());
-            let checks = models
-                .clone()
-                .filter(|m| !m.is_ident(ident) && !m.is_ident("Self"));
-            let checks = checks.map(|m| {
-                let span = m.segments.last().map_or(a.span, |s| s.ident.span());
-                quote_spanned!(span=> const _: () = <#m as _orm::__private::IsModel>::IS;)
-            });
+            let checks = super::checks(needs(a), ident);
+            let needs = needs(a).into_iter().map(|(need, _)| need);
             let gated = super::if_models(
-                models,
+                needs,
                 ident,
                 quote! {
                     #describe
                     impl #ident { #methods }
                 },
             );
-            quote!(#(#checks)* #gated)
+            quote!(#checks #gated)
         });
     quote!(#(#parts)*)
 }

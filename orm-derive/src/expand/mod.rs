@@ -9,7 +9,7 @@ pub mod model;
 mod table;
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::{Ident, Path};
 
 use crate::internals::ast::{JoinTable, Model};
@@ -21,13 +21,12 @@ pub fn model(model: &Model, joins: &[JoinTable]) -> TokenStream {
     let impls = model::impls(model, joins);
     let join_model = join_model::items(model);
     let join_model_impls = join_model::impls(model);
-    let models_of = |j: &JoinTable| j.keys.clone().map(|(_, path)| path);
     let join_items = joins
         .iter()
-        .map(|j| if_models(&models_of(j), &model.ident, join_table::items(model, j)));
+        .map(|j| if_models(needs(j), &model.ident, join_table::items(model, j)));
     let join_impls = joins
         .iter()
-        .map(|j| if_models(&models_of(j), &model.ident, join_table::impls(model, j)));
+        .map(|j| if_models(needs(j), &model.ident, join_table::impls(model, j)));
     let markers = associations::markers(model);
     let assoc_impls = associations::impls(model, joins);
     let gate = model_macro(model);
@@ -47,42 +46,140 @@ pub fn model(model: &Model, joins: &[JoinTable]) -> TokenStream {
     }
 }
 
-/// `tokens`, emitted only where each of `models` is a model.
+/// What an association's items need of a model other than the deriving
+/// one: that it is a model, and that it has the named columns.
+pub struct Needs<'a> {
+    pub model: &'a Path,
+    pub columns: Vec<&'a str>,
+    /// A join model: its primary key is these two columns.
+    pub keys: Option<[&'a str; 2]>,
+}
+
+impl<'a> Needs<'a> {
+    pub fn model(model: &'a Path) -> Self {
+        Needs {
+            model,
+            columns: Vec::new(),
+            keys: None,
+        }
+    }
+}
+
+/// `tokens`, emitted only where each of `needs` holds.
 ///
-/// `#[derive(Model)]` on `Tag` imports orm-core's pass-through macro as
-/// `Tag` (see [`model_macro`]), so `Tag! { .. }` expands to its contents when
-/// `Tag` derives `Model` and is a single "cannot find macro `Tag`" on the
-/// user's token when it does not: name resolution drops the items, where
-/// each of them would otherwise fail to type-check on its own. The model's
-/// own name and names that would shadow a standard derive pass ungated.
+/// `#[derive(Model)]` on `Tag` defines a hidden macro that knows `Tag`'s
+/// columns and imports it as `Tag` (see [`model_macro`]), so that `Tag! {
+/// @column("tag_id") .. }` expands to its contents when `Tag` is a model
+/// with that column. When `Tag` does not derive `Model`, it is a single
+/// "cannot find macro `Tag`" on the user's token; when the column is
+/// missing, nothing: either way the items go, where each of them would
+/// otherwise fail to type-check on its own. One explicit check per need
+/// ([`checks`]) says what is wrong. The model's own name and names that would
+/// shadow a standard derive pass ungated.
 pub fn if_models<'a>(
-    models: impl IntoIterator<Item = &'a Path>,
+    needs: impl IntoIterator<Item = Needs<'a>>,
     own: &Ident,
     tokens: TokenStream,
 ) -> TokenStream {
-    models.into_iter().fold(tokens, |tokens, path| {
-        let Some(last) = path.segments.last() else {
-            return tokens;
-        };
-        if path.is_ident(own) || path.is_ident("Self") || !gated_name(&last.ident) {
+    needs.into_iter().fold(tokens, |tokens, need| {
+        let path = need.model;
+        if !gated(path, own) {
             return tokens;
         }
+        let tokens = match need.keys {
+            Some([a, b]) => quote!(#path! { @keys(#a, #b) #tokens }),
+            None => tokens,
+        };
+        let tokens = need.columns.iter().fold(
+            tokens,
+            |tokens, column| quote!(#path! { @column(#column) #tokens }),
+        );
         quote!(#path! { #tokens })
     })
 }
 
-/// The macro `#[derive(Model)]` imports under the model's name, so that
-/// [`if_models`] can name it by the path users write for the model (and
-/// `use` them by, which carries it along).
+fn gated(path: &Path, own: &Ident) -> bool {
+    match path.segments.last() {
+        Some(last) => !path.is_ident(own) && !path.is_ident("Self") && gated_name(&last.ident),
+        None => false,
+    }
+}
+
+/// The checks [`if_models`] relies on: `<Tag as IsModel>::IS`, and for each
+/// column `<Tag as HasColumn<H>>::IS` (only where `Tag` is a model, so that
+/// is said once), each on the token that names it.
+pub fn checks<'a>(
+    needs: impl IntoIterator<Item = (Needs<'a>, Vec<proc_macro2::Span>)>,
+    own: &Ident,
+) -> TokenStream {
+    needs
+        .into_iter()
+        .filter(|(need, _)| !need.model.is_ident(own) && !need.model.is_ident("Self"))
+        .map(|(need, spans)| {
+            let path = need.model;
+            let span = path.segments.last().map_or_else(proc_macro2::Span::call_site, |s| s.ident.span());
+            let is_model = quote_spanned!(span=> const _: () = <#path as _orm::__private::IsModel>::IS;);
+            let hash = |column: &str| proc_macro2::Literal::u64_suffixed(model::field_hash(column));
+            let columns = need.columns.iter().zip(spans).map(|(column, span)| {
+                let (hash, path) = (hash(column), respan(quote!(#path), span));
+                quote_spanned!(span=> const _: () = <#path as _orm::__private::HasColumn<#hash>>::IS;)
+            });
+            let keys = need.keys.map(|[a, b]| {
+                let (a, b) = (hash(a), hash(b));
+                let keys = quote_spanned!(span=> const _: () = <#path as _orm::__private::IsJoinModel<#a, #b>>::IS;);
+                let only_columns = Needs { keys: None, columns: need.columns.clone(), ..need };
+                if_models([only_columns], own, keys)
+            });
+            let columns = quote!(#(#columns)* #keys);
+            let columns = if columns.is_empty() || !gated(path, own) {
+                columns
+            } else {
+                quote!(#path! { #columns })
+            };
+            quote!(#is_model #columns)
+        })
+        .collect()
+}
+
+/// The macro `#[derive(Model)]` defines for [`if_models`] and imports under
+/// the model's name, so that other derives name it by the path users write
+/// for the model (and `use` them by, which carries it along). Exported
+/// (as `ambassador` does for its traits) so that a model of another crate
+/// has it too, under a name unique to this struct.
 pub fn model_macro(model: &crate::internals::ast::Model) -> TokenStream {
     if !gated_name(&model.ident) {
         return TokenStream::new();
     }
-    let (vis, ident, krate) = (&model.vis, &model.ident, &model.krate);
+    let (vis, ident) = (&model.vis, &model.ident);
+    let columns: Vec<&str> = model.fields.iter().map(|f| f.column.as_str()).collect();
+    // The span's `Debug` (`#3 bytes(120..123)`) tells apart structs of one
+    // name in two modules, or stamped out by one `macro_rules!` twice.
+    let unique = format!("{ident} {:?} {columns:?}", ident.span());
+    let name = quote::format_ident!("__orm_model_{}_{:016x}", ident, model::field_hash(&unique));
+    // The pairs it implements `JoinKeys` for.
+    let links = model.join_links();
+    let pairs = links.iter().flat_map(|&a| {
+        let links = &links;
+        links.iter().filter(move |&&b| b != a).map(move |&b| {
+            let (a, b) = (&model.fields[a].column, &model.fields[b].column);
+            quote!((@keys(#a, #b) $($items:tt)*) => { $($items)* };)
+        })
+    });
+    let keys = quote!(#(#pairs)*);
     quote! {
         #[doc(hidden)]
+        #[macro_export]
+        #[allow(non_local_definitions)]
+        macro_rules! #name {
+            #((@column(#columns) $($items:tt)*) => { $($items)* };)*
+            (@column($other:literal) $($items:tt)*) => {};
+            #keys
+            (@keys($a:literal, $b:literal) $($items:tt)*) => {};
+            ($($items:tt)*) => { $($items)* };
+        }
+        #[doc(hidden)]
         #[allow(unused_imports)]
-        #vis use #krate::__private::model as #ident;
+        #vis use #name as #ident;
     }
 }
 
@@ -102,6 +199,14 @@ fn gated_name(ident: &Ident) -> bool {
         "PartialOrd",
     ];
     !DERIVES.iter().any(|d| ident == d)
+}
+
+/// The models a join table's keys point at.
+fn needs(join: &JoinTable) -> Vec<Needs<'_>> {
+    join.keys
+        .iter()
+        .map(|(_, path)| Needs::model(path))
+        .collect()
 }
 
 /// `path` as seen from a module `depth` levels below the model's module.

@@ -228,10 +228,10 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
     });
     let pk_cols = model.pk.iter().map(|&i| &model.fields[i].column);
     let relations = model.assocs.iter().flat_map(|a| {
-        let models = std::iter::once(&a.target).chain(a.join_model());
-        relations(a, joins)
-            .into_iter()
-            .map(move |r| super::if_models(models.clone(), &model.ident, r))
+        relations(a, joins).into_iter().map(move |r| {
+            let models = std::iter::once(&a.target).chain(a.join_model());
+            super::if_models(models.map(super::Needs::model), &model.ident, r)
+        })
     });
     let fields = model.fields.iter().map(|f| {
         let hash = Literal::u64_suffixed(field_hash(&f.column));
