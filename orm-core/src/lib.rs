@@ -130,8 +130,8 @@ pub mod pg {
 /// release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::assoc::belongs_to_many::TargetsQuery;
-    pub use crate::assoc::has::ChildrenQuery;
+    pub use crate::assoc::belongs_to_many::{TargetsAt, TargetsQuery};
+    pub use crate::assoc::has::{ChildrenAt, ChildrenQuery};
     pub use crate::assoc::*;
     pub use crate::backend::CountBinds;
     pub use crate::checked::{Checked, Unchecked};

@@ -73,11 +73,15 @@ where
     message = "this `belongs_to` association cannot run on a `{C}`",
     note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
-pub trait BelongsToOps<C>: BelongsToQuery {
+pub trait BelongsToOps<C>: BelongsTo {
+    /// [`Parent<Self>`], which the generated getter names by its type
+    /// (`Parent = User`), so that its body is checked against that bound
+    /// and not once more against the key's type.
+    type Parent;
     /// The parent of `source`: the row itself for a NOT NULL key, an
     /// `Option` for a nullable one. A key pointing at a missing row is
     /// `Err(NotFound)`.
-    fn load(source: &Self::Source, conn: &mut C) -> QueryResult<Parent<Self>>;
+    fn load(source: &Self::Source, conn: &mut C) -> QueryResult<Self::Parent>;
     /// Points `source` at `target`, in the table and in the struct.
     fn set(source: &mut Self::Source, target: IdOf<Self::Target>, conn: &mut C) -> QueryResult<()>;
     /// Inserts a parent and points `source` at it, in one transaction.
@@ -97,6 +101,8 @@ where
     A::Target: Crud<C>,
     A::SetParent: ExecuteDsl<C>,
 {
+    type Parent = Parent<A>;
+
     fn load(source: &A::Source, conn: &mut C) -> QueryResult<Parent<A>> {
         let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load");
         A::key(source).load(|id| A::Target::find(id, conn))
@@ -145,7 +151,7 @@ pub trait UnsetOps<C>: BelongsToOps<C> {
 
 impl<A, C> UnsetOps<C> for A
 where
-    A: BelongsToOps<C>,
+    A: BelongsToOps<C> + BelongsToQuery,
     C: Connection,
     C::Backend: OrmBackend,
     Kv<A>: NullableKey,

@@ -117,7 +117,26 @@ pub type MirrorRowsIn<A> = dsl::Filter<MirrorRows<A>, dsl::EqAny<SourceKey<A>, V
 pub type MirrorRowsNotIn<A> = dsl::Filter<MirrorRows<A>, dsl::NeAny<SourceKey<A>, Vec<SId<A>>>>;
 /// `users WHERE id IN (SELECT guest_id FROM rsvps WHERE event_id = ?)`:
 /// what `guests_query()` returns.
-pub type TargetsQuery<A> = <A as ManyToManyQuery>::Targets;
+pub type TargetsQuery<'q, A, S> = <A as TargetsAt<'q, S>>::Query;
+
+/// [`ManyToManyQuery::targets`] behind a bound that names a lifetime of the
+/// method it bounds (`guests_query<'q>`). A bound on concrete types alone is
+/// checked where the derive declares the method, so an association whose
+/// tables don't fit together failed there once for each statement type;
+/// this one is checked where the method is called.
+pub trait TargetsAt<'q, S> {
+    /// What `guests_query()` returns.
+    type Query;
+    /// The targets of `source`, as a query.
+    fn query(source: &S) -> Self::Query;
+}
+
+impl<A: ManyToManyQuery> TargetsAt<'_, A::Source> for A {
+    type Query = A::Targets;
+    fn query(source: &A::Source) -> Self::Query {
+        A::targets(source.id())
+    }
+}
 
 /// The statements of a [`ManyToMany`] association, as types (no connection
 /// needed). Implemented for every association whose tables fit together.
@@ -310,7 +329,7 @@ where
     message = "this `belongs_to_many` association cannot run on a `{C}`",
     note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
-pub trait ManyToManyOps<C>: ManyToManyQuery {
+pub trait ManyToManyOps<C>: ManyToMany {
     /// The targets associated with source `id`.
     fn load(id: SId<Self>, conn: &mut C) -> QueryResult<Vec<Self::Target>>;
     /// How many targets are associated with source `id`.
@@ -444,7 +463,7 @@ impl<A: ManyToMany<Payload: Default>> DefaultPayload for A {
     message = "this `belongs_to_many` association cannot run on a `{C}`",
     note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
-pub trait ManyToManyAdd<C>: ManyToManyQuery {
+pub trait ManyToManyAdd<C>: ManyToMany {
     /// Associates every one of `targets` with `payload`; a pair that is
     /// already associated keeps its row or gets `payload`, as `conflict`
     /// says. Returns the join rows written.

@@ -416,9 +416,11 @@ impl<K: Eq + Hash + Clone, V> Grouping<'_, '_, K, V> {
     note = "eager loading shares a parent between its children: the parent model must be `Clone`"
 )]
 pub trait BelongsToEager<C>: BelongsTo {
+    /// [`Parent<Self>`], named as `BelongsToOps::Parent` is.
+    type Parent;
     /// The parent of each of `sources`, aligned with them: one statement per
     /// chunk of keys. A key pointing at a missing row is `Err(NotFound)`.
-    fn load_many(sources: &[Self::Source], conn: &mut C) -> QueryResult<Vec<Parent<Self>>>;
+    fn load_many(sources: &[Self::Source], conn: &mut C) -> QueryResult<Vec<Self::Parent>>;
 }
 
 impl<A, C> BelongsToEager<C> for A
@@ -429,6 +431,8 @@ where
     A::Target: KeysQuery + Clone,
     <A::Target as KeysQuery>::ByIds: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
 {
+    type Parent = Parent<A>;
+
     fn load_many(sources: &[A::Source], conn: &mut C) -> QueryResult<Vec<Parent<A>>> {
         let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_many");
         let keys = dedup(sources.iter().filter_map(|s| A::key(s).get().cloned()));

@@ -75,7 +75,23 @@ pub type OtherChildren<A> = dsl::Filter<Children<A>, dsl::NotEq<PkOf<T<A>>, TId<
 pub type SetKey<A> = dsl::Eq<Fk<A>, Kv<A>>;
 /// `SELECT <columns> FROM posts WHERE author_id = ?`: what `posts_query()`
 /// returns.
-pub type ChildrenQuery<A> = <A as OneToManyQuery>::Children;
+pub type ChildrenQuery<'q, A, S> = <A as ChildrenAt<'q, S>>::Query;
+
+/// [`OneToManyQuery::children`] behind a bound that names a lifetime of the
+/// method it bounds, as [`TargetsAt`](super::belongs_to_many::TargetsAt).
+pub trait ChildrenAt<'q, S> {
+    /// What `posts_query()` returns.
+    type Query;
+    /// The children of `source`, as a query.
+    fn query(source: &S) -> Self::Query;
+}
+
+impl<A: OneToManyQuery> ChildrenAt<'_, A::Source> for A {
+    type Query = A::Children;
+    fn query(source: &A::Source) -> Self::Query {
+        A::children(source.id())
+    }
+}
 
 /// The statements of a [`OneToMany`] association, as types.
 pub trait OneToManyQuery: OneToMany {
@@ -255,7 +271,7 @@ fn pk<A: OneToMany>() -> PkOf<T<A>> {
     message = "this `has_one`/`has_many` association cannot run on a `{C}`",
     note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
-pub trait OneToManyOps<C>: OneToManyQuery {
+pub trait OneToManyOps<C>: OneToMany {
     /// The targets of source `id`.
     fn load(id: SId<Self>, conn: &mut C) -> QueryResult<Vec<Self::Target>>;
     /// The first target of source `id`, if any.
@@ -508,7 +524,7 @@ pub trait DetachOps<C>: OneToManyOps<C> {
 
 impl<A, C> DetachOps<C> for A
 where
-    A: OneToManyOps<C>,
+    A: OneToManyOps<C> + OneToManyQuery,
     Kv<A>: NullableKey,
     C: Connection,
     C::Backend: OrmBackend,

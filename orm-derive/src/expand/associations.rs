@@ -208,9 +208,9 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
             removes: ops.clone(),
             sets: add,
             remove_one: quote!(<#marker as #ops>::remove(#id, #one, conn)),
-            query_ty: quote!(_orm::__private::TargetsQuery<#marker>),
-            query_trait: quote!(_orm::__private::ManyToManyQuery),
-            query: quote!(<#marker as _orm::__private::ManyToManyQuery>::targets(#id)),
+            query_ty: quote!(_orm::__private::TargetsQuery<'q, #marker, Self>),
+            query_trait: quote!(_orm::__private::TargetsAt<'q, Self>),
+            query: quote!(<#marker as _orm::__private::TargetsAt<'q, Self>>::query(self)),
             eager: quote!(_orm::__private::ManyToManyEager<C>),
             eager_query: quote!(<#target as _orm::KeysQuery>::ByIds),
             new_ty: quote!(<#target as _orm::Model>::New),
@@ -467,9 +467,9 @@ fn has_many(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             removes: detach.clone(),
             sets: detach.clone(),
             remove_one: quote!(<#marker as #detach>::remove_all(#id, #one, conn)),
-            query_ty: quote!(_orm::__private::ChildrenQuery<#marker>),
-            query_trait: quote!(_orm::__private::OneToManyQuery),
-            query: quote!(<#marker as _orm::__private::OneToManyQuery>::children(#id)),
+            query_ty: quote!(_orm::__private::ChildrenQuery<'q, #marker, Self>),
+            query_trait: quote!(_orm::__private::ChildrenAt<'q, Self>),
+            query: quote!(<#marker as _orm::__private::ChildrenAt<'q, Self>>::query(self)),
             eager: quote!(_orm::__private::OneToManyEager<C>),
             eager_query: quote!(_orm::__private::ChildrenOf<#marker>),
             new_ty: new_with_key(&names(a).target, marker),
@@ -561,6 +561,28 @@ fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     (describe, methods)
 }
 
+/// What a `belongs_to` getter returns for a key field of type `fk_ty`
+/// (`ForeignKey::Target`): `Option<User>` for an `Option` key, `User` for
+/// the key types orm-core takes as they are. Spelt out, it reads better in
+/// the docs and a key of the wrong type fails only in the association's
+/// impl, not once more in each getter's signature.
+fn parent_ty(fk_ty: &syn::Type, target: &TokenStream) -> TokenStream {
+    if let syn::Type::Path(p) = fk_ty {
+        if let Some(last) = p.path.segments.last() {
+            if last.ident == "Option" && p.qself.is_none() {
+                return quote!(_orm::__private::Option<#target>);
+            }
+            if ["i16", "i32", "i64", "String"]
+                .iter()
+                .any(|t| p.path.is_ident(t))
+            {
+                return quote!(#target);
+            }
+        }
+    }
+    quote!(<#fk_ty as _orm::ForeignKey<<#target as _orm::Model>::Id>>::Target<#target>)
+}
+
 fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     let reader = &a.singular;
     let Names { target, marker, qr } = names(a);
@@ -587,6 +609,7 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             fn set_key(source: &mut #ident, value: #fk_ty) { source.#fk = value; }
         }
     };
+    let parent = parent_ty(fk_ty, &target);
     let ops = quote!(_orm::__private::BelongsToOps<C>);
     let name = &a.singular;
     let (get, set, create, unset) = (
@@ -607,8 +630,8 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     );
     let methods = quote! {
         #[doc = #d_get]
-        pub fn #get<C>(&self, conn: &mut C) -> #qr<<#fk_ty as _orm::ForeignKey<<#target as _orm::Model>::Id>>::Target<#target>>
-        where #marker: #ops {
+        pub fn #get<C>(&self, conn: &mut C) -> #qr<#parent>
+        where #marker: _orm::__private::BelongsToOps<C, Parent = #parent> {
             <#marker as #ops>::load(self, conn)
         }
         #[doc = #d_set]
@@ -627,8 +650,8 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
         pub fn #load<C>(
             children: &[Self],
             conn: &mut C,
-        ) -> #qr<_orm::__private::Vec<<#fk_ty as _orm::ForeignKey<<#target as _orm::Model>::Id>>::Target<#target>>>
-        where #marker: #eager {
+        ) -> #qr<_orm::__private::Vec<#parent>>
+        where #marker: _orm::__private::BelongsToEager<C, Parent = #parent> {
             <#marker as #eager>::load_many(children, conn)
         }
     };
@@ -687,7 +710,6 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
         eager_query,
         new_ty,
     } = f;
-    let gate = gate(&marker);
     let (p, s) = (&a.plural, &a.singular);
     let m = |n: String| method(&n, a);
     let doc = |m: &str| docs::assoc(model, a, m);
@@ -737,7 +759,7 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
             #r::load(#id, conn)
         }
         #[doc = #d_query]
-        pub fn #query_fn(&self) -> #query_ty where #gate: #query_trait {
+        pub fn #query_fn<'q>(&self) -> #query_ty where #marker: #query_trait {
             #query
         }
         #[doc = #d_count]
