@@ -80,16 +80,19 @@ pub trait AsKey<M: Model> {
     fn key_id(self) -> M::Id;
 }
 
+#[diagnostic::do_not_recommend]
 impl<M: Model> AsKey<M> for &M {
     fn key_id(self) -> M::Id {
         self.id()
     }
 }
+#[diagnostic::do_not_recommend]
 impl<M: Model> AsKey<M> for Key<M> {
     fn key_id(self) -> M::Id {
         self.0
     }
 }
+#[diagnostic::do_not_recommend]
 impl<M: Model> AsKey<M> for &Key<M> {
     fn key_id(self) -> M::Id {
         self.0.clone()
@@ -109,31 +112,37 @@ pub trait IntoKeys<M: Model> {
     fn into_ids(self) -> Vec<M::Id>;
 }
 
+#[diagnostic::do_not_recommend]
 impl<M: Model> IntoKeys<M> for &[M] {
     fn into_ids(self) -> Vec<M::Id> {
         self.iter().map(M::id).collect()
     }
 }
+#[diagnostic::do_not_recommend]
 impl<M: Model, const N: usize> IntoKeys<M> for &[M; N] {
     fn into_ids(self) -> Vec<M::Id> {
         self.iter().map(M::id).collect()
     }
 }
+#[diagnostic::do_not_recommend]
 impl<M: Model> IntoKeys<M> for &Vec<M> {
     fn into_ids(self) -> Vec<M::Id> {
         self.iter().map(M::id).collect()
     }
 }
+#[diagnostic::do_not_recommend]
 impl<M: Model> IntoKeys<M> for &[Key<M>] {
     fn into_ids(self) -> Vec<M::Id> {
         self.iter().map(|k| k.0.clone()).collect()
     }
 }
+#[diagnostic::do_not_recommend]
 impl<M: Model> IntoKeys<M> for &Vec<Key<M>> {
     fn into_ids(self) -> Vec<M::Id> {
         self.iter().map(|k| k.0.clone()).collect()
     }
 }
+#[diagnostic::do_not_recommend]
 impl<M: Model> IntoKeys<M> for Vec<Key<M>> {
     fn into_ids(self) -> Vec<M::Id> {
         self.into_iter().map(Key::into_id).collect()
