@@ -24,7 +24,8 @@ fn expand(input: &str) -> String {
 }
 
 /// The items the derive emits only where another model exists (`Post! {
-/// .. }`, see `expand::if_models`) as `#[gated(Post)] const _: () = { .. };`,
+/// .. }`, see `expand::if_models`) as `#[gated(Post)] const _: () = { .. };`
+/// (`#[gated(Post, column("author_id"))]` for `Post! { @column(..) .. }`),
 /// which the pretty printer lays out like the rest.
 fn show_gated(items: &mut [syn::Item]) {
     for item in items {
@@ -54,13 +55,26 @@ fn show_gated(items: &mut [syn::Item]) {
         if path.segments.iter().any(|s| s.ident == "table_in") {
             continue;
         }
-        let Ok(mut inner) = m.mac.parse_body::<syn::File>() else {
+        // `@column("author_id")` or `@keys("a", "b")`, then the items.
+        let mut tokens: Vec<proc_macro2::TokenTree> = m.mac.tokens.clone().into_iter().collect();
+        let mut need = proc_macro2::TokenStream::new();
+        if let [proc_macro2::TokenTree::Punct(at), proc_macro2::TokenTree::Ident(what), proc_macro2::TokenTree::Group(args), ..] =
+            &tokens[..]
+        {
+            if at.as_char() == '@' {
+                let args = args.stream();
+                need = quote::quote!(, #what(#args));
+                tokens.drain(..3);
+            }
+        }
+        let body: proc_macro2::TokenStream = tokens.into_iter().collect();
+        let Ok(mut inner) = syn::parse2::<syn::File>(body) else {
             continue;
         };
         show_gated(&mut inner.items);
         let inner = inner.items;
         *item = syn::parse_quote! {
-            #[gated(#path)]
+            #[gated(#path #need)]
             const _: () = { #(#inner)* };
         };
     }
