@@ -633,10 +633,12 @@ pub trait ForeignKey<Id>: Clone {
     note = "make the foreign-key field an `Option<_>` to allow `remove_*`, `set_*` and `clear_*` (has_many) and `unset_*` (belongs_to, has_one)"
 )]
 pub trait NullableKey {}
+#[diagnostic::do_not_recommend]
 impl<T> NullableKey for Option<T> {}
 
 macro_rules! impl_foreign_key {
     ($($t:ty),*) => {$(
+        #[diagnostic::do_not_recommend]
         impl ForeignKey<$t> for $t {
             type Target<T> = T;
             fn from_id(id: $t) -> Self { id }
@@ -646,6 +648,7 @@ macro_rules! impl_foreign_key {
                 load(self.clone())
             }
         }
+        #[diagnostic::do_not_recommend]
         impl ForeignKey<$t> for Option<$t> {
             type Target<T> = Option<T>;
             fn from_id(id: $t) -> Self { Some(id) }
