@@ -124,11 +124,12 @@ pub fn checks<'a>(
                 let (hash, path) = (hash(column), respan(quote!(#path), span));
                 quote_spanned!(span=> const _: () = <#path as _orm::__private::HasColumn<#hash>>::IS;)
             });
+            // Only where the key columns exist, so that a missing one is
+            // said once.
             let keys = need.keys.map(|[a, b]| {
                 let (a, b) = (hash(a), hash(b));
                 let keys = quote_spanned!(span=> const _: () = <#path as _orm::__private::IsJoinModel<#a, #b>>::IS;);
-                let only_columns = Needs { keys: None, columns: need.columns.clone(), ..need };
-                if_models([only_columns], own, keys)
+                need.columns.iter().fold(keys, |keys, column| quote!(#path! { @column(#column) #keys }))
             });
             let columns = quote!(#(#columns)* #keys);
             let columns = if columns.is_empty() || !gated(path, own) {
