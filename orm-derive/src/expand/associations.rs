@@ -17,7 +17,7 @@ pub fn markers(model: &Model) -> TokenStream {
     }
     // As visible as the model: an impl naming a private model as `Source` or
     // `Target` can't be on a marker more public than that (E0446).
-    let marker_vis = in_child_module(&model.vis);
+    let marker_vis = super::in_child_module(&model.vis);
     let markers = model.assocs.iter().map(|a| {
         let marker = a.marker.segments.last().map(|s| &s.ident);
         let reader = if a.kind.is_many() {
@@ -49,27 +49,6 @@ pub fn markers(model: &Model) -> TokenStream {
         #[doc = #doc]
         #vis mod #module {
             #(#markers)*
-        }
-    }
-}
-
-/// `vis`, as written in a child module of the one it was written in.
-fn in_child_module(vis: &syn::Visibility) -> TokenStream {
-    match vis {
-        syn::Visibility::Public(_) => quote!(pub),
-        syn::Visibility::Inherited => quote!(pub(super)),
-        syn::Visibility::Restricted(r) => {
-            let path = &r.path;
-            match path.segments.first() {
-                Some(first) if first.ident == "crate" || path.leading_colon.is_some() => {
-                    quote!(pub(in #path))
-                }
-                Some(first) if first.ident == "self" => {
-                    let rest = path.segments.iter().skip(1);
-                    quote!(pub(in super #(::#rest)*))
-                }
-                _ => quote!(pub(in super::#path)),
-            }
         }
     }
 }

@@ -24,6 +24,23 @@ pub fn table_module(
     keys: &[&Ident],
     columns: &[Column],
 ) -> TokenStream {
+    let input = table_input(krate, imports, doc, name, keys, columns);
+    // The declaration is expanded by a call of orm-derive's `__table_in!`
+    // (through orm-core), rather than inlined: the same module, without
+    // diesel's ~700 lines in every model's expansion.
+    quote!(#krate::__private::table_in! { #input })
+}
+
+/// What [`table_module`] passes to `table_in!`: `<orm-core's path>;
+/// <table! input>`.
+pub fn table_input(
+    krate: &Path,
+    imports: TokenStream,
+    doc: &str,
+    name: &Ident,
+    keys: &[&Ident],
+    columns: &[Column],
+) -> TokenStream {
     let names = columns.iter().map(|c| c.name);
     let types = columns.iter().map(|c| &c.sql_type);
     let column_docs = columns
@@ -37,10 +54,28 @@ pub fn table_module(
             #(#[doc = #column_docs] #names -> #types,)*
         }
     };
-    // The declaration is expanded by a call of orm-derive's `__table_in!`
-    // (through orm-core), rather than inlined: the same module, without
-    // diesel's ~700 lines in every model's expansion.
-    quote!(#krate::__private::table_in! { #krate; #decl })
+    quote!(#krate; #decl)
+}
+
+/// The ident a column's SQL type is written as in a `table_in!` call when
+/// another model's derive supplies it: `__table_in! { [Integer] krate; ..
+/// user_id -> __OrmKeySqlType, .. }`.
+pub const KEY_PLACEHOLDER: &str = "__OrmKeySqlType";
+
+/// `tokens` with every `__OrmKeySqlType` replaced by `ty`.
+pub fn fill_key(tokens: TokenStream, ty: &TokenStream) -> TokenStream {
+    tokens
+        .into_iter()
+        .flat_map(|token| match token {
+            TokenTree::Ident(ident) if ident == KEY_PLACEHOLDER => ty.clone(),
+            TokenTree::Group(g) => {
+                let mut group = Group::new(g.delimiter(), fill_key(g.stream(), ty));
+                group.set_span(g.span());
+                TokenTree::Group(group).into()
+            }
+            token => token.into(),
+        })
+        .collect()
 }
 
 /// A `table!` invocation's body, expanded as diesel would.

@@ -9,8 +9,9 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
-use super::diesel_table::{table_module, Column};
+use super::diesel_table::{table_input, table_module, Column, KEY_PLACEHOLDER};
 use super::from_child_module;
+use super::model::key_sql_type;
 use super::model::{insertable, row_impls};
 use crate::docs;
 use crate::internals::ast::{Assoc, JoinTable, Model};
@@ -78,12 +79,26 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
     });
     let imports = quote!(#(#imports)*);
     let stamps = timestamp_idents(join);
+    // A key column's SQL type: this model's own when it is one of diesel's;
+    // the other model's as its macro supplies it (`@join_table`); else
+    // through the model's key.
+    let mut supplied_by = None;
     let columns: Vec<Column> = aliases
         .iter()
         .zip(&keys)
-        .map(|(alias, name)| Column {
-            name,
-            sql_type: quote!(diesel::dsl::SqlTypeOf<<#alias as #krate::Model>::PrimaryKey>),
+        .zip(&join.keys)
+        .map(|((alias, name), (_, path))| {
+            let own = path.is_ident(&model.ident) || path.is_ident("Self");
+            let sql_type = match key_sql_type(model) {
+                Some(ty) if own => quote!(#ty),
+                _ if !own && super::gated(path, &model.ident) && supplied_by.is_none() => {
+                    supplied_by = Some((path, alias));
+                    let placeholder = format_ident!("{}", KEY_PLACEHOLDER);
+                    quote!(#placeholder)
+                }
+                _ => quote!(diesel::dsl::SqlTypeOf<<#alias as #krate::Model>::PrimaryKey>),
+            };
+            Column { name, sql_type }
         })
         .chain(stamps.iter().map(|name| Column {
             name,
@@ -91,17 +106,26 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
         }))
         .collect();
     let key_refs: Vec<&syn::Ident> = keys.iter().collect();
-    let schema = table_module(
-        krate,
-        imports,
-        &docs::join_table(&join.name.value),
-        &table,
-        &key_refs,
-        &columns,
-    );
+    let doc = docs::join_table(&join.name.value);
+    let schema = match supplied_by {
+        Some((path, alias)) => {
+            let input = table_input(krate, imports, &doc, &table, &key_refs, &columns);
+            let path = from_child_module(path, depth - 1, &model.ident);
+            quote!(#path! { @join_table(#alias) { #input } })
+        }
+        None => table_module(krate, imports, &doc, &table, &key_refs, &columns),
+    };
     let row = row_ident(join);
     let row_doc = docs::join_row(&join.name.value, join.timestamps);
-    let vis = &model.vis;
+    // In the hidden module of a non-canonical side, as visible from the
+    // model's module as the model is.
+    let vis = if join.canonical {
+        let vis = &model.vis;
+        quote!(#vis)
+    } else {
+        super::in_child_module(&model.vis)
+    };
+    let model_vis = &model.vis;
     let field_tys = join.keys.iter().map(|(_, path)| {
         let path = from_child_module(path, depth - 1, &model.ident);
         quote!(<#path as #krate::Model>::Id)
@@ -135,7 +159,7 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
                 #row_struct
             }
             #[allow(unused_imports)]
-            #vis use self::#private::*;
+            #model_vis use self::#private::*;
         }
     }
 }

@@ -98,7 +98,7 @@ pub fn if_models<'a>(
     })
 }
 
-fn gated(path: &Path, own: &Ident) -> bool {
+pub fn gated(path: &Path, own: &Ident) -> bool {
     match path.segments.last() {
         Some(last) => !path.is_ident(own) && !path.is_ident("Self") && gated_name(&last.ident),
         None => false,
@@ -167,11 +167,21 @@ pub fn model_macro(model: &crate::internals::ast::Model) -> TokenStream {
         })
     });
     let keys = quote!(#(#pairs)*);
+    // A join table's column holding this model's key, declared by another
+    // model's derive (see `join_table::items`).
+    let krate = &model.krate;
+    let key_type = match model::key_sql_type(model) {
+        Some(ty) => quote!(#ty),
+        None => quote!(diesel::dsl::SqlTypeOf<<$alias as #krate::Model>::PrimaryKey>),
+    };
     quote! {
         #[doc(hidden)]
         #[macro_export]
         #[allow(non_local_definitions)]
         macro_rules! #name {
+            (@join_table($alias:ident) { $($input:tt)* }) => {
+                #krate::__private::table_in! { [#key_type] $($input)* }
+            };
             #((@column(#columns) $($items:tt)*) => { $($items)* };)*
             (@column($other:literal) $($items:tt)*) => {};
             #keys
@@ -208,6 +218,27 @@ fn needs(join: &JoinTable) -> Vec<Needs<'_>> {
         .iter()
         .map(|(_, path)| Needs::model(path))
         .collect()
+}
+
+/// `vis`, as written in a child module of the one it was written in.
+pub fn in_child_module(vis: &syn::Visibility) -> TokenStream {
+    match vis {
+        syn::Visibility::Public(_) => quote!(pub),
+        syn::Visibility::Inherited => quote!(pub(super)),
+        syn::Visibility::Restricted(r) => {
+            let path = &r.path;
+            match path.segments.first() {
+                Some(first) if first.ident == "crate" || path.leading_colon.is_some() => {
+                    quote!(pub(in #path))
+                }
+                Some(first) if first.ident == "self" => {
+                    let rest = path.segments.iter().skip(1);
+                    quote!(pub(in super #(::#rest)*))
+                }
+                _ => quote!(pub(in super::#path)),
+            }
+        }
+    }
 }
 
 /// `path` as seen from a module `depth` levels below the model's module.

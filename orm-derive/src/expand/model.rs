@@ -82,7 +82,7 @@ pub fn items(model: &Model) -> TokenStream {
 
 /// diesel's SQL type names, which the table module imports (`use
 /// diesel::sql_types::*`).
-const DIESEL_SQL_TYPES: &[&str] = &[
+pub const DIESEL_SQL_TYPES: &[&str] = &[
     "Array",
     "BigInt",
     "Binary",
@@ -138,6 +138,19 @@ const DIESEL_SQL_TYPES: &[&str] = &[
     "Varbinary",
     "Varchar",
 ];
+
+/// The SQL type of the model's single key column when it is one of diesel's
+/// (`Integer`, `Text`, ..), which names the same type in any module: a join
+/// table's key column can then be declared with it rather than through the
+/// model (`SqlTypeOf<<User as Model>::PrimaryKey>`), which a `pub` column of a
+/// model that isn't `pub` would leak (E0446).
+pub fn key_sql_type(model: &Model) -> Option<&syn::Type> {
+    let [pk] = model.pk[..] else { return None };
+    let ty = model.fields[pk].sql_type.as_ref()?;
+    let syn::Type::Path(p) = ty else { return None };
+    let ident = p.path.get_ident()?;
+    (p.qself.is_none() && DIESEL_SQL_TYPES.contains(&ident.to_string().as_str())).then_some(ty)
+}
 
 /// The names of the user's own SQL types among `ty` and its generic
 /// arguments (`MoodType` in `Nullable<MoodType>`): single identifiers that

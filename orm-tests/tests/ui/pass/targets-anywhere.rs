@@ -31,6 +31,7 @@ mod vis {
     pub(crate) struct Alpha { pub id: i32 }
     #[derive(Model, Debug, Clone, PartialEq)]
     #[belongs_to(Alpha)]
+    #[belongs_to_many(Alpha, through = "beta_alphas", as = "Friends")]
     #[has_one(inner::Gamma)]
     pub(crate) struct Beta { pub id: i32, pub alpha_id: i32 }
     pub mod inner {
@@ -44,6 +45,15 @@ mod vis {
     }
 }
 
+// Private models on both sides of a generated join table, declared by the
+// side whose name sorts last (its copy of the table is the hidden one).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[belongs_to_many(Attendee, through = "seats", as = "Audience", singular = "listener")]
+struct Talk { id: i32, title: String }
+
+#[derive(Model, Debug, Clone, PartialEq)]
+struct Attendee { id: i32, name: String }
+
 fn main() {
     #[derive(Model, Debug, Clone, PartialEq)]
     #[belongs_to(Badge)]
@@ -52,4 +62,12 @@ fn main() {
     let mut conn = orm_core::sqlite::open(":memory:").unwrap();
     let _ = Sticker { id: 1, badge_id: 1 }.badge(&mut conn);
     let _ = Badge { id: 1, person_id: 1, user_id: 1, owner_id: 1 }.user(&mut conn);
+
+    Schema::new().model::<Talk>().model::<Attendee>().create_all(&mut conn).unwrap();
+    let talk = Talk::create(NewTalk { title: "Engines".into() }, &mut conn).unwrap();
+    let bob = Attendee::create(NewAttendee { name: "Bob".into() }, &mut conn).unwrap();
+    assert_eq!(talk.add_listener(&bob, &mut conn).unwrap(), 1);
+    assert_eq!(talk.audience(&mut conn).unwrap(), vec![bob]);
+    let rows: Vec<Seat> = seats::table.load(&mut conn).unwrap();
+    assert_eq!(rows, vec![Seat { talk_id: talk.id, attendee_id: 1 }]);
 }
