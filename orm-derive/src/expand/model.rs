@@ -12,7 +12,7 @@ use crate::internals::symbol::ACTIONS;
 pub fn table_path(model: &Model) -> TokenStream {
     match &model.table {
         Table::Generated { name } => {
-            let ident = format_ident!("{}", name);
+            let ident = crate::internals::ident(name, proc_macro2::Span::call_site());
             quote!(#ident)
         }
         Table::Existing { path, .. } => quote!(#path),
@@ -30,7 +30,7 @@ pub fn new_ident(model: &Model) -> syn::Ident {
 pub fn items(model: &Model) -> TokenStream {
     let table = match &model.table {
         Table::Generated { name } => {
-            let name = format_ident!("{}", name);
+            let name = crate::internals::ident(name, proc_macro2::Span::call_site());
             let pk: Vec<&syn::Ident> = model.pk.iter().map(|&i| &model.fields[i].ident).collect();
             let columns: Vec<Column> = model
                 .fields

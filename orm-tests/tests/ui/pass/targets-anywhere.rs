@@ -49,10 +49,15 @@ mod vis {
 // side whose name sorts last (its copy of the table is the hidden one).
 #[derive(Model, Debug, Clone, PartialEq)]
 #[belongs_to_many(Attendee, through = "seats", as = "Audience", singular = "listener")]
-struct Talk { id: i32, title: String }
+struct Talk { id: i32, title: String, a_id: Option<i32> }
 
 #[derive(Model, Debug, Clone, PartialEq)]
 struct Attendee { id: i32, name: String }
+
+// A model whose table name is a keyword (`as`, the plural of `A`).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[has_many(Talk, foreign_key = "a_id")]
+struct A { id: i32 }
 
 fn main() {
     #[derive(Model, Debug, Clone, PartialEq)]
@@ -63,11 +68,15 @@ fn main() {
     let _ = Sticker { id: 1, badge_id: 1 }.badge(&mut conn);
     let _ = Badge { id: 1, person_id: 1, user_id: 1, owner_id: 1 }.user(&mut conn);
 
-    Schema::new().model::<Talk>().model::<Attendee>().create_all(&mut conn).unwrap();
-    let talk = Talk::create(NewTalk { title: "Engines".into() }, &mut conn).unwrap();
+    Schema::new().model::<A>().model::<Talk>().model::<Attendee>().create_all(&mut conn).unwrap();
+    let talk = Talk::create(NewTalk { title: "Engines".into(), a_id: None }, &mut conn).unwrap();
     let bob = Attendee::create(NewAttendee { name: "Bob".into() }, &mut conn).unwrap();
     assert_eq!(talk.add_listener(&bob, &mut conn).unwrap(), 1);
     assert_eq!(talk.audience(&mut conn).unwrap(), vec![bob]);
     let rows: Vec<Seat> = seats::table.load(&mut conn).unwrap();
     assert_eq!(rows, vec![Seat { talk_id: talk.id, attendee_id: 1 }]);
+    let a = A::create(NewA {}, &mut conn).unwrap();
+    a.add_talk(&talk, &mut conn).unwrap();
+    assert_eq!(a.count_talks(&mut conn).unwrap(), 1);
+    assert_eq!(r#as::table.count().get_result::<i64>(&mut conn).unwrap(), 1);
 }
