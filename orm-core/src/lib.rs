@@ -156,7 +156,8 @@ pub mod __private {
     pub use orm_derive::__table_in as table_in;
 
     /// Where an association names a model, the one check that it is one
-    /// (the rest is dropped by `model!` when it is not).
+    /// (what the association emits is inside that model's macro, so it is
+    /// dropped, not checked again, when there is none).
     #[diagnostic::on_unimplemented(
         message = "`{Self}` is not a model",
         label = "add `#[derive(Model)]` to `{Self}`",

@@ -638,7 +638,6 @@ impl<T> NullableKey for Option<T> {}
 
 macro_rules! impl_foreign_key {
     ($($t:ty),*) => {$(
-        #[diagnostic::do_not_recommend]
         impl ForeignKey<$t> for $t {
             type Target<T> = T;
             fn from_id(id: $t) -> Self { id }
@@ -648,7 +647,6 @@ macro_rules! impl_foreign_key {
                 load(self.clone())
             }
         }
-        #[diagnostic::do_not_recommend]
         impl ForeignKey<$t> for Option<$t> {
             type Target<T> = Option<T>;
             fn from_id(id: $t) -> Self { Some(id) }
