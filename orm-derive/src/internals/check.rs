@@ -17,6 +17,10 @@ pub struct Checked {
     pub failed: Vec<usize>,
 }
 
+/// The type parameters of the generated methods (`guests<C>`, `load_guests_where<C, W, O>`,
+/// `query<'a, DB>`, ..).
+const GENERIC_PARAMS: &[&str] = &["C", "DB", "O", "Q", "W"];
+
 pub fn check(cx: &mut Ctxt, model: &Model) -> Checked {
     let name = model.ident.to_string();
     let links = model.join_links();
@@ -34,6 +38,15 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Checked {
                 "`{}` is both the singular and the plural of this association's name, so its methods would collide\nhelp: give the singular with `singular = \"...\"`",
                 assoc.plural
             ));
+        }
+        // The generated methods are generic over `C` (the connection) and
+        // a few more; a model of one of those names would be hidden there.
+        for path in std::iter::once(&assoc.target).chain(assoc.join_model()) {
+            if let Some(param) = GENERIC_PARAMS.iter().find(|p| path.is_ident(p)) {
+                cx.error_spanned_by(path, format_args!(
+                    "a model named `{param}` can't be named here: the generated methods have a type parameter `{param}`, which would hide it\nhelp: import it under another name (`use crate::{param} as Cell;`) and name that"
+                ));
+            }
         }
         // (A name that is its own plural is reported above, once.)
         let names: &[&String] = if assoc.kind.is_many() && assoc.plural != assoc.singular {

@@ -54,6 +54,20 @@ struct Talk { id: i32, title: String, a_id: Option<i32> }
 #[derive(Model, Debug, Clone, PartialEq)]
 struct Attendee { id: i32, name: String }
 
+// A model named like a type parameter of the generated methods, targeted
+// under another name.
+mod letters {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    pub struct C { pub id: i32, pub owner_id: i32 }
+}
+use letters::C as Cell;
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[has_many(Cell, foreign_key = "owner_id")]
+pub struct Owner { pub id: i32 }
+
 // A model whose table name is a keyword (`as`, the plural of `A`).
 #[derive(Model, Debug, Clone, PartialEq)]
 #[has_many(Talk, foreign_key = "a_id")]
