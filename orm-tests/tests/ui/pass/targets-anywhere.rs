@@ -68,6 +68,36 @@ use letters::C as Cell;
 #[has_many(Cell, foreign_key = "owner_id")]
 pub struct Owner { pub id: i32 }
 
+// Two models of one name in two modules, and two stamped out by one
+// `macro_rules!`: each model's hidden macro has a name of its own.
+mod first {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[model(table = "first_labels")]
+    pub struct Label { pub id: i32 }
+}
+mod second {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[model(table = "second_labels")]
+    pub struct Label { pub id: i32 }
+}
+macro_rules! stamp {
+    ($module:ident, $table:literal) => {
+        mod $module {
+            use orm_core::prelude::*;
+
+            #[derive(Model, Debug, Clone, PartialEq)]
+            #[model(table = $table)]
+            pub struct Mark { pub id: i32 }
+        }
+    };
+}
+stamp!(third, "third_marks");
+stamp!(fourth, "fourth_marks");
+
 // A model whose table name is a keyword (`as`, the plural of `A`).
 #[derive(Model, Debug, Clone, PartialEq)]
 #[has_many(Talk, foreign_key = "a_id")]
