@@ -54,22 +54,24 @@ pub fn markers(model: &Model) -> TokenStream {
 }
 
 /// The models an association's items name besides the deriving one, with
-/// the columns they read of each and where the user wrote them.
-fn needs(a: &Assoc) -> Vec<(super::Needs<'_>, Vec<Span>)> {
+/// the columns they read of each.
+fn needs(a: &Assoc) -> Vec<super::Needs<'_>> {
     let mut target = super::Needs::model(&a.target);
-    let mut spans = Vec::new();
     if matches!(a.kind, Kind::HasMany | Kind::HasOne) {
-        target.columns.push(&a.foreign_key.value);
-        spans.push(a.foreign_key.span);
+        target
+            .columns
+            .push((&a.foreign_key.value, a.foreign_key.span));
     }
-    let mut needs = vec![(target, spans)];
+    let mut needs = vec![target];
     if let (Some(join), Some(other)) = (a.join_model(), &a.other_key) {
-        let need = super::Needs {
+        needs.push(super::Needs {
             model: join,
-            columns: vec![&a.foreign_key.value, &other.value],
+            columns: vec![
+                (&a.foreign_key.value, a.foreign_key.span),
+                (&other.value, other.span),
+            ],
             keys: Some([&a.foreign_key.value, &other.value]),
-        };
-        needs.push((need, vec![a.foreign_key.span, other.span]));
+        });
     }
     needs
 }
@@ -88,10 +90,10 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         .iter()
         .zip(parts)
         .map(|(a, (describe, methods))| {
-            let checks = super::checks(needs(a), ident);
-            let needs = needs(a).into_iter().map(|(need, _)| need);
+            let needs = needs(a);
+            let checks = super::checks(&needs, ident);
             let gated = super::if_models(
-                needs,
+                &needs,
                 ident,
                 quote! {
                     #describe

@@ -13,18 +13,8 @@ pub struct Column<'a> {
 }
 
 /// `pub mod NAME { ... }` exactly as diesel's `table!` would write it, as a
-/// call of `table_in!`.
-/// `imports` are `use` items the column types need (diesel's own
-/// `sql_types::*` is always imported).
-pub fn table_module(
-    krate: &Path,
-    imports: TokenStream,
-    doc: &str,
-    name: &Ident,
-    keys: &[&Ident],
-    columns: &[Column],
-) -> TokenStream {
-    let input = table_input(krate, imports, doc, name, keys, columns);
+/// call of `table_in!` with [`table_input`].
+pub fn table_module(krate: &Path, input: TokenStream) -> TokenStream {
     // The declaration is expanded by a call of orm-derive's `__table_in!`
     // (through orm-core), rather than inlined: the same module, without
     // diesel's ~700 lines in every model's expansion.
@@ -32,7 +22,8 @@ pub fn table_module(
 }
 
 /// What [`table_module`] passes to `table_in!`: `<orm-core's path>;
-/// <table! input>`.
+/// <table! input>`. `imports` are `use` items the column types need
+/// (diesel's own `sql_types::*` is always imported).
 pub fn table_input(
     krate: &Path,
     imports: TokenStream,

@@ -107,13 +107,13 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
         .collect();
     let key_refs: Vec<&syn::Ident> = keys.iter().collect();
     let doc = docs::join_table(&join.name.value);
+    let input = table_input(krate, imports, &doc, &table, &key_refs, &columns);
     let schema = match supplied_by {
         Some((path, alias)) => {
-            let input = table_input(krate, imports, &doc, &table, &key_refs, &columns);
             let path = from_child_module(path, depth - 1, &model.ident);
             quote!(#path! { @join_table(#alias) { #input } })
         }
-        None => table_module(krate, imports, &doc, &table, &key_refs, &columns),
+        None => table_module(krate, input),
     };
     let row = row_ident(join);
     let row_doc = docs::join_row(&join.name.value, join.timestamps);

@@ -23,10 +23,10 @@ pub fn model(model: &Model, joins: &[JoinTable]) -> TokenStream {
     let join_model_impls = join_model::impls(model);
     let join_items = joins
         .iter()
-        .map(|j| if_models(needs(j), &model.ident, join_table::items(model, j)));
+        .map(|j| if_models(&needs(j), &model.ident, join_table::items(model, j)));
     let join_impls = joins
         .iter()
-        .map(|j| if_models(needs(j), &model.ident, join_table::impls(model, j)));
+        .map(|j| if_models(&needs(j), &model.ident, join_table::impls(model, j)));
     let markers = associations::markers(model);
     let assoc_impls = associations::impls(model, joins);
     let gate = model_macro(model);
@@ -47,10 +47,11 @@ pub fn model(model: &Model, joins: &[JoinTable]) -> TokenStream {
 }
 
 /// What an association's items need of a model other than the deriving
-/// one: that it is a model, and that it has the named columns.
+/// one: that it is a model, and that it has the named columns (each with
+/// where the user named it).
 pub struct Needs<'a> {
     pub model: &'a Path,
-    pub columns: Vec<&'a str>,
+    pub columns: Vec<(&'a str, proc_macro2::Span)>,
     /// A join model: its primary key is these two columns.
     pub keys: Option<[&'a str; 2]>,
 }
@@ -76,12 +77,8 @@ impl<'a> Needs<'a> {
 /// otherwise fail to type-check on its own. One explicit check per need
 /// ([`checks`]) says what is wrong. The model's own name and names that would
 /// shadow a standard derive pass ungated.
-pub fn if_models<'a>(
-    needs: impl IntoIterator<Item = Needs<'a>>,
-    own: &Ident,
-    tokens: TokenStream,
-) -> TokenStream {
-    needs.into_iter().fold(tokens, |tokens, need| {
+pub fn if_models(needs: &[Needs], own: &Ident, tokens: TokenStream) -> TokenStream {
+    needs.iter().fold(tokens, |tokens, need| {
         let path = need.model;
         if !gated(path, own) {
             return tokens;
@@ -92,7 +89,7 @@ pub fn if_models<'a>(
         };
         let tokens = need.columns.iter().fold(
             tokens,
-            |tokens, column| quote!(#path! { @column(#column) #tokens }),
+            |tokens, (column, _)| quote!(#path! { @column(#column) #tokens }),
         );
         quote!(#path! { #tokens })
     })
@@ -108,19 +105,16 @@ pub fn gated(path: &Path, own: &Ident) -> bool {
 /// The checks [`if_models`] relies on: `<Tag as IsModel>::IS`, and for each
 /// column `<Tag as HasColumn<H>>::IS` (only where `Tag` is a model, so that
 /// is said once), each on the token that names it.
-pub fn checks<'a>(
-    needs: impl IntoIterator<Item = (Needs<'a>, Vec<proc_macro2::Span>)>,
-    own: &Ident,
-) -> TokenStream {
+pub fn checks(needs: &[Needs], own: &Ident) -> TokenStream {
     needs
-        .into_iter()
-        .filter(|(need, _)| !need.model.is_ident(own) && !need.model.is_ident("Self"))
-        .map(|(need, spans)| {
+        .iter()
+        .filter(|need| !need.model.is_ident(own) && !need.model.is_ident("Self"))
+        .map(|need| {
             let path = need.model;
             let span = path.segments.last().map_or_else(proc_macro2::Span::call_site, |s| s.ident.span());
             let is_model = quote_spanned!(span=> const _: () = <#path as _orm::__private::IsModel>::IS;);
             let hash = |column: &str| proc_macro2::Literal::u64_suffixed(model::field_hash(column));
-            let columns = need.columns.iter().zip(spans).map(|(column, span)| {
+            let columns = need.columns.iter().map(|&(column, span)| {
                 let (hash, path) = (hash(column), respan(quote!(#path), span));
                 quote_spanned!(span=> const _: () = <#path as _orm::__private::HasColumn<#hash>>::IS;)
             });
@@ -129,7 +123,7 @@ pub fn checks<'a>(
             let keys = need.keys.map(|[a, b]| {
                 let (a, b) = (hash(a), hash(b));
                 let keys = quote_spanned!(span=> const _: () = <#path as _orm::__private::IsJoinModel<#a, #b>>::IS;);
-                need.columns.iter().fold(keys, |keys, column| quote!(#path! { @column(#column) #keys }))
+                need.columns.iter().fold(keys, |keys, (column, _)| quote!(#path! { @column(#column) #keys }))
             });
             let columns = quote!(#(#columns)* #keys);
             let columns = if columns.is_empty() || !gated(path, own) {

@@ -3,7 +3,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::diesel_table::{table_module, Column};
+use super::diesel_table::{table_input, table_module, Column};
 use crate::docs;
 use crate::internals::ast::{Assoc, JoinTable, Kind, Model, Table};
 use crate::internals::symbol::ACTIONS;
@@ -48,14 +48,15 @@ pub fn items(model: &Model) -> TokenStream {
                 own_sql_types(ty, &mut own);
             }
             let imports = (!own.is_empty()).then(|| quote!(use super::{#(#own),*};));
-            table_module(
+            let input = table_input(
                 &model.krate,
                 imports.unwrap_or_default(),
                 &docs::table_module(model),
                 &name,
                 &pk,
                 &columns,
-            )
+            );
+            table_module(&model.krate, input)
         }
         Table::Existing { .. } => TokenStream::new(),
     };
@@ -243,7 +244,8 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
     let relations = model.assocs.iter().flat_map(|a| {
         relations(a, joins).into_iter().map(move |r| {
             let models = std::iter::once(&a.target).chain(a.join_model());
-            super::if_models(models.map(super::Needs::model), &model.ident, r)
+            let needs: Vec<_> = models.map(super::Needs::model).collect();
+            super::if_models(&needs, &model.ident, r)
         })
     });
     let fields = model.fields.iter().map(|f| {
