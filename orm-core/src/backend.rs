@@ -167,14 +167,20 @@ where
     note = "orm-core's backends are `Sqlite`, `Pg` and `Mysql` (from `orm_core::diesel`)"
 )]
 pub trait Conn<DB: Backend>:
-    diesel::Connection<Backend = DB> + diesel::connection::LoadConnection + 'static
+    diesel::Connection<Backend = DB>
+    + diesel::connection::LoadConnection
+    + crate::ConnKind<Kind = crate::Blocking>
+    + 'static
 {
 }
 
 impl<DB, C> Conn<DB> for C
 where
     DB: Backend,
-    C: diesel::Connection<Backend = DB> + diesel::connection::LoadConnection + 'static,
+    C: diesel::Connection<Backend = DB>
+        + diesel::connection::LoadConnection
+        + crate::ConnKind<Kind = crate::Blocking>
+        + 'static,
 {
 }
 

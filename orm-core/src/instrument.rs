@@ -173,6 +173,28 @@ pub(crate) struct Call {
     _entered: tracing::span::EnteredSpan,
 }
 
+/// `body` in the span of a call of `model`'s `method` on `association`
+/// (see [`call`]), entered whenever it is polled.
+#[inline]
+pub(crate) fn traced<F: std::future::Future>(
+    model: &'static str,
+    association: &'static str,
+    method: &'static str,
+    body: F,
+) -> impl std::future::Future<Output = F::Output> {
+    #[cfg(feature = "tracing")]
+    {
+        let span =
+            tracing::debug_span!(target: "orm_core::call", "call", model, association, method);
+        tracing::Instrument::instrument(body, span)
+    }
+    #[cfg(not(feature = "tracing"))]
+    {
+        let _ = (model, association, method);
+        body
+    }
+}
+
 /// Enters the span of a call of `model`'s `method` on `association`.
 #[inline]
 pub(crate) fn call(model: &'static str, association: &'static str, method: &'static str) -> Call {

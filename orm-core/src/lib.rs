@@ -10,6 +10,7 @@ mod backend;
 mod checked;
 pub mod cli;
 mod drift;
+pub mod exec;
 mod instrument;
 mod key;
 mod migrate;
@@ -25,6 +26,7 @@ pub use backend::{Conn, Dialect, OrmBackend};
 pub use chrono;
 pub use diesel;
 pub use drift::{Drift, ReadCatalog};
+pub use exec::{Async, Blocking, ConnKind, Out};
 pub use instrument::QueryLog;
 #[cfg(feature = "tracing")]
 pub use instrument::SqlTrace;

@@ -13,7 +13,6 @@ use diesel::expression::{AsExpression, Expression};
 use diesel::expression_methods::EqAll;
 use diesel::query_builder::IntoUpdateTarget;
 use diesel::query_builder::QueryId;
-use diesel::query_dsl::methods::ExecuteDsl;
 use diesel::query_dsl::methods::{FilterDsl, SelectDsl};
 use diesel::query_dsl::LoadQuery;
 use diesel::result::{Error, QueryResult};
@@ -23,8 +22,11 @@ use diesel::{Column, ExpressionMethods, Insertable, QueryDsl, RunQueryDsl, Table
 use diesel::query_builder::{AstPass, InsertStatement, Query, QueryFragment, ReturningClause};
 
 use crate::backend::{Dialect, OrmBackend};
+use crate::exec::{block, savepoint, Blocking, ConnKind, Execute, Fetch, Kind, Transact};
+use crate::instrument::traced;
 use crate::schema::{Relation, TableDef};
 use crate::write::one_statement;
+use std::future::Future;
 
 /// A struct with `#[derive(Model)]`: one row of one table.
 ///
@@ -178,11 +180,11 @@ impl<T: diesel::QuerySource, U, Op, E> WithReturning<E> for InsertStatement<T, U
 /// SQLite and PostgreSQL; the INSERT, then the row by its key on MySQL.
 #[diagnostic::on_unimplemented(
     message = "`{M}` rows cannot be inserted through a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
-pub trait InsertRows<M: Model, C>: OrmBackend {
+pub trait InsertRows<M: Model, C, K = <C as ConnKind>::Kind>: OrmBackend {
     /// Inserts `new` and returns the stored row.
-    fn create(new: M::New, conn: &mut C) -> QueryResult<M>;
+    fn create(new: M::New, conn: &mut C) -> impl Future<Output = QueryResult<M>> + Send;
 }
 
 /// Several rows at once (staged `add_new`, `create_many`): one `INSERT ..
@@ -201,15 +203,16 @@ pub trait InsertMany<M: Model, C>: OrmBackend {
 macro_rules! insert_returning {
     ($($backend:ty: $feature:literal),*) => {$(
         #[cfg(feature = $feature)]
-        impl<M, C> InsertRows<M, C> for $backend
+        impl<M, C, K> InsertRows<M, C, K> for $backend
         where
             M: Model,
-            C: Connection<Backend = $backend>,
-            Returning<InsertNew<M>, M>: Query + LoadQuery<'static, C, M>,
+            M::New: Send,
+            C: Transact<K, Backend = $backend>,
+            Returning<InsertNew<M>, M>: Query + Fetch<C, K, M>,
         {
-            fn create(new: M::New, conn: &mut C) -> QueryResult<M> {
+            fn create(new: M::New, conn: &mut C) -> impl Future<Output = QueryResult<M>> + Send {
                 let insert = diesel::insert_into(M::Table::default()).values(new);
-                WithReturning::returning(insert, M::COLUMNS).get_result(conn)
+                Fetch::get_result(WithReturning::returning(insert, M::COLUMNS), conn)
             }
         }
 
@@ -240,7 +243,7 @@ impl<M, C> InsertMany<M, C> for diesel::sqlite::Sqlite
 where
     M: Model,
     C: Connection<Backend = diesel::sqlite::Sqlite> + 'static,
-    diesel::sqlite::Sqlite: InsertRows<M, C>,
+    diesel::sqlite::Sqlite: InsertRows<M, C, Blocking>,
     Returning<InsertNews<M>, M>: Query + LoadQuery<'static, diesel::SqliteConnection, M>,
     M::New: diesel::internal::derives::insertable::UndecoratedInsertRecord<M::Table>,
 {
@@ -250,36 +253,38 @@ where
             return WithReturning::returning(insert, M::COLUMNS).get_results(sqlite);
         }
         news.into_iter()
-            .map(|new| Self::create(new, conn))
+            .map(|new| block(<Self as InsertRows<M, C, Blocking>>::create(new, conn)))
             .collect()
     }
 }
 
+/// `SELECT LAST_INSERT_ID()`
 #[cfg(feature = "mysql")]
-impl<M, C> InsertRows<M, C> for diesel::mysql::Mysql
+type LastInsertId = dsl::select<
+    diesel::expression::SqlLiteral<diesel::sql_types::Unsigned<diesel::sql_types::BigInt>>,
+>;
+
+#[cfg(feature = "mysql")]
+impl<M, C, K> InsertRows<M, C, K> for diesel::mysql::Mysql
 where
     M: ModelQuery,
-    C: Connection<Backend = diesel::mysql::Mysql>,
-    InsertNew<M>: ExecuteDsl<C>,
-    M::RowById: LoadQuery<'static, C, M> + RunQueryDsl<C>,
-    dsl::select<
-        diesel::expression::SqlLiteral<diesel::sql_types::Unsigned<diesel::sql_types::BigInt>>,
-    >: LoadQuery<'static, C, u64>,
+    M::New: Send,
+    C: Transact<K, Backend = diesel::mysql::Mysql>,
+    InsertNew<M>: Execute<C, K>,
+    M::RowById: Fetch<C, K, M>,
+    LastInsertId: Fetch<C, K, u64>,
 {
-    fn create(new: M::New, conn: &mut C) -> QueryResult<M> {
+    async fn create(new: M::New, conn: &mut C) -> QueryResult<M> {
         let key = M::new_id(&new);
-        ExecuteDsl::execute(diesel::insert_into(M::Table::default()).values(new), conn)?;
+        Execute::execute(diesel::insert_into(M::Table::default()).values(new), conn).await?;
         let id = match key {
             Some(id) => id,
             None => {
-                let last = diesel::select(dsl::sql::<
-                    diesel::sql_types::Unsigned<diesel::sql_types::BigInt>,
-                >("LAST_INSERT_ID()"))
-                .get_result::<u64>(conn)?;
-                M::auto_id(last).ok_or(Error::NotFound)?
+                let last: LastInsertId = diesel::select(dsl::sql("LAST_INSERT_ID()"));
+                M::auto_id(Fetch::get_result(last, conn).await?).ok_or(Error::NotFound)?
             }
         };
-        M::row_by_id(id).get_result(conn)
+        M::row_by_id(id).get_result(conn).await
     }
 }
 
@@ -288,12 +293,12 @@ impl<M, C> InsertMany<M, C> for diesel::mysql::Mysql
 where
     M: Model,
     C: Connection<Backend = diesel::mysql::Mysql>,
-    diesel::mysql::Mysql: InsertRows<M, C>,
+    diesel::mysql::Mysql: InsertRows<M, C, Blocking>,
 {
     fn create_many(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>> {
         // No RETURNING: one INSERT and one read per row.
         news.into_iter()
-            .map(|new| Self::create(new, conn))
+            .map(|new| block(<Self as InsertRows<M, C, Blocking>>::create(new, conn)))
             .collect()
     }
 }
@@ -419,92 +424,119 @@ where
 /// the statements; the derive's `create`, `find`, ... forward here.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be loaded or stored through a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
-pub trait Crud<C>: Model {
+pub trait Crud<C, K = <C as ConnKind>::Kind>: Model {
     /// Inserts `new` and returns the stored row with its database-assigned key.
-    fn create(new: Self::New, conn: &mut C) -> QueryResult<Self>;
+    fn create(new: Self::New, conn: &mut C) -> impl Future<Output = QueryResult<Self>> + Send;
     /// [`create`](Self::create) without the savepoint a write takes inside
     /// the caller's transaction: for writers that run it in their own.
     #[doc(hidden)]
-    fn insert(new: Self::New, conn: &mut C) -> QueryResult<Self>;
+    fn insert(new: Self::New, conn: &mut C) -> impl Future<Output = QueryResult<Self>> + Send;
     /// The row with primary key `id`; `Err(NotFound)` if there is none.
-    fn find(id: Self::Id, conn: &mut C) -> QueryResult<Self>;
+    fn find(id: Self::Id, conn: &mut C) -> impl Future<Output = QueryResult<Self>> + Send;
     /// Whether a row with primary key `id` exists.
-    fn exists(id: Self::Id, conn: &mut C) -> QueryResult<bool>;
+    fn exists(id: Self::Id, conn: &mut C) -> impl Future<Output = QueryResult<bool>> + Send;
     /// Every row of the table.
-    fn all(conn: &mut C) -> QueryResult<Vec<Self>>;
+    fn all(conn: &mut C) -> impl Future<Output = QueryResult<Vec<Self>>> + Send;
     /// How many rows the table holds.
-    fn count(conn: &mut C) -> QueryResult<i64>;
+    fn count(conn: &mut C) -> impl Future<Output = QueryResult<i64>> + Send;
     /// Writes every field of `self` to its row; `Err(NotFound)` if the row is gone.
-    fn save(&self, conn: &mut C) -> QueryResult<()>;
+    fn save<'c>(&'c self, conn: &'c mut C) -> impl Future<Output = QueryResult<()>> + Send + 'c;
     /// Deletes this row; `Err(NotFound)` if it was already gone.
-    fn delete(&self, conn: &mut C) -> QueryResult<()>;
+    fn delete(&self, conn: &mut C) -> impl Future<Output = QueryResult<()>> + Send;
     /// Locks the row with key `id` until the end of the transaction
     /// (`SELECT .. FOR NO KEY UPDATE` on PostgreSQL, `FOR UPDATE` on MySQL;
     /// on SQLite only reads it); `Err(NotFound)` if there is none.
     /// Association writers take it on their parent row, so that two of them
     /// on one parent run one after the other (see the README's
     /// concurrency section).
-    fn lock(id: Self::Id, conn: &mut C) -> QueryResult<()>;
+    fn lock(id: Self::Id, conn: &mut C) -> impl Future<Output = QueryResult<()>> + Send;
 }
 
-impl<M, C> Crud<C> for M
+impl<M, C, K> Crud<C, K> for M
 where
-    M: ModelQuery,
-    C: Connection,
-    C::Backend: InsertRows<M, C>,
-    M::RowById: LoadQuery<'static, C, M> + RunQueryDsl<C>,
-    M::Exists: LoadQuery<'static, C, bool> + RunQueryDsl<C>,
-    M::All: LoadQuery<'static, C, M> + RunQueryDsl<C>,
-    M::Count: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
+    M: ModelQuery + Send + Sync,
+    M::New: Send,
+    K: Kind,
+    C: Transact<K>,
+    C::Backend: InsertRows<M, C, K>,
+    M::RowById: Fetch<C, K, M>,
+    M::Exists: Fetch<C, K, bool>,
+    M::All: Fetch<C, K, M>,
+    M::Count: Fetch<C, K, i64>,
     for<'a> &'a M: diesel::AsChangeset<Target = M::Table>,
-    for<'a> dsl::Update<M::ById, &'a M>: ExecuteDsl<C> + diesel::query_builder::AsQuery,
-    dsl::delete<M::ById>: ExecuteDsl<C>,
-    ForUpdate<M::RowById>: LoadQuery<'static, C, M>,
+    for<'a> dsl::Update<M::ById, &'a M>: Execute<C, K> + diesel::query_builder::AsQuery,
+    dsl::delete<M::ById>: Execute<C, K>,
+    ForUpdate<M::RowById>: Fetch<C, K, M>,
 {
-    fn create(new: M::New, conn: &mut C) -> QueryResult<M> {
-        let _call = crate::instrument::call(M::NAME, "", "create");
-        one_statement(conn, |conn| Self::insert(new, conn))
+    fn create(new: M::New, conn: &mut C) -> impl Future<Output = QueryResult<M>> + Send {
+        traced(M::NAME, "", "create", async move {
+            savepoint!(C, K, conn, Self::insert(new, conn).await)
+        })
     }
 
-    fn insert(new: M::New, conn: &mut C) -> QueryResult<M> {
-        <C::Backend as InsertRows<M, C>>::create(new, conn)
+    fn insert(new: M::New, conn: &mut C) -> impl Future<Output = QueryResult<M>> + Send {
+        <C::Backend as InsertRows<M, C, K>>::create(new, conn)
     }
 
-    fn find(id: M::Id, conn: &mut C) -> QueryResult<M> {
-        let _call = crate::instrument::call(M::NAME, "", "find");
-        M::row_by_id(id).get_result(conn)
+    fn find(id: M::Id, conn: &mut C) -> impl Future<Output = QueryResult<M>> + Send {
+        traced(
+            M::NAME,
+            "",
+            "find",
+            Fetch::get_result(M::row_by_id(id), conn),
+        )
     }
 
-    fn exists(id: M::Id, conn: &mut C) -> QueryResult<bool> {
-        <M as ModelQuery>::exists(id).get_result(conn)
+    fn exists(id: M::Id, conn: &mut C) -> impl Future<Output = QueryResult<bool>> + Send {
+        Fetch::get_result(<M as ModelQuery>::exists(id), conn)
     }
 
-    fn all(conn: &mut C) -> QueryResult<Vec<M>> {
-        let _call = crate::instrument::call(M::NAME, "", "all");
-        <M as ModelQuery>::all().load(conn)
+    fn all(conn: &mut C) -> impl Future<Output = QueryResult<Vec<M>>> + Send {
+        traced(
+            M::NAME,
+            "",
+            "all",
+            Fetch::load(<M as ModelQuery>::all(), conn),
+        )
     }
 
-    fn count(conn: &mut C) -> QueryResult<i64> {
-        let _call = crate::instrument::call(M::NAME, "", "count");
-        <M as ModelQuery>::count().get_result(conn)
+    fn count(conn: &mut C) -> impl Future<Output = QueryResult<i64>> + Send {
+        traced(
+            M::NAME,
+            "",
+            "count",
+            Fetch::get_result(<M as ModelQuery>::count(), conn),
+        )
     }
 
-    fn save(&self, conn: &mut C) -> QueryResult<()> {
-        let _call = crate::instrument::call(M::NAME, "", "save");
-        let update = diesel::update(M::by_id(self.id())).set(self);
-        one_row(one_statement(conn, |conn| update.execute(conn))?)
+    fn save<'c>(&'c self, conn: &'c mut C) -> impl Future<Output = QueryResult<()>> + Send + 'c {
+        traced(M::NAME, "", "save", async move {
+            let update = diesel::update(M::by_id(self.id())).set(self);
+            one_row(savepoint!(
+                C,
+                K,
+                conn,
+                Execute::execute(update, conn).await
+            )?)
+        })
     }
 
-    fn delete(&self, conn: &mut C) -> QueryResult<()> {
-        let _call = crate::instrument::call(M::NAME, "", "delete");
-        let delete = diesel::delete(M::by_id(self.id()));
-        one_row(one_statement(conn, |conn| delete.execute(conn))?)
+    fn delete(&self, conn: &mut C) -> impl Future<Output = QueryResult<()>> + Send {
+        traced(M::NAME, "", "delete", async move {
+            let delete = diesel::delete(M::by_id(self.id()));
+            one_row(savepoint!(
+                C,
+                K,
+                conn,
+                Execute::execute(delete, conn).await
+            )?)
+        })
     }
 
-    fn lock(id: M::Id, conn: &mut C) -> QueryResult<()> {
-        let rows: Vec<M> = ForUpdate(M::row_by_id(id)).load(conn)?;
+    async fn lock(id: M::Id, conn: &mut C) -> QueryResult<()> {
+        let rows: Vec<M> = Fetch::load(ForUpdate(M::row_by_id(id)), conn).await?;
         one_row(rows.len())
     }
 }
@@ -549,8 +581,8 @@ impl<Q: QueryFragment<DB>, DB: OrmBackend> QueryFragment<DB> for ForUpdate<Q> {
 /// `Err(NotFound)` unless the row of `M` with key `id` exists. Used by writes
 /// that act through a parent, so that a parent whose row is gone is an error
 /// and not a silent no-op.
-pub fn ensure_exists<M: Crud<C>, C>(id: &M::Id, conn: &mut C) -> QueryResult<()> {
-    if M::exists(id.clone(), conn)? {
+pub fn ensure_exists<M: Crud<C, Blocking>, C>(id: &M::Id, conn: &mut C) -> QueryResult<()> {
+    if block(M::exists(id.clone(), conn))? {
         Ok(())
     } else {
         Err(Error::NotFound)
@@ -561,7 +593,7 @@ pub fn ensure_exists<M: Crud<C>, C>(id: &M::Id, conn: &mut C) -> QueryResult<()>
 /// nothing because the parent's row is gone: removing through a missing
 /// parent is an error, not a no-op. Costs a statement only when nothing was
 /// removed.
-pub(crate) fn removed_or_gone<M: Crud<C>, C>(
+pub(crate) fn removed_or_gone<M: Crud<C, Blocking>, C>(
     removed: usize,
     id: &M::Id,
     conn: &mut C,

@@ -40,6 +40,7 @@ use diesel::connection::{Connection, TransactionManager};
 use diesel::result::QueryResult;
 
 use crate::backend::{Dialect, OrmBackend};
+use crate::exec::{block, Blocking};
 use crate::model::{ensure_exists, Crud};
 
 /// Whether `conn` is inside a transaction.
@@ -87,13 +88,13 @@ pub(crate) fn locked<M, C, T>(
     write: impl FnOnce(&mut C) -> QueryResult<T>,
 ) -> QueryResult<T>
 where
-    M: Crud<C>,
+    M: Crud<C, Blocking>,
     C: Connection,
     C::Backend: OrmBackend,
 {
     conn.transaction(|conn| {
         if lock_checks_parent::<C>() {
-            M::lock(id.clone(), conn)?;
+            block(M::lock(id.clone(), conn))?;
         }
         write(conn)
     })
@@ -103,7 +104,7 @@ where
 /// `changed` rows prove it; otherwise one statement checks.
 pub(crate) fn parent_exists<M, C>(id: &M::Id, changed: bool, conn: &mut C) -> QueryResult<()>
 where
-    M: Crud<C>,
+    M: Crud<C, Blocking>,
     C: Connection,
     C::Backend: OrmBackend,
 {

@@ -8,6 +8,7 @@ use orm_tests::*;
 
 fn user<C>(name: &str, conn: &mut C) -> QueryResult<User>
 where
+    C: orm_core::ConnKind<Kind = orm_core::Blocking>,
     User: orm_core::Crud<C>,
 {
     User::create(NewUser { name: name.into() }, conn)
@@ -466,9 +467,14 @@ backend_tests! {
     fn through_model_payload_writes(conn) {
         let chess = Club::create(NewClub { name: "chess".into() }, conn)?;
         let [ada, bob, cy, dan] = ["Ada", "Bob", "Cy", "Dan"].map(|n| user(n, conn).unwrap());
-        let role = |u: &User, conn: &mut _| -> QueryResult<String> {
-            Ok(Membership::find((chess.id, u.id), conn)?.role)
-        };
+        fn role_in<C>(club: i32, u: &User, conn: &mut C) -> QueryResult<String>
+        where
+            C: orm_core::ConnKind<Kind = orm_core::Blocking>,
+            Membership: orm_core::Crud<C>,
+        {
+            Ok(Membership::find((club, u.id), conn)?.role)
+        }
+        let role = |u: &User, conn: &mut _| role_in(chess.id, u, conn);
         let admin = MembershipPayload { role: "admin".into(), invited_by: None };
 
         // Adding with a payload writes it; adding the pair again with a new

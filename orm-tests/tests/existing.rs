@@ -258,6 +258,7 @@ where
 
 fn dune<C>(author: &Novelist, conn: &mut C) -> QueryResult<Novel>
 where
+    C: orm_core::ConnKind<Kind = orm_core::Blocking>,
     Novel: orm_core::Crud<C>,
 {
     Novel::create(

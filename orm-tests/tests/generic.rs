@@ -28,6 +28,11 @@ impl SimpleConnection for Wrapped {
 
 impl ConnectionSealed for Wrapped {}
 
+// What the generated methods return on it: their results (not futures).
+impl orm_core::ConnKind for Wrapped {
+    type Kind = orm_core::Blocking;
+}
+
 impl Connection for Wrapped {
     type Backend = Sqlite;
     type TransactionManager = AnsiTransactionManager;

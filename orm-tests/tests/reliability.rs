@@ -49,6 +49,7 @@ fn report(test: &str, operations: usize, faults: usize, rows_checked: usize) {
 
 fn user<C>(name: &str, conn: &mut C) -> QueryResult<User>
 where
+    C: orm_core::ConnKind<Kind = orm_core::Blocking>,
     User: orm_core::Crud<C>,
 {
     User::create(NewUser { name: name.into() }, conn)
@@ -56,6 +57,7 @@ where
 
 fn event<C>(title: &str, conn: &mut C) -> QueryResult<Event>
 where
+    C: orm_core::ConnKind<Kind = orm_core::Blocking>,
     Event: orm_core::Crud<C>,
 {
     Event::create(

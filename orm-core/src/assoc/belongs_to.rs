@@ -10,6 +10,7 @@ use diesel::sql_types::SingleValue;
 use diesel::{AsChangeset, Column, ExpressionMethods};
 
 use crate::backend::OrmBackend;
+use crate::exec::{block, Blocking};
 use crate::model::{Crud, ForeignKey, IdOf, Model, ModelQuery, NullableKey, TableOf};
 use crate::write::one_statement;
 
@@ -97,15 +98,15 @@ where
     A: BelongsToQuery,
     C: Connection,
     C::Backend: OrmBackend,
-    A::Source: Crud<C>,
-    A::Target: Crud<C>,
+    A::Source: Crud<C, Blocking>,
+    A::Target: Crud<C, Blocking>,
     A::SetParent: ExecuteDsl<C>,
 {
     type Parent = Parent<A>;
 
     fn load(source: &A::Source, conn: &mut C) -> QueryResult<Parent<A>> {
         let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load");
-        A::key(source).load(|id| A::Target::find(id, conn))
+        A::key(source).load(|id| block(A::Target::find(id, conn)))
     }
 
     fn set(source: &mut A::Source, target: IdOf<A::Target>, conn: &mut C) -> QueryResult<()> {
@@ -126,7 +127,7 @@ where
     ) -> QueryResult<A::Target> {
         let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "create");
         let (target, value) = conn.transaction(|conn| {
-            let target = A::Target::insert(new, conn)?;
+            let target = block(A::Target::insert(new, conn))?;
             let value = Kv::<A>::from_id(target.id());
             if ExecuteDsl::execute(A::set_parent(source.id(), value.clone()), conn)? == 0 {
                 return Err(Error::NotFound);

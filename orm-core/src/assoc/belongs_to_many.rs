@@ -19,6 +19,7 @@ use super::in_subquery::InSubquery;
 use super::insert::{Conflict, Guarded, InsertPair, LockingInsert, Plain};
 use super::joined::JoinedTargets;
 use crate::backend::{chunk_size, Dialect, OrmBackend};
+use crate::exec::{block, Blocking};
 use crate::model::{
     ensure_exists, removed_or_gone, CountOf, Crud, Exists, ForUpdate, IdOf, Model, PkOf, TableOf,
 };
@@ -351,7 +352,7 @@ where
     A: ManyToManyQuery,
     C: Connection,
     C::Backend: OrmBackend,
-    A::Source: Crud<C>,
+    A::Source: Crud<C, Blocking>,
     JoinedTargets<A>: LoadQuery<'static, C, A::Target>,
     <A as ManyToManyQuery>::Count: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
     <A as ManyToManyQuery>::Exists: LoadQuery<'static, C, bool> + RunQueryDsl<C>,
@@ -498,8 +499,8 @@ where
     A: ManyToManyQuery,
     C: Connection,
     C::Backend: OrmBackend,
-    A::Source: Crud<C>,
-    A::Target: Crud<C>,
+    A::Source: Crud<C, Blocking>,
+    A::Target: Crud<C, Blocking>,
     ForUpdate<A::TargetIds>: LoadQuery<'static, C, TId<A>>,
     A::TargetIdsIn: LoadQuery<'static, C, TId<A>> + RunQueryDsl<C>,
     A::DeleteIn: ExecuteDsl<C>,
@@ -637,7 +638,7 @@ where
     ) -> QueryResult<A::Target> {
         let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "create_with");
         conn.transaction(|conn| {
-            let target = A::Target::insert(new, conn)?;
+            let target = block(A::Target::insert(new, conn))?;
             insert_rows::<A, C>(&id, vec![(target.id(), payload)], Conflict::Keep, conn)?;
             Ok(target)
         })

@@ -16,6 +16,7 @@ use diesel::{Column, ExpressionMethods, RunQueryDsl};
 use super::all_associated;
 use super::reassign::{ParentAndChildIds, Reassign, SetChildren};
 use crate::backend::{chunk_size, Dialect, OrmBackend};
+use crate::exec::{block, Blocking};
 use crate::model::{
     ensure_exists, removed_or_gone, rows, ByIds, ColumnsOf, CountOf, Crud, Exists, ForeignKey,
     IdOf, Model, NullableKey, PkOf, Rows, SingleKey, TableOf,
@@ -307,8 +308,8 @@ where
     A: OneToManyQuery,
     C: Connection,
     C::Backend: OrmBackend,
-    S<A>: Crud<C>,
-    T<A>: Crud<C>,
+    S<A>: Crud<C, Blocking>,
+    T<A>: Crud<C, Blocking>,
     A::Children: LoadQuery<'static, C, T<A>> + RunQueryDsl<C>,
     A::First: LoadQuery<'static, C, T<A>> + RunQueryDsl<C>,
     <A as OneToManyQuery>::Count: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
@@ -363,7 +364,7 @@ where
         conn: &mut C,
     ) -> QueryResult<T<A>> {
         let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "create");
-        T::<A>::create(new_pointing_at::<A>(new, id), conn)
+        block(T::<A>::create(new_pointing_at::<A>(new, id), conn))
     }
 
     fn set_one(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<()> {
@@ -385,7 +386,7 @@ where
         locked::<S<A>, C, _>(&id, conn, |conn| {
             // The previous row lets go first: the key column is UNIQUE.
             detach_all::<A, C>(&id, conn)?;
-            T::<A>::insert(new, conn)
+            block(T::<A>::insert(new, conn))
         })
     }
 }
@@ -429,7 +430,7 @@ where
     A: OneToManyQuery,
     C: Connection,
     C::Backend: OrmBackend,
-    S<A>: Crud<C>,
+    S<A>: Crud<C, Blocking>,
     A::Attach: ExecuteDsl<C>,
     A::AttachOne: ExecuteDsl<C>,
 {
@@ -528,7 +529,7 @@ where
     Kv<A>: NullableKey,
     C: Connection,
     C::Backend: OrmBackend,
-    S<A>: Crud<C>,
+    S<A>: Crud<C, Blocking>,
     A::ChildIds: LoadQuery<'static, C, TId<A>> + RunQueryDsl<C>,
     A::Attach: ExecuteDsl<C>,
     A::AttachOne: ExecuteDsl<C>,
@@ -564,7 +565,7 @@ where
                 // and says what it wrote (see `SetChildren`).
                 let wanted = dedup(targets.clone());
                 let count = wanted.len();
-                S::<A>::lock(id.clone(), conn)?;
+                block(S::<A>::lock(id.clone(), conn))?;
                 let rows: Vec<Option<bool>> =
                     SetChildren::<A>::new(id.clone(), wanted).load(conn)?;
                 if rows.iter().filter(|r| r.is_none()).count() < count {
@@ -587,7 +588,7 @@ where
             } else {
                 // The lock in a statement of its own: a read that waited for
                 // it would still see the children of its older snapshot.
-                S::<A>::lock(id.clone(), conn)?;
+                block(S::<A>::lock(id.clone(), conn))?;
                 A::child_ids(id.clone()).load(conn)?
             };
             let (to_add, to_remove) = diff(current, &targets);

@@ -14,6 +14,7 @@ use super::belongs_to_many::{
 };
 use super::insert::Conflict;
 use crate::backend::{chunk_size, OrmBackend};
+use crate::exec::Blocking;
 use crate::key::{AsKey, Key};
 use crate::model::{Crud, IdOf, InsertMany, Model};
 use crate::set::SetDiff;
@@ -150,7 +151,7 @@ where
     A: ManyToManyQuery + DefaultPayload,
     C: Connection,
     C::Backend: OrmBackend,
-    A::Source: Crud<C>,
+    A::Source: Crud<C, Blocking>,
     A::DeleteIn: ExecuteDsl<C>,
     A::DeleteMirrorIn: ExecuteDsl<C>,
     A::Insert: ExecuteDsl<C>,

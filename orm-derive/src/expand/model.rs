@@ -372,35 +372,44 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
         doc("save"),
         doc("delete"),
     );
+    // Each method runs its body on a blocking connection and returns its
+    // result, or returns it as a future on an async one (`_orm::Out`).
+    let out = |t: TokenStream| quote!(_orm::Out<'c, C, #t>);
+    let unit = out(quote!(()));
     let save_fn = if model.timestamps {
         let save = docs::crud(model, "save_timestamps");
         quote! {
             #[doc = #save]
-            pub fn save<C>(&mut self, conn: &mut C) -> #qr<()> where Self: _orm::Crud<C> {
-                let previous = ::core::mem::replace(
-                    &mut self.updated_at,
-                    ::core::convert::From::from(_orm::__private::now()),
-                );
-                let saved = <Self as _orm::Crud<C>>::save(self, conn);
-                if saved.is_err() {
-                    self.updated_at = previous;
-                }
-                saved
+            pub fn save<'c, C: _orm::ConnKind>(&'c mut self, conn: &'c mut C) -> #unit where Self: _orm::Crud<C> {
+                _orm::exec::run::<C, _>(async move {
+                    let previous = ::core::mem::replace(
+                        &mut self.updated_at,
+                        ::core::convert::From::from(_orm::__private::now()),
+                    );
+                    let saved = <Self as _orm::Crud<C>>::save(self, conn).await;
+                    if saved.is_err() {
+                        self.updated_at = previous;
+                    }
+                    saved
+                })
             }
         }
     } else {
         quote! {
             #[doc = #save]
-            pub fn save<C>(&self, conn: &mut C) -> #qr<()> where Self: _orm::Crud<C> {
-                <Self as _orm::Crud<C>>::save(self, conn)
+            pub fn save<'c, C: _orm::ConnKind>(&'c self, conn: &'c mut C) -> #unit where Self: _orm::Crud<C> {
+                _orm::exec::run::<C, _>(<Self as _orm::Crud<C>>::save(self, conn))
             }
         }
     };
+    let this = out(quote!(Self));
+    let all_rows = out(quote!(_orm::__private::Vec<Self>));
+    let count_ty = out(quote!(i64));
     quote! {
         impl #ident {
             #[doc = #create]
-            pub fn create<C>(new: #new, conn: &mut C) -> #qr<Self> where Self: _orm::Crud<C> {
-                <Self as _orm::Crud<C>>::create(new, conn)
+            pub fn create<'c, C: _orm::ConnKind>(new: #new, conn: &'c mut C) -> #this where Self: _orm::Crud<C> {
+                _orm::exec::run::<C, _>(<Self as _orm::Crud<C>>::create(new, conn))
             }
             #[doc = #create_many]
             pub fn create_many<C>(news: _orm::__private::Vec<#new>, conn: &mut C) -> #qr<_orm::__private::Vec<Self>>
@@ -415,16 +424,16 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
                 _orm::Key::new(id)
             }
             #[doc = #find]
-            pub fn find<C>(id: #pk_ty, conn: &mut C) -> #qr<Self> where Self: _orm::Crud<C> {
-                <Self as _orm::Crud<C>>::find(id, conn)
+            pub fn find<'c, C: _orm::ConnKind>(id: #pk_ty, conn: &'c mut C) -> #this where Self: _orm::Crud<C> {
+                _orm::exec::run::<C, _>(<Self as _orm::Crud<C>>::find(id, conn))
             }
             #[doc = #all]
-            pub fn all<C>(conn: &mut C) -> #qr<_orm::__private::Vec<Self>> where Self: _orm::Crud<C> {
-                <Self as _orm::Crud<C>>::all(conn)
+            pub fn all<'c, C: _orm::ConnKind>(conn: &'c mut C) -> #all_rows where Self: _orm::Crud<C> {
+                _orm::exec::run::<C, _>(<Self as _orm::Crud<C>>::all(conn))
             }
             #[doc = #count]
-            pub fn count<C>(conn: &mut C) -> #qr<i64> where Self: _orm::Crud<C> {
-                <Self as _orm::Crud<C>>::count(conn)
+            pub fn count<'c, C: _orm::ConnKind>(conn: &'c mut C) -> #count_ty where Self: _orm::Crud<C> {
+                _orm::exec::run::<C, _>(<Self as _orm::Crud<C>>::count(conn))
             }
             #[doc = #query]
             pub fn query<'a, DB>() -> _orm::BoxedQuery<'a, Self, DB>
@@ -436,8 +445,8 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
             }
             #save_fn
             #[doc = #delete]
-            pub fn delete<C>(&self, conn: &mut C) -> #qr<()> where Self: _orm::Crud<C> {
-                <Self as _orm::Crud<C>>::delete(self, conn)
+            pub fn delete<'c, C: _orm::ConnKind>(&'c self, conn: &'c mut C) -> #unit where Self: _orm::Crud<C> {
+                _orm::exec::run::<C, _>(<Self as _orm::Crud<C>>::delete(self, conn))
             }
         }
     }

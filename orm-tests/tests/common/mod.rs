@@ -136,6 +136,7 @@ pub fn retrying<C, T>(
 /// `n` new users.
 pub fn users<C>(n: usize, conn: &mut C) -> QueryResult<Vec<User>>
 where
+    C: orm_core::ConnKind<Kind = orm_core::Blocking>,
     User: orm_core::Crud<C>,
 {
     (0..n)
