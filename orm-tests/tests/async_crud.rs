@@ -137,40 +137,51 @@ fn futures_run_on_spawned_tasks() -> TestResult {
     Ok(())
 }
 
-/// A write dropped after its first poll, inside the caller's transaction
-/// on PostgreSQL (where it runs in a savepoint): the connection's
-/// transaction can no longer commit, and no row is ever visible.
+/// A write dropped while its statement waits, inside the caller's
+/// transaction on PostgreSQL (where it runs in a savepoint): the savepoint
+/// was taken and the INSERT sent, and the drop marks the connection's
+/// transaction broken, so the caller's COMMIT fails instead of committing
+/// the half-done write; no row is ever visible.
 #[test]
 fn a_dropped_write_commits_nothing() -> TestResult {
-    use std::future::Future;
-    use std::task::{Context, Poll, Waker};
+    use diesel_async::TransactionManager;
+    type Tm = <AsyncPgConnection as AsyncConnection>::TransactionManager;
     runtime().block_on(async {
         let Some((schema, mut conn)) = async_postgres("a_dropped_write_commits_nothing").await
         else {
             return Ok(());
         };
-        use diesel_async::TransactionManager;
-        type Tm = <AsyncPgConnection as AsyncConnection>::TransactionManager;
-        Tm::begin_transaction(&mut conn).await?;
-        {
-            let write = User::create(NewUser { name: "Ada".into() }, &mut conn);
-            let mut write = std::pin::pin!(write);
-            let polled = write.as_mut().poll(&mut Context::from_waker(Waker::noop()));
-            assert!(
-                matches!(polled, Poll::Pending),
-                "a network round trip is pending"
-            );
-        }
-        assert!(
-            Tm::commit_transaction(&mut conn).await.is_err(),
-            "cannot commit after a drop"
-        );
-        drop(conn);
         let url = postgres_url("a_dropped_write_commits_nothing").expect("DATABASE_URL");
         let mut other = AsyncPgConnection::establish(&url).await?;
+        let search_path = format!("SET search_path TO {}", schema.schema());
+        other.batch_execute(&search_path).await?;
+        // The INSERT waits for this lock until the write is dropped.
+        Tm::begin_transaction(&mut other).await?;
         other
-            .batch_execute(&format!("SET search_path TO {}", schema.schema()))
+            .batch_execute("LOCK TABLE users IN EXCLUSIVE MODE")
             .await?;
+
+        Tm::begin_transaction(&mut conn).await?;
+        let write = User::create(NewUser { name: "Ada".into() }, &mut conn);
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(300), write).await;
+        assert!(
+            waited.is_err(),
+            "the write waits for the lock, and is dropped"
+        );
+        // Without the mark, the COMMIT would wait behind the INSERT.
+        let commit = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            Tm::commit_transaction(&mut conn),
+        )
+        .await
+        .expect("the COMMIT returns at once");
+        assert!(
+            matches!(commit, Err(Error::BrokenTransactionManager)),
+            "the caller's transaction cannot commit the dropped write: {commit:?}"
+        );
+        drop(conn);
+
+        Tm::rollback_transaction(&mut other).await?;
         assert_eq!(User::count(&mut other).await?, 0);
         Ok(())
     })
