@@ -110,6 +110,13 @@ pub trait ConnKind: Send {
     type Kind: Kind;
 }
 
+// A connection passed as `&mut conn` where `conn` is already a `&mut`:
+// known by what it points at, so that the one error is the operation's
+// (with rustc's "remove the `&`"), not one per statement it runs.
+impl<C: ConnKind + ?Sized> ConnKind for &mut C {
+    type Kind = C::Kind;
+}
+
 /// What a generated method returns on connection `C`: `QueryResult<T>`, or
 /// a future of it on an async connection.
 pub type Out<'c, C, T> = <<C as ConnKind>::Kind as Kind>::Out<'c, T>;
@@ -174,7 +181,7 @@ where
     where
         Self: 'c,
     {
-        std::future::ready(diesel::query_dsl::methods::ExecuteDsl::execute(self, conn))
+        async move { diesel::query_dsl::methods::ExecuteDsl::execute(self, conn) }
     }
 }
 
@@ -185,11 +192,11 @@ where
     U: Send + 'static,
 {
     fn load<'c>(self, conn: &'c mut C) -> impl Future<Output = QueryResult<Vec<U>>> + Send + 'c {
-        std::future::ready(diesel::RunQueryDsl::load(self, conn))
+        async move { diesel::RunQueryDsl::load(self, conn) }
     }
 
     fn get_result<'c>(self, conn: &'c mut C) -> impl Future<Output = QueryResult<U>> + Send + 'c {
-        std::future::ready(diesel::RunQueryDsl::get_result(self, conn))
+        async move { diesel::RunQueryDsl::get_result(self, conn) }
     }
 }
 
@@ -221,17 +228,17 @@ where
 
     fn begin(&mut self) -> impl Future<Output = QueryResult<()>> + Send {
         use diesel::connection::TransactionManager;
-        std::future::ready(C::TransactionManager::begin_transaction(self))
+        async move { C::TransactionManager::begin_transaction(self) }
     }
 
     fn commit(&mut self) -> impl Future<Output = QueryResult<()>> + Send {
         use diesel::connection::TransactionManager;
-        std::future::ready(C::TransactionManager::commit_transaction(self))
+        async move { C::TransactionManager::commit_transaction(self) }
     }
 
     fn rollback(&mut self) -> impl Future<Output = QueryResult<()>> + Send {
         use diesel::connection::TransactionManager;
-        std::future::ready(C::TransactionManager::rollback_transaction(self))
+        async move { C::TransactionManager::rollback_transaction(self) }
     }
 
     fn in_transaction(&mut self) -> bool {

@@ -38,14 +38,14 @@ use std::future::Future;
     label = "add `#[derive(Model)]` to `{Self}`",
     note = "associations can only point at structs that derive `orm_core::Model`"
 )]
-pub trait Model: Sized + 'static {
+pub trait Model: Sized + Send + Sync + 'static {
     /// The diesel table (`events::table`).
     type Table: Table + HasTable<Table = Self::Table> + Default + Copy + QueryId + Send;
     /// The primary-key column (`events::id`), or a tuple of columns for a
     /// composite key (`(rsvps::event_id, rsvps::guest_id)`).
     type PrimaryKey: EqAll<Self::Id> + Default + Copy + QueryId + Send;
     /// The Rust type of the primary key (`i32`, or `(i32, i32)`).
-    type Id: Clone + Eq + Hash + Debug + Send + 'static;
+    type Id: Clone + Eq + Hash + Debug + Send + Sync + 'static;
     /// The columns the struct's fields read, in the fields' order
     /// (`(events::id, events::title)`). Every read selects them by name, so
     /// a struct need not follow its table's column order, and may leave
@@ -424,7 +424,7 @@ where
 /// the statements; the derive's `create`, `find`, ... forward here.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be loaded or stored through a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
 )]
 pub trait Crud<C, K = <C as ConnKind>::Kind>: Model {
     /// Inserts `new` and returns the stored row with its database-assigned key.
@@ -454,6 +454,7 @@ pub trait Crud<C, K = <C as ConnKind>::Kind>: Model {
     fn lock(id: Self::Id, conn: &mut C) -> impl Future<Output = QueryResult<()>> + Send;
 }
 
+#[diagnostic::do_not_recommend]
 impl<M, C, K> Crud<C, K> for M
 where
     M: ModelQuery + Send + Sync,

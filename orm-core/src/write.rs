@@ -40,6 +40,7 @@ use diesel::connection::{Connection, TransactionManager};
 use diesel::result::QueryResult;
 
 use crate::backend::{Dialect, OrmBackend};
+use crate::exec::Transact;
 use crate::exec::{block, Blocking};
 use crate::model::{ensure_exists, Crud};
 
@@ -112,5 +113,56 @@ where
         Ok(())
     } else {
         ensure_exists::<M, C>(id, conn)
+    }
+}
+
+/// The dialect of the backend of `C`, a connection of kind `K`.
+pub(crate) fn dialect<C: Transact<K>, K>() -> Dialect {
+    <C::Backend as OrmBackend>::DIALECT
+}
+
+/// Runs `$body` in a transaction (a savepoint inside the caller's) that
+/// first locks the row of parent `$id` of model `$m` (see the module docs):
+/// [`locked`] for operations written once for both kinds of connection.
+macro_rules! with_parent_lock {
+    ($m:ty, $c:ty, $k:ty, $id:expr, $conn:ident, $body:expr) => {
+        $crate::exec::transaction!($conn, {
+            if $crate::write::dialect::<$c, $k>() != $crate::Dialect::Sqlite {
+                <$m as $crate::Crud<$c, $k>>::lock(::core::clone::Clone::clone($id), $conn).await?;
+            }
+            $body
+        })
+    };
+}
+pub(crate) use with_parent_lock;
+
+/// [`parent_exists`], for operations written once for both kinds of
+/// connection.
+pub(crate) async fn parent_known<M, C, K>(
+    id: &M::Id,
+    changed: bool,
+    conn: &mut C,
+) -> QueryResult<()>
+where
+    M: Crud<C, K>,
+    C: Transact<K>,
+{
+    if changed || dialect::<C, K>() != Dialect::Sqlite {
+        Ok(())
+    } else {
+        row_exists::<M, C, K>(id, conn).await
+    }
+}
+
+/// `Err(NotFound)` unless the row of `M` with key `id` exists: `ensure_exists`
+/// for operations written once for both kinds of connection.
+pub(crate) async fn row_exists<M, C, K>(id: &M::Id, conn: &mut C) -> QueryResult<()>
+where
+    M: Crud<C, K>,
+{
+    if M::exists(id.clone(), conn).await? {
+        Ok(())
+    } else {
+        Err(diesel::result::Error::NotFound)
     }
 }

@@ -1,30 +1,27 @@
 //! `belongs_to_many`: two models joined through a join table.
 
-use diesel::connection::Connection;
 use diesel::dsl;
 use diesel::expression::array_comparison::AsInExpression;
 use diesel::expression::{AsExpression, Expression};
 use diesel::query_builder::QueryId;
 use diesel::query_builder::{AsQuery, IntoUpdateTarget};
-use diesel::query_dsl::methods::{ExecuteDsl, FilterDsl, SelectDsl};
-use diesel::query_dsl::LoadQuery;
+use diesel::query_dsl::methods::{FilterDsl, SelectDsl};
 use diesel::result::QueryResult;
 use diesel::sql_types::SingleValue;
-use diesel::{Column, ExpressionMethods, RunQueryDsl, Table};
+use diesel::{Column, ExpressionMethods, Table};
 
 use std::collections::HashSet;
 
-use super::all_associated;
 use super::in_subquery::InSubquery;
 use super::insert::{Conflict, Guarded, InsertPair, LockingInsert, Plain};
 use super::joined::JoinedTargets;
-use crate::backend::{chunk_size, Dialect, OrmBackend};
-use crate::exec::{block, Blocking};
-use crate::model::{
-    ensure_exists, removed_or_gone, CountOf, Crud, Exists, ForUpdate, IdOf, Model, PkOf, TableOf,
-};
+use crate::backend::{chunk_size, Dialect};
+use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, Kind, Transact};
+use crate::instrument::traced;
+use crate::model::{CountOf, Crud, Exists, ForUpdate, IdOf, Model, PkOf, TableOf};
 use crate::set::{dedup, diff, SetDiff};
-use crate::write::{in_transaction, locked, one_statement, parent_exists};
+use crate::write::{dialect, parent_known, row_exists, with_parent_lock};
+use std::future::Future;
 
 /// A `belongs_to_many` association, described by the derive as types: the
 /// join table and its two key columns.
@@ -324,119 +321,207 @@ where
 }
 
 /// The reads and removals of a `belongs_to_many` association on a
-/// connection `C`; the generated `guests`, `remove_guest`, ... forward here.
-/// Additions are [`ManyToManyAdd`].
+/// connection `C` of kind `K`; the generated `guests`, `remove_guest`, ...
+/// run them. Additions are [`ManyToManyAdd`].
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to_many` association cannot run on a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
 )]
-pub trait ManyToManyOps<C>: ManyToMany {
+pub trait ManyToManyOps<C, K = <C as ConnKind>::Kind>: ManyToMany {
     /// The targets associated with source `id`.
-    fn load(id: SId<Self>, conn: &mut C) -> QueryResult<Vec<Self::Target>>;
+    fn load(
+        id: SId<Self>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<Self::Target>>> + Send;
     /// How many targets are associated with source `id`.
-    fn count(id: SId<Self>, conn: &mut C) -> QueryResult<i64>;
+    fn count(id: SId<Self>, conn: &mut C) -> impl Future<Output = QueryResult<i64>> + Send;
     /// Whether `target` is associated with source `id`.
-    fn has(id: SId<Self>, target: TId<Self>, conn: &mut C) -> QueryResult<bool>;
+    fn has(
+        id: SId<Self>,
+        target: TId<Self>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<bool>> + Send;
     /// Whether every one of `targets` is associated with source `id`.
-    fn has_all(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<bool>;
+    fn has_all(
+        id: SId<Self>,
+        targets: Vec<TId<Self>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<bool>> + Send;
     /// Removes the association with `target`; the number of join rows deleted.
-    fn remove(id: SId<Self>, target: TId<Self>, conn: &mut C) -> QueryResult<usize>;
+    fn remove(
+        id: SId<Self>,
+        target: TId<Self>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<usize>> + Send;
     /// Removes the associations with `targets`.
-    fn remove_all(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<usize>;
+    fn remove_all(
+        id: SId<Self>,
+        targets: Vec<TId<Self>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<usize>> + Send;
     /// Removes every association of source `id`.
-    fn clear(id: SId<Self>, conn: &mut C) -> QueryResult<usize>;
+    fn clear(id: SId<Self>, conn: &mut C) -> impl Future<Output = QueryResult<usize>> + Send;
 }
 
-impl<A, C> ManyToManyOps<C> for A
+#[diagnostic::do_not_recommend]
+impl<A, C, K> ManyToManyOps<C, K> for A
 where
     A: ManyToManyQuery,
-    C: Connection,
-    C::Backend: OrmBackend,
-    A::Source: Crud<C, Blocking>,
-    JoinedTargets<A>: LoadQuery<'static, C, A::Target>,
-    <A as ManyToManyQuery>::Count: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
-    <A as ManyToManyQuery>::Exists: LoadQuery<'static, C, bool> + RunQueryDsl<C>,
-    A::CountIn: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
-    A::DeleteAll: ExecuteDsl<C>,
-    A::DeleteOne: ExecuteDsl<C>,
-    A::DeleteIn: ExecuteDsl<C>,
-    A::DeleteMirrorAll: ExecuteDsl<C>,
-    A::DeleteMirrorIn: ExecuteDsl<C>,
+    K: Kind,
+    C: Transact<K>,
+    A::Source: Crud<C, K>,
+    JoinedTargets<A>: Fetch<C, K, A::Target>,
+    <A as ManyToManyQuery>::Count: Fetch<C, K, i64>,
+    <A as ManyToManyQuery>::Exists: Fetch<C, K, bool>,
+    A::CountIn: Fetch<C, K, i64>,
+    A::DeleteAll: Execute<C, K>,
+    A::DeleteOne: Execute<C, K>,
+    A::DeleteIn: Execute<C, K>,
+    A::DeleteMirrorAll: Execute<C, K>,
+    A::DeleteMirrorIn: Execute<C, K>,
 {
-    fn load(id: SId<A>, conn: &mut C) -> QueryResult<Vec<A::Target>> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load");
+    fn load(id: SId<A>, conn: &mut C) -> impl Future<Output = QueryResult<Vec<A::Target>>> + Send {
         // One join, as diesel's `belonging_to(..).inner_join(..)`: a static
         // statement (`guests_query()`'s `IN (SELECT ..)` shape is for
         // refining, where a join would change the query's type).
-        JoinedTargets::<A>::new(id).load(conn)
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "load",
+            JoinedTargets::<A>::new(id).load(conn),
+        )
     }
 
-    fn count(id: SId<A>, conn: &mut C) -> QueryResult<i64> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "count");
-        <A as ManyToManyQuery>::count(id).get_result(conn)
+    fn count(id: SId<A>, conn: &mut C) -> impl Future<Output = QueryResult<i64>> + Send {
+        let count = <A as ManyToManyQuery>::count(id);
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "count",
+            count.get_result(conn),
+        )
     }
 
-    fn has(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<bool> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "has");
-        <A as ManyToManyQuery>::exists(id, target).get_result(conn)
+    fn has(
+        id: SId<A>,
+        target: TId<A>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<bool>> + Send {
+        let exists = <A as ManyToManyQuery>::exists(id, target);
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "has",
+            exists.get_result(conn),
+        )
     }
 
-    fn has_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<bool> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "has_all");
-        all_associated(targets, chunk_size::<C::Backend>(1, 1), |keys| {
-            A::count_in(id.clone(), keys).get_result(conn)
+    fn has_all(
+        id: SId<A>,
+        targets: Vec<TId<A>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<bool>> + Send {
+        traced(<A::Source as Model>::NAME, A::NAME, "has_all", async move {
+            let targets = dedup(targets);
+            let mut found = 0;
+            for keys in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
+                found += A::count_in(id.clone(), keys.to_vec())
+                    .get_result(conn)
+                    .await? as usize;
+            }
+            Ok(found == targets.len())
         })
     }
 
-    fn remove(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<usize> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "remove");
-        if A::mirror_key(&id).is_some() {
-            // Two rows: the pair and its mirror.
-            return Self::remove_all(id, vec![target], conn);
-        }
-        // One row: one statement, no lock (see the locking scheme), and no
-        // savepoint: deleting a join row cannot break a foreign key.
-        let delete = A::delete_one(id.clone(), target);
-        let removed = ExecuteDsl::execute(delete, conn)?;
-        removed_or_gone::<A::Source, C>(removed, &id, conn)
-    }
-
-    fn remove_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "remove_all");
-        let mut targets = dedup(targets);
-        if targets.len() == 1 && A::mirror_key(&id).is_none() {
-            return Self::remove(id, targets.remove(0), conn);
-        }
-        if targets.is_empty() {
-            ensure_exists::<A::Source, C>(&id, conn)?;
-            return Ok(0);
-        }
-        let removed =
-            locked::<A::Source, C, _>(&id, conn, |conn| delete_pairs::<A, C>(&id, targets, conn))?;
-        parent_exists::<A::Source, C>(&id, removed > 0, conn)?;
-        Ok(removed)
-    }
-
-    fn clear(id: SId<A>, conn: &mut C) -> QueryResult<usize> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "clear");
-        let removed = match A::mirror_key(&id) {
-            None if <C::Backend as OrmBackend>::DIALECT == Dialect::Sqlite => {
-                // One statement, and SQLite's write lock is the only lock.
-                ExecuteDsl::execute(A::delete_all(id.clone()), conn)?
+    fn remove(
+        id: SId<A>,
+        target: TId<A>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<usize>> + Send {
+        traced(<A::Source as Model>::NAME, A::NAME, "remove", async move {
+            if A::mirror_key(&id).is_some() {
+                // Two rows: the pair and its mirror.
+                return remove_pairs::<A, C, K>(id, vec![target], conn).await;
             }
-            mirror => locked::<A::Source, C, _>(&id, conn, |conn| {
-                // This side's rows first, so a row paired with itself is
-                // counted (its mirror is the same row).
-                let removed = ExecuteDsl::execute(A::delete_all(id.clone()), conn)?;
-                if let Some(mirror) = mirror {
-                    ExecuteDsl::execute(A::delete_mirror_all(mirror), conn)?;
-                }
-                Ok(removed)
-            })?,
-        };
-        parent_exists::<A::Source, C>(&id, removed > 0, conn)?;
-        Ok(removed)
+            remove_one::<A, C, K>(id, target, conn).await
+        })
     }
+
+    fn remove_all(
+        id: SId<A>,
+        targets: Vec<TId<A>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<usize>> + Send {
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "remove_all",
+            async move {
+                let mut targets = dedup(targets);
+                if targets.len() == 1 && A::mirror_key(&id).is_none() {
+                    return remove_one::<A, C, K>(id, targets.remove(0), conn).await;
+                }
+                remove_pairs::<A, C, K>(id, targets, conn).await
+            },
+        )
+    }
+
+    fn clear(id: SId<A>, conn: &mut C) -> impl Future<Output = QueryResult<usize>> + Send {
+        traced(<A::Source as Model>::NAME, A::NAME, "clear", async move {
+            let removed = match A::mirror_key(&id) {
+                None if dialect::<C, K>() == Dialect::Sqlite => {
+                    // One statement, and SQLite's write lock is the only lock.
+                    A::delete_all(id.clone()).execute(conn).await?
+                }
+                mirror => with_parent_lock!(A::Source, C, K, &id, conn, {
+                    // This side's rows first, so a row paired with itself is
+                    // counted (its mirror is the same row).
+                    let removed = A::delete_all(id.clone()).execute(conn).await?;
+                    if let Some(mirror) = mirror {
+                        A::delete_mirror_all(mirror).execute(conn).await?;
+                    }
+                    Ok(removed)
+                })?,
+            };
+            parent_known::<A::Source, C, K>(&id, removed > 0, conn).await?;
+            Ok(removed)
+        })
+    }
+}
+
+/// Removes one pair: one statement, no lock (see the locking scheme), and
+/// no savepoint, since deleting a join row cannot break a foreign key.
+async fn remove_one<A, C, K>(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<usize>
+where
+    A: ManyToManyQuery,
+    A::Source: Crud<C, K>,
+    A::DeleteOne: Execute<C, K>,
+{
+    let removed = A::delete_one(id.clone(), target).execute(conn).await?;
+    if removed == 0 {
+        row_exists::<A::Source, C, K>(&id, conn).await?;
+    }
+    Ok(removed)
+}
+
+/// Removes several pairs (and their mirrors) under the parent's lock.
+async fn remove_pairs<A, C, K>(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize>
+where
+    A: ManyToManyQuery,
+    C: Transact<K>,
+    A::Source: Crud<C, K>,
+    A::DeleteIn: Execute<C, K>,
+    A::DeleteMirrorIn: Execute<C, K>,
+{
+    if targets.is_empty() {
+        row_exists::<A::Source, C, K>(&id, conn).await?;
+        return Ok(0);
+    }
+    let removed = with_parent_lock!(A::Source, C, K, &id, conn, {
+        delete_pairs::<A, C, K>(&id, targets, conn).await
+    })?;
+    parent_known::<A::Source, C, K>(&id, removed > 0, conn).await?;
+    Ok(removed)
 }
 
 /// An association whose join rows can be added without naming a payload:
@@ -457,14 +542,14 @@ impl<A: ManyToMany<Payload: Default>> DefaultPayload for A {
     }
 }
 
-/// The additions of a `belongs_to_many` association on a connection `C`:
-/// plain (`add_guest`, which needs [`DefaultPayload`]) and with a payload
-/// (`add_guest_with`, for `through = Model`).
+/// The additions of a `belongs_to_many` association on a connection `C` of
+/// kind `K`: plain (`add_guest`, which needs [`DefaultPayload`]) and with a
+/// payload (`add_guest_with`, for `through = Model`).
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to_many` association cannot run on a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
 )]
-pub trait ManyToManyAdd<C>: ManyToMany {
+pub trait ManyToManyAdd<C, K = <C as ConnKind>::Kind>: ManyToMany {
     /// Associates every one of `targets` with `payload`; a pair that is
     /// already associated keeps its row or gets `payload`, as `conflict`
     /// says. Returns the join rows written.
@@ -474,7 +559,7 @@ pub trait ManyToManyAdd<C>: ManyToMany {
         payload: Self::Payload,
         conflict: Conflict,
         conn: &mut C,
-    ) -> QueryResult<usize>;
+    ) -> impl Future<Output = QueryResult<usize>> + Send;
     /// Makes `rows` (targets with their payloads) the whole association:
     /// removes the others, and adds the new ones (or, with
     /// `Conflict::Update`, writes every row's payload), in one transaction.
@@ -483,7 +568,7 @@ pub trait ManyToManyAdd<C>: ManyToMany {
         rows: Vec<(TId<Self>, Self::Payload)>,
         conflict: Conflict,
         conn: &mut C,
-    ) -> QueryResult<SetDiff>;
+    ) -> impl Future<Output = QueryResult<SetDiff>> + Send;
     /// Inserts a new target and associates it with `payload`, in one
     /// transaction.
     fn create_with(
@@ -491,25 +576,27 @@ pub trait ManyToManyAdd<C>: ManyToMany {
         new: <Self::Target as Model>::New,
         payload: Self::Payload,
         conn: &mut C,
-    ) -> QueryResult<Self::Target>;
+    ) -> impl Future<Output = QueryResult<Self::Target>> + Send;
 }
 
-impl<A, C> ManyToManyAdd<C> for A
+#[diagnostic::do_not_recommend]
+impl<A, C, K> ManyToManyAdd<C, K> for A
 where
-    A: ManyToManyQuery,
-    C: Connection,
-    C::Backend: OrmBackend,
-    A::Source: Crud<C, Blocking>,
-    A::Target: Crud<C, Blocking>,
-    ForUpdate<A::TargetIds>: LoadQuery<'static, C, TId<A>>,
-    A::TargetIdsIn: LoadQuery<'static, C, TId<A>> + RunQueryDsl<C>,
-    A::DeleteIn: ExecuteDsl<C>,
-    A::DeleteMirrorIn: ExecuteDsl<C>,
-    A::DeleteNotIn: ExecuteDsl<C>,
-    A::DeleteMirrorNotIn: ExecuteDsl<C>,
-    A::Insert: ExecuteDsl<C>,
-    InsertPair<A, Plain>: ExecuteDsl<C>,
-    InsertPair<A, Guarded>: ExecuteDsl<C>,
+    A: ManyToManyQuery<Payload: Send + Sync>,
+    K: Kind,
+    C: Transact<K>,
+    A::Source: Crud<C, K>,
+    A::Target: Crud<C, K>,
+    <A::Target as Model>::New: Send,
+    ForUpdate<A::TargetIds>: Fetch<C, K, TId<A>>,
+    A::TargetIdsIn: Fetch<C, K, TId<A>>,
+    A::DeleteIn: Execute<C, K>,
+    A::DeleteMirrorIn: Execute<C, K>,
+    A::DeleteNotIn: Execute<C, K>,
+    A::DeleteMirrorNotIn: Execute<C, K>,
+    A::Insert: Execute<C, K>,
+    InsertPair<A, Plain>: Execute<C, K>,
+    InsertPair<A, Guarded>: Execute<C, K>,
 {
     fn add_with(
         id: SId<A>,
@@ -517,72 +604,13 @@ where
         payload: A::Payload,
         conflict: Conflict,
         conn: &mut C,
-    ) -> QueryResult<usize> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "add_with");
-        let targets = dedup(targets);
-        if targets.is_empty() {
-            // Nothing to write, but a parent whose row is gone is an error.
-            ensure_exists::<A::Source, C>(&id, conn)?;
-            return Ok(0);
-        }
-        let rows = |targets: Vec<TId<A>>| targets.into_iter().map(|t| (t, payload.clone()));
-        let dialect = <C::Backend as OrmBackend>::DIALECT;
-        if dialect == Dialect::Mysql && conflict == Conflict::Keep {
-            // MySQL counts a duplicate that ON DUPLICATE KEY leaves alone as
-            // a row written: under the lock, leave out the pairs that exist,
-            // so the count is of rows inserted.
-            return locked::<A::Source, C, _>(&id, conn, |conn| {
-                add_locked::<A, C>(&id, targets, payload.clone(), conflict, conn)
-            });
-        }
-        // Inside the caller's transaction on PostgreSQL, a one-row add is a
-        // statement that cannot fail on a missing row, instead of a
-        // savepoint around one that can: one round trip, not three.
-        let guard = dialect == Dialect::Postgres && in_transaction(conn);
-        if let [target] = &targets[..] {
-            // One row (and its mirror): one statement, no lock.
-            let (s, t) = (id.clone(), target.clone());
-            let mirrored = A::mirror_key(&id).is_some();
-            let written = if A::KEYS_ONLY && !mirrored {
-                // The statement `add_*` runs in a loop: typed, so diesel
-                // finds it prepared without rendering it (no row `Vec`).
-                if guard {
-                    ExecuteDsl::execute(InsertPair::<A, Guarded>::new(s, t), conn)?
-                } else {
-                    let insert = InsertPair::<A, Plain>::new(s, t);
-                    one_statement(conn, |conn| ExecuteDsl::execute(insert, conn))?
-                }
-            } else {
-                let all = join_rows_of::<A>(&id, rows(targets.clone()).collect());
-                let mut insert = A::insert(all.rows, conflict);
-                if guard {
-                    insert.guard(s, t);
-                    ExecuteDsl::execute(insert, conn)?
-                } else {
-                    one_statement(conn, |conn| ExecuteDsl::execute(insert, conn))?
-                }
-            };
-            if guard && written == 0 {
-                ensure_exists::<A::Source, C>(&id, conn)?;
-                ensure_exists::<A::Target, C>(target, conn)?;
-            }
-            return Ok(associations(mirrored, written));
-        }
-        let all = join_rows_of::<A>(&id, rows(targets).collect());
-        let mirrored = all.mirrored;
-        if all.rows.len() <= chunk_size::<C::Backend>(A::ROW_COLUMNS, 1) {
-            let mut insert = A::insert(all.rows, conflict);
-            // SQLite's write lock; on MySQL, the shared lock InnoDB's
-            // foreign-key check takes on the parent; on PostgreSQL, the lock
-            // the INSERT takes itself.
-            insert.lock_source(id.clone());
-            let written = one_statement(conn, |conn| ExecuteDsl::execute(insert, conn))?;
-            if written == 0 {
-                ensure_exists::<A::Source, C>(&id, conn)?;
-            }
-            return Ok(associations(mirrored, written));
-        }
-        locked::<A::Source, C, _>(&id, conn, |conn| all.insert(conflict, conn))
+    ) -> impl Future<Output = QueryResult<usize>> + Send {
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "add_with",
+            add_with::<A, C, K>(id, targets, payload, conflict, conn),
+        )
     }
 
     fn set_with(
@@ -590,44 +618,13 @@ where
         rows: Vec<(TId<A>, A::Payload)>,
         conflict: Conflict,
         conn: &mut C,
-    ) -> QueryResult<SetDiff> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "set_with");
-        // The last payload given for a target wins.
-        let mut rows: Vec<_> = rows.into_iter().rev().collect();
-        let mut seen = HashSet::new();
-        rows.retain(|(t, _)| seen.insert(t.clone()));
-        rows.reverse();
-        let wanted: Vec<_> = rows.iter().map(|(t, _)| t.clone()).collect();
-        let diff = if <C::Backend as OrmBackend>::DIALECT != Dialect::Mysql
-            && conflict == Conflict::Keep
-            && wanted.len() < chunk_size::<C::Backend>(1, 1)
-        {
-            // No read: the INSERT leaves the kept rows alone and counts the
-            // new ones, the DELETE removes and counts the rest.
-            locked::<A::Source, C, _>(&id, conn, |conn| {
-                let added = join_rows_of::<A>(&id, rows).insert(conflict, conn)?;
-                let removed = delete_others::<A, C>(&id, wanted, conn)?;
-                Ok(SetDiff { added, removed })
-            })?
-        } else {
-            // MySQL counts duplicates as written, an upsert writes every
-            // row, and NOT IN has to fit one statement: read the current
-            // keys (locking them) and write the difference.
-            locked::<A::Source, C, _>(&id, conn, |conn| {
-                let current = ForUpdate(A::target_ids(id.clone())).load(conn)?;
-                let (to_add, to_remove) = diff(current, &wanted);
-                let removed = delete_pairs::<A, C>(&id, to_remove, conn)?;
-                let added = to_add.len();
-                if conflict == Conflict::Keep {
-                    let new: HashSet<_> = to_add.into_iter().collect();
-                    rows.retain(|(t, _)| new.contains(t));
-                }
-                insert_rows::<A, C>(&id, rows, conflict, conn)?;
-                Ok(SetDiff { added, removed })
-            })?
-        };
-        parent_exists::<A::Source, C>(&id, diff.added + diff.removed > 0, conn)?;
-        Ok(diff)
+    ) -> impl Future<Output = QueryResult<SetDiff>> + Send {
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "set_with",
+            set_with::<A, C, K>(id, rows, conflict, conn),
+        )
     }
 
     fn create_with(
@@ -635,54 +632,225 @@ where
         new: <A::Target as Model>::New,
         payload: A::Payload,
         conn: &mut C,
-    ) -> QueryResult<A::Target> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "create_with");
-        conn.transaction(|conn| {
-            let target = block(A::Target::insert(new, conn))?;
-            insert_rows::<A, C>(&id, vec![(target.id(), payload)], Conflict::Keep, conn)?;
-            Ok(target)
-        })
+    ) -> impl Future<Output = QueryResult<A::Target>> + Send {
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "create_with",
+            async move {
+                transaction!(conn, {
+                    let target = A::Target::insert(new, conn).await?;
+                    insert_rows::<A, C, K>(&id, vec![(target.id(), payload)], Conflict::Keep, conn)
+                        .await?;
+                    Ok(target)
+                })
+            },
+        )
     }
 }
 
+async fn add_with<A, C, K>(
+    id: SId<A>,
+    targets: Vec<TId<A>>,
+    payload: A::Payload,
+    conflict: Conflict,
+    conn: &mut C,
+) -> QueryResult<usize>
+where
+    A: ManyToManyQuery<Payload: Send + Sync>,
+    C: Transact<K>,
+    A::Source: Crud<C, K>,
+    A::Target: Crud<C, K>,
+    A::TargetIdsIn: Fetch<C, K, TId<A>>,
+    A::Insert: Execute<C, K>,
+    InsertPair<A, Plain>: Execute<C, K>,
+    InsertPair<A, Guarded>: Execute<C, K>,
+{
+    let targets = dedup(targets);
+    if targets.is_empty() {
+        // Nothing to write, but a parent whose row is gone is an error.
+        row_exists::<A::Source, C, K>(&id, conn).await?;
+        return Ok(0);
+    }
+    let rows = |targets: Vec<TId<A>>| targets.into_iter().map(|t| (t, payload.clone()));
+    let dialect = dialect::<C, K>();
+    if dialect == Dialect::Mysql && conflict == Conflict::Keep {
+        // MySQL counts a duplicate that ON DUPLICATE KEY leaves alone as
+        // a row written: under the lock, leave out the pairs that exist,
+        // so the count is of rows inserted.
+        return with_parent_lock!(A::Source, C, K, &id, conn, {
+            add_locked::<A, C, K>(&id, targets, payload.clone(), conflict, conn).await
+        });
+    }
+    // Inside the caller's transaction on PostgreSQL, a one-row add is a
+    // statement that cannot fail on a missing row, instead of a
+    // savepoint around one that can: one round trip, not three.
+    let guard = dialect == Dialect::Postgres && conn.in_transaction();
+    if let [target] = &targets[..] {
+        // One row (and its mirror): one statement, no lock.
+        let (s, t) = (id.clone(), target.clone());
+        let mirrored = A::mirror_key(&id).is_some();
+        let written = if A::KEYS_ONLY && !mirrored {
+            // The statement `add_*` runs in a loop: typed, so diesel
+            // finds it prepared without rendering it (no row `Vec`).
+            if guard {
+                InsertPair::<A, Guarded>::new(s, t).execute(conn).await?
+            } else {
+                let insert = InsertPair::<A, Plain>::new(s, t);
+                savepoint!(C, K, conn, insert.execute(conn).await)?
+            }
+        } else {
+            let all = join_rows_of::<A>(&id, rows(targets.clone()).collect());
+            let mut insert = A::insert(all.rows, conflict);
+            if guard {
+                insert.guard(s, t);
+                insert.execute(conn).await?
+            } else {
+                savepoint!(C, K, conn, insert.execute(conn).await)?
+            }
+        };
+        if guard && written == 0 {
+            row_exists::<A::Source, C, K>(&id, conn).await?;
+            row_exists::<A::Target, C, K>(target, conn).await?;
+        }
+        return Ok(associations(mirrored, written));
+    }
+    let all = join_rows_of::<A>(&id, rows(targets).collect());
+    let mirrored = all.mirrored;
+    if all.rows.len() <= chunk_size::<C::Backend>(A::ROW_COLUMNS, 1) {
+        let mut insert = A::insert(all.rows, conflict);
+        // SQLite's write lock; on MySQL, the shared lock InnoDB's
+        // foreign-key check takes on the parent; on PostgreSQL, the lock
+        // the INSERT takes itself.
+        insert.lock_source(id.clone());
+        let written = savepoint!(C, K, conn, insert.execute(conn).await)?;
+        if written == 0 {
+            row_exists::<A::Source, C, K>(&id, conn).await?;
+        }
+        return Ok(associations(mirrored, written));
+    }
+    with_parent_lock!(
+        A::Source,
+        C,
+        K,
+        &id,
+        conn,
+        all.insert::<C, K>(conflict, conn).await
+    )
+}
+
+async fn set_with<A, C, K>(
+    id: SId<A>,
+    rows: Vec<(TId<A>, A::Payload)>,
+    conflict: Conflict,
+    conn: &mut C,
+) -> QueryResult<SetDiff>
+where
+    A: ManyToManyQuery<Payload: Send + Sync>,
+    C: Transact<K>,
+    A::Source: Crud<C, K>,
+    ForUpdate<A::TargetIds>: Fetch<C, K, TId<A>>,
+    A::DeleteIn: Execute<C, K>,
+    A::DeleteMirrorIn: Execute<C, K>,
+    A::DeleteNotIn: Execute<C, K>,
+    A::DeleteMirrorNotIn: Execute<C, K>,
+    A::Insert: Execute<C, K>,
+{
+    // The last payload given for a target wins.
+    let mut rows: Vec<_> = rows.into_iter().rev().collect();
+    let mut seen = HashSet::new();
+    rows.retain(|(t, _)| seen.insert(t.clone()));
+    rows.reverse();
+    let wanted: Vec<_> = rows.iter().map(|(t, _)| t.clone()).collect();
+    let diff = if dialect::<C, K>() != Dialect::Mysql
+        && conflict == Conflict::Keep
+        && wanted.len() < chunk_size::<C::Backend>(1, 1)
+    {
+        // No read: the INSERT leaves the kept rows alone and counts the
+        // new ones, the DELETE removes and counts the rest.
+        with_parent_lock!(A::Source, C, K, &id, conn, {
+            let added = join_rows_of::<A>(&id, rows)
+                .insert::<C, K>(conflict, conn)
+                .await?;
+            let removed = delete_others::<A, C, K>(&id, wanted, conn).await?;
+            Ok(SetDiff { added, removed })
+        })?
+    } else {
+        // MySQL counts duplicates as written, an upsert writes every
+        // row, and NOT IN has to fit one statement: read the current
+        // keys (locking them) and write the difference.
+        with_parent_lock!(A::Source, C, K, &id, conn, {
+            let current = ForUpdate(A::target_ids(id.clone())).load(conn).await?;
+            let (to_add, to_remove) = diff(current, &wanted);
+            let removed = delete_pairs::<A, C, K>(&id, to_remove, conn).await?;
+            let added = to_add.len();
+            if conflict == Conflict::Keep {
+                let new: HashSet<_> = to_add.into_iter().collect();
+                rows.retain(|(t, _)| new.contains(t));
+            }
+            insert_rows::<A, C, K>(&id, rows, conflict, conn).await?;
+            Ok(SetDiff { added, removed })
+        })?
+    };
+    parent_known::<A::Source, C, K>(&id, diff.added + diff.removed > 0, conn).await?;
+    Ok(diff)
+}
+
 /// The plain additions (`add_guest`, `set_guests`, `create_guest`, staged
-/// changes) of a `belongs_to_many` association on a connection `C`: they
-/// insert the [`DefaultPayload`].
+/// changes) of a `belongs_to_many` association on a connection `C` of kind
+/// `K`: they insert the [`DefaultPayload`].
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to_many` association cannot add rows without a payload on a `{C}`",
     note = "a join model's payload needs `Default` for plain `add_*`, `set_*` and `create_*`; otherwise use the `*_with` methods"
 )]
-pub trait DefaultAdd<C>: ManyToManyAdd<C> {
+pub trait DefaultAdd<C, K = <C as ConnKind>::Kind>: ManyToManyAdd<C, K> {
     /// Associates `targets`, leaving pairs that exist untouched.
-    fn add_all(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<usize>;
+    fn add_all(
+        id: SId<Self>,
+        targets: Vec<TId<Self>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<usize>> + Send;
     /// Makes `targets` the whole association, touching only what changes.
-    fn set(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<SetDiff>;
+    fn set(
+        id: SId<Self>,
+        targets: Vec<TId<Self>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<SetDiff>> + Send;
     /// Inserts a new target and associates it, in one transaction.
     fn create(
         id: SId<Self>,
         new: <Self::Target as Model>::New,
         conn: &mut C,
-    ) -> QueryResult<Self::Target>;
+    ) -> impl Future<Output = QueryResult<Self::Target>> + Send;
 }
 
 // `DefaultPayload` is a bound here and not a supertrait: generated code
 // names `DefaultAdd<C>` in where-clauses, where a bound without `C` that
 // does not hold would be an error at the definition, not at the call.
-impl<A: ManyToManyAdd<C> + DefaultPayload, C> DefaultAdd<C> for A {
-    fn add_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "add_all");
+impl<A: ManyToManyAdd<C, K> + DefaultPayload, C, K> DefaultAdd<C, K> for A {
+    fn add_all(
+        id: SId<A>,
+        targets: Vec<TId<A>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<usize>> + Send {
         A::add_with(id, targets, A::default_payload(), Conflict::Keep, conn)
     }
 
-    fn set(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<SetDiff> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "set");
+    fn set(
+        id: SId<A>,
+        targets: Vec<TId<A>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<SetDiff>> + Send {
         let payload = A::default_payload();
         let rows = targets.into_iter().map(|t| (t, payload.clone())).collect();
         A::set_with(id, rows, Conflict::Keep, conn)
     }
 
-    fn create(id: SId<A>, new: <A::Target as Model>::New, conn: &mut C) -> QueryResult<A::Target> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "create");
+    fn create(
+        id: SId<A>,
+        new: <A::Target as Model>::New,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<A::Target>> + Send {
         A::create_with(id, new, A::default_payload(), conn)
     }
 }
@@ -747,14 +915,13 @@ fn associations(mirrored: bool, written: usize) -> usize {
     }
 }
 
-impl<A: ManyToMany> JoinRowsOf<A> {
+impl<A: ManyToMany<Payload: Send>> JoinRowsOf<A> {
     /// Inserts the rows in one statement per chunk (several chunks need the
     /// caller's transaction); returns the associations written.
-    fn insert<C>(self, conflict: Conflict, conn: &mut C) -> QueryResult<usize>
+    async fn insert<C, K>(self, conflict: Conflict, conn: &mut C) -> QueryResult<usize>
     where
-        C: Connection,
-        C::Backend: OrmBackend,
-        A::Insert: ExecuteDsl<C>,
+        C: Transact<K>,
+        A::Insert: Execute<C, K>,
     {
         if self.rows.is_empty() {
             return Ok(0);
@@ -762,14 +929,13 @@ impl<A: ManyToMany> JoinRowsOf<A> {
         let size = chunk_size::<C::Backend>(A::ROW_COLUMNS, 0);
         // MySQL counts an updated duplicate twice; every row of an upsert is
         // written once.
-        let rows_written = (<C::Backend as OrmBackend>::DIALECT == Dialect::Mysql
-            && conflict == Conflict::Update)
+        let rows_written = (dialect::<C, K>() == Dialect::Mysql && conflict == Conflict::Update)
             .then_some(self.rows.len());
         let mut written = 0;
         let mut rest = self.rows.into_iter().peekable();
         while rest.peek().is_some() {
             let chunk = rest.by_ref().take(size).collect();
-            written += ExecuteDsl::execute(A::insert(chunk, conflict), conn)?;
+            written += A::insert(chunk, conflict).execute(conn).await?;
         }
         Ok(associations(self.mirrored, rows_written.unwrap_or(written)))
     }
@@ -779,7 +945,7 @@ impl<A: ManyToMany> JoinRowsOf<A> {
 /// that holds the parent's lock. On MySQL, which counts a duplicate that
 /// ON DUPLICATE KEY leaves alone as a row written, the pairs that exist are
 /// read first and left out, so the count is of rows inserted.
-pub(crate) fn add_locked<A, C>(
+pub(crate) async fn add_locked<A, C, K>(
     id: &SId<A>,
     mut targets: Vec<TId<A>>,
     payload: A::Payload,
@@ -787,69 +953,74 @@ pub(crate) fn add_locked<A, C>(
     conn: &mut C,
 ) -> QueryResult<usize>
 where
-    A: ManyToManyQuery,
-    C: Connection,
-    C::Backend: OrmBackend,
-    A::TargetIdsIn: LoadQuery<'static, C, TId<A>> + RunQueryDsl<C>,
-    A::Insert: ExecuteDsl<C>,
+    A: ManyToManyQuery<Payload: Send>,
+    C: Transact<K>,
+    A::TargetIdsIn: Fetch<C, K, TId<A>>,
+    A::Insert: Execute<C, K>,
 {
-    if <C::Backend as OrmBackend>::DIALECT == Dialect::Mysql && conflict == Conflict::Keep {
+    if dialect::<C, K>() == Dialect::Mysql && conflict == Conflict::Keep {
         let mut existing = HashSet::new();
         for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
-            existing.extend(A::target_ids_in(id.clone(), chunk.to_vec()).load(conn)?);
+            existing.extend(
+                A::target_ids_in(id.clone(), chunk.to_vec())
+                    .load(conn)
+                    .await?,
+            );
         }
         targets.retain(|t| !existing.contains(t));
     }
     let rows = targets.into_iter().map(|t| (t, payload.clone())).collect();
-    insert_rows::<A, C>(id, rows, conflict, conn)
+    insert_rows::<A, C, K>(id, rows, conflict, conn).await
 }
 
 /// Inserts the join rows of `id` and `rows` (and their mirrors) in one
 /// statement per chunk; several chunks run in one transaction. Returns how
 /// many associations were written (a mirrored pair counts once).
-pub(crate) fn insert_rows<A, C>(
+pub(crate) async fn insert_rows<A, C, K>(
     id: &SId<A>,
     rows: Vec<(TId<A>, A::Payload)>,
     conflict: Conflict,
     conn: &mut C,
 ) -> QueryResult<usize>
 where
-    A: ManyToMany,
-    C: Connection,
-    C::Backend: OrmBackend,
-    A::Insert: ExecuteDsl<C>,
+    A: ManyToMany<Payload: Send>,
+    C: Transact<K>,
+    A::Insert: Execute<C, K>,
 {
     let all = join_rows_of::<A>(id, rows);
     if all.rows.len() <= chunk_size::<C::Backend>(A::ROW_COLUMNS, 0) {
-        all.insert(conflict, conn)
+        all.insert::<C, K>(conflict, conn).await
     } else {
-        conn.transaction(|conn| all.insert(conflict, conn))
+        transaction!(conn, all.insert::<C, K>(conflict, conn).await)
     }
 }
 
 /// Deletes the join rows of `id` and `targets` (and their mirrors); returns
 /// how many of `targets` were associated.
-pub(crate) fn delete_pairs<A, C>(
+pub(crate) async fn delete_pairs<A, C, K>(
     id: &SId<A>,
     targets: Vec<TId<A>>,
     conn: &mut C,
 ) -> QueryResult<usize>
 where
     A: ManyToManyQuery,
-    C: Connection,
-    C::Backend: OrmBackend,
-    A::DeleteIn: ExecuteDsl<C>,
-    A::DeleteMirrorIn: ExecuteDsl<C>,
+    C: Transact<K>,
+    A::DeleteIn: Execute<C, K>,
+    A::DeleteMirrorIn: Execute<C, K>,
 {
     // This side's rows first, so that a row paired with itself (its own
     // mirror) is counted.
     let mut removed = 0;
     for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
-        removed += ExecuteDsl::execute(A::delete_in(id.clone(), chunk.to_vec()), conn)?;
+        removed += A::delete_in(id.clone(), chunk.to_vec())
+            .execute(conn)
+            .await?;
     }
     if let Some((mirror, sources)) = mirrored::<A>(id, &targets) {
         for chunk in sources.chunks(chunk_size::<C::Backend>(1, 1)) {
-            ExecuteDsl::execute(A::delete_mirror_in(mirror.clone(), chunk.to_vec()), conn)?;
+            A::delete_mirror_in(mirror.clone(), chunk.to_vec())
+                .execute(conn)
+                .await?;
         }
     }
     Ok(removed)
@@ -857,20 +1028,21 @@ where
 
 /// Deletes the join rows of `id` whose target is not in `keep` (and their
 /// mirrors), in one statement each; returns how many were associated.
-fn delete_others<A, C>(id: &SId<A>, keep: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize>
+async fn delete_others<A, C, K>(id: &SId<A>, keep: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize>
 where
     A: ManyToManyQuery,
-    C: Connection,
-    A::DeleteNotIn: ExecuteDsl<C>,
-    A::DeleteMirrorNotIn: ExecuteDsl<C>,
+    A::DeleteNotIn: Execute<C, K>,
+    A::DeleteMirrorNotIn: Execute<C, K>,
 {
     let mirror = A::mirror_key(id);
     let sources: Option<Vec<SId<A>>> = mirror
         .as_ref()
         .and_then(|_| keep.iter().map(A::mirror_target).collect());
-    let removed = ExecuteDsl::execute(A::delete_not_in(id.clone(), keep), conn)?;
+    let removed = A::delete_not_in(id.clone(), keep).execute(conn).await?;
     if let (Some(mirror), Some(sources)) = (mirror, sources) {
-        ExecuteDsl::execute(A::delete_mirror_not_in(mirror, sources), conn)?;
+        A::delete_mirror_not_in(mirror, sources)
+            .execute(conn)
+            .await?;
     }
     Ok(removed)
 }

@@ -4,17 +4,14 @@
 use std::collections::HashMap;
 
 use diesel::connection::Connection;
-use diesel::query_dsl::methods::ExecuteDsl;
-use diesel::query_dsl::LoadQuery;
 use diesel::result::QueryResult;
-use diesel::RunQueryDsl;
 
 use super::belongs_to_many::{
     add_locked, delete_pairs, DefaultPayload, ManyToMany, ManyToManyQuery,
 };
 use super::insert::Conflict;
 use crate::backend::{chunk_size, OrmBackend};
-use crate::exec::Blocking;
+use crate::exec::{block, Blocking, Execute, Fetch};
 use crate::key::{AsKey, Key};
 use crate::model::{Crud, IdOf, InsertMany, Model};
 use crate::set::SetDiff;
@@ -148,14 +145,14 @@ pub trait SaveChanges<C>: ManyToMany + Sized {
 
 impl<A, C> SaveChanges<C> for A
 where
-    A: ManyToManyQuery + DefaultPayload,
-    C: Connection,
+    A: ManyToManyQuery<Payload: Send> + DefaultPayload,
+    C: Connection + Send,
     C::Backend: OrmBackend,
     A::Source: Crud<C, Blocking>,
-    A::DeleteIn: ExecuteDsl<C>,
-    A::DeleteMirrorIn: ExecuteDsl<C>,
-    A::Insert: ExecuteDsl<C>,
-    A::TargetIdsIn: LoadQuery<'static, C, IdOf<A::Target>> + RunQueryDsl<C>,
+    A::DeleteIn: Execute<C, Blocking>,
+    A::DeleteMirrorIn: Execute<C, Blocking>,
+    A::Insert: Execute<C, Blocking>,
+    A::TargetIdsIn: Fetch<C, Blocking, IdOf<A::Target>>,
     C::Backend: InsertMany<A::Target, C>,
 {
     fn save(changes: Changes<A>, conn: &mut C) -> QueryResult<SetDiff> {
@@ -174,9 +171,15 @@ where
                 add.extend(created.iter().map(Model::id));
             }
             let remove = remove.into_iter().map(Key::into_id).collect();
-            let removed = delete_pairs::<A, C>(&source, remove, conn)?;
+            let removed = block(delete_pairs::<A, C, Blocking>(&source, remove, conn))?;
             let payload = A::default_payload();
-            let added = add_locked::<A, C>(&source, add, payload, Conflict::Keep, conn)?;
+            let added = block(add_locked::<A, C, Blocking>(
+                &source,
+                add,
+                payload,
+                Conflict::Keep,
+                conn,
+            ))?;
             Ok(SetDiff { added, removed })
         })?;
         parent_exists::<A::Source, C>(&source, diff.added + diff.removed > 0, conn)?;

@@ -195,6 +195,7 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
             eager: quote!(_orm::__private::ManyToManyEager<C>),
             eager_query: quote!(<#target as _orm::KeysQuery>::ByIds),
             new_ty: quote!(<#target as _orm::Model>::New),
+            kinds: true,
         },
     );
     let gate = gate(&marker);
@@ -332,30 +333,30 @@ fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
     let rows = quote!(#p::Vec<#p::Vec<(#target, #join)>>);
     quote! {
         #[doc = #d_add_with]
-        pub fn #add_with<C>(&self, target: impl _orm::AsKey<#target>, payload: #payload, conn: &mut C) -> #qr<usize>
+        pub fn #add_with<'c, C: _orm::ConnKind>(&self, target: impl _orm::AsKey<#target>, payload: #payload, conn: &'c mut C) -> _orm::Out<'c, C, usize>
         where #marker: #p::ManyToManyAdd<C> {
-            #add::add_with(#id, #p::Vec::from([_orm::AsKey::key_id(target)]), payload, #update, conn)
+            _orm::exec::run::<C, _>(#add::add_with(#id, #p::Vec::from([_orm::AsKey::key_id(target)]), payload, #update, conn))
         }
         #[doc = #d_add_all_with]
-        pub fn #add_all_with<C>(&self, targets: impl _orm::IntoKeys<#target>, payload: #payload, conn: &mut C) -> #qr<usize>
+        pub fn #add_all_with<'c, C: _orm::ConnKind>(&self, targets: impl _orm::IntoKeys<#target>, payload: #payload, conn: &'c mut C) -> _orm::Out<'c, C, usize>
         where #marker: #p::ManyToManyAdd<C> {
-            #add::add_with(#id, #ids, payload, #update, conn)
+            _orm::exec::run::<C, _>(#add::add_with(#id, #ids, payload, #update, conn))
         }
         #[doc = #d_set_with]
-        pub fn #set_with<C>(
+        pub fn #set_with<'c, C: _orm::ConnKind>(
             &self,
             targets: impl _orm::IntoKeys<#target>,
             payload: #payload,
             overrides: &[(_orm::Key<#target>, #payload)],
-            conn: &mut C,
-        ) -> #qr<_orm::SetDiff>
+            conn: &'c mut C,
+        ) -> _orm::Out<'c, C, _orm::SetDiff>
         where #marker: #p::ManyToManyAdd<C> {
-            #add::set_with(#id, #p::with_overrides(#ids, payload, overrides), #update, conn)
+            _orm::exec::run::<C, _>(#add::set_with(#id, #p::with_overrides(#ids, payload, overrides), #update, conn))
         }
         #[doc = #d_create_with]
-        pub fn #create_with<C>(&self, new: <#target as _orm::Model>::New, payload: #payload, conn: &mut C) -> #qr<#target>
+        pub fn #create_with<'c, C: _orm::ConnKind>(&self, new: <#target as _orm::Model>::New, payload: #payload, conn: &'c mut C) -> _orm::Out<'c, C, #target>
         where #marker: #p::ManyToManyAdd<C> {
-            #add::create_with(#id, new, payload, conn)
+            _orm::exec::run::<C, _>(#add::create_with(#id, new, payload, conn))
         }
         #[doc = #d_query]
         pub fn #query(&self) -> #p::ThroughQuery<#marker> where #gate: #p::ManyToMany {
@@ -454,6 +455,7 @@ fn has_many(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             eager: quote!(_orm::__private::OneToManyEager<C>),
             eager_query: quote!(_orm::__private::ChildrenOf<#marker>),
             new_ty: new_with_key(&names(a).target, marker),
+            kinds: false,
         },
     );
     let target = &a.target;
@@ -672,6 +674,9 @@ struct Family {
     eager: TokenStream,
     /// The query eager loading runs, which `load_*_where` refines.
     eager_query: TokenStream,
+    /// Whether the reads and writes run on both kinds of connection
+    /// (`_orm::ConnKind`): they return `_orm::Out`, a future on an async one.
+    kinds: bool,
 }
 
 /// `guests`, `guests_query`, `count_guests`, `has_guest(s)`, `add_guest(s)`,
@@ -690,6 +695,7 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
         eager,
         eager_query,
         new_ty,
+        kinds,
     } = f;
     let (p, s) = (&a.plural, &a.singular);
     let m = |n: String| method(&n, a);
@@ -734,54 +740,93 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
     let ad = quote!(<#marker as #adds>);
     let w = quote!(<#marker as #removes>);
     let st = quote!(<#marker as #sets>);
+    // On both kinds of connection: the result, or a future of it.
+    let (g, c) = if kinds {
+        (quote!(<'c, C: _orm::ConnKind>), quote!(&'c mut C))
+    } else {
+        (quote!(<C>), quote!(&mut C))
+    };
+    let out = |t: TokenStream| {
+        if kinds {
+            quote!(_orm::Out<'c, C, #t>)
+        } else {
+            quote!(#qr<#t>)
+        }
+    };
+    let run = |body: TokenStream| {
+        if kinds {
+            quote!(_orm::exec::run::<C, _>(#body))
+        } else {
+            body
+        }
+    };
+    let (rows, int, count_ty, yes) = (
+        out(quote!(_orm::__private::Vec<#target>)),
+        out(quote!(usize)),
+        out(quote!(i64)),
+        out(quote!(bool)),
+    );
+    let (diff, created) = (out(quote!(_orm::SetDiff)), out(quote!(#target)));
+    let one = quote!(_orm::__private::Vec::from([_orm::AsKey::key_id(target)]));
+    let load_body = run(quote!(#r::load(#id, conn)));
+    let count_body = run(quote!(#r::count(#id, conn)));
+    let has_body = run(quote!(#r::has(#id, _orm::AsKey::key_id(target), conn)));
+    let has_all_body = run(quote!(#r::has_all(#id, #ids, conn)));
+    let add_body = run(quote!(#ad::add_all(#id, #one, conn)));
+    let add_all_body = run(quote!(#ad::add_all(#id, #ids, conn)));
+    let remove_body = run(remove_one);
+    let remove_all_body = run(quote!(#w::remove_all(#id, #ids, conn)));
+    let set_body = run(quote!(#st::set(#id, #ids, conn)));
+    let clear_body = run(quote!(#w::clear(#id, conn)));
+    let create_body = run(quote!(#ad::create(#id, new, conn)));
     quote! {
         #[doc = #d_load]
-        pub fn #load<C>(&self, conn: &mut C) -> #qr<_orm::__private::Vec<#target>> where #marker: #reads {
-            #r::load(#id, conn)
+        pub fn #load #g(&self, conn: #c) -> #rows where #marker: #reads {
+            #load_body
         }
         #[doc = #d_query]
         pub fn #query_fn<'q>(&self) -> #query_ty where #marker: #query_trait {
             #query
         }
         #[doc = #d_count]
-        pub fn #count<C>(&self, conn: &mut C) -> #qr<i64> where #marker: #reads {
-            #r::count(#id, conn)
+        pub fn #count #g(&self, conn: #c) -> #count_ty where #marker: #reads {
+            #count_body
         }
         #[doc = #d_has]
-        pub fn #has<C>(&self, target: impl _orm::AsKey<#target>, conn: &mut C) -> #qr<bool> where #marker: #reads {
-            #r::has(#id, _orm::AsKey::key_id(target), conn)
+        pub fn #has #g(&self, target: impl _orm::AsKey<#target>, conn: #c) -> #yes where #marker: #reads {
+            #has_body
         }
         #[doc = #d_has_all]
-        pub fn #has_all<C>(&self, targets: impl _orm::IntoKeys<#target>, conn: &mut C) -> #qr<bool> where #marker: #reads {
-            #r::has_all(#id, #ids, conn)
+        pub fn #has_all #g(&self, targets: impl _orm::IntoKeys<#target>, conn: #c) -> #yes where #marker: #reads {
+            #has_all_body
         }
         #[doc = #d_add]
-        pub fn #add<C>(&self, target: impl _orm::AsKey<#target>, conn: &mut C) -> #qr<usize> where #marker: #adds {
-            #ad::add_all(#id, _orm::__private::Vec::from([_orm::AsKey::key_id(target)]), conn)
+        pub fn #add #g(&self, target: impl _orm::AsKey<#target>, conn: #c) -> #int where #marker: #adds {
+            #add_body
         }
         #[doc = #d_add_all]
-        pub fn #add_all<C>(&self, targets: impl _orm::IntoKeys<#target>, conn: &mut C) -> #qr<usize> where #marker: #adds {
-            #ad::add_all(#id, #ids, conn)
+        pub fn #add_all #g(&self, targets: impl _orm::IntoKeys<#target>, conn: #c) -> #int where #marker: #adds {
+            #add_all_body
         }
         #[doc = #d_remove]
-        pub fn #remove<C>(&self, target: impl _orm::AsKey<#target>, conn: &mut C) -> #qr<usize> where #marker: #removes {
-            #remove_one
+        pub fn #remove #g(&self, target: impl _orm::AsKey<#target>, conn: #c) -> #int where #marker: #removes {
+            #remove_body
         }
         #[doc = #d_remove_all]
-        pub fn #remove_all<C>(&self, targets: impl _orm::IntoKeys<#target>, conn: &mut C) -> #qr<usize> where #marker: #removes {
-            #w::remove_all(#id, #ids, conn)
+        pub fn #remove_all #g(&self, targets: impl _orm::IntoKeys<#target>, conn: #c) -> #int where #marker: #removes {
+            #remove_all_body
         }
         #[doc = #d_set]
-        pub fn #set<C>(&self, targets: impl _orm::IntoKeys<#target>, conn: &mut C) -> #qr<_orm::SetDiff> where #marker: #sets {
-            #st::set(#id, #ids, conn)
+        pub fn #set #g(&self, targets: impl _orm::IntoKeys<#target>, conn: #c) -> #diff where #marker: #sets {
+            #set_body
         }
         #[doc = #d_clear]
-        pub fn #clear<C>(&self, conn: &mut C) -> #qr<usize> where #marker: #removes {
-            #w::clear(#id, conn)
+        pub fn #clear #g(&self, conn: #c) -> #int where #marker: #removes {
+            #clear_body
         }
         #[doc = #d_create]
-        pub fn #create<C>(&self, new: #new_ty, conn: &mut C) -> #qr<#target> where #marker: #adds {
-            #ad::create(#id, new, conn)
+        pub fn #create #g(&self, new: #new_ty, conn: #c) -> #created where #marker: #adds {
+            #create_body
         }
         #[doc = #d_load_many]
         pub fn #load_many<C>(parents: &[Self], conn: &mut C) -> #qr<_orm::__private::Vec<_orm::__private::Vec<#target>>>

@@ -1,0 +1,265 @@
+//! The generated methods on diesel-async connections (CRUD and
+//! `belongs_to_many` so far): the same methods as on diesel's, awaited, with
+//! the same results and errors, on SQLite (through `SyncConnectionWrapper`),
+//! PostgreSQL, MySQL/MariaDB (feature `mysql`), and deadpool's pooled
+//! connections; their futures are `Send`; a future dropped inside a
+//! transaction leaves nothing committed.
+
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use orm_core::diesel::result::Error;
+use orm_core::diesel::SqliteConnection;
+use orm_core::SetDiff;
+use orm_tests::*;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// An async PostgreSQL connection to the fresh schema of `test`, which
+/// lives as long as the returned guard.
+async fn async_postgres(test: &str) -> Option<(PgTest, AsyncPgConnection)> {
+    let url = postgres_url(test)?;
+    let sync = postgres(test)?;
+    let mut conn = AsyncPgConnection::establish(&url).await.expect("connect");
+    conn.batch_execute(&format!("SET search_path TO {}", sync.schema()))
+        .await
+        .expect("the test schema");
+    Some((sync, conn))
+}
+
+/// Defines each test on SQLite (through `SyncConnectionWrapper`), on
+/// PostgreSQL (`AsyncPgConnection`, and a deadpool pooled one), and with
+/// the `mysql` feature on MySQL/MariaDB (`AsyncMysqlConnection`): one body,
+/// awaited on each.
+macro_rules! async_tests {
+    ($(fn $name:ident($conn:ident) $body:block)*) => {
+        mod sqlite {
+            use super::*;
+            $(
+                #[test]
+                fn $name() -> TestResult {
+                    let mut conn = SyncConnectionWrapper::<SqliteConnection>::new(sqlite());
+                    runtime().block_on(async {
+                        let $conn = &mut conn;
+                        $body
+                    })
+                }
+            )*
+        }
+        mod postgres {
+            use super::*;
+            $(
+                #[test]
+                fn $name() -> TestResult {
+                    runtime().block_on(async {
+                        let Some((_schema, mut conn)) = async_postgres(stringify!($name)).await else {
+                            return Ok(());
+                        };
+                        let $conn = &mut conn;
+                        $body
+                    })
+                }
+            )*
+        }
+        mod deadpool {
+            use super::*;
+            $(
+                #[test]
+                fn $name() -> TestResult {
+                    let Some(url) = postgres_url(stringify!($name)) else {
+                        return Ok(());
+                    };
+                    let schema = postgres(stringify!($name)).expect("the test schema");
+                    let url = format!("{url}?options=-csearch_path%3D{}", schema.schema());
+                    runtime().block_on(async {
+                        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+                        let pool = Pool::builder(manager).max_size(2).build()?;
+                        let mut conn = pool.get().await?;
+                        let $conn = &mut conn;
+                        $body
+                    })
+                }
+            )*
+        }
+        /// In a module of its name, as CI runs the MySQL half by `mysql::`.
+        #[cfg(feature = "mysql")]
+        mod mysql {
+            use super::*;
+            use diesel_async::AsyncMysqlConnection;
+            $(
+                #[test]
+                fn $name() -> TestResult {
+                    let Some(url) = mysql_url(stringify!($name)) else {
+                        return Ok(());
+                    };
+                    let database = mysql(stringify!($name)).expect("the test database");
+                    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
+                    let url = format!("{base}/{}", database.database());
+                    runtime().block_on(async {
+                        let mut conn = AsyncMysqlConnection::establish(&url).await?;
+                        let $conn = &mut conn;
+                        $body
+                    })
+                }
+            )*
+        }
+    };
+}
+
+async_tests! {
+    fn crud(conn) {
+        let ada = User::create(NewUser { name: "Ada".into() }, conn).await?;
+        let bob = User::create(NewUser { name: "Bob".into() }, conn).await?;
+        assert_ne!(ada.id, bob.id);
+        assert_eq!(User::find(ada.id, conn).await?, ada);
+        assert_eq!(User::count(conn).await?, 2);
+        let mut all = User::all(conn).await?;
+        all.sort_by_key(|u| u.id);
+        assert_eq!(all, vec![ada.clone(), bob.clone()]);
+
+        let renamed = User { name: "Ada L.".into(), ..ada.clone() };
+        renamed.save(conn).await?;
+        assert_eq!(User::find(ada.id, conn).await?.name, "Ada L.");
+
+        bob.delete(conn).await?;
+        assert_eq!(User::count(conn).await?, 1);
+        assert_eq!(bob.delete(conn).await, Err(Error::NotFound), "already gone");
+        assert_eq!(bob.save(conn).await, Err(Error::NotFound), "a gone row is not saved");
+        assert_eq!(User::find(bob.id, conn).await, Err(Error::NotFound));
+        Ok(())
+    }
+
+    // Through a generated table, a symmetric one, and a join model with a
+    // payload: the writers' counts and the rows they leave.
+    fn many_to_many(conn) {
+        let party = Event::create(NewEvent { title: "Party".into() }, conn).await?;
+        let mut people = Vec::new();
+        for name in ["Ada", "Bob", "Cy", "Dan"] {
+            people.push(User::create(NewUser { name: name.into() }, conn).await?);
+        }
+        let [ada, bob, cy, dan] = <[User; 4]>::try_from(people).expect("four");
+
+        assert_eq!(party.add_guest(&ada, conn).await?, 1);
+        assert_eq!(party.add_guest(&ada, conn).await?, 0, "already a guest");
+        assert_eq!(party.add_guests(&[bob.clone(), cy.clone()], conn).await?, 2);
+        assert_eq!(party.count_guests(conn).await?, 3);
+        assert!(party.has_guest(&bob, conn).await?);
+        assert!(!party.has_guests(&[bob.clone(), dan.clone()], conn).await?);
+        let mut guests = party.guests(conn).await?;
+        guests.sort_by_key(|u| u.id);
+        assert_eq!(guests, vec![ada.clone(), bob.clone(), cy.clone()]);
+
+        let diff = party.set_guests(&[cy.clone(), dan.clone()], conn).await?;
+        assert_eq!(diff, SetDiff { added: 1, removed: 2 });
+        assert_eq!(party.remove_guest(&cy, conn).await?, 1);
+        assert_eq!(party.remove_guests(&[cy.clone(), dan.clone()], conn).await?, 1);
+        let eve = party.create_guest(NewUser { name: "Eve".into() }, conn).await?;
+        assert_eq!(party.guests(conn).await?, vec![eve.clone()]);
+        assert_eq!(party.clear_guests(conn).await?, 1);
+        assert_eq!(party.count_guests(conn).await?, 0);
+        let gone = Event { id: party.id + 1000, title: "Gone".into() };
+        // NotFound, or on SQLite the foreign key's refusal; no row either way.
+        assert!(gone.add_guests(&[ada.clone(), bob.clone()], conn).await.is_err());
+        assert!(gone.set_guests(&[ada.clone()], conn).await.is_err());
+        assert_eq!(gone.count_guests(conn).await?, 0);
+
+        // Symmetric: one call writes the pair both ways.
+        assert_eq!(ada.add_buddies(&[bob.clone(), cy.clone()], conn).await?, 2);
+        assert_eq!(bob.buddies(conn).await?, vec![ada.clone()]);
+        assert_eq!(bob.remove_buddy(&ada, conn).await?, 1);
+        assert_eq!(ada.count_buddies(conn).await?, 1);
+
+        // A join model's payload: the default, then a given one.
+        let chess = Club::create(NewClub { name: "chess".into() }, conn).await?;
+        assert_eq!(chess.add_member(&ada, conn).await?, 1);
+        let admin = MembershipPayload { role: "admin".into(), invited_by: Some(ada.id) };
+        assert_eq!(chess.add_member_with(&bob, admin, conn).await?, 1);
+        let mut roles: Vec<(i32, String)> =
+            Membership::all(conn).await?.into_iter().map(|m| (m.user_id, m.role)).collect();
+        roles.sort();
+        assert_eq!(roles, vec![(ada.id, "member".into()), (bob.id, "admin".into())]);
+        Ok(())
+    }
+}
+
+/// The futures are `Send`: they run on a multi-threaded runtime's workers.
+#[test]
+fn futures_run_on_spawned_tasks() -> TestResult {
+    let rt = runtime();
+    let mut conn = SyncConnectionWrapper::<SqliteConnection>::new(sqlite());
+    let (conn, party) = rt.block_on(async move {
+        tokio::spawn(async move {
+            let party = Event::create(
+                NewEvent {
+                    title: "Party".into(),
+                },
+                &mut conn,
+            )
+            .await?;
+            let ada = User::create(NewUser { name: "Ada".into() }, &mut conn).await?;
+            party.set_guests(&[ada.clone()], &mut conn).await?;
+            Ok::<_, Error>((conn, party))
+        })
+        .await
+        .expect("the task")
+    })?;
+    let mut conn = conn;
+    assert_eq!(rt.block_on(party.count_guests(&mut conn))?, 1);
+    Ok(())
+}
+/// A write dropped while its statement waits, inside the caller's
+/// transaction on PostgreSQL (where it runs in a savepoint): the savepoint
+/// was taken and the INSERT sent, and the drop marks the connection's
+/// transaction broken, so the caller's COMMIT fails instead of committing
+/// the half-done write; no row is ever visible.
+#[test]
+fn a_dropped_write_commits_nothing() -> TestResult {
+    use diesel_async::TransactionManager;
+    type Tm = <AsyncPgConnection as AsyncConnection>::TransactionManager;
+    runtime().block_on(async {
+        let Some((schema, mut conn)) = async_postgres("a_dropped_write_commits_nothing").await
+        else {
+            return Ok(());
+        };
+        let url = postgres_url("a_dropped_write_commits_nothing").expect("DATABASE_URL");
+        let mut other = AsyncPgConnection::establish(&url).await?;
+        let search_path = format!("SET search_path TO {}", schema.schema());
+        other.batch_execute(&search_path).await?;
+        // The INSERT waits for this lock until the write is dropped.
+        Tm::begin_transaction(&mut other).await?;
+        other
+            .batch_execute("LOCK TABLE users IN EXCLUSIVE MODE")
+            .await?;
+
+        Tm::begin_transaction(&mut conn).await?;
+        let write = User::create(NewUser { name: "Ada".into() }, &mut conn);
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(300), write).await;
+        assert!(
+            waited.is_err(),
+            "the write waits for the lock, and is dropped"
+        );
+        // Without the mark, the COMMIT would wait behind the INSERT.
+        let commit = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            Tm::commit_transaction(&mut conn),
+        )
+        .await
+        .expect("the COMMIT returns at once");
+        assert!(
+            matches!(commit, Err(Error::BrokenTransactionManager)),
+            "the caller's transaction cannot commit the dropped write: {commit:?}"
+        );
+        drop(conn);
+
+        Tm::rollback_transaction(&mut other).await?;
+        assert_eq!(User::count(&mut other).await?, 0);
+        Ok(())
+    })
+}
