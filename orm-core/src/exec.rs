@@ -177,11 +177,11 @@ where
     C: diesel::Connection,
     Q: diesel::query_dsl::methods::ExecuteDsl<C> + Send,
 {
-    fn execute<'c>(self, conn: &'c mut C) -> impl Future<Output = QueryResult<usize>> + Send + 'c
+    async fn execute<'c>(self, conn: &'c mut C) -> QueryResult<usize>
     where
         Self: 'c,
     {
-        async move { diesel::query_dsl::methods::ExecuteDsl::execute(self, conn) }
+        diesel::query_dsl::methods::ExecuteDsl::execute(self, conn)
     }
 }
 
@@ -191,12 +191,12 @@ where
     Q: diesel::query_dsl::LoadQuery<'static, C, U> + diesel::RunQueryDsl<C> + Send + 'static,
     U: Send + 'static,
 {
-    fn load<'c>(self, conn: &'c mut C) -> impl Future<Output = QueryResult<Vec<U>>> + Send + 'c {
-        async move { diesel::RunQueryDsl::load(self, conn) }
+    async fn load(self, conn: &mut C) -> QueryResult<Vec<U>> {
+        diesel::RunQueryDsl::load(self, conn)
     }
 
-    fn get_result<'c>(self, conn: &'c mut C) -> impl Future<Output = QueryResult<U>> + Send + 'c {
-        async move { diesel::RunQueryDsl::get_result(self, conn) }
+    async fn get_result(self, conn: &mut C) -> QueryResult<U> {
+        diesel::RunQueryDsl::get_result(self, conn)
     }
 }
 

@@ -167,7 +167,7 @@ async_tests! {
         let gone = Event { id: party.id + 1000, title: "Gone".into() };
         // NotFound, or on SQLite the foreign key's refusal; no row either way.
         assert!(gone.add_guests(&[ada.clone(), bob.clone()], conn).await.is_err());
-        assert!(gone.set_guests(&[ada.clone()], conn).await.is_err());
+        assert!(gone.set_guests(std::slice::from_ref(&ada), conn).await.is_err());
         assert_eq!(gone.count_guests(conn).await?, 0);
 
         // Symmetric: one call writes the pair both ways.
@@ -204,7 +204,9 @@ fn futures_run_on_spawned_tasks() -> TestResult {
             )
             .await?;
             let ada = User::create(NewUser { name: "Ada".into() }, &mut conn).await?;
-            party.set_guests(&[ada.clone()], &mut conn).await?;
+            party
+                .set_guests(std::slice::from_ref(&ada), &mut conn)
+                .await?;
             Ok::<_, Error>((conn, party))
         })
         .await
