@@ -590,21 +590,6 @@ pub fn ensure_exists<M: Crud<C, Blocking>, C>(id: &M::Id, conn: &mut C) -> Query
     }
 }
 
-/// `removed`, or `Err(NotFound)` when a removal through parent `id` removed
-/// nothing because the parent's row is gone: removing through a missing
-/// parent is an error, not a no-op. Costs a statement only when nothing was
-/// removed.
-pub(crate) fn removed_or_gone<M: Crud<C, Blocking>, C>(
-    removed: usize,
-    id: &M::Id,
-    conn: &mut C,
-) -> QueryResult<usize> {
-    if removed == 0 {
-        ensure_exists::<M, C>(id, conn)?;
-    }
-    Ok(removed)
-}
-
 /// A model field by name, looked up by other models' derives (a `has_many`
 /// on `User` finds `Post`'s `author_id` through it). `NAME` is a hash of the
 /// column name that the derive computes; see [`field_hash`].

@@ -1,5 +1,5 @@
-//! The generated methods on diesel-async connections (CRUD and
-//! `belongs_to_many` so far): the same methods as on diesel's, awaited, with
+//! The generated methods on diesel-async connections (CRUD,
+//! `belongs_to_many`, `has_many` and `has_one` so far): the same methods as on diesel's, awaited, with
 //! the same results and errors, on SQLite (through `SyncConnectionWrapper`),
 //! PostgreSQL, MySQL/MariaDB (feature `mysql`), and deadpool's pooled
 //! connections; their futures are `Send`; a future dropped inside a
@@ -185,6 +185,53 @@ async_tests! {
             Membership::all(conn).await?.into_iter().map(|m| (m.user_id, m.role)).collect();
         roles.sort();
         assert_eq!(roles, vec![(ada.id, "member".into()), (bob.id, "admin".into())]);
+        Ok(())
+    }
+
+    // has_many with a nullable key, has_one with a NOT NULL one: as the
+    // sync suite's `posts_profiles_and_authors`.
+    fn one_to_many(conn) {
+        let ada = User::create(NewUser { name: "Ada".into() }, conn).await?;
+        let grace = User::create(NewUser { name: "Grace".into() }, conn).await?;
+        let post = Post::create(NewPost { author_id: None, title: "Hello".into() }, conn).await?;
+        assert_eq!(ada.add_post(&post, conn).await?, 1);
+        assert_eq!(ada.posts(conn).await?.len(), 1);
+        assert!(ada.has_post(&post, conn).await?);
+
+        // `create_*` takes a closure that builds the row from its key, or a
+        // `New*`, whose key it overwrites.
+        let built = grace
+            .create_post(|author_id| NewPost { author_id, title: "Built".into() }, conn)
+            .await?;
+        assert_eq!(built.author_id, Some(grace.id));
+        let overwritten = grace
+            .create_post(NewPost { author_id: Some(ada.id), title: "Mine".into() }, conn)
+            .await?;
+        assert_eq!(overwritten.author_id, Some(grace.id));
+        assert_eq!(grace.count_posts(conn).await?, 2);
+        let diff = grace.set_posts(&[post.clone(), built.clone()], conn).await?;
+        assert_eq!(diff, SetDiff { added: 1, removed: 1 });
+        assert_eq!(ada.count_posts(conn).await?, 0, "the post moved to Grace");
+        assert_eq!(grace.remove_post(&post, conn).await?, 1);
+        assert_eq!(grace.clear_posts(conn).await?, 1);
+        assert_eq!(Post::find(built.id, conn).await?.author_id, None, "the row stays");
+
+        // has_one with a NOT NULL key: the profile cannot be detached.
+        assert_eq!(ada.profile(conn).await?, None);
+        let profile = ada
+            .create_profile(|user_id| NewProfile { user_id, bio: "first".into() }, conn)
+            .await?;
+        assert_eq!(ada.profile(conn).await?, Some(profile.clone()));
+        let second =
+            Profile::create(NewProfile { user_id: grace.id, bio: "second".into() }, conn).await?;
+        let err = ada.set_profile(&second, conn).await.unwrap_err();
+        assert!(err.to_string().contains("NOT NULL"), "{err}");
+        assert_eq!(Profile::find(second.id, conn).await?.user_id, grace.id, "nothing changed");
+        let third = NewProfile { user_id: 0, bio: "third".into() };
+        assert!(ada.create_profile(third, conn).await.is_err());
+        assert_eq!(Profile::count(conn).await?, 2, "the failed create rolled back");
+        grace.set_profile(&second, conn).await?;
+        assert_eq!(grace.profile(conn).await?, Some(second));
         Ok(())
     }
 }

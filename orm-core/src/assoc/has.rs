@@ -1,28 +1,27 @@
 //! `has_one` and `has_many`: the foreign key lives on the target's table.
 
-use diesel::connection::Connection;
 use diesel::dsl;
 use diesel::dsl::SqlTypeOf;
 use diesel::expression::array_comparison::AsInExpression;
 use diesel::expression::{AsExpression, Expression};
 use diesel::query_builder::{AsQuery, IntoUpdateTarget, QueryId};
-use diesel::query_dsl::methods::{ExecuteDsl, FilterDsl, LimitDsl, SelectDsl};
-use diesel::query_dsl::LoadQuery;
+use diesel::query_dsl::methods::{FilterDsl, LimitDsl, SelectDsl};
 use diesel::result::{Error, OptionalExtension, QueryResult};
 use diesel::sql_types::SingleValue;
 use diesel::AsChangeset;
-use diesel::{Column, ExpressionMethods, RunQueryDsl};
+use diesel::{Column, ExpressionMethods};
+use std::future::Future;
 
-use super::all_associated;
 use super::reassign::{ParentAndChildIds, Reassign, SetChildren};
 use crate::backend::{chunk_size, Dialect, OrmBackend};
-use crate::exec::{block, Blocking};
+use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, Kind, Transact};
+use crate::instrument::traced;
 use crate::model::{
-    ensure_exists, removed_or_gone, rows, ByIds, ColumnsOf, CountOf, Crud, Exists, ForeignKey,
-    IdOf, Model, NullableKey, PkOf, Rows, SingleKey, TableOf,
+    rows, ByIds, ColumnsOf, CountOf, Crud, Exists, ForeignKey, IdOf, Model, NullableKey, PkOf,
+    Rows, SingleKey, TableOf,
 };
 use crate::set::{dedup, diff, SetDiff};
-use crate::write::{locked, one_statement, parent_exists};
+use crate::write::{dialect, parent_known, row_exists, with_parent_lock};
 
 /// A `has_one` or `has_many` association: `Target` rows point at `Source`
 /// through `ForeignKey`.
@@ -267,133 +266,216 @@ fn pk<A: OneToMany>() -> PkOf<T<A>> {
 }
 
 /// The read operations shared by `has_one` and `has_many`, and attaching a
-/// target row (pointing its key at the source).
+/// target row (pointing its key at the source), on a connection `C` of
+/// kind `K`.
 #[diagnostic::on_unimplemented(
     message = "this `has_one`/`has_many` association cannot run on a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
 )]
-pub trait OneToManyOps<C>: OneToMany {
+pub trait OneToManyOps<C, K = <C as ConnKind>::Kind>: OneToMany {
     /// The targets of source `id`.
-    fn load(id: SId<Self>, conn: &mut C) -> QueryResult<Vec<Self::Target>>;
+    fn load(
+        id: SId<Self>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<Self::Target>>> + Send;
     /// The first target of source `id`, if any.
-    fn first(id: SId<Self>, conn: &mut C) -> QueryResult<Option<Self::Target>>;
+    fn first(
+        id: SId<Self>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Option<Self::Target>>> + Send;
     /// How many targets source `id` has.
-    fn count(id: SId<Self>, conn: &mut C) -> QueryResult<i64>;
+    fn count(id: SId<Self>, conn: &mut C) -> impl Future<Output = QueryResult<i64>> + Send;
     /// Whether `target` points at source `id`.
-    fn has(id: SId<Self>, target: TId<Self>, conn: &mut C) -> QueryResult<bool>;
+    fn has(
+        id: SId<Self>,
+        target: TId<Self>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<bool>> + Send;
     /// Whether every one of `targets` points at source `id`.
-    fn has_all(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<bool>;
+    fn has_all(
+        id: SId<Self>,
+        targets: Vec<TId<Self>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<bool>> + Send;
     /// Points `targets` at source `id`; `Err(NotFound)` (and no change) if
     /// any of them does not exist.
-    fn add_all(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<usize>;
-    /// Inserts `new` pointing at source `id`.
+    fn add_all(
+        id: SId<Self>,
+        targets: Vec<TId<Self>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<usize>> + Send;
+    /// Inserts `new` (pointing at source `id`, see [`new_pointing_at`]).
     fn create(
         id: SId<Self>,
-        new: impl NewWithKey<<Self::Target as Model>::New, Self::KeyValue>,
+        new: <Self::Target as Model>::New,
         conn: &mut C,
-    ) -> QueryResult<Self::Target>;
+    ) -> impl Future<Output = QueryResult<Self::Target>> + Send;
     /// Makes `target` the only row pointing at source `id` (`has_one`): other
     /// rows get a NULL key, or, if the key is NOT NULL, the call fails.
-    fn set_one(id: SId<Self>, target: TId<Self>, conn: &mut C) -> QueryResult<()>;
-    /// Inserts `new` as the only row pointing at source `id` (`has_one`).
+    fn set_one(
+        id: SId<Self>,
+        target: TId<Self>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<()>> + Send;
+    /// Inserts `new` (pointing at source `id`, see [`new_pointing_at`]) as
+    /// the only row pointing at it (`has_one`).
     fn create_one(
         id: SId<Self>,
-        new: impl NewWithKey<<Self::Target as Model>::New, Self::KeyValue>,
+        new: <Self::Target as Model>::New,
         conn: &mut C,
-    ) -> QueryResult<Self::Target>;
+    ) -> impl Future<Output = QueryResult<Self::Target>> + Send;
 }
 
-impl<A, C> OneToManyOps<C> for A
+#[diagnostic::do_not_recommend]
+impl<A, C, K> OneToManyOps<C, K> for A
 where
-    A: OneToManyQuery,
-    C: Connection,
-    C::Backend: OrmBackend,
-    S<A>: Crud<C, Blocking>,
-    T<A>: Crud<C, Blocking>,
-    A::Children: LoadQuery<'static, C, T<A>> + RunQueryDsl<C>,
-    A::First: LoadQuery<'static, C, T<A>> + RunQueryDsl<C>,
-    <A as OneToManyQuery>::Count: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
-    <A as OneToManyQuery>::Exists: LoadQuery<'static, C, bool> + RunQueryDsl<C>,
-    A::CountIn: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
-    A::OthersExist: LoadQuery<'static, C, bool> + RunQueryDsl<C>,
-    A::DetachOthers: ExecuteDsl<C>,
-    A::DetachAll: ExecuteDsl<C>,
-    A::Attach: ExecuteDsl<C>,
-    A::AttachOne: ExecuteDsl<C>,
+    A: OneToManyQuery<KeyValue: Send + Sync>,
+    K: Kind,
+    C: Transact<K>,
+    S<A>: Crud<C, K>,
+    T<A>: Crud<C, K>,
+    <T<A> as Model>::New: Send,
+    A::Children: Fetch<C, K, T<A>>,
+    A::First: Fetch<C, K, T<A>>,
+    <A as OneToManyQuery>::Count: Fetch<C, K, i64>,
+    <A as OneToManyQuery>::Exists: Fetch<C, K, bool>,
+    A::CountIn: Fetch<C, K, i64>,
+    A::OthersExist: Fetch<C, K, bool>,
+    A::DetachOthers: Execute<C, K>,
+    A::DetachAll: Execute<C, K>,
+    A::Attach: Execute<C, K>,
+    A::AttachOne: Execute<C, K>,
 {
-    fn load(id: SId<A>, conn: &mut C) -> QueryResult<Vec<T<A>>> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load");
-        A::children(id).load(conn)
+    fn load(id: SId<A>, conn: &mut C) -> impl Future<Output = QueryResult<Vec<T<A>>>> + Send {
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "load",
+            A::children(id).load(conn),
+        )
     }
 
-    fn first(id: SId<A>, conn: &mut C) -> QueryResult<Option<T<A>>> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "first");
-        A::first(id).get_result(conn).optional()
-    }
-
-    fn count(id: SId<A>, conn: &mut C) -> QueryResult<i64> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "count");
-        <A as OneToManyQuery>::count(id).get_result(conn)
-    }
-
-    fn has(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<bool> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "has");
-        <A as OneToManyQuery>::exists(id, target).get_result(conn)
-    }
-
-    fn has_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<bool> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "has_all");
-        all_associated(targets, chunk_size::<C::Backend>(1, 1), |keys| {
-            A::count_in(id.clone(), keys).get_result(conn)
+    fn first(id: SId<A>, conn: &mut C) -> impl Future<Output = QueryResult<Option<T<A>>>> + Send {
+        traced(<A::Source as Model>::NAME, A::NAME, "first", async move {
+            A::first(id).get_result(conn).await.optional()
         })
     }
 
-    fn add_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "add_all");
-        let targets = dedup(targets);
-        if targets.len() <= 1 {
-            // One row: one statement, no lock (see the locking scheme).
-            return one_statement(conn, |conn| point_at::<A, C>(&id, targets, conn));
-        }
-        locked::<S<A>, C, _>(&id, conn, |conn| point_at::<A, C>(&id, targets, conn))
+    fn count(id: SId<A>, conn: &mut C) -> impl Future<Output = QueryResult<i64>> + Send {
+        let count = <A as OneToManyQuery>::count(id);
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "count",
+            count.get_result(conn),
+        )
+    }
+
+    fn has(
+        id: SId<A>,
+        target: TId<A>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<bool>> + Send {
+        let exists = <A as OneToManyQuery>::exists(id, target);
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "has",
+            exists.get_result(conn),
+        )
+    }
+
+    fn has_all(
+        id: SId<A>,
+        targets: Vec<TId<A>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<bool>> + Send {
+        traced(<A::Source as Model>::NAME, A::NAME, "has_all", async move {
+            let targets = dedup(targets);
+            let mut found = 0;
+            for keys in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
+                found += A::count_in(id.clone(), keys.to_vec())
+                    .get_result(conn)
+                    .await? as usize;
+            }
+            Ok(found == targets.len())
+        })
+    }
+
+    fn add_all(
+        id: SId<A>,
+        targets: Vec<TId<A>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<usize>> + Send {
+        traced(<A::Source as Model>::NAME, A::NAME, "add_all", async move {
+            let targets = dedup(targets);
+            if targets.len() <= 1 {
+                // One row: one statement, no lock (see the locking scheme).
+                return savepoint!(C, K, conn, point_at::<A, C, K>(&id, targets, conn).await);
+            }
+            with_parent_lock!(
+                S<A>,
+                C,
+                K,
+                &id,
+                conn,
+                point_at::<A, C, K>(&id, targets, conn).await
+            )
+        })
     }
 
     fn create(
         id: SId<A>,
-        new: impl NewWithKey<<T<A> as Model>::New, Kv<A>>,
+        new: <T<A> as Model>::New,
         conn: &mut C,
-    ) -> QueryResult<T<A>> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "create");
-        block(T::<A>::create(new_pointing_at::<A>(new, id), conn))
+    ) -> impl Future<Output = QueryResult<T<A>>> + Send {
+        let _ = id;
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "create",
+            T::<A>::create(new, conn),
+        )
     }
 
-    fn set_one(id: SId<A>, target: TId<A>, conn: &mut C) -> QueryResult<()> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "set_one");
-        locked::<S<A>, C, _>(&id, conn, |conn| {
-            detach_others::<A, C>(&id, target.clone(), conn)?;
-            point_at::<A, C>(&id, vec![target], conn)?;
-            Ok(())
+    fn set_one(
+        id: SId<A>,
+        target: TId<A>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<()>> + Send {
+        traced(<A::Source as Model>::NAME, A::NAME, "set_one", async move {
+            with_parent_lock!(S<A>, C, K, &id, conn, {
+                detach_others::<A, C, K>(&id, target.clone(), conn).await?;
+                point_at::<A, C, K>(&id, vec![target], conn).await?;
+                Ok(())
+            })
         })
     }
 
     fn create_one(
         id: SId<A>,
-        new: impl NewWithKey<<T<A> as Model>::New, Kv<A>>,
+        new: <T<A> as Model>::New,
         conn: &mut C,
-    ) -> QueryResult<T<A>> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "create_one");
-        let new = new_pointing_at::<A>(new, id.clone());
-        locked::<S<A>, C, _>(&id, conn, |conn| {
-            // The previous row lets go first: the key column is UNIQUE.
-            detach_all::<A, C>(&id, conn)?;
-            block(T::<A>::insert(new, conn))
-        })
+    ) -> impl Future<Output = QueryResult<T<A>>> + Send {
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "create_one",
+            async move {
+                with_parent_lock!(S<A>, C, K, &id, conn, {
+                    // The previous row lets go first: the key column is UNIQUE.
+                    detach_all::<A, C, K>(&id, conn).await?;
+                    T::<A>::insert(new, conn).await
+                })
+            },
+        )
     }
 }
 
 /// `new` (a `New*` or a closure building one from the key) with its key
-/// field pointing at `id`.
-fn new_pointing_at<A: OneToMany>(
+/// field pointing at `id`: what the generated `create_*` of a `has_many` or
+/// `has_one` passes on.
+pub fn new_pointing_at<A: OneToMany>(
     new: impl NewWithKey<<T<A> as Model>::New, Kv<A>>,
     id: SId<A>,
 ) -> <T<A> as Model>::New {
@@ -425,23 +507,26 @@ impl<N, K: Clone, F: FnOnce(K) -> N> NewWithKey<N, K> for F {
 
 /// Points every one of `targets` at `parent`; `Err(NotFound)` if any of
 /// them does not exist (the caller's transaction rolls back).
-fn point_at<A, C>(parent: &SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize>
+async fn point_at<A, C, K>(
+    parent: &SId<A>,
+    targets: Vec<TId<A>>,
+    conn: &mut C,
+) -> QueryResult<usize>
 where
-    A: OneToManyQuery,
-    C: Connection,
-    C::Backend: OrmBackend,
-    S<A>: Crud<C, Blocking>,
-    A::Attach: ExecuteDsl<C>,
-    A::AttachOne: ExecuteDsl<C>,
+    A: OneToManyQuery<KeyValue: Send + Sync>,
+    C: Transact<K>,
+    S<A>: Crud<C, K>,
+    A::Attach: Execute<C, K>,
+    A::AttachOne: Execute<C, K>,
 {
     if targets.is_empty() {
         // Nothing to write, but a parent whose row is gone is still an error.
-        ensure_exists::<S<A>, C>(parent, conn)?;
+        row_exists::<S<A>, C, K>(parent, conn).await?;
         return Ok(0);
     }
     let value = Kv::<A>::from_id(parent.clone());
     if let [target] = &targets[..] {
-        let updated = ExecuteDsl::execute(A::attach_one(target.clone(), value), conn)?;
+        let updated = A::attach_one(target.clone(), value).execute(conn).await?;
         return if updated == 0 {
             Err(Error::NotFound)
         } else {
@@ -450,7 +535,9 @@ where
     }
     let mut updated = 0;
     for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
-        updated += ExecuteDsl::execute(A::attach(chunk.to_vec(), value.clone()), conn)?;
+        updated += A::attach(chunk.to_vec(), value.clone())
+            .execute(conn)
+            .await?;
     }
     if updated < targets.len() {
         return Err(Error::NotFound);
@@ -458,20 +545,24 @@ where
     Ok(updated)
 }
 
-/// Detaches every row pointing at `id` except `keep`: sets their key to
-/// NULL, or fails if the key is NOT NULL and there is such a row.
 /// Sets the key of every row pointing at `id` to NULL; with a NOT NULL
 /// key, `Err` if there is one (it cannot let go).
-fn detach_all<A, C>(id: &SId<A>, conn: &mut C) -> QueryResult<()>
+async fn detach_all<A, C, K>(id: &SId<A>, conn: &mut C) -> QueryResult<()>
 where
     A: OneToManyQuery,
-    C: Connection,
-    <A as OneToManyQuery>::Count: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
-    A::DetachAll: ExecuteDsl<C>,
+    <A as OneToManyQuery>::Count: Fetch<C, K, i64>,
+    A::DetachAll: Execute<C, K>,
 {
     match Kv::<A>::null() {
-        Some(null) => ExecuteDsl::execute(A::detach_all(id.clone(), null), conn).map(drop),
-        None if <A as OneToManyQuery>::count(id.clone()).get_result::<i64>(conn)? > 0 => {
+        Some(null) => A::detach_all(id.clone(), null)
+            .execute(conn)
+            .await
+            .map(drop),
+        None if <A as OneToManyQuery>::count(id.clone())
+            .get_result(conn)
+            .await?
+            > 0 =>
+        {
             Err(already_has::<A>())
         }
         None => Ok(()),
@@ -489,19 +580,24 @@ fn already_has<A: OneToMany>() -> Error {
     )
 }
 
-fn detach_others<A, C>(id: &SId<A>, keep: TId<A>, conn: &mut C) -> QueryResult<()>
+/// Detaches every row pointing at `id` except `keep`: sets their key to
+/// NULL, or fails if the key is NOT NULL and there is such a row.
+async fn detach_others<A, C, K>(id: &SId<A>, keep: TId<A>, conn: &mut C) -> QueryResult<()>
 where
     A: OneToManyQuery,
-    C: Connection,
-    A::OthersExist: LoadQuery<'static, C, bool> + RunQueryDsl<C>,
-    A::DetachOthers: ExecuteDsl<C>,
+    A::OthersExist: Fetch<C, K, bool>,
+    A::DetachOthers: Execute<C, K>,
 {
     match Kv::<A>::null() {
         Some(null) => {
-            ExecuteDsl::execute(A::detach_others(id.clone(), keep, null), conn)?;
+            A::detach_others(id.clone(), keep, null)
+                .execute(conn)
+                .await?;
             Ok(())
         }
-        None if A::others_exist(id.clone(), keep).get_result(conn)? => Err(already_has::<A>()),
+        None if A::others_exist(id.clone(), keep).get_result(conn).await? => {
+            Err(already_has::<A>())
+        }
         None => Ok(()),
     }
 }
@@ -514,153 +610,209 @@ where
     label = "needs a nullable foreign key",
     note = "make the foreign-key field of the target an `Option<_>` to use `remove_*`, `set_*`, `clear_*` (has_many) and `unset_*` (has_one)"
 )]
-pub trait DetachOps<C>: OneToManyOps<C> {
+pub trait DetachOps<C, K = <C as ConnKind>::Kind>: OneToManyOps<C, K> {
     /// Sets the key of `targets` that point at `id` to NULL.
-    fn remove_all(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<usize>;
+    fn remove_all(
+        id: SId<Self>,
+        targets: Vec<TId<Self>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<usize>> + Send;
     /// Makes `targets` exactly the rows pointing at `id`.
-    fn set(id: SId<Self>, targets: Vec<TId<Self>>, conn: &mut C) -> QueryResult<SetDiff>;
+    fn set(
+        id: SId<Self>,
+        targets: Vec<TId<Self>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<SetDiff>> + Send;
     /// Sets the key of every row pointing at `id` to NULL.
-    fn clear(id: SId<Self>, conn: &mut C) -> QueryResult<usize>;
+    fn clear(id: SId<Self>, conn: &mut C) -> impl Future<Output = QueryResult<usize>> + Send;
+    /// [`clear`](Self::clear) for `has_one`: whether a row let go.
+    fn unset(id: SId<Self>, conn: &mut C) -> impl Future<Output = QueryResult<bool>> + Send;
 }
 
-impl<A, C> DetachOps<C> for A
+impl<A, C, K> DetachOps<C, K> for A
 where
-    A: OneToManyOps<C> + OneToManyQuery,
+    A: OneToManyOps<C, K> + OneToManyQuery<KeyValue: Send + Sync>,
     Kv<A>: NullableKey,
-    C: Connection,
-    C::Backend: OrmBackend,
-    S<A>: Crud<C, Blocking>,
-    A::ChildIds: LoadQuery<'static, C, TId<A>> + RunQueryDsl<C>,
-    A::Attach: ExecuteDsl<C>,
-    A::AttachOne: ExecuteDsl<C>,
-    A::DetachIn: ExecuteDsl<C>,
-    A::DetachOne: ExecuteDsl<C>,
-    A::DetachAll: ExecuteDsl<C>,
-    ParentAndChildIds<A>: LoadQuery<'static, C, Option<TId<A>>>,
-    Reassign<A>: LoadQuery<'static, C, bool> + ExecuteDsl<C>,
-    SetChildren<A>: LoadQuery<'static, C, Option<bool>>,
+    K: Kind,
+    C: Transact<K>,
+    S<A>: Crud<C, K>,
+    A::ChildIds: Fetch<C, K, TId<A>>,
+    A::Attach: Execute<C, K>,
+    A::AttachOne: Execute<C, K>,
+    A::DetachIn: Execute<C, K>,
+    A::DetachOne: Execute<C, K>,
+    A::DetachAll: Execute<C, K>,
+    ParentAndChildIds<A>: Fetch<C, K, Option<TId<A>>>,
+    Reassign<A>: Fetch<C, K, bool>,
+    Reassign<A>: Execute<C, K>,
+    SetChildren<A>: Fetch<C, K, Option<bool>>,
 {
-    fn remove_all(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "remove_all");
-        let targets = dedup(targets);
-        if targets.len() <= 1 {
-            // One row: one statement, no lock (see the locking scheme).
-            let removed = one_statement(conn, |conn| detach::<A, C>(&id, targets, conn))?;
-            return removed_or_gone::<S<A>, C>(removed, &id, conn);
-        }
-        let removed = locked::<S<A>, C, _>(&id, conn, |conn| detach::<A, C>(&id, targets, conn))?;
-        parent_exists::<S<A>, C>(&id, removed > 0, conn)?;
-        Ok(removed)
+    fn remove_all(
+        id: SId<A>,
+        targets: Vec<TId<A>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<usize>> + Send {
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "remove_all",
+            async move {
+                let targets = dedup(targets);
+                if targets.len() <= 1 {
+                    // One row: one statement, no lock (see the locking scheme).
+                    let removed =
+                        savepoint!(C, K, conn, detach::<A, C, K>(&id, targets, conn).await)?;
+                    if removed == 0 {
+                        row_exists::<S<A>, C, K>(&id, conn).await?;
+                    }
+                    return Ok(removed);
+                }
+                let removed = with_parent_lock!(S<A>, C, K, &id, conn, {
+                    detach::<A, C, K>(&id, targets, conn).await
+                })?;
+                parent_known::<S<A>, C, K>(&id, removed > 0, conn).await?;
+                Ok(removed)
+            },
+        )
     }
 
-    fn set(id: SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<SetDiff> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "set");
-        let dialect = <C::Backend as OrmBackend>::DIALECT;
-        conn.transaction(|conn| {
-            if dialect == Dialect::Postgres
-                && SetChildren::<A>::binds(targets.len())
-                    <= <C::Backend as OrmBackend>::MAX_BIND_PARAMS
-            {
-                // After the lock, one statement that writes the difference
-                // and says what it wrote (see `SetChildren`).
-                let wanted = dedup(targets.clone());
-                let count = wanted.len();
-                block(S::<A>::lock(id.clone(), conn))?;
-                let rows: Vec<Option<bool>> =
-                    SetChildren::<A>::new(id.clone(), wanted).load(conn)?;
-                if rows.iter().filter(|r| r.is_none()).count() < count {
-                    // A target row does not exist: the transaction rolls back.
-                    return Err(Error::NotFound);
-                }
-                let removed = rows.iter().filter(|&&r| r == Some(true)).count();
-                let added = rows.iter().filter(|&&r| r == Some(false)).count();
-                return Ok(SetDiff { added, removed });
-            }
-            let current: Vec<TId<A>> = if dialect == Dialect::Sqlite {
-                // The transaction's write lock is the lock: the parent and
-                // its children in one read (no row: the parent is gone).
-                let rows: Vec<Option<TId<A>>> =
-                    ParentAndChildIds::<A>::new(id.clone()).load(conn)?;
-                if rows.is_empty() {
-                    return Err(Error::NotFound);
-                }
-                rows.into_iter().flatten().collect()
-            } else {
-                // The lock in a statement of its own: a read that waited for
-                // it would still see the children of its older snapshot.
-                block(S::<A>::lock(id.clone(), conn))?;
-                A::child_ids(id.clone()).load(conn)?
-            };
-            let (to_add, to_remove) = diff(current, &targets);
-            let (added, removed) = (to_add.len(), to_remove.len());
-            if added + removed == 0 {
-                return Ok(SetDiff { added, removed });
-            }
-            // One UPDATE for every change, returning what it did (see
-            // `Reassign`); MySQL has no `UPDATE .. RETURNING`, and a list too
-            // long for one statement is written in chunks.
-            let binds = 2 * added + removed + 2;
-            if dialect != Dialect::Mysql && binds <= <C::Backend as OrmBackend>::MAX_BIND_PARAMS {
-                let reassign = Reassign::<A>::new(id.clone(), to_add, to_remove);
-                if dialect == Dialect::Sqlite {
-                    if ExecuteDsl::execute(reassign.counted(), conn)? < added + removed {
-                        return Err(Error::NotFound);
-                    }
-                    return Ok(SetDiff { added, removed });
-                }
-                let detached: Vec<bool> = reassign.load(conn)?;
-                let removed = detached.iter().filter(|&&d| d).count();
-                // Every target row changes its key; fewer attached rows
-                // means one does not exist (and the transaction rolls back).
-                if detached.len() - removed < added {
-                    return Err(Error::NotFound);
-                }
-                return Ok(SetDiff { added, removed });
-            }
-            let removed = detach::<A, C>(&id, to_remove, conn)?;
-            let added = if to_add.is_empty() {
-                0
-            } else {
-                point_at::<A, C>(&id, to_add, conn)?
-            };
-            Ok(SetDiff { added, removed })
+    fn set(
+        id: SId<A>,
+        targets: Vec<TId<A>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<SetDiff>> + Send {
+        traced(<A::Source as Model>::NAME, A::NAME, "set", async move {
+            transaction!(conn, set_children::<A, C, K>(id, targets, conn).await)
         })
     }
 
-    fn clear(id: SId<A>, conn: &mut C) -> QueryResult<usize> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "clear");
-        let null = Kv::<A>::null().ok_or(Error::NotFound)?;
-        let detach = A::detach_all(id.clone(), null);
-        let removed = if <C::Backend as OrmBackend>::DIALECT == Dialect::Sqlite {
-            ExecuteDsl::execute(detach, conn)?
-        } else {
-            // The UPDATE reads its snapshot: lock first, so that it sees the
-            // rows a `set_*` that held the lock attached.
-            locked::<S<A>, C, _>(&id, conn, |conn| ExecuteDsl::execute(detach, conn))?
-        };
-        parent_exists::<S<A>, C>(&id, removed > 0, conn)?;
-        Ok(removed)
+    fn clear(id: SId<A>, conn: &mut C) -> impl Future<Output = QueryResult<usize>> + Send {
+        traced(<A::Source as Model>::NAME, A::NAME, "clear", async move {
+            let null = Kv::<A>::null().ok_or(Error::NotFound)?;
+            let detach = A::detach_all(id.clone(), null);
+            let removed = if dialect::<C, K>() == Dialect::Sqlite {
+                detach.execute(conn).await?
+            } else {
+                // The UPDATE reads its snapshot: lock first, so that it sees the
+                // rows a `set_*` that held the lock attached.
+                with_parent_lock!(S<A>, C, K, &id, conn, detach.execute(conn).await)?
+            };
+            parent_known::<S<A>, C, K>(&id, removed > 0, conn).await?;
+            Ok(removed)
+        })
+    }
+
+    async fn unset(id: SId<A>, conn: &mut C) -> QueryResult<bool> {
+        Ok(Self::clear(id, conn).await? > 0)
     }
 }
 
-fn detach<A, C>(id: &SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize>
+/// The body of `set_*` (`has_many`), inside its transaction.
+async fn set_children<A, C, K>(
+    id: SId<A>,
+    targets: Vec<TId<A>>,
+    conn: &mut C,
+) -> QueryResult<SetDiff>
 where
-    A: OneToManyQuery,
-    C: Connection,
-    C::Backend: OrmBackend,
-    A::DetachIn: ExecuteDsl<C>,
-    A::DetachOne: ExecuteDsl<C>,
+    A: OneToManyQuery<KeyValue: Send + Sync>,
+    C: Transact<K>,
+    S<A>: Crud<C, K>,
+    A::ChildIds: Fetch<C, K, TId<A>>,
+    A::Attach: Execute<C, K>,
+    A::AttachOne: Execute<C, K>,
+    A::DetachIn: Execute<C, K>,
+    A::DetachOne: Execute<C, K>,
+    ParentAndChildIds<A>: Fetch<C, K, Option<TId<A>>>,
+    Reassign<A>: Fetch<C, K, bool>,
+    Reassign<A>: Execute<C, K>,
+    SetChildren<A>: Fetch<C, K, Option<bool>>,
+{
+    let dialect = dialect::<C, K>();
+    let max_binds = <C::Backend as OrmBackend>::MAX_BIND_PARAMS;
+    if dialect == Dialect::Postgres && SetChildren::<A>::binds(targets.len()) <= max_binds {
+        // After the lock, one statement that writes the difference
+        // and says what it wrote (see `SetChildren`).
+        let wanted = dedup(targets.clone());
+        let count = wanted.len();
+        S::<A>::lock(id.clone(), conn).await?;
+        let rows: Vec<Option<bool>> = SetChildren::<A>::new(id.clone(), wanted).load(conn).await?;
+        if rows.iter().filter(|r| r.is_none()).count() < count {
+            // A target row does not exist: the transaction rolls back.
+            return Err(Error::NotFound);
+        }
+        let removed = rows.iter().filter(|&&r| r == Some(true)).count();
+        let added = rows.iter().filter(|&&r| r == Some(false)).count();
+        return Ok(SetDiff { added, removed });
+    }
+    let current: Vec<TId<A>> = if dialect == Dialect::Sqlite {
+        // The transaction's write lock is the lock: the parent and
+        // its children in one read (no row: the parent is gone).
+        let rows: Vec<Option<TId<A>>> = ParentAndChildIds::<A>::new(id.clone()).load(conn).await?;
+        if rows.is_empty() {
+            return Err(Error::NotFound);
+        }
+        rows.into_iter().flatten().collect()
+    } else {
+        // The lock in a statement of its own: a read that waited for
+        // it would still see the children of its older snapshot.
+        S::<A>::lock(id.clone(), conn).await?;
+        A::child_ids(id.clone()).load(conn).await?
+    };
+    let (to_add, to_remove) = diff(current, &targets);
+    let (added, removed) = (to_add.len(), to_remove.len());
+    if added + removed == 0 {
+        return Ok(SetDiff { added, removed });
+    }
+    // One UPDATE for every change, returning what it did (see
+    // `Reassign`); MySQL has no `UPDATE .. RETURNING`, and a list too
+    // long for one statement is written in chunks.
+    let binds = 2 * added + removed + 2;
+    if dialect != Dialect::Mysql && binds <= max_binds {
+        let reassign = Reassign::<A>::new(id.clone(), to_add, to_remove);
+        if dialect == Dialect::Sqlite {
+            if reassign.counted().execute(conn).await? < added + removed {
+                return Err(Error::NotFound);
+            }
+            return Ok(SetDiff { added, removed });
+        }
+        let detached: Vec<bool> = reassign.load(conn).await?;
+        let removed = detached.iter().filter(|&&d| d).count();
+        // Every target row changes its key; fewer attached rows
+        // means one does not exist (and the transaction rolls back).
+        if detached.len() - removed < added {
+            return Err(Error::NotFound);
+        }
+        return Ok(SetDiff { added, removed });
+    }
+    let removed = detach::<A, C, K>(&id, to_remove, conn).await?;
+    let added = if to_add.is_empty() {
+        0
+    } else {
+        point_at::<A, C, K>(&id, to_add, conn).await?
+    };
+    Ok(SetDiff { added, removed })
+}
+
+async fn detach<A, C, K>(id: &SId<A>, targets: Vec<TId<A>>, conn: &mut C) -> QueryResult<usize>
+where
+    A: OneToManyQuery<KeyValue: Send + Sync>,
+    C: Transact<K>,
+    A::DetachIn: Execute<C, K>,
+    A::DetachOne: Execute<C, K>,
 {
     let Some(null) = Kv::<A>::null() else {
         return Err(Error::NotFound);
     };
     if let [target] = &targets[..] {
-        return ExecuteDsl::execute(A::detach_one(id.clone(), target.clone(), null), conn);
+        return A::detach_one(id.clone(), target.clone(), null)
+            .execute(conn)
+            .await;
     }
     let mut removed = 0;
     for chunk in targets.chunks(chunk_size::<C::Backend>(1, 2)) {
-        removed +=
-            ExecuteDsl::execute(A::detach_in(id.clone(), chunk.to_vec(), null.clone()), conn)?;
+        removed += A::detach_in(id.clone(), chunk.to_vec(), null.clone())
+            .execute(conn)
+            .await?;
     }
     Ok(removed)
 }

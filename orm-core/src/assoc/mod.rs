@@ -20,7 +20,7 @@ pub use belongs_to_many::{
     PayloadOf, Row,
 };
 pub use eager::{BelongsToEager, ChildrenOf, EagerChildren, ManyToManyEager, OneToManyEager};
-pub use has::{DetachOps, OneToMany, OneToManyOps, OneToManyQuery};
+pub use has::{new_pointing_at, DetachOps, OneToMany, OneToManyOps, OneToManyQuery};
 pub use in_subquery::InSubquery;
 pub use insert::{Conflict, GuardMode, Guarded, InsertPair, InsertPairs, Plain, Upsert};
 pub use joined::{JoinedTargets, SourcesAndTargets};
@@ -28,8 +28,6 @@ pub use ranked::{Ranked, RankedTargets};
 pub use reassign::{ParentAndChildIds, Reassign, SetChildren};
 pub use staged::{Changes, Pending, SaveChanges};
 pub use through::{JoinKeys, JoinModel, ThroughModel, ThroughOps, ThroughQuery};
-
-use std::hash::Hash;
 
 use diesel::backend::Backend;
 use diesel::query_builder::AstPass;
@@ -53,20 +51,4 @@ where
         out.push_bind_param::<ST, _>(item)?;
     }
     Ok(())
-}
-
-/// Whether every one of `targets` is associated: `targets` are de-duplicated
-/// and sent to `count_associated` in chunks of `chunk`, which counts the
-/// associated ones among them. True for no targets, without a statement.
-pub(crate) fn all_associated<K: Eq + Hash + Clone>(
-    targets: Vec<K>,
-    chunk: usize,
-    mut count_associated: impl FnMut(Vec<K>) -> QueryResult<i64>,
-) -> QueryResult<bool> {
-    let targets = crate::set::dedup(targets);
-    let mut found = 0;
-    for keys in targets.chunks(chunk) {
-        found += count_associated(keys.to_vec())? as usize;
-    }
-    Ok(found == targets.len())
 }

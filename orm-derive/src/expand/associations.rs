@@ -187,8 +187,9 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
             reads: ops.clone(),
             adds: add.clone(),
             removes: ops.clone(),
-            sets: add,
+            sets: add.clone(),
             remove_one: quote!(<#marker as #ops>::remove(#id, #one, conn)),
+            create_call: quote!(<#marker as #add>::create(#id, new, conn)),
             query_ty: quote!(_orm::__private::TargetsQuery<'q, #marker, Self>),
             query_trait: quote!(_orm::__private::TargetsAt<'q, Self>),
             query: quote!(<#marker as _orm::__private::TargetsAt<'q, Self>>::query(self)),
@@ -449,13 +450,14 @@ fn has_many(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             removes: detach.clone(),
             sets: detach.clone(),
             remove_one: quote!(<#marker as #detach>::remove_all(#id, #one, conn)),
+            create_call: quote!(<#marker as #ops>::create(#id, _orm::__private::new_pointing_at::<#marker>(new, #id), conn)),
             query_ty: quote!(_orm::__private::ChildrenQuery<'q, #marker, Self>),
             query_trait: quote!(_orm::__private::ChildrenAt<'q, Self>),
             query: quote!(<#marker as _orm::__private::ChildrenAt<'q, Self>>::query(self)),
             eager: quote!(_orm::__private::OneToManyEager<C>),
             eager_query: quote!(_orm::__private::ChildrenOf<#marker>),
             new_ty: new_with_key(&names(a).target, marker),
-            kinds: false,
+            kinds: true,
         },
     );
     let target = &a.target;
@@ -518,22 +520,24 @@ fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     let load = method(&format!("load_{}", inflect::plural(name)), a);
     let d_load = docs::assoc(model, a, "load_one");
     let id = quote!(_orm::Model::id(self));
+    let (g, c) = (quote!(<'c, C: _orm::ConnKind>), quote!(&'c mut C));
+    let run = quote!(_orm::exec::run::<C, _>);
     let methods = quote! {
         #[doc = #d_get]
-        pub fn #get<C>(&self, conn: &mut C) -> #qr<_orm::__private::Option<#target>> where #marker: #ops {
-            <#marker as #ops>::first(#id, conn)
+        pub fn #get #g(&self, conn: #c) -> _orm::Out<'c, C, _orm::__private::Option<#target>> where #marker: #ops {
+            #run(<#marker as #ops>::first(#id, conn))
         }
         #[doc = #d_set]
-        pub fn #set<C>(&self, target: impl _orm::AsKey<#target>, conn: &mut C) -> #qr<()> where #marker: #ops {
-            <#marker as #ops>::set_one(#id, _orm::AsKey::key_id(target), conn)
+        pub fn #set #g(&self, target: impl _orm::AsKey<#target>, conn: #c) -> _orm::Out<'c, C, ()> where #marker: #ops {
+            #run(<#marker as #ops>::set_one(#id, _orm::AsKey::key_id(target), conn))
         }
         #[doc = #d_unset]
-        pub fn #unset<C>(&self, conn: &mut C) -> #qr<bool> where #marker: #detach {
-            <#marker as #detach>::clear(#id, conn).map(|detached| detached > 0)
+        pub fn #unset #g(&self, conn: #c) -> _orm::Out<'c, C, bool> where #marker: #detach {
+            #run(<#marker as #detach>::unset(#id, conn))
         }
         #[doc = #d_create]
-        pub fn #create<C>(&self, new: #new_ty, conn: &mut C) -> #qr<#target> where #marker: #ops {
-            <#marker as #ops>::create_one(#id, new, conn)
+        pub fn #create #g(&self, new: #new_ty, conn: #c) -> _orm::Out<'c, C, #target> where #marker: #ops {
+            #run(<#marker as #ops>::create_one(#id, _orm::__private::new_pointing_at::<#marker>(new, #id), conn))
         }
         #[doc = #d_load]
         pub fn #load<C>(parents: &[Self], conn: &mut C) -> #qr<_orm::__private::Vec<_orm::__private::Option<#target>>>
@@ -666,6 +670,8 @@ struct Family {
     /// The ops trait for replacing.
     sets: TokenStream,
     remove_one: TokenStream,
+    /// The call `create_*` makes.
+    create_call: TokenStream,
     query_ty: TokenStream,
     /// The trait `query_ty` is a projection of.
     query_trait: TokenStream,
@@ -689,6 +695,7 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
         removes,
         sets,
         remove_one,
+        create_call,
         query_ty,
         query_trait,
         query,
@@ -778,7 +785,7 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
     let remove_all_body = run(quote!(#w::remove_all(#id, #ids, conn)));
     let set_body = run(quote!(#st::set(#id, #ids, conn)));
     let clear_body = run(quote!(#w::clear(#id, conn)));
-    let create_body = run(quote!(#ad::create(#id, new, conn)));
+    let create_body = run(create_call);
     quote! {
         #[doc = #d_load]
         pub fn #load #g(&self, conn: #c) -> #rows where #marker: #reads {
