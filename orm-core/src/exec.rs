@@ -261,7 +261,7 @@ where
 pub struct TransactionGuard<'c, C: Transact<K>, K> {
     pub conn: &'c mut C,
     done: bool,
-    kind: std::marker::PhantomData<K>,
+    kind: std::marker::PhantomData<fn() -> K>,
 }
 
 impl<'c, C: Transact<K>, K> TransactionGuard<'c, C, K> {

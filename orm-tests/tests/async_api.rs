@@ -1,5 +1,5 @@
-//! The generated methods on diesel-async connections (CRUD,
-//! `belongs_to_many`, `has_many` and `has_one` so far): the same methods as on diesel's, awaited, with
+//! The generated methods on diesel-async connections (CRUD and the four
+//! association kinds' readers and writers so far): the same methods as on diesel's, awaited, with
 //! the same results and errors, on SQLite (through `SyncConnectionWrapper`),
 //! PostgreSQL, MySQL/MariaDB (feature `mysql`), and deadpool's pooled
 //! connections; their futures are `Send`; a future dropped inside a
@@ -231,7 +231,25 @@ async_tests! {
         assert!(ada.create_profile(third, conn).await.is_err());
         assert_eq!(Profile::count(conn).await?, 2, "the failed create rolled back");
         grace.set_profile(&second, conn).await?;
-        assert_eq!(grace.profile(conn).await?, Some(second));
+        assert_eq!(grace.profile(conn).await?, Some(second.clone()));
+        assert_eq!(second.user(conn).await?, grace, "a NOT NULL key's parent is the row");
+        Ok(())
+    }
+
+    // belongs_to with a nullable key: get, set, create, unset.
+    fn belongs_to(conn) {
+        let ada = User::create(NewUser { name: "Ada".into() }, conn).await?;
+        let mut post = Post::create(NewPost { author_id: None, title: "Hello".into() }, conn).await?;
+        assert_eq!(post.author(conn).await?, None);
+        post.set_author(&ada, conn).await?;
+        assert_eq!(post.author(conn).await?, Some(ada.clone()));
+        let author = post.create_author(NewUser { name: "Linus".into() }, conn).await?;
+        assert_eq!(Post::find(post.id, conn).await?.author_id, Some(author.id));
+        let ghost = User { id: 999, name: "ghost".into() };
+        assert!(post.set_author(&ghost, conn).await.is_err());
+        assert_eq!(post.author_id, Some(author.id), "a failed set leaves the struct alone");
+        post.unset_author(conn).await?;
+        assert_eq!((post.author_id, Post::find(post.id, conn).await?.author_id), (None, None));
         Ok(())
     }
 }

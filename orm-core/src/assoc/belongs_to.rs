@@ -1,18 +1,17 @@
 //! `belongs_to`: the foreign key lives on the declaring model's own table.
 
-use diesel::connection::Connection;
 use diesel::dsl;
 use diesel::expression::{AsExpression, Expression};
 use diesel::query_builder::{AsQuery, QueryId};
-use diesel::query_dsl::methods::ExecuteDsl;
 use diesel::result::{Error, QueryResult};
 use diesel::sql_types::SingleValue;
 use diesel::{AsChangeset, Column, ExpressionMethods};
 
-use crate::backend::OrmBackend;
-use crate::exec::{block, Blocking};
+use std::future::Future;
+
+use crate::exec::{savepoint, transaction, ConnKind, Execute, Kind, Transact};
+use crate::instrument::traced;
 use crate::model::{Crud, ForeignKey, IdOf, Model, ModelQuery, NullableKey, TableOf};
-use crate::write::one_statement;
 
 /// A `belongs_to` association: `Source` points at `Target` through its own
 /// `ForeignKey` field.
@@ -69,12 +68,13 @@ where
     }
 }
 
-/// The operations of a `belongs_to` association on a connection `C`.
+/// The operations of a `belongs_to` association on a connection `C` of
+/// kind `K`.
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to` association cannot run on a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
 )]
-pub trait BelongsToOps<C>: BelongsTo {
+pub trait BelongsToOps<C, K = <C as ConnKind>::Kind>: BelongsTo {
     /// [`Parent<Self>`], which the generated getter names by its type
     /// (`Parent = User`), so that its body is checked against that bound
     /// and not once more against the key's type.
@@ -82,60 +82,85 @@ pub trait BelongsToOps<C>: BelongsTo {
     /// The parent of `source`: the row itself for a NOT NULL key, an
     /// `Option` for a nullable one. A key pointing at a missing row is
     /// `Err(NotFound)`.
-    fn load(source: &Self::Source, conn: &mut C) -> QueryResult<Self::Parent>;
-    /// Points `source` at `target`, in the table and in the struct.
-    fn set(source: &mut Self::Source, target: IdOf<Self::Target>, conn: &mut C) -> QueryResult<()>;
-    /// Inserts a parent and points `source` at it, in one transaction.
-    fn create(
-        source: &mut Self::Source,
-        new: <Self::Target as Model>::New,
+    fn load(
+        source: &Self::Source,
         conn: &mut C,
-    ) -> QueryResult<Self::Target>;
+    ) -> impl Future<Output = QueryResult<Self::Parent>> + Send;
+    /// Points `source` at `target`, in the table and in the struct.
+    fn set<'c>(
+        source: &'c mut Self::Source,
+        target: IdOf<Self::Target>,
+        conn: &'c mut C,
+    ) -> impl Future<Output = QueryResult<()>> + Send + 'c;
+    /// Inserts a parent and points `source` at it, in one transaction.
+    fn create<'c>(
+        source: &'c mut Self::Source,
+        new: <Self::Target as Model>::New,
+        conn: &'c mut C,
+    ) -> impl Future<Output = QueryResult<Self::Target>> + Send + 'c;
 }
 
-impl<A, C> BelongsToOps<C> for A
+#[diagnostic::do_not_recommend]
+impl<A, C, K> BelongsToOps<C, K> for A
 where
-    A: BelongsToQuery,
-    C: Connection,
-    C::Backend: OrmBackend,
-    A::Source: Crud<C, Blocking>,
-    A::Target: Crud<C, Blocking>,
-    A::SetParent: ExecuteDsl<C>,
+    A: BelongsToQuery<KeyValue: Send + Sync>,
+    K: Kind,
+    C: Transact<K>,
+    A::Source: Crud<C, K>,
+    A::Target: Crud<C, K>,
+    <A::Target as Model>::New: Send,
+    A::SetParent: Execute<C, K>,
 {
     type Parent = Parent<A>;
 
-    fn load(source: &A::Source, conn: &mut C) -> QueryResult<Parent<A>> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load");
-        A::key(source).load(|id| block(A::Target::find(id, conn)))
-    }
-
-    fn set(source: &mut A::Source, target: IdOf<A::Target>, conn: &mut C) -> QueryResult<()> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "set");
-        let value = Kv::<A>::from_id(target);
-        let update = A::set_parent(source.id(), value.clone());
-        if one_statement(conn, |conn| ExecuteDsl::execute(update, conn))? == 0 {
-            return Err(Error::NotFound);
-        }
-        A::set_key(source, value);
-        Ok(())
-    }
-
-    fn create(
-        source: &mut A::Source,
-        new: <A::Target as Model>::New,
+    fn load(
+        source: &A::Source,
         conn: &mut C,
-    ) -> QueryResult<A::Target> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "create");
-        let (target, value) = conn.transaction(|conn| {
-            let target = block(A::Target::insert(new, conn))?;
-            let value = Kv::<A>::from_id(target.id());
-            if ExecuteDsl::execute(A::set_parent(source.id(), value.clone()), conn)? == 0 {
+    ) -> impl Future<Output = QueryResult<Parent<A>>> + Send {
+        let key = A::key(source).clone();
+        traced(<A::Source as Model>::NAME, A::NAME, "load", async move {
+            let row = match key.get() {
+                Some(id) => Some(A::Target::find(id.clone(), conn).await?),
+                None => None,
+            };
+            key.load(|_| row.ok_or(Error::NotFound))
+        })
+    }
+
+    fn set<'c>(
+        source: &'c mut A::Source,
+        target: IdOf<A::Target>,
+        conn: &'c mut C,
+    ) -> impl Future<Output = QueryResult<()>> + Send + 'c {
+        traced(<A::Source as Model>::NAME, A::NAME, "set", async move {
+            let value = Kv::<A>::from_id(target);
+            let update = A::set_parent(source.id(), value.clone());
+            if savepoint!(C, K, conn, update.execute(conn).await)? == 0 {
                 return Err(Error::NotFound);
             }
-            Ok((target, value))
-        })?;
-        A::set_key(source, value);
-        Ok(target)
+            A::set_key(source, value);
+            Ok(())
+        })
+    }
+
+    fn create<'c>(
+        source: &'c mut A::Source,
+        new: <A::Target as Model>::New,
+        conn: &'c mut C,
+    ) -> impl Future<Output = QueryResult<A::Target>> + Send + 'c {
+        traced(<A::Source as Model>::NAME, A::NAME, "create", async move {
+            let id = source.id();
+            let (target, value) = transaction!(conn, {
+                let target = A::Target::insert(new, conn).await?;
+                let value = Kv::<A>::from_id(target.id());
+                if A::set_parent(id, value.clone()).execute(conn).await? == 0 {
+                    return Err(Error::NotFound);
+                }
+                Ok((target, value))
+            })?;
+            A::set_key(source, value);
+            Ok(target)
+        })
     }
 }
 
@@ -145,27 +170,33 @@ where
     message = "the foreign key of this `belongs_to` is NOT NULL, so it cannot be unset",
     note = "make the foreign-key field an `Option<_>` to use `unset_*`"
 )]
-pub trait UnsetOps<C>: BelongsToOps<C> {
+pub trait UnsetOps<C, K = <C as ConnKind>::Kind>: BelongsToOps<C, K> {
     /// Sets the key of `source` to NULL, in the table and in the struct.
-    fn unset(source: &mut Self::Source, conn: &mut C) -> QueryResult<()>;
+    fn unset<'c>(
+        source: &'c mut Self::Source,
+        conn: &'c mut C,
+    ) -> impl Future<Output = QueryResult<()>> + Send + 'c;
 }
 
-impl<A, C> UnsetOps<C> for A
+impl<A, C, K> UnsetOps<C, K> for A
 where
-    A: BelongsToOps<C> + BelongsToQuery,
-    C: Connection,
-    C::Backend: OrmBackend,
+    A: BelongsToOps<C, K> + BelongsToQuery<KeyValue: Send + Sync>,
+    C: Transact<K>,
     Kv<A>: NullableKey,
-    A::SetParent: ExecuteDsl<C>,
+    A::SetParent: Execute<C, K>,
 {
-    fn unset(source: &mut A::Source, conn: &mut C) -> QueryResult<()> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "unset");
-        let null = Kv::<A>::null().ok_or(Error::NotFound)?;
-        let update = A::set_parent(source.id(), null.clone());
-        if one_statement(conn, |conn| ExecuteDsl::execute(update, conn))? == 0 {
-            return Err(Error::NotFound);
-        }
-        A::set_key(source, null);
-        Ok(())
+    fn unset<'c>(
+        source: &'c mut A::Source,
+        conn: &'c mut C,
+    ) -> impl Future<Output = QueryResult<()>> + Send + 'c {
+        traced(<A::Source as Model>::NAME, A::NAME, "unset", async move {
+            let null = Kv::<A>::null().ok_or(Error::NotFound)?;
+            let update = A::set_parent(source.id(), null.clone());
+            if savepoint!(C, K, conn, update.execute(conn).await)? == 0 {
+                return Err(Error::NotFound);
+            }
+            A::set_key(source, null);
+            Ok(())
+        })
     }
 }

@@ -615,23 +615,25 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
         docs::assoc(model, a, "set_parent"),
         docs::assoc(model, a, "create_parent"),
     );
+    let (g, c) = (quote!(<'c, C: _orm::ConnKind>), quote!(&'c mut C));
+    let run = quote!(_orm::exec::run::<C, _>);
     let methods = quote! {
         #[doc = #d_get]
-        pub fn #get<C>(&self, conn: &mut C) -> #qr<#parent>
+        pub fn #get #g(&'c self, conn: #c) -> _orm::Out<'c, C, #parent>
         where #marker: _orm::__private::BelongsToOps<C, Parent = #parent> {
-            <#marker as #ops>::load(self, conn)
+            #run(<#marker as #ops>::load(self, conn))
         }
         #[doc = #d_set]
-        pub fn #set<C>(&mut self, target: impl _orm::AsKey<#target>, conn: &mut C) -> #qr<()> where #marker: #ops {
-            <#marker as #ops>::set(self, _orm::AsKey::key_id(target), conn)
+        pub fn #set #g(&'c mut self, target: impl _orm::AsKey<#target>, conn: #c) -> _orm::Out<'c, C, ()> where #marker: #ops {
+            #run(<#marker as #ops>::set(self, _orm::AsKey::key_id(target), conn))
         }
         #[doc = #d_create]
-        pub fn #create<C>(&mut self, new: <#target as _orm::Model>::New, conn: &mut C) -> #qr<#target> where #marker: #ops {
-            <#marker as #ops>::create(self, new, conn)
+        pub fn #create #g(&'c mut self, new: <#target as _orm::Model>::New, conn: #c) -> _orm::Out<'c, C, #target> where #marker: #ops {
+            #run(<#marker as #ops>::create(self, new, conn))
         }
         #[doc = #d_unset]
-        pub fn #unset<C>(&mut self, conn: &mut C) -> #qr<()> where #marker: #unset_ops {
-            <#marker as #unset_ops>::unset(self, conn)
+        pub fn #unset #g(&'c mut self, conn: #c) -> _orm::Out<'c, C, ()> where #marker: #unset_ops {
+            #run(<#marker as #unset_ops>::unset(self, conn))
         }
         #[doc = #d_load]
         pub fn #load<C>(
