@@ -123,15 +123,14 @@ pub(crate) fn chunk_size<DB: OrmBackend>(params_per_item: usize, extra: usize) -
     message = "the refined query `{Self}` cannot be rendered for `{C}`'s backend",
     note = "refine the query with diesel's query builder (filter, order, limit, select)"
 )]
-pub trait CountBinds<C> {
+pub trait CountBinds<C, K = <C as crate::ConnKind>::Kind> {
     /// How many parameters the statement binds.
     fn binds(&self) -> QueryResult<usize>;
 }
 
-impl<Q, C> CountBinds<C> for Q
+impl<Q, C, K> CountBinds<C, K> for Q
 where
-    C: diesel::Connection,
-    C::Backend: OrmBackend,
+    C: crate::exec::Transact<K>,
     Q: QueryFragment<C::Backend>,
 {
     fn binds(&self) -> QueryResult<usize> {

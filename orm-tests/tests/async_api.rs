@@ -9,6 +9,7 @@ use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use orm_core::diesel::prelude::*;
 use orm_core::diesel::result::Error;
 use orm_core::diesel::SqliteConnection;
 use orm_core::SetDiff;
@@ -233,6 +234,40 @@ async_tests! {
         grace.set_profile(&second, conn).await?;
         assert_eq!(grace.profile(conn).await?, Some(second.clone()));
         assert_eq!(second.user(conn).await?, grace, "a NOT NULL key's parent is the row");
+        Ok(())
+    }
+
+    // Eager loading of each kind, aligned with the parents, one statement
+    // per association.
+    fn eager(conn) {
+        let party = Event::create(NewEvent { title: "Party".into() }, conn).await?;
+        let quiet = Event::create(NewEvent { title: "Quiet".into() }, conn).await?;
+        let ada = User::create(NewUser { name: "Ada".into() }, conn).await?;
+        let bob = User::create(NewUser { name: "Bob".into() }, conn).await?;
+        party.add_guests(&[ada.clone(), bob.clone()], conn).await?;
+        let events = [party.clone(), quiet.clone(), party.clone()];
+        let mut guests = Event::load_guests(&events, conn).await?;
+        guests.iter_mut().for_each(|g| g.sort_by_key(|u| u.id));
+        let both = vec![ada.clone(), bob.clone()];
+        assert_eq!(guests, vec![both.clone(), vec![], both]);
+        let named_b = Event::load_guests_where(&events, |q| q.filter(users::name.like("B%")), conn)
+            .await?;
+        assert_eq!(named_b, vec![vec![bob.clone()], vec![], vec![bob.clone()]]);
+        let top = Event::load_guests_top(&events[..2], 1, users::id.desc(), conn).await?;
+        assert_eq!(top, vec![vec![bob.clone()], vec![]]);
+
+        let post = ada
+            .create_post(|author_id| NewPost { author_id, title: "Hi".into() }, conn)
+            .await?;
+        let users = [ada.clone(), bob.clone()];
+        assert_eq!(User::load_posts(&users, conn).await?, vec![vec![post.clone()], vec![]]);
+        let profile = bob
+            .create_profile(|user_id| NewProfile { user_id, bio: "b".into() }, conn)
+            .await?;
+        assert_eq!(User::load_profiles(&users, conn).await?, vec![None, Some(profile)]);
+        let orphan = Post::create(NewPost { author_id: None, title: "Lost".into() }, conn).await?;
+        let posts = [post, orphan];
+        assert_eq!(Post::load_authors(&posts, conn).await?, vec![Some(ada), None]);
         Ok(())
     }
 

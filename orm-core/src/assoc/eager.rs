@@ -6,21 +6,22 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use diesel::connection::Connection;
 use diesel::dsl;
 use diesel::expression::array_comparison::AsInExpression;
 use diesel::expression::{AppearsOnTable, Expression};
 use diesel::query_dsl::methods::{FilterDsl, SelectDsl};
-use diesel::query_dsl::LoadQuery;
 use diesel::result::{Error, QueryResult};
-use diesel::{ExpressionMethods, RunQueryDsl};
+use diesel::ExpressionMethods;
+use std::future::Future;
 
 use super::belongs_to::{BelongsTo, Parent};
 use super::belongs_to_many::ManyToMany;
 use super::has::OneToMany;
 use super::joined::SourcesAndTargets;
 use super::ranked::{Ranked, RankedTargets};
-use crate::backend::{chunk_size, CountBinds, OrmBackend};
+use crate::backend::{chunk_size, CountBinds};
+use crate::exec::{ConnKind, Fetch, Kind, Transact};
+use crate::instrument::traced;
 use crate::model::{rows, ColumnsOf, ForeignKey, IdOf, KeysQuery, Model, Rows, TableOf};
 use crate::set::dedup;
 
@@ -35,42 +36,45 @@ pub type PairsIn<A> = dsl::Select<
 >;
 
 /// Loads the rows of `M` with keys `ids`, by key, one statement per chunk.
-fn rows_by_id<M, C>(ids: Vec<M::Id>, conn: &mut C) -> QueryResult<HashMap<M::Id, M>>
+async fn rows_by_id<M, C, K>(ids: Vec<M::Id>, conn: &mut C) -> QueryResult<HashMap<M::Id, M>>
 where
     M: KeysQuery,
-    C: Connection,
-    C::Backend: OrmBackend,
-    M::ByIds: LoadQuery<'static, C, M> + RunQueryDsl<C>,
+    C: Transact<K>,
+    M::ByIds: Fetch<C, K, M>,
 {
     let mut rows = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(chunk_size::<C::Backend>(1, 0)) {
-        for row in M::by_ids(chunk.to_vec()).load::<M>(conn)? {
+        for row in M::by_ids(chunk.to_vec()).load(conn).await? {
             rows.insert(row.id(), row);
         }
     }
     Ok(rows)
 }
 
-/// Eager loading of a `belongs_to_many` association.
+/// Eager loading of a `belongs_to_many` association, on a connection `C`
+/// of kind `K`.
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to_many` association cannot be eager-loaded on a `{C}`",
     note = "eager loading clones rows shared by several parents: the target model must be `Clone`"
 )]
-pub trait ManyToManyEager<C>: ManyToMany + Sized {
+pub trait ManyToManyEager<C, K = <C as ConnKind>::Kind>: ManyToMany + Sized {
     /// The targets of each of `sources`, aligned with them: one statement
     /// (the targets joined with the join rows) per chunk of keys.
-    fn load_many(sources: Vec<SId<Self>>, conn: &mut C) -> QueryResult<Vec<Vec<Self::Target>>>;
+    fn load_many(
+        sources: Vec<SId<Self>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<Vec<Self::Target>>>> + Send;
     /// [`load_many`](Self::load_many) with the targets' query refined by
     /// `refine` (filter, order, select ..): a target it leaves out is left out
     /// of every parent, and each parent's targets keep the query's order.
     fn load_many_where<Q>(
         sources: Vec<SId<Self>>,
-        refine: impl Fn(<Self::Target as KeysQuery>::ByIds) -> Q,
+        refine: impl Fn(<Self::Target as KeysQuery>::ByIds) -> Q + Send,
         conn: &mut C,
-    ) -> QueryResult<Vec<Vec<Self::Target>>>
+    ) -> impl Future<Output = QueryResult<Vec<Vec<Self::Target>>>> + Send
     where
         Self::Target: KeysQuery,
-        Q: LoadQuery<'static, C, Self::Target> + RunQueryDsl<C> + CountBinds<C>;
+        Q: Fetch<C, K, Self::Target> + CountBinds<C, K>;
     /// The first `limit` targets by `order` of each of `sources`, aligned
     /// with them: one statement per chunk of keys, with a window function
     /// ([`RankedTargets`]).
@@ -79,80 +83,99 @@ pub trait ManyToManyEager<C>: ManyToMany + Sized {
         limit: i64,
         order: O,
         conn: &mut C,
-    ) -> QueryResult<Vec<Vec<Self::Target>>>
+    ) -> impl Future<Output = QueryResult<Vec<Vec<Self::Target>>>> + Send
     where
-        O: Expression + AppearsOnTable<TableOf<Self::Target>> + Clone,
-        RankedTargets<Self, O>: LoadQuery<'static, C, (Self::Target, SId<Self>)>;
+        O: Expression + AppearsOnTable<TableOf<Self::Target>> + Clone + Send,
+        RankedTargets<Self, O>: Fetch<C, K, (Self::Target, SId<Self>)>;
 }
 
-impl<A, C> ManyToManyEager<C> for A
+#[diagnostic::do_not_recommend]
+impl<A, C, K> ManyToManyEager<C, K> for A
 where
     A: ManyToMany,
-    C: Connection,
-    C::Backend: OrmBackend,
+    K: Kind,
+    C: Transact<K>,
     A::Target: KeysQuery + Clone,
-    <A::Target as KeysQuery>::ByIds:
-        LoadQuery<'static, C, A::Target> + RunQueryDsl<C> + CountBinds<C>,
+    <A::Target as KeysQuery>::ByIds: Fetch<C, K, A::Target> + CountBinds<C, K>,
     A::Through: FilterDsl<dsl::EqAny<Sk<A>, Vec<SId<A>>>>,
     dsl::Filter<A::Through, dsl::EqAny<Sk<A>, Vec<SId<A>>>>: SelectDsl<(Sk<A>, Tk<A>)>,
     Vec<SId<A>>: AsInExpression<dsl::SqlTypeOf<Sk<A>>>,
-    PairsIn<A>: LoadQuery<'static, C, (SId<A>, TId<A>)> + RunQueryDsl<C>,
-    SourcesAndTargets<A>: LoadQuery<'static, C, (SId<A>, A::Target)>,
+    PairsIn<A>: Fetch<C, K, (SId<A>, TId<A>)>,
+    SourcesAndTargets<A>: Fetch<C, K, (SId<A>, A::Target)>,
 {
-    fn load_many(sources: Vec<SId<A>>, conn: &mut C) -> QueryResult<Vec<Vec<A::Target>>> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_many");
-        // One join per chunk (diesel's `belonging_to(&events).inner_join(..)`);
-        // a target shared by several parents comes once per parent.
-        let parents = Parents::of(&sources);
-        let mut grouped = parents.grouping();
-        for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
-            let rows =
-                SourcesAndTargets::<A>::new(chunk.to_vec()).load::<(SId<A>, A::Target)>(conn)?;
-            for (source, target) in rows {
-                grouped.push(&source, target);
-            }
-        }
-        Ok(grouped.finish())
+    fn load_many(
+        sources: Vec<SId<A>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<Vec<A::Target>>>> + Send {
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "load_many",
+            async move {
+                // One join per chunk (diesel's `belonging_to(&events).inner_join(..)`);
+                // a target shared by several parents comes once per parent.
+                let parents = Parents::of(&sources);
+                let mut grouped = parents.grouping();
+                for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
+                    let rows = SourcesAndTargets::<A>::new(chunk.to_vec())
+                        .load(conn)
+                        .await?;
+                    for (source, target) in rows {
+                        grouped.push(&source, target);
+                    }
+                }
+                Ok(grouped.finish())
+            },
+        )
     }
 
     fn load_many_where<Q>(
         sources: Vec<SId<A>>,
-        refine: impl Fn(<A::Target as KeysQuery>::ByIds) -> Q,
+        refine: impl Fn(<A::Target as KeysQuery>::ByIds) -> Q + Send,
         conn: &mut C,
-    ) -> QueryResult<Vec<Vec<A::Target>>>
+    ) -> impl Future<Output = QueryResult<Vec<Vec<A::Target>>>> + Send
     where
-        Q: LoadQuery<'static, C, A::Target> + RunQueryDsl<C> + CountBinds<C>,
+        Q: Fetch<C, K, A::Target> + CountBinds<C, K>,
     {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_many_where");
-        let parents = Parents::of(&sources);
-        let mut parents_of: HashMap<TId<A>, Vec<SId<A>>> = HashMap::new();
-        for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
-            let rows = FilterDsl::filter(
-                A::Through::default(),
-                A::SourceKey::default().eq_any(chunk.to_vec()),
-            );
-            let query = SelectDsl::select(rows, (A::SourceKey::default(), A::TargetKey::default()));
-            for (source, target) in query.load::<(SId<A>, TId<A>)>(conn)? {
-                parents_of.entry(target).or_default().push(source);
-            }
-        }
-        let targets: Vec<TId<A>> = parents_of.keys().cloned().collect();
-        let mut grouped = parents.grouping();
-        // Room for what the refinement binds: the statement for one key
-        // binds it and the refinement's own values.
-        let extra = match targets.first() {
-            Some(first) => refine(A::Target::by_ids(vec![first.clone()])).binds()? - 1,
-            None => 0,
-        };
-        for chunk in targets.chunks(chunk_size::<C::Backend>(1, extra)) {
-            // In the refined query's order, each target under each parent.
-            for row in refine(A::Target::by_ids(chunk.to_vec())).load::<A::Target>(conn)? {
-                for parent in parents_of.get(&Model::id(&row)).into_iter().flatten() {
-                    grouped.push(parent, row.clone());
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "load_many_where",
+            async move {
+                let parents = Parents::of(&sources);
+                let mut parents_of: HashMap<TId<A>, Vec<SId<A>>> = HashMap::new();
+                for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
+                    let rows = FilterDsl::filter(
+                        A::Through::default(),
+                        A::SourceKey::default().eq_any(chunk.to_vec()),
+                    );
+                    let query =
+                        SelectDsl::select(rows, (A::SourceKey::default(), A::TargetKey::default()));
+                    let pairs: Vec<(SId<A>, TId<A>)> = query.load(conn).await?;
+                    for (source, target) in pairs {
+                        parents_of.entry(target).or_default().push(source);
+                    }
                 }
-            }
-        }
-        Ok(grouped.finish())
+                let targets: Vec<TId<A>> = parents_of.keys().cloned().collect();
+                let mut grouped = parents.grouping();
+                // Room for what the refinement binds: the statement for one key
+                // binds it and the refinement's own values.
+                let extra = match targets.first() {
+                    Some(first) => refine(A::Target::by_ids(vec![first.clone()])).binds()? - 1,
+                    None => 0,
+                };
+                for chunk in targets.chunks(chunk_size::<C::Backend>(1, extra)) {
+                    // In the refined query's order, each target under each parent.
+                    let rows = refine(A::Target::by_ids(chunk.to_vec())).load(conn).await?;
+                    for row in rows {
+                        for parent in parents_of.get(&Model::id(&row)).into_iter().flatten() {
+                            grouped.push(parent, row.clone());
+                        }
+                    }
+                }
+                Ok(grouped.finish())
+            },
+        )
     }
 
     fn load_top<O>(
@@ -160,21 +183,27 @@ where
         limit: i64,
         order: O,
         conn: &mut C,
-    ) -> QueryResult<Vec<Vec<A::Target>>>
+    ) -> impl Future<Output = QueryResult<Vec<Vec<A::Target>>>> + Send
     where
-        O: Expression + AppearsOnTable<TableOf<A::Target>> + Clone,
-        RankedTargets<A, O>: LoadQuery<'static, C, (A::Target, SId<A>)>,
+        O: Expression + AppearsOnTable<TableOf<A::Target>> + Clone + Send,
+        RankedTargets<A, O>: Fetch<C, K, (A::Target, SId<A>)>,
     {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_top");
-        let parents = Parents::of(&sources);
-        let mut grouped = parents.grouping();
-        for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, 1)) {
-            let ranked = RankedTargets::<A, O>::new(chunk.to_vec(), limit, order.clone());
-            for (row, source) in ranked.load::<(A::Target, SId<A>)>(conn)? {
-                grouped.push(&source, row);
-            }
-        }
-        Ok(grouped.finish())
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "load_top",
+            async move {
+                let parents = Parents::of(&sources);
+                let mut grouped = parents.grouping();
+                for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, 1)) {
+                    let ranked = RankedTargets::<A, O>::new(chunk.to_vec(), limit, order.clone());
+                    for (row, source) in ranked.load(conn).await? {
+                        grouped.push(&source, row);
+                    }
+                }
+                Ok(grouped.finish())
+            },
+        )
     }
 }
 
@@ -208,24 +237,28 @@ where
     }
 }
 
-/// Eager loading of a `has_many` or `has_one` association.
+/// Eager loading of a `has_many` or `has_one` association, on a connection
+/// `C` of kind `K`.
 #[diagnostic::on_unimplemented(
     message = "this `has_many`/`has_one` association cannot be eager-loaded on a `{C}`",
     note = "eager loading copies rows for a parent given twice: the target model must be `Clone`"
 )]
-pub trait OneToManyEager<C>: EagerChildren + Sized {
+pub trait OneToManyEager<C, K = <C as ConnKind>::Kind>: EagerChildren + Sized {
     /// The rows pointing at each of `sources`, aligned with them: one
     /// statement per chunk of keys.
-    fn load_many(sources: Vec<OSId<Self>>, conn: &mut C) -> QueryResult<Vec<Vec<Self::Target>>>;
+    fn load_many(
+        sources: Vec<OSId<Self>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<Vec<Self::Target>>>> + Send;
     /// [`load_many`](Self::load_many) with the query refined by `refine`;
     /// each parent's rows keep the query's order.
     fn load_many_where<Q>(
         sources: Vec<OSId<Self>>,
-        refine: impl Fn(ChildrenOf<Self>) -> Q,
+        refine: impl Fn(ChildrenOf<Self>) -> Q + Send,
         conn: &mut C,
-    ) -> QueryResult<Vec<Vec<Self::Target>>>
+    ) -> impl Future<Output = QueryResult<Vec<Vec<Self::Target>>>> + Send
     where
-        Q: LoadQuery<'static, C, Self::Target> + RunQueryDsl<C> + CountBinds<C>;
+        Q: Fetch<C, K, Self::Target> + CountBinds<C, K>;
     /// The first `limit` rows by `order` pointing at each of `sources`,
     /// aligned with them: one statement per chunk of keys, with a window
     /// function ([`Ranked`]).
@@ -234,52 +267,56 @@ pub trait OneToManyEager<C>: EagerChildren + Sized {
         limit: i64,
         order: O,
         conn: &mut C,
-    ) -> QueryResult<Vec<Vec<Self::Target>>>
+    ) -> impl Future<Output = QueryResult<Vec<Vec<Self::Target>>>> + Send
     where
-        O: Expression + AppearsOnTable<TableOf<Self::Target>> + Clone,
-        Ranked<Self, O>: LoadQuery<'static, C, Self::Target>;
+        O: Expression + AppearsOnTable<TableOf<Self::Target>> + Clone + Send,
+        Ranked<Self, O>: Fetch<C, K, Self::Target>;
     /// The first row pointing at each of `sources` (`has_one`).
     fn load_first(
         sources: Vec<OSId<Self>>,
         conn: &mut C,
-    ) -> QueryResult<Vec<Option<Self::Target>>> {
-        let many = Self::load_many(sources, conn)?;
-        Ok(many
-            .into_iter()
-            .map(|rows| rows.into_iter().next())
-            .collect())
-    }
+    ) -> impl Future<Output = QueryResult<Vec<Option<Self::Target>>>> + Send;
 }
 
-impl<A, C> OneToManyEager<C> for A
+#[diagnostic::do_not_recommend]
+impl<A, C, K> OneToManyEager<C, K> for A
 where
     A: EagerChildren,
-    C: Connection,
-    C::Backend: OrmBackend,
+    K: Kind,
+    C: Transact<K>,
     A::Target: Clone,
-    ChildrenOf<A>: LoadQuery<'static, C, A::Target> + RunQueryDsl<C> + CountBinds<C>,
+    ChildrenOf<A>: Fetch<C, K, A::Target> + CountBinds<C, K>,
 {
-    fn load_many(sources: Vec<OSId<A>>, conn: &mut C) -> QueryResult<Vec<Vec<A::Target>>> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_many");
+    fn load_many(
+        sources: Vec<OSId<A>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<Vec<A::Target>>>> + Send {
         // Unrefined, the statement binds the keys alone.
-        children_in_chunks::<A, _, C>(sources, |q| q, 0, conn)
+        let load = children_in_chunks::<A, _, C, K>(sources, |q| q, 0, conn);
+        traced(<A::Source as Model>::NAME, A::NAME, "load_many", load)
     }
 
     fn load_many_where<Q>(
         sources: Vec<OSId<A>>,
-        refine: impl Fn(ChildrenOf<A>) -> Q,
+        refine: impl Fn(ChildrenOf<A>) -> Q + Send,
         conn: &mut C,
-    ) -> QueryResult<Vec<Vec<A::Target>>>
+    ) -> impl Future<Output = QueryResult<Vec<Vec<A::Target>>>> + Send
     where
-        Q: LoadQuery<'static, C, A::Target> + RunQueryDsl<C> + CountBinds<C>,
+        Q: Fetch<C, K, A::Target> + CountBinds<C, K>,
     {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_many_where");
-        // Room for what the refinement binds (see the many-to-many case).
-        let extra = match sources.first() {
-            Some(first) => refine(A::children_of(vec![first.clone()])).binds()? - 1,
-            None => 0,
-        };
-        children_in_chunks::<A, _, C>(sources, refine, extra, conn)
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "load_many_where",
+            async move {
+                // Room for what the refinement binds (see the many-to-many case).
+                let extra = match sources.first() {
+                    Some(first) => refine(A::children_of(vec![first.clone()])).binds()? - 1,
+                    None => 0,
+                };
+                children_in_chunks::<A, _, C, K>(sources, refine, extra, conn).await
+            },
+        )
     }
 
     fn load_top<O>(
@@ -287,41 +324,57 @@ where
         limit: i64,
         order: O,
         conn: &mut C,
-    ) -> QueryResult<Vec<Vec<A::Target>>>
+    ) -> impl Future<Output = QueryResult<Vec<Vec<A::Target>>>> + Send
     where
-        O: Expression + AppearsOnTable<TableOf<A::Target>> + Clone,
-        Ranked<A, O>: LoadQuery<'static, C, A::Target>,
+        O: Expression + AppearsOnTable<TableOf<A::Target>> + Clone + Send,
+        Ranked<A, O>: Fetch<C, K, A::Target>,
     {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_top");
-        let parents = Parents::of(&sources);
-        let mut grouped = parents.grouping();
-        for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, 1)) {
-            let ranked = Ranked::<A, O>::new(chunk.to_vec(), limit, order.clone());
-            grouped.push_children::<A>(ranked.load::<A::Target>(conn)?);
-        }
-        Ok(grouped.finish())
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "load_top",
+            async move {
+                let parents = Parents::of(&sources);
+                let mut grouped = parents.grouping();
+                for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, 1)) {
+                    let ranked = Ranked::<A, O>::new(chunk.to_vec(), limit, order.clone());
+                    grouped.push_children::<A>(ranked.load(conn).await?);
+                }
+                Ok(grouped.finish())
+            },
+        )
+    }
+
+    async fn load_first(
+        sources: Vec<OSId<A>>,
+        conn: &mut C,
+    ) -> QueryResult<Vec<Option<A::Target>>> {
+        let many = Self::load_many(sources, conn).await?;
+        Ok(many
+            .into_iter()
+            .map(|rows| rows.into_iter().next())
+            .collect())
     }
 }
 
 /// The rows pointing at each of `sources`, aligned with them: `refine`d,
 /// one statement per chunk of keys, leaving room for `extra` other binds.
-fn children_in_chunks<A, Q, C>(
+async fn children_in_chunks<A, Q, C, K>(
     sources: Vec<OSId<A>>,
-    refine: impl Fn(ChildrenOf<A>) -> Q,
+    refine: impl Fn(ChildrenOf<A>) -> Q + Send,
     extra: usize,
     conn: &mut C,
 ) -> QueryResult<Vec<Vec<A::Target>>>
 where
     A: EagerChildren,
     A::Target: Clone,
-    C: Connection,
-    C::Backend: OrmBackend,
-    Q: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+    C: Transact<K>,
+    Q: Fetch<C, K, A::Target>,
 {
     let parents = Parents::of(&sources);
     let mut grouped = parents.grouping();
     for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, extra)) {
-        grouped.push_children::<A>(refine(A::children_of(chunk.to_vec())).load::<A::Target>(conn)?);
+        grouped.push_children::<A>(refine(A::children_of(chunk.to_vec())).load(conn).await?);
     }
     Ok(grouped.finish())
 }
@@ -410,36 +463,50 @@ impl<K: Eq + Hash + Clone, V> Grouping<'_, '_, K, V> {
     }
 }
 
-/// Eager loading of a `belongs_to` association.
+/// Eager loading of a `belongs_to` association, on a connection `C` of
+/// kind `K`.
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to` association cannot be eager-loaded on a `{C}`",
     note = "eager loading shares a parent between its children: the parent model must be `Clone`"
 )]
-pub trait BelongsToEager<C>: BelongsTo {
+pub trait BelongsToEager<C, K = <C as ConnKind>::Kind>: BelongsTo {
     /// [`Parent<Self>`], named as `BelongsToOps::Parent` is.
     type Parent;
     /// The parent of each of `sources`, aligned with them: one statement per
     /// chunk of keys. A key pointing at a missing row is `Err(NotFound)`.
-    fn load_many(sources: &[Self::Source], conn: &mut C) -> QueryResult<Vec<Self::Parent>>;
+    fn load_many<'c>(
+        sources: &'c [Self::Source],
+        conn: &'c mut C,
+    ) -> impl Future<Output = QueryResult<Vec<Self::Parent>>> + Send + 'c;
 }
 
-impl<A, C> BelongsToEager<C> for A
+#[diagnostic::do_not_recommend]
+impl<A, C, K> BelongsToEager<C, K> for A
 where
     A: BelongsTo,
-    C: Connection,
-    C::Backend: OrmBackend,
+    K: Kind,
+    C: Transact<K>,
     A::Target: KeysQuery + Clone,
-    <A::Target as KeysQuery>::ByIds: LoadQuery<'static, C, A::Target> + RunQueryDsl<C>,
+    <A::Target as KeysQuery>::ByIds: Fetch<C, K, A::Target>,
 {
     type Parent = Parent<A>;
 
-    fn load_many(sources: &[A::Source], conn: &mut C) -> QueryResult<Vec<Parent<A>>> {
-        let _call = crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_many");
-        let keys = dedup(sources.iter().filter_map(|s| A::key(s).get().cloned()));
-        let parents = rows_by_id::<A::Target, C>(keys, conn)?;
-        sources
-            .iter()
-            .map(|s| A::key(s).load(|id| parents.get(&id).cloned().ok_or(Error::NotFound)))
-            .collect()
+    fn load_many<'c>(
+        sources: &'c [A::Source],
+        conn: &'c mut C,
+    ) -> impl Future<Output = QueryResult<Vec<Parent<A>>>> + Send + 'c {
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "load_many",
+            async move {
+                let keys = dedup(sources.iter().filter_map(|s| A::key(s).get().cloned()));
+                let parents = rows_by_id::<A::Target, C, K>(keys, conn).await?;
+                sources
+                    .iter()
+                    .map(|s| A::key(s).load(|id| parents.get(&id).cloned().ok_or(Error::NotFound)))
+                    .collect()
+            },
+        )
     }
 }

@@ -23,6 +23,7 @@ use super::belongs_to_many::{ManyToMany, SourceOf, TargetOf};
 use super::eager::Parents;
 use super::push_binds;
 use crate::backend::{chunk_size, CountBinds, Dialect, OrmBackend};
+use crate::exec::Blocking;
 use crate::model::{ColumnsOf, Field, IdOf, Model, PkOf, TableOf};
 
 /// A model that can be the join model of a `belongs_to_many` (`through =
@@ -370,7 +371,7 @@ pub trait ThroughOps<C>: ThroughModel + Sized {
     ) -> QueryResult<Vec<Vec<WithJoin<Self>>>>
     where
         ThroughQuery<Self, TargetAndJoin<Self>, W, O>:
-            LoadQuery<'static, C, (Self::Target, Self::Join)> + CountBinds<C>;
+            LoadQuery<'static, C, (Self::Target, Self::Join)> + CountBinds<C, Blocking>;
 }
 
 impl<A, C> ThroughOps<C> for A
@@ -380,7 +381,7 @@ where
     A::Join: Clone,
     C: Connection,
     C::Backend: OrmBackend,
-    ThroughQuery<A>: LoadQuery<'static, C, (A::Target, A::Join)> + CountBinds<C>,
+    ThroughQuery<A>: LoadQuery<'static, C, (A::Target, A::Join)> + CountBinds<C, Blocking>,
 {
     fn load_with_through(id: SId<A>, conn: &mut C) -> QueryResult<Vec<(A::Target, A::Join)>> {
         let _call =
@@ -407,7 +408,7 @@ where
     ) -> QueryResult<Vec<Vec<WithJoin<A>>>>
     where
         ThroughQuery<A, TargetAndJoin<A>, W, O>:
-            LoadQuery<'static, C, (A::Target, A::Join)> + CountBinds<C>,
+            LoadQuery<'static, C, (A::Target, A::Join)> + CountBinds<C, Blocking>,
     {
         let _call = crate::instrument::call(
             <A::Source as Model>::NAME,

@@ -382,7 +382,7 @@ fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
         where
             #marker: #p::ThroughOps<C>,
             #p::ThroughQuery<#marker, #p::TargetAndJoin<#marker>, W, O>:
-                #p::diesel::query_dsl::LoadQuery<'static, C, (#target, #join)> + #p::CountBinds<C>,
+                #p::diesel::query_dsl::LoadQuery<'static, C, (#target, #join)> + #p::CountBinds<C, _orm::Blocking>,
         {
             #through::load_many_with_through_where(#p::ids(parents), refine, conn)
         }
@@ -480,26 +480,26 @@ fn top_method(
     ranked: TokenStream,
     row: TokenStream,
 ) -> TokenStream {
-    let Names { target, marker, qr } = names(a);
+    let Names { target, marker, .. } = names(a);
     let top = method(&format!("load_{}_top", a.plural), a);
     let d_top = docs::assoc(model, a, "load_top");
     let d = quote!(_orm::__private::diesel);
     quote! {
         #[doc = #d_top]
-        pub fn #top<C, O>(parents: &[Self], limit: i64, order: O, conn: &mut C) -> #qr<_orm::__private::Vec<_orm::__private::Vec<#target>>>
+        pub fn #top<'c, C: _orm::ConnKind, O>(parents: &[Self], limit: i64, order: O, conn: &'c mut C) -> _orm::Out<'c, C, _orm::__private::Vec<_orm::__private::Vec<#target>>>
         where
             #marker: #eager,
-            O: #d::Expression + #d::expression::AppearsOnTable<<#target as _orm::Model>::Table> + ::core::clone::Clone,
-            #ranked: #d::query_dsl::LoadQuery<'static, C, #row>,
+            O: #d::Expression + #d::expression::AppearsOnTable<<#target as _orm::Model>::Table> + ::core::clone::Clone + ::core::marker::Send + 'c,
+            #ranked: _orm::exec::Fetch<C, C::Kind, #row>,
         {
-            <#marker as #eager>::load_top(_orm::__private::ids(parents), limit, order, conn)
+            _orm::exec::run::<C, _>(<#marker as #eager>::load_top(_orm::__private::ids(parents), limit, order, conn))
         }
     }
 }
 
 fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     let describe = one_to_many(model, a);
-    let Names { target, marker, qr } = names(a);
+    let Names { target, marker, .. } = names(a);
     let ops = quote!(_orm::__private::OneToManyOps<C>);
     let new_ty = new_with_key(&target, &marker);
     let name = &a.singular;
@@ -540,9 +540,9 @@ fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             #run(<#marker as #ops>::create_one(#id, _orm::__private::new_pointing_at::<#marker>(new, #id), conn))
         }
         #[doc = #d_load]
-        pub fn #load<C>(parents: &[Self], conn: &mut C) -> #qr<_orm::__private::Vec<_orm::__private::Option<#target>>>
+        pub fn #load #g(parents: &[Self], conn: #c) -> _orm::Out<'c, C, _orm::__private::Vec<_orm::__private::Option<#target>>>
         where #marker: #eager {
-            <#marker as #eager>::load_first(_orm::__private::ids(parents), conn)
+            #run(<#marker as #eager>::load_first(_orm::__private::ids(parents), conn))
         }
     };
     (describe, methods)
@@ -572,7 +572,7 @@ fn parent_ty(fk_ty: &syn::Type, target: &TokenStream) -> TokenStream {
 
 fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     let reader = &a.singular;
-    let Names { target, marker, qr } = names(a);
+    let Names { target, marker, .. } = names(a);
     let ident = &model.ident;
     let table = table_path(model);
     let Some(field) = model
@@ -636,12 +636,12 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             #run(<#marker as #unset_ops>::unset(self, conn))
         }
         #[doc = #d_load]
-        pub fn #load<C>(
-            children: &[Self],
-            conn: &mut C,
-        ) -> #qr<_orm::__private::Vec<#parent>>
+        pub fn #load #g(
+            children: &'c [Self],
+            conn: #c,
+        ) -> _orm::Out<'c, C, _orm::__private::Vec<#parent>>
         where #marker: _orm::__private::BelongsToEager<C, Parent = #parent> {
-            <#marker as #eager>::load_many(children, conn)
+            #run(<#marker as #eager>::load_many(children, conn))
         }
     };
     (describe, methods)
@@ -838,23 +838,21 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
             #create_body
         }
         #[doc = #d_load_many]
-        pub fn #load_many<C>(parents: &[Self], conn: &mut C) -> #qr<_orm::__private::Vec<_orm::__private::Vec<#target>>>
+        pub fn #load_many<'c, C: _orm::ConnKind>(parents: &[Self], conn: &'c mut C) -> _orm::Out<'c, C, _orm::__private::Vec<_orm::__private::Vec<#target>>>
         where #marker: #eager {
-            <#marker as #eager>::load_many(_orm::__private::ids(parents), conn)
+            _orm::exec::run::<C, _>(<#marker as #eager>::load_many(_orm::__private::ids(parents), conn))
         }
         #[doc = #d_load_where]
-        pub fn #load_where<C, Q>(
+        pub fn #load_where<'c, C: _orm::ConnKind, Q>(
             parents: &[Self],
-            refine: impl Fn(#eager_query) -> Q,
-            conn: &mut C,
-        ) -> #qr<_orm::__private::Vec<_orm::__private::Vec<#target>>>
+            refine: impl Fn(#eager_query) -> Q + ::core::marker::Send + 'c,
+            conn: &'c mut C,
+        ) -> _orm::Out<'c, C, _orm::__private::Vec<_orm::__private::Vec<#target>>>
         where
             #marker: #eager,
-            Q: _orm::__private::diesel::query_dsl::LoadQuery<'static, C, #target>
-                + _orm::__private::diesel::RunQueryDsl<C>
-                + _orm::__private::CountBinds<C>,
+            Q: _orm::exec::Fetch<C, C::Kind, #target> + _orm::__private::CountBinds<C>,
         {
-            <#marker as #eager>::load_many_where(_orm::__private::ids(parents), refine, conn)
+            _orm::exec::run::<C, _>(<#marker as #eager>::load_many_where(_orm::__private::ids(parents), refine, conn))
         }
     }
 }
