@@ -74,11 +74,6 @@ impl Kind for Async {
     }
 }
 
-/// Runs an operation's body on a blocking connection.
-pub(crate) fn block<T>(body: impl Future<Output = QueryResult<T>> + Send) -> QueryResult<T> {
-    Blocking::run(body)
-}
-
 /// What generated methods call: an operation's body, run or boxed for
 /// connection `C`.
 #[doc(hidden)]

@@ -33,7 +33,7 @@ pub use instrument::SqlTrace;
 pub use key::{AsKey, IntoKeys, Key};
 pub use migrate::Migration;
 pub use model::{
-    create_many, field_hash, Crud, Field, ForeignKey, KeysQuery, Model, ModelQuery, NullableKey,
+    field_hash, CreateMany, Crud, Field, ForeignKey, KeysQuery, Model, ModelQuery, NullableKey,
     SingleKey,
 };
 pub use model::{
@@ -137,7 +137,6 @@ pub mod __private {
     pub use crate::assoc::*;
     pub use crate::backend::CountBinds;
     pub use crate::checked::{Checked, Unchecked};
-    pub use crate::model::ensure_exists;
     pub use crate::schema::{
         Action, ColumnDef, ColumnDefault, ColumnType, Constraint, DdlType, JoinTableDef, Relation,
         TableDef,

@@ -5,7 +5,6 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 use diesel::associations::HasTable;
-use diesel::connection::Connection;
 use diesel::dsl;
 use diesel::dsl::SqlTypeOf;
 use diesel::expression::array_comparison::AsInExpression;
@@ -22,10 +21,9 @@ use diesel::{Column, ExpressionMethods, Insertable, QueryDsl, RunQueryDsl, Table
 use diesel::query_builder::{AstPass, InsertStatement, Query, QueryFragment, ReturningClause};
 
 use crate::backend::{Dialect, OrmBackend};
-use crate::exec::{block, savepoint, Blocking, ConnKind, Execute, Fetch, Kind, Transact};
+use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, Kind, Transact};
 use crate::instrument::traced;
 use crate::schema::{Relation, TableDef};
-use crate::write::one_statement;
 use std::future::Future;
 
 /// A struct with `#[derive(Model)]`: one row of one table.
@@ -194,10 +192,13 @@ pub trait InsertRows<M: Model, C, K = <C as ConnKind>::Kind>: OrmBackend {
     message = "several `{M}` rows cannot be inserted at once through a `{C}`",
     note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
-pub trait InsertMany<M: Model, C>: OrmBackend {
+pub trait InsertMany<M: Model, C, K = <C as ConnKind>::Kind>: OrmBackend {
     /// Inserts `news` (at most a chunk under the parameter limit) and
     /// returns the stored rows, in order.
-    fn create_many(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>>;
+    fn create_many(
+        news: Vec<M::New>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<M>>> + Send;
 }
 
 macro_rules! insert_returning {
@@ -221,41 +222,58 @@ macro_rules! insert_returning {
 insert_returning!(diesel::sqlite::Sqlite: "sqlite", diesel::pg::Pg: "postgres");
 
 #[cfg(feature = "postgres")]
-impl<M, C> InsertMany<M, C> for diesel::pg::Pg
+impl<M, C, K> InsertMany<M, C, K> for diesel::pg::Pg
 where
     M: Model,
-    C: Connection<Backend = diesel::pg::Pg>,
-    Returning<InsertNews<M>, M>: Query + LoadQuery<'static, C, M>,
+    M::New: Send,
+    C: Transact<K, Backend = diesel::pg::Pg>,
+    Returning<InsertNews<M>, M>: Query + Fetch<C, K, M>,
     M::New: diesel::internal::derives::insertable::UndecoratedInsertRecord<M::Table>,
 {
-    fn create_many(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>> {
+    fn create_many(
+        news: Vec<M::New>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<M>>> + Send {
         let insert = diesel::insert_into(M::Table::default()).values(news);
-        WithReturning::returning(insert, M::COLUMNS).get_results(conn)
+        Fetch::load(WithReturning::returning(insert, M::COLUMNS), conn)
     }
 }
 
 /// SQLite: one multi-row `INSERT .. RETURNING` on a `SqliteConnection`
 /// (plain or pooled), which is the only connection diesel runs one on; a
 /// cached one-row `INSERT .. RETURNING` per row on any other SQLite
-/// connection, so that code generic over [`Conn`](crate::Conn) can call it.
+/// connection (an async one among them), so that code generic over
+/// [`Conn`](crate::Conn) can call it.
 #[cfg(feature = "sqlite")]
-impl<M, C> InsertMany<M, C> for diesel::sqlite::Sqlite
+impl<M, C, K> InsertMany<M, C, K> for diesel::sqlite::Sqlite
 where
     M: Model,
-    C: Connection<Backend = diesel::sqlite::Sqlite> + 'static,
-    diesel::sqlite::Sqlite: InsertRows<M, C, Blocking>,
+    M::New: Send,
+    C: Transact<K, Backend = diesel::sqlite::Sqlite> + 'static,
+    diesel::sqlite::Sqlite: InsertRows<M, C, K>,
     Returning<InsertNews<M>, M>: Query + LoadQuery<'static, diesel::SqliteConnection, M>,
     M::New: diesel::internal::derives::insertable::UndecoratedInsertRecord<M::Table>,
 {
-    fn create_many(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>> {
+    async fn create_many(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>> {
         if let Some(sqlite) = crate::backend::as_sqlite_connection(conn) {
             let insert = diesel::insert_into(M::Table::default()).values(news);
             return WithReturning::returning(insert, M::COLUMNS).get_results(sqlite);
         }
-        news.into_iter()
-            .map(|new| block(<Self as InsertRows<M, C, Blocking>>::create(new, conn)))
-            .collect()
+        one_at_a_time::<M, C, K, Self>(news, conn).await
     }
+}
+
+/// Inserts `news` with one `InsertRows::create` each.
+async fn one_at_a_time<M, C, K, DB>(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>>
+where
+    M: Model,
+    DB: InsertRows<M, C, K>,
+{
+    let mut rows = Vec::with_capacity(news.len());
+    for new in news {
+        rows.push(DB::create(new, conn).await?);
+    }
+    Ok(rows)
 }
 
 /// `SELECT LAST_INSERT_ID()`
@@ -289,51 +307,89 @@ where
 }
 
 #[cfg(feature = "mysql")]
-impl<M, C> InsertMany<M, C> for diesel::mysql::Mysql
+impl<M, C, K> InsertMany<M, C, K> for diesel::mysql::Mysql
 where
     M: Model,
-    C: Connection<Backend = diesel::mysql::Mysql>,
-    diesel::mysql::Mysql: InsertRows<M, C, Blocking>,
+    M::New: Send,
+    C: Transact<K, Backend = diesel::mysql::Mysql>,
+    diesel::mysql::Mysql: InsertRows<M, C, K>,
 {
-    fn create_many(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>> {
+    fn create_many(
+        news: Vec<M::New>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<M>>> + Send {
         // No RETURNING: one INSERT and one read per row.
-        news.into_iter()
-            .map(|new| block(<Self as InsertRows<M, C, Blocking>>::create(new, conn)))
-            .collect()
+        one_at_a_time::<M, C, K, Self>(news, conn)
     }
 }
 
-/// Inserts `news` and returns the stored rows, in order (Sequelize's
-/// `bulkCreate`): one `INSERT .. RETURNING` per chunk of rows that fits the
-/// parameter limit on PostgreSQL and on a `SqliteConnection` (other SQLite
-/// connections: one per row, see [`InsertMany`]), an INSERT and a read per
-/// row on MySQL. All rows or none: unless it is one statement, it runs in a
-/// transaction. The generated `Model::create_many` calls it.
-pub fn create_many<M, C>(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>>
+/// `create_many` of a model on a connection `C` of kind `K`: what the
+/// generated `Model::create_many` runs.
+#[diagnostic::on_unimplemented(
+    message = "several `{Self}` rows cannot be inserted at once through a `{C}`",
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
+)]
+pub trait CreateMany<C, K = <C as ConnKind>::Kind>: Model {
+    /// Inserts `news` and returns the stored rows, in order (Sequelize's
+    /// `bulkCreate`): one `INSERT .. RETURNING` per chunk of rows that fits
+    /// the parameter limit on PostgreSQL and on a `SqliteConnection` (other
+    /// SQLite connections: one per row, see [`InsertMany`]), an INSERT and
+    /// a read per row on MySQL. All rows or none: unless it is one
+    /// statement, it runs in a transaction.
+    fn create_many(
+        news: Vec<Self::New>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<Self>>> + Send;
+}
+
+#[diagnostic::do_not_recommend]
+impl<M, C, K> CreateMany<C, K> for M
+where
+    M: Model<New: Send>,
+    C: Transact<K>,
+    C::Backend: InsertMany<M, C, K>,
+{
+    async fn create_many(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>> {
+        let per_statement =
+            crate::backend::chunk_size::<C::Backend>(M::TABLE.columns.len().max(1), 0);
+        // One statement only where the backend writes several rows in one
+        // (PostgreSQL; SQLite may insert a row at a time, see `InsertMany`).
+        let one = news.len() <= 1
+            || (news.len() <= per_statement && C::Backend::DIALECT == Dialect::Postgres);
+        if one {
+            savepoint!(
+                C,
+                K,
+                conn,
+                insert_chunks::<M, C, K>(news, per_statement, conn).await
+            )
+        } else {
+            transaction!(
+                conn,
+                insert_chunks::<M, C, K>(news, per_statement, conn).await
+            )
+        }
+    }
+}
+
+/// Inserts `news` in chunks of `per_statement` rows.
+async fn insert_chunks<M, C, K>(
+    news: Vec<M::New>,
+    per_statement: usize,
+    conn: &mut C,
+) -> QueryResult<Vec<M>>
 where
     M: Model,
-    C: Connection,
-    C::Backend: InsertMany<M, C>,
+    C: Transact<K>,
+    C::Backend: InsertMany<M, C, K>,
 {
-    let per_statement = crate::backend::chunk_size::<C::Backend>(M::TABLE.columns.len().max(1), 0);
-    // One statement only where the backend writes several rows in one
-    // (PostgreSQL; SQLite may insert a row at a time, see `InsertMany`).
-    let one = news.len() <= 1
-        || (news.len() <= per_statement && C::Backend::DIALECT == Dialect::Postgres);
-    let insert = |conn: &mut C| {
-        let mut rows = Vec::with_capacity(news.len());
-        let mut pending = news.into_iter().peekable();
-        while pending.peek().is_some() {
-            let chunk: Vec<_> = pending.by_ref().take(per_statement).collect();
-            rows.extend(<C::Backend as InsertMany<M, C>>::create_many(chunk, conn)?);
-        }
-        Ok(rows)
-    };
-    if one {
-        one_statement(conn, insert)
-    } else {
-        conn.transaction(insert)
+    let mut rows = Vec::with_capacity(news.len());
+    let mut pending = news.into_iter().peekable();
+    while pending.peek().is_some() {
+        let chunk: Vec<_> = pending.by_ref().take(per_statement).collect();
+        rows.extend(<C::Backend as InsertMany<M, C, K>>::create_many(chunk, conn).await?);
     }
+    Ok(rows)
 }
 
 /// The statements of a model, as types (no connection needed).
@@ -576,17 +632,6 @@ impl<Q: QueryFragment<DB>, DB: OrmBackend> QueryFragment<DB> for ForUpdate<Q> {
             Dialect::Sqlite => {}
         }
         Ok(())
-    }
-}
-
-/// `Err(NotFound)` unless the row of `M` with key `id` exists. Used by writes
-/// that act through a parent, so that a parent whose row is gone is an error
-/// and not a silent no-op.
-pub fn ensure_exists<M: Crud<C, Blocking>, C>(id: &M::Id, conn: &mut C) -> QueryResult<()> {
-    if block(M::exists(id.clone(), conn))? {
-        Ok(())
-    } else {
-        Err(Error::NotFound)
     }
 }
 

@@ -36,85 +36,11 @@
 //! so a failure (which the caller may catch and ignore) rolls back only
 //! that write. Outside a transaction a one-statement write runs as it is.
 
-use diesel::connection::{Connection, TransactionManager};
 use diesel::result::QueryResult;
 
 use crate::backend::{Dialect, OrmBackend};
 use crate::exec::Transact;
-use crate::exec::{block, Blocking};
-use crate::model::{ensure_exists, Crud};
-
-/// Whether `conn` is inside a transaction.
-pub(crate) fn in_transaction<C: Connection>(conn: &mut C) -> bool {
-    matches!(
-        C::TransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
-        Ok(Some(_))
-    )
-}
-
-/// Runs a one-statement write: as it is, or in a savepoint when the
-/// connection is inside a transaction on PostgreSQL (see the module docs).
-pub(crate) fn one_statement<C, T>(
-    conn: &mut C,
-    write: impl FnOnce(&mut C) -> QueryResult<T>,
-) -> QueryResult<T>
-where
-    C: Connection,
-    C::Backend: OrmBackend,
-{
-    if <C::Backend as OrmBackend>::DIALECT == Dialect::Postgres && in_transaction(conn) {
-        conn.transaction(write)
-    } else {
-        write(conn)
-    }
-}
-
-/// Whether [`locked`] checked that the parent row exists (it does where it
-/// runs a lock statement): where it did not, a writer that changed nothing
-/// checks with [`ensure_exists`] before reporting success.
-pub(crate) fn lock_checks_parent<C>() -> bool
-where
-    C: Connection,
-    C::Backend: OrmBackend,
-{
-    <C::Backend as OrmBackend>::DIALECT != Dialect::Sqlite
-}
-
-/// Runs `write` in a transaction (a savepoint inside the caller's) that
-/// first locks the row of parent `id` (see the module docs);
-/// `Err(NotFound)` if the row is gone, where the lock reads it.
-pub(crate) fn locked<M, C, T>(
-    id: &M::Id,
-    conn: &mut C,
-    write: impl FnOnce(&mut C) -> QueryResult<T>,
-) -> QueryResult<T>
-where
-    M: Crud<C, Blocking>,
-    C: Connection,
-    C::Backend: OrmBackend,
-{
-    conn.transaction(|conn| {
-        if lock_checks_parent::<C>() {
-            block(M::lock(id.clone(), conn))?;
-        }
-        write(conn)
-    })
-}
-
-/// `Ok(())` if the parent `id` is known to exist: checked by the lock, or
-/// `changed` rows prove it; otherwise one statement checks.
-pub(crate) fn parent_exists<M, C>(id: &M::Id, changed: bool, conn: &mut C) -> QueryResult<()>
-where
-    M: Crud<C, Blocking>,
-    C: Connection,
-    C::Backend: OrmBackend,
-{
-    if changed || lock_checks_parent::<C>() {
-        Ok(())
-    } else {
-        ensure_exists::<M, C>(id, conn)
-    }
-}
+use crate::model::Crud;
 
 /// The dialect of the backend of `C`, a connection of kind `K`.
 pub(crate) fn dialect<C: Transact<K>, K>() -> Dialect {
@@ -122,8 +48,9 @@ pub(crate) fn dialect<C: Transact<K>, K>() -> Dialect {
 }
 
 /// Runs `$body` in a transaction (a savepoint inside the caller's) that
-/// first locks the row of parent `$id` of model `$m` (see the module docs):
-/// [`locked`] for operations written once for both kinds of connection.
+/// first locks the row of parent `$id` of model `$m` (see the module docs);
+/// `Err(NotFound)` if the row is gone, where the lock reads it (not on
+/// SQLite, whose writing transaction is the lock).
 macro_rules! with_parent_lock {
     ($m:ty, $c:ty, $k:ty, $id:expr, $conn:ident, $body:expr) => {
         $crate::exec::transaction!($conn, {
@@ -136,8 +63,8 @@ macro_rules! with_parent_lock {
 }
 pub(crate) use with_parent_lock;
 
-/// [`parent_exists`], for operations written once for both kinds of
-/// connection.
+/// `Ok(())` if the parent `id` is known to exist: checked by the lock, or
+/// `changed` rows prove it; otherwise one statement checks.
 pub(crate) async fn parent_known<M, C, K>(
     id: &M::Id,
     changed: bool,
@@ -154,8 +81,9 @@ where
     }
 }
 
-/// `Err(NotFound)` unless the row of `M` with key `id` exists: `ensure_exists`
-/// for operations written once for both kinds of connection.
+/// `Err(NotFound)` unless the row of `M` with key `id` exists. Used by
+/// writes that act through a parent, so that a parent whose row is gone is
+/// an error and not a silent no-op.
 pub(crate) async fn row_exists<M, C, K>(id: &M::Id, conn: &mut C) -> QueryResult<()>
 where
     M: Crud<C, K>,

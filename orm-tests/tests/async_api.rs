@@ -271,6 +271,30 @@ async_tests! {
         Ok(())
     }
 
+    // create_many, and staged changes saved in one transaction.
+    fn create_many_and_staged(conn) {
+        let names = ["Ada", "Bob", "Cy"];
+        let news = names.iter().map(|n| NewUser { name: (*n).into() }).collect();
+        let rows = User::create_many(news, conn).await?;
+        let got: Vec<&str> = rows.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(got, names, "in the order given");
+        assert_eq!(User::count(conn).await?, 3);
+
+        let party = Event::create(NewEvent { title: "Party".into() }, conn).await?;
+        let mut changes = party.guests_changes();
+        changes
+            .add(&rows[0])
+            .add(&rows[1])
+            .add_new(NewUser { name: "Dan".into() })
+            .remove(&rows[1]);
+        let diff = changes.save(conn).await?;
+        assert_eq!(diff, SetDiff { added: 2, removed: 0 }, "an add then a remove is nothing");
+        let mut guests: Vec<String> = party.guests(conn).await?.into_iter().map(|u| u.name).collect();
+        guests.sort();
+        assert_eq!(guests, ["Ada", "Dan"]);
+        Ok(())
+    }
+
     // belongs_to with a nullable key: get, set, create, unset.
     fn belongs_to(conn) {
         let ada = User::create(NewUser { name: "Ada".into() }, conn).await?;

@@ -3,19 +3,20 @@
 
 use std::collections::HashMap;
 
-use diesel::connection::Connection;
 use diesel::result::QueryResult;
 
 use super::belongs_to_many::{
     add_locked, delete_pairs, DefaultPayload, ManyToMany, ManyToManyQuery,
 };
 use super::insert::Conflict;
-use crate::backend::{chunk_size, OrmBackend};
-use crate::exec::{block, Blocking, Execute, Fetch};
+use std::future::Future;
+
+use crate::backend::chunk_size;
+use crate::exec::{ConnKind, Execute, Fetch, Out, Transact};
 use crate::key::{AsKey, Key};
 use crate::model::{Crud, IdOf, InsertMany, Model};
 use crate::set::SetDiff;
-use crate::write::{locked, parent_exists};
+use crate::write::{parent_known, with_parent_lock};
 
 /// What a target's queued operations net out to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,41 +125,44 @@ impl<A: ManyToMany> Changes<A> {
     /// count does not grow with the number of changes. Any failure (a target
     /// or the source row that does not exist) rolls back everything.
     /// Returns the associations actually added and removed.
-    pub fn save<C>(self, conn: &mut C) -> QueryResult<SetDiff>
+    pub fn save<'c, C: ConnKind>(self, conn: &'c mut C) -> Out<'c, C, SetDiff>
     where
         A: SaveChanges<C>,
     {
-        A::save(self, conn)
+        crate::exec::run::<C, _>(A::save(self, conn))
     }
 }
 
-/// Applying [`Changes`] on a connection `C`.
+/// Applying [`Changes`] on a connection `C` of kind `K`.
 #[diagnostic::on_unimplemented(
     message = "these staged changes cannot be saved through a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)",
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)",
     note = "through a join model, saving inserts the default payload: its payload struct must implement `Default`"
 )]
-pub trait SaveChanges<C>: ManyToMany + Sized {
+pub trait SaveChanges<C, K = <C as ConnKind>::Kind>: ManyToMany + Sized {
     /// See [`Changes::save`].
-    fn save(changes: Changes<Self>, conn: &mut C) -> QueryResult<SetDiff>;
+    fn save(
+        changes: Changes<Self>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<SetDiff>> + Send;
 }
 
-impl<A, C> SaveChanges<C> for A
+impl<A, C, K> SaveChanges<C, K> for A
 where
-    A: ManyToManyQuery<Payload: Send> + DefaultPayload,
-    C: Connection + Send,
-    C::Backend: OrmBackend,
-    A::Source: Crud<C, Blocking>,
-    A::DeleteIn: Execute<C, Blocking>,
-    A::DeleteMirrorIn: Execute<C, Blocking>,
-    A::Insert: Execute<C, Blocking>,
-    A::TargetIdsIn: Fetch<C, Blocking, IdOf<A::Target>>,
-    C::Backend: InsertMany<A::Target, C>,
+    A: ManyToManyQuery<Payload: Send + Sync> + DefaultPayload,
+    C: Transact<K>,
+    A::Source: Crud<C, K>,
+    <A::Target as Model>::New: Send,
+    A::DeleteIn: Execute<C, K>,
+    A::DeleteMirrorIn: Execute<C, K>,
+    A::Insert: Execute<C, K>,
+    A::TargetIdsIn: Fetch<C, K, IdOf<A::Target>>,
+    C::Backend: InsertMany<A::Target, C, K>,
 {
-    fn save(changes: Changes<A>, conn: &mut C) -> QueryResult<SetDiff> {
+    async fn save(changes: Changes<A>, conn: &mut C) -> QueryResult<SetDiff> {
         let Pending { add, remove, .. } = changes.pending();
         let Changes { source, new, .. } = changes;
-        let diff = locked::<A::Source, C, _>(&source, conn, |conn| {
+        let diff = with_parent_lock!(A::Source, C, K, &source, conn, {
             let mut add: Vec<_> = add.into_iter().map(Key::into_id).collect();
             let columns = A::Target::TABLE.columns.len().max(1);
             let mut pending = new.into_iter().peekable();
@@ -167,22 +171,17 @@ where
                     .by_ref()
                     .take(chunk_size::<C::Backend>(columns, 0))
                     .collect();
-                let created = <C::Backend as InsertMany<A::Target, C>>::create_many(chunk, conn)?;
+                let created =
+                    <C::Backend as InsertMany<A::Target, C, K>>::create_many(chunk, conn).await?;
                 add.extend(created.iter().map(Model::id));
             }
             let remove = remove.into_iter().map(Key::into_id).collect();
-            let removed = block(delete_pairs::<A, C, Blocking>(&source, remove, conn))?;
+            let removed = delete_pairs::<A, C, K>(&source, remove, conn).await?;
             let payload = A::default_payload();
-            let added = block(add_locked::<A, C, Blocking>(
-                &source,
-                add,
-                payload,
-                Conflict::Keep,
-                conn,
-            ))?;
+            let added = add_locked::<A, C, K>(&source, add, payload, Conflict::Keep, conn).await?;
             Ok(SetDiff { added, removed })
         })?;
-        parent_exists::<A::Source, C>(&source, diff.added + diff.removed > 0, conn)?;
+        parent_known::<A::Source, C, K>(&source, diff.added + diff.removed > 0, conn).await?;
         Ok(diff)
     }
 }

@@ -358,7 +358,6 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
     let ident = &model.ident;
     let new = new_ident(model);
     let d = quote!(_orm::__private::diesel);
-    let qr = quote!(#d::result::QueryResult);
     let (_, pk_ty, _) = key_parts(model, table);
     let doc = |m: &str| docs::crud(model, m);
     let key = doc("key");
@@ -412,12 +411,9 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
                 _orm::exec::run::<C, _>(<Self as _orm::Crud<C>>::create(new, conn))
             }
             #[doc = #create_many]
-            pub fn create_many<C>(news: _orm::__private::Vec<#new>, conn: &mut C) -> #qr<_orm::__private::Vec<Self>>
-            where
-                C: #d::Connection,
-                C::Backend: _orm::InsertMany<Self, C>,
-            {
-                _orm::create_many(news, conn)
+            pub fn create_many<'c, C: _orm::ConnKind>(news: _orm::__private::Vec<#new>, conn: &'c mut C) -> #all_rows
+            where Self: _orm::CreateMany<C> {
+                _orm::exec::run::<C, _>(<Self as _orm::CreateMany<C>>::create_many(news, conn))
             }
             #[doc = #key]
             pub fn key(id: #pk_ty) -> _orm::Key<Self> {
