@@ -161,20 +161,12 @@ impl Instrumentation for SqlTrace {
     }
 }
 
-/// The span of one call of a generated method, entered while it runs
-/// (feature `tracing`): target `orm_core::call`, level DEBUG, named `call`,
-/// with fields `model` (`Event`), `association` (`guests`, empty for the
-/// model's own methods) and `method` (`add_all`, `find`), so that the
-/// statements [`SqlTrace`] emits during the call are its children. Without
-/// the feature, or where no subscriber listens, it costs nothing.
-#[must_use = "the span lasts while the guard lives"]
-pub(crate) struct Call {
-    #[cfg(feature = "tracing")]
-    _entered: tracing::span::EnteredSpan,
-}
-
-/// `body` in the span of a call of `model`'s `method` on `association`
-/// (see [`call`]), entered whenever it is polled.
+/// `body` in the span of one call of a generated method, entered whenever
+/// it is polled (feature `tracing`): target `orm_core::call`, level DEBUG,
+/// named `call`, with fields `model` (`Event`), `association` (`guests`,
+/// empty for the model's own methods) and `method` (`add_all`, `find`), so
+/// that the statements [`SqlTrace`] emits during the call are its children.
+/// Without the feature, or where no subscriber listens, it costs nothing.
 #[inline]
 pub(crate) fn traced<F: std::future::Future>(
     model: &'static str,
@@ -192,23 +184,5 @@ pub(crate) fn traced<F: std::future::Future>(
     {
         let _ = (model, association, method);
         body
-    }
-}
-
-/// Enters the span of a call of `model`'s `method` on `association`.
-#[inline]
-pub(crate) fn call(model: &'static str, association: &'static str, method: &'static str) -> Call {
-    #[cfg(feature = "tracing")]
-    {
-        let span =
-            tracing::debug_span!(target: "orm_core::call", "call", model, association, method);
-        Call {
-            _entered: span.entered(),
-        }
-    }
-    #[cfg(not(feature = "tracing"))]
-    {
-        let _ = (model, association, method);
-        Call {}
     }
 }

@@ -182,10 +182,24 @@ async_tests! {
         assert_eq!(chess.add_member(&ada, conn).await?, 1);
         let admin = MembershipPayload { role: "admin".into(), invited_by: Some(ada.id) };
         assert_eq!(chess.add_member_with(&bob, admin, conn).await?, 1);
-        let mut roles: Vec<(i32, String)> =
-            Membership::all(conn).await?.into_iter().map(|m| (m.user_id, m.role)).collect();
+        let mut roles: Vec<(i32, String)> = chess
+            .members_with_through(conn)
+            .await?
+            .into_iter()
+            .map(|(user, m)| (user.id, m.role))
+            .collect();
         roles.sort();
         assert_eq!(roles, vec![(ada.id, "member".into()), (bob.id, "admin".into())]);
+        let clubs = [chess.clone()];
+        let loaded = Club::load_members_with_through(&clubs, conn).await?;
+        assert_eq!(loaded[0].len(), 2);
+        let admins = Club::load_members_with_through_where(
+            &clubs,
+            |q| q.filter(memberships::role.eq("admin")),
+            conn,
+        )
+        .await?;
+        assert_eq!(admins[0].iter().map(|(u, _)| u.id).collect::<Vec<_>>(), vec![bob.id]);
         Ok(())
     }
 

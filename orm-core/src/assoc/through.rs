@@ -9,11 +9,9 @@
 //! ordered on the columns of either.
 
 use diesel::backend::Backend;
-use diesel::connection::Connection;
 use diesel::dsl::{self, SqlTypeOf};
 use diesel::expression::{AppearsOnTable, Expression};
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::query_dsl::LoadQuery;
 use diesel::result::QueryResult;
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, BoolOrNullableBool, HasSqlType};
@@ -23,8 +21,10 @@ use super::belongs_to_many::{ManyToMany, SourceOf, TargetOf};
 use super::eager::Parents;
 use super::push_binds;
 use crate::backend::{chunk_size, CountBinds, Dialect, OrmBackend};
-use crate::exec::Blocking;
+use crate::exec::{ConnKind, Fetch, Kind, Transact};
+use crate::instrument::traced;
 use crate::model::{ColumnsOf, Field, IdOf, Model, PkOf, TableOf};
+use std::future::Future;
 
 /// A model that can be the join model of a `belongs_to_many` (`through =
 /// Rsvp`): its primary key is the two key columns, and its other columns
@@ -343,95 +343,122 @@ impl<O: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for OrderBy<O> {
     }
 }
 
-/// The reads of an association through a join model on a connection `C`.
+/// The reads of an association through a join model on a connection `C` of
+/// kind `K`.
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to_many` association cannot run on a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
-pub trait ThroughOps<C>: ThroughModel + Sized {
+pub trait ThroughOps<C, K = <C as ConnKind>::Kind>: ThroughModel + Sized {
     /// The targets of source `id` with their join rows, one statement.
     fn load_with_through(
         id: SId<Self>,
         conn: &mut C,
-    ) -> QueryResult<Vec<(Self::Target, Self::Join)>>;
+    ) -> impl Future<Output = QueryResult<Vec<(Self::Target, Self::Join)>>> + Send;
 
     /// The targets of each of `sources` with their join rows, aligned with
     /// `sources`. One statement per chunk of keys.
     fn load_many_with_through(
         sources: Vec<SId<Self>>,
         conn: &mut C,
-    ) -> QueryResult<Vec<Vec<WithJoin<Self>>>>;
+    ) -> impl Future<Output = QueryResult<Vec<Vec<WithJoin<Self>>>>> + Send;
 
     /// [`load_many_with_through`](Self::load_many_with_through) with the
     /// query refined by `refine` (filter, order).
     fn load_many_with_through_where<W, O>(
         sources: Vec<SId<Self>>,
-        refine: impl Fn(ThroughQuery<Self>) -> ThroughQuery<Self, TargetAndJoin<Self>, W, O>,
+        refine: impl Fn(ThroughQuery<Self>) -> ThroughQuery<Self, TargetAndJoin<Self>, W, O> + Send,
         conn: &mut C,
-    ) -> QueryResult<Vec<Vec<WithJoin<Self>>>>
+    ) -> impl Future<Output = QueryResult<Vec<Vec<WithJoin<Self>>>>> + Send
     where
         ThroughQuery<Self, TargetAndJoin<Self>, W, O>:
-            LoadQuery<'static, C, (Self::Target, Self::Join)> + CountBinds<C, Blocking>;
+            Fetch<C, K, (Self::Target, Self::Join)> + CountBinds<C, K>;
 }
 
-impl<A, C> ThroughOps<C> for A
+#[diagnostic::do_not_recommend]
+impl<A, C, K> ThroughOps<C, K> for A
 where
     A: ThroughModel,
     A::Target: Clone,
     A::Join: Clone,
-    C: Connection,
-    C::Backend: OrmBackend,
-    ThroughQuery<A>: LoadQuery<'static, C, (A::Target, A::Join)> + CountBinds<C, Blocking>,
+    K: Kind,
+    C: Transact<K>,
+    ThroughQuery<A>: Fetch<C, K, (A::Target, A::Join)> + CountBinds<C, K>,
 {
-    fn load_with_through(id: SId<A>, conn: &mut C) -> QueryResult<Vec<(A::Target, A::Join)>> {
-        let _call =
-            crate::instrument::call(<A::Source as Model>::NAME, A::NAME, "load_with_through");
-        ThroughQuery::<A>::new(vec![id]).load(conn)
+    fn load_with_through(
+        id: SId<A>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<(A::Target, A::Join)>>> + Send {
+        let load = Fetch::load(ThroughQuery::<A>::new(vec![id]), conn);
+        traced(
+            <A::Source as Model>::NAME,
+            A::NAME,
+            "load_with_through",
+            load,
+        )
     }
 
     fn load_many_with_through(
         sources: Vec<SId<A>>,
         conn: &mut C,
-    ) -> QueryResult<Vec<Vec<WithJoin<A>>>> {
-        let _call = crate::instrument::call(
+    ) -> impl Future<Output = QueryResult<Vec<Vec<WithJoin<A>>>>> + Send {
+        let load = with_through_in_chunks::<A, C, K, _, _>(sources, |q| q, conn);
+        traced(
             <A::Source as Model>::NAME,
             A::NAME,
             "load_many_with_through",
-        );
-        Self::load_many_with_through_where(sources, |q| q, conn)
+            load,
+        )
     }
 
     fn load_many_with_through_where<W, O>(
         sources: Vec<SId<A>>,
-        refine: impl Fn(ThroughQuery<A>) -> ThroughQuery<A, TargetAndJoin<A>, W, O>,
+        refine: impl Fn(ThroughQuery<A>) -> ThroughQuery<A, TargetAndJoin<A>, W, O> + Send,
         conn: &mut C,
-    ) -> QueryResult<Vec<Vec<WithJoin<A>>>>
+    ) -> impl Future<Output = QueryResult<Vec<Vec<WithJoin<A>>>>> + Send
     where
         ThroughQuery<A, TargetAndJoin<A>, W, O>:
-            LoadQuery<'static, C, (A::Target, A::Join)> + CountBinds<C, Blocking>,
+            Fetch<C, K, (A::Target, A::Join)> + CountBinds<C, K>,
     {
-        let _call = crate::instrument::call(
+        let load = with_through_in_chunks::<A, C, K, _, _>(sources, refine, conn);
+        traced(
             <A::Source as Model>::NAME,
             A::NAME,
             "load_many_with_through_where",
-        );
-        let parents = Parents::of(&sources);
-        let keys = &parents.distinct;
-        let mut grouped = parents.grouping();
-        // Room for what the refinement binds: the statement for one key
-        // binds it and the refinement's own values.
-        let extra = match keys.first() {
-            Some(first) => refine(ThroughQuery::new(vec![first.clone()])).binds()? - 1,
-            None => 0,
-        };
-        for chunk in keys.chunks(chunk_size::<C::Backend>(1, extra)) {
-            let rows: Vec<(A::Target, A::Join)> =
-                refine(ThroughQuery::new(chunk.to_vec())).load(conn)?;
-            for row in rows {
-                let source = A::source_of(&row.1).clone();
-                grouped.push(&source, row);
-            }
-        }
-        Ok(grouped.finish())
+            load,
+        )
     }
+}
+
+/// The targets and join rows of each of `sources`, `refine`d, aligned with
+/// them: one statement per chunk of keys, leaving room for what the
+/// refinement binds.
+async fn with_through_in_chunks<A, C, K, W, O>(
+    sources: Vec<SId<A>>,
+    refine: impl Fn(ThroughQuery<A>) -> ThroughQuery<A, TargetAndJoin<A>, W, O> + Send,
+    conn: &mut C,
+) -> QueryResult<Vec<Vec<WithJoin<A>>>>
+where
+    A: ThroughModel<Target: Clone, Join: Clone>,
+    C: Transact<K>,
+    ThroughQuery<A, TargetAndJoin<A>, W, O>: Fetch<C, K, (A::Target, A::Join)> + CountBinds<C, K>,
+{
+    let parents = Parents::of(&sources);
+    let keys = &parents.distinct;
+    let mut grouped = parents.grouping();
+    // Room for what the refinement binds: the statement for one key
+    // binds it and the refinement's own values.
+    let extra = match keys.first() {
+        Some(first) => refine(ThroughQuery::new(vec![first.clone()])).binds()? - 1,
+        None => 0,
+    };
+    for chunk in keys.chunks(chunk_size::<C::Backend>(1, extra)) {
+        let rows: Vec<(A::Target, A::Join)> =
+            Fetch::load(refine(ThroughQuery::new(chunk.to_vec())), conn).await?;
+        for row in rows {
+            let source = A::source_of(&row.1).clone();
+            grouped.push(&source, row);
+        }
+    }
+    Ok(grouped.finish())
 }

@@ -295,7 +295,7 @@ fn through(model: &Model, a: &Assoc, joins: &[JoinTable]) -> Option<(TokenStream
 /// The methods of an association through a join model that write or read
 /// the payload: `add_guest_with`, `guests_with_through`, ...
 fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
-    let Names { target, marker, qr } = names(a);
+    let Names { target, marker, .. } = names(a);
     let gate = gate(&marker);
     let p = quote!(_orm::__private);
     let (pl, s) = (&a.plural, &a.singular);
@@ -364,27 +364,27 @@ fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
             #p::ThroughQuery::new(#p::Vec::from([#id]))
         }
         #[doc = #d_with_through]
-        pub fn #with_through<C>(&self, conn: &mut C) -> #qr<#p::Vec<(#target, #join)>>
+        pub fn #with_through<'c, C: _orm::ConnKind>(&self, conn: &'c mut C) -> _orm::Out<'c, C, #p::Vec<(#target, #join)>>
         where #marker: #p::ThroughOps<C> {
-            #through::load_with_through(#id, conn)
+            _orm::exec::run::<C, _>(#through::load_with_through(#id, conn))
         }
         #[doc = #d_load]
-        pub fn #load<C>(parents: &[Self], conn: &mut C) -> #qr<#rows>
+        pub fn #load<'c, C: _orm::ConnKind>(parents: &[Self], conn: &'c mut C) -> _orm::Out<'c, C, #rows>
         where #marker: #p::ThroughOps<C> {
-            #through::load_many_with_through(#p::ids(parents), conn)
+            _orm::exec::run::<C, _>(#through::load_many_with_through(#p::ids(parents), conn))
         }
         #[doc = #d_load_where]
-        pub fn #load_where<C, W, O>(
+        pub fn #load_where<'c, C: _orm::ConnKind, W, O>(
             parents: &[Self],
-            refine: impl Fn(#p::ThroughQuery<#marker>) -> #p::ThroughQuery<#marker, #p::TargetAndJoin<#marker>, W, O>,
-            conn: &mut C,
-        ) -> #qr<#rows>
+            refine: impl Fn(#p::ThroughQuery<#marker>) -> #p::ThroughQuery<#marker, #p::TargetAndJoin<#marker>, W, O> + ::core::marker::Send + 'c,
+            conn: &'c mut C,
+        ) -> _orm::Out<'c, C, #rows>
         where
             #marker: #p::ThroughOps<C>,
             #p::ThroughQuery<#marker, #p::TargetAndJoin<#marker>, W, O>:
-                #p::diesel::query_dsl::LoadQuery<'static, C, (#target, #join)> + #p::CountBinds<C, _orm::Blocking>,
+                _orm::exec::Fetch<C, C::Kind, (#target, #join)> + #p::CountBinds<C>,
         {
-            #through::load_many_with_through_where(#p::ids(parents), refine, conn)
+            _orm::exec::run::<C, _>(#through::load_many_with_through_where(#p::ids(parents), refine, conn))
         }
     }
 }
