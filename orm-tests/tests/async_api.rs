@@ -36,7 +36,7 @@ async fn async_postgres(test: &str) -> Option<(PgTest, AsyncPgConnection)> {
 }
 
 /// Defines each test on SQLite (through `SyncConnectionWrapper`), on
-/// PostgreSQL (`AsyncPgConnection`, and a deadpool pooled one), and with
+/// PostgreSQL (`AsyncPgConnection`, and deadpool's and bb8's pooled ones), and with
 /// the `mysql` feature on MySQL/MariaDB (`AsyncMysqlConnection`): one body,
 /// awaited on each.
 macro_rules! async_tests {
@@ -82,6 +82,29 @@ macro_rules! async_tests {
                     runtime().block_on(async {
                         let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
                         let pool = Pool::builder(manager).max_size(2).build()?;
+                        let mut conn = pool.get().await?;
+                        let $conn = &mut conn;
+                        $body
+                    })
+                }
+            )*
+        }
+        mod bb8 {
+            use super::*;
+            $(
+                #[test]
+                fn $name() -> TestResult {
+                    let Some(url) = postgres_url(stringify!($name)) else {
+                        return Ok(());
+                    };
+                    let schema = postgres(stringify!($name)).expect("the test schema");
+                    let url = format!("{url}?options=-csearch_path%3D{}", schema.schema());
+                    runtime().block_on(async {
+                        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+                        let pool = diesel_async::pooled_connection::bb8::Pool::builder()
+                            .max_size(2)
+                            .build(manager)
+                            .await?;
                         let mut conn = pool.get().await?;
                         let $conn = &mut conn;
                         $body
