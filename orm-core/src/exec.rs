@@ -98,7 +98,8 @@ pub fn run<'c, C: ConnKind, T: 'c>(
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a connection orm-core knows",
     label = "pass a `&mut` diesel or diesel-async connection",
-    note = "for a connection type of your own: `impl orm_core::ConnKind for {Self} {{ type Kind = orm_core::Blocking; }}`"
+    note = "diesel-async's connections (`AsyncPgConnection`, `AsyncMysqlConnection`, `SyncConnectionWrapper`, deadpool's and bb8's pooled ones) need orm-core's `async` feature (and `deadpool` or `bb8`)",
+    note = "for a blocking connection type of your own: `impl orm_core::ConnKind for {Self} {{ type Kind = orm_core::Blocking; }}`"
 )]
 pub trait ConnKind: Send {
     /// [`Blocking`] or [`Async`].
@@ -108,6 +109,7 @@ pub trait ConnKind: Send {
 // A connection passed as `&mut conn` where `conn` is already a `&mut`:
 // known by what it points at, so that the one error is the operation's
 // (with rustc's "remove the `&`"), not one per statement it runs.
+#[diagnostic::do_not_recommend]
 impl<C: ConnKind + ?Sized> ConnKind for &mut C {
     type Kind = C::Kind;
 }
