@@ -94,3 +94,21 @@ where
         Err(diesel::result::Error::NotFound)
     }
 }
+
+/// `removed`, or `Err(NotFound)` when a removal through parent `id` removed
+/// nothing because the parent's row is gone: removing through a missing
+/// parent is an error, not a no-op. Costs a statement only when nothing was
+/// removed.
+pub(crate) async fn removed_or_gone<M, C, K>(
+    removed: usize,
+    id: &M::Id,
+    conn: &mut C,
+) -> QueryResult<usize>
+where
+    M: Crud<C, K>,
+{
+    if removed == 0 {
+        row_exists::<M, C, K>(id, conn).await?;
+    }
+    Ok(removed)
+}

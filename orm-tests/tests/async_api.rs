@@ -35,6 +35,15 @@ async fn async_postgres(test: &str) -> Option<(PgTest, AsyncPgConnection)> {
     Some((sync, conn))
 }
 
+/// A URL whose connections use the fresh schema of `test` (the returned
+/// guard keeps it), for a pool's connections.
+fn pooled_url(test: &str) -> Option<(PgTest, String)> {
+    let url = postgres_url(test)?;
+    let schema = postgres(test)?;
+    let url = format!("{url}?options=-csearch_path%3D{}", schema.schema());
+    Some((schema, url))
+}
+
 /// Defines each test on SQLite (through `SyncConnectionWrapper`), on
 /// PostgreSQL (`AsyncPgConnection`, and deadpool's and bb8's pooled ones), and with
 /// the `mysql` feature on MySQL/MariaDB (`AsyncMysqlConnection`): one body,
@@ -74,11 +83,9 @@ macro_rules! async_tests {
             $(
                 #[test]
                 fn $name() -> TestResult {
-                    let Some(url) = postgres_url(stringify!($name)) else {
+                    let Some((_schema, url)) = pooled_url(stringify!($name)) else {
                         return Ok(());
                     };
-                    let schema = postgres(stringify!($name)).expect("the test schema");
-                    let url = format!("{url}?options=-csearch_path%3D{}", schema.schema());
                     runtime().block_on(async {
                         let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
                         let pool = Pool::builder(manager).max_size(2).build()?;
@@ -94,11 +101,9 @@ macro_rules! async_tests {
             $(
                 #[test]
                 fn $name() -> TestResult {
-                    let Some(url) = postgres_url(stringify!($name)) else {
+                    let Some((_schema, url)) = pooled_url(stringify!($name)) else {
                         return Ok(());
                     };
-                    let schema = postgres(stringify!($name)).expect("the test schema");
-                    let url = format!("{url}?options=-csearch_path%3D{}", schema.schema());
                     runtime().block_on(async {
                         let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
                         let pool = diesel_async::pooled_connection::bb8::Pool::builder()

@@ -12,6 +12,7 @@ use diesel::{Column, ExpressionMethods, Table};
 
 use std::collections::HashSet;
 
+use super::all_associated;
 use super::in_subquery::InSubquery;
 use super::insert::{Conflict, Guarded, InsertPair, LockingInsert, Plain};
 use super::joined::JoinedTargets;
@@ -20,7 +21,7 @@ use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, Kind, Transa
 use crate::instrument::traced;
 use crate::model::{CountOf, Crud, Exists, ForUpdate, IdOf, Model, PkOf, TableOf};
 use crate::set::{dedup, diff, SetDiff};
-use crate::write::{dialect, parent_known, row_exists, with_parent_lock};
+use crate::write::{dialect, parent_known, removed_or_gone, row_exists, with_parent_lock};
 use std::future::Future;
 
 /// A `belongs_to_many` association, described by the derive as types: the
@@ -421,15 +422,14 @@ where
         targets: Vec<TId<A>>,
         conn: &mut C,
     ) -> impl Future<Output = QueryResult<bool>> + Send {
-        traced(<A::Source as Model>::NAME, A::NAME, "has_all", async move {
-            let targets = dedup(targets);
-            let mut found = 0;
-            for keys in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
-                found += A::count_in(id.clone(), keys.to_vec())
-                    .get_result(conn)
-                    .await? as usize;
-            }
-            Ok(found == targets.len())
+        traced(<A::Source as Model>::NAME, A::NAME, "has_all", {
+            let chunk = chunk_size::<C::Backend>(1, 1);
+            all_associated(
+                targets,
+                chunk,
+                move |keys| A::count_in(id.clone(), keys),
+                conn,
+            )
         })
     }
 
@@ -498,10 +498,7 @@ where
     A::DeleteOne: Execute<C, K>,
 {
     let removed = A::delete_one(id.clone(), target).execute(conn).await?;
-    if removed == 0 {
-        row_exists::<A::Source, C, K>(&id, conn).await?;
-    }
-    Ok(removed)
+    removed_or_gone::<A::Source, C, K>(removed, &id, conn).await
 }
 
 /// Removes several pairs (and their mirrors) under the parent's lock.

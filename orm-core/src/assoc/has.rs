@@ -12,6 +12,7 @@ use diesel::AsChangeset;
 use diesel::{Column, ExpressionMethods};
 use std::future::Future;
 
+use super::all_associated;
 use super::reassign::{ParentAndChildIds, Reassign, SetChildren};
 use crate::backend::{chunk_size, Dialect, OrmBackend};
 use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, Kind, Transact};
@@ -21,7 +22,7 @@ use crate::model::{
     Rows, SingleKey, TableOf,
 };
 use crate::set::{dedup, diff, SetDiff};
-use crate::write::{dialect, parent_known, row_exists, with_parent_lock};
+use crate::write::{dialect, parent_known, removed_or_gone, row_exists, with_parent_lock};
 
 /// A `has_one` or `has_many` association: `Target` rows point at `Source`
 /// through `ForeignKey`.
@@ -390,15 +391,14 @@ where
         targets: Vec<TId<A>>,
         conn: &mut C,
     ) -> impl Future<Output = QueryResult<bool>> + Send {
-        traced(<A::Source as Model>::NAME, A::NAME, "has_all", async move {
-            let targets = dedup(targets);
-            let mut found = 0;
-            for keys in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
-                found += A::count_in(id.clone(), keys.to_vec())
-                    .get_result(conn)
-                    .await? as usize;
-            }
-            Ok(found == targets.len())
+        traced(<A::Source as Model>::NAME, A::NAME, "has_all", {
+            let chunk = chunk_size::<C::Backend>(1, 1);
+            all_associated(
+                targets,
+                chunk,
+                move |keys| A::count_in(id.clone(), keys),
+                conn,
+            )
         })
     }
 
@@ -662,10 +662,7 @@ where
                     // One row: one statement, no lock (see the locking scheme).
                     let removed =
                         savepoint!(C, K, conn, detach::<A, C, K>(&id, targets, conn).await)?;
-                    if removed == 0 {
-                        row_exists::<S<A>, C, K>(&id, conn).await?;
-                    }
-                    return Ok(removed);
+                    return removed_or_gone::<S<A>, C, K>(removed, &id, conn).await;
                 }
                 let removed = with_parent_lock!(S<A>, C, K, &id, conn, {
                     detach::<A, C, K>(&id, targets, conn).await

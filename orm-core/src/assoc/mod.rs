@@ -52,3 +52,25 @@ where
     }
     Ok(())
 }
+
+/// Whether every one of `targets` is associated: `targets` are
+/// de-duplicated and counted in chunks of `chunk` by the statement
+/// `count_in` builds for each, which counts the associated ones among them.
+/// True for no targets, without a statement.
+pub(crate) async fn all_associated<T, Q, C, K>(
+    targets: Vec<T>,
+    chunk: usize,
+    count_in: impl Fn(Vec<T>) -> Q + Send,
+    conn: &mut C,
+) -> QueryResult<bool>
+where
+    T: Eq + std::hash::Hash + Clone + Send + Sync,
+    Q: crate::exec::Fetch<C, K, i64>,
+{
+    let targets = crate::set::dedup(targets);
+    let mut found = 0;
+    for keys in targets.chunks(chunk) {
+        found += count_in(keys.to_vec()).get_result(conn).await? as usize;
+    }
+    Ok(found == targets.len())
+}
