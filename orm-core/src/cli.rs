@@ -25,6 +25,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::drift::ReadCatalog;
+use crate::exec::{Blocking, ConnKind};
 use crate::schema::Schema;
 
 const USAGE: &str = "usage: migrate <command>\n\
@@ -44,7 +45,7 @@ pub fn run<C, I>(
     args: I,
 ) -> Result<String, String>
 where
-    C: ReadCatalog,
+    C: ReadCatalog + ConnKind<Kind = Blocking>,
     I: IntoIterator,
     I::Item: Into<String>,
 {
@@ -90,7 +91,11 @@ where
 
 /// [`run`] with the process's arguments, printing its result (to stderr
 /// when it fails) and returning the exit code: what a `main` returns.
-pub fn main<C: ReadCatalog>(schema: &Schema, conn: &mut C, dir: impl AsRef<Path>) -> ExitCode {
+pub fn main<C: ReadCatalog + ConnKind<Kind = Blocking>>(
+    schema: &Schema,
+    conn: &mut C,
+    dir: impl AsRef<Path>,
+) -> ExitCode {
     match run(schema, conn, dir, std::env::args().skip(1)) {
         Ok(out) => {
             println!("{out}");

@@ -6,14 +6,16 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use diesel::connection::{Connection, LoadConnection};
+use std::future::Future;
+
 use diesel::query_builder::SqlQuery;
-use diesel::query_dsl::LoadQuery;
 use diesel::result::QueryResult;
+use diesel::sql_query;
 use diesel::sql_types::{Bool, Integer, Nullable, Text};
 use diesel::QueryableByName;
 
 use crate::backend::{Dialect, OrmBackend};
+use crate::exec::{self, ConnKind, Fetch, FetchIn, Out, Transact};
 use crate::schema::{Action, ColumnDef, ColumnDefault, ColumnType, Planned, Schema};
 
 /// One difference between the models and the database.
@@ -314,38 +316,53 @@ const SQLITE_OBJECTS: &str = "SELECT type AS kind, tbl_name AS table_name, sql F
 
 /// A connection orm-core can read its database's catalog through, as
 /// [`Schema::check`], [`Schema::diff`] and [`crate::cli`] do: every
-/// connection of a backend orm-core supports.
-pub trait ReadCatalog: Connection<Backend: OrmBackend> + LoadConnection {
+/// connection, blocking or async, of a backend orm-core supports.
+pub trait ReadCatalog: ConnKind + Sized {
+    /// The connection's SQL dialect.
+    #[doc(hidden)]
+    const DIALECT: Dialect;
     /// The columns and foreign keys of the database.
     #[doc(hidden)]
-    fn catalog(&mut self) -> QueryResult<(Vec<CatalogColumn>, Vec<CatalogForeignKey>)>;
+    fn catalog(&mut self) -> impl Future<Output = QueryResult<Catalog>> + Send + '_;
     /// SQLite's tables and indexes with the SQL that created them (empty
     /// elsewhere).
     #[doc(hidden)]
-    fn sqlite_objects(&mut self) -> QueryResult<Vec<SqliteObject>>;
+    fn sqlite_objects(
+        &mut self,
+    ) -> impl Future<Output = QueryResult<Vec<SqliteObject>>> + Send + '_;
 }
+
+/// The columns and foreign keys of a database, as [`ReadCatalog`] reads them.
+#[doc(hidden)]
+pub type Catalog = (Vec<CatalogColumn>, Vec<CatalogForeignKey>);
 
 impl<C> ReadCatalog for C
 where
-    C: Connection<Backend: OrmBackend> + LoadConnection,
-    SqlQuery: LoadQuery<'static, C, CatalogColumn>
-        + LoadQuery<'static, C, CatalogForeignKey>
-        + LoadQuery<'static, C, SqliteObject>,
+    C: ConnKind + Transact<C::Kind>,
+    SqlQuery: Fetch<C, C::Kind, CatalogColumn>
+        + Fetch<C, C::Kind, CatalogForeignKey>
+        + Fetch<C, C::Kind, SqliteObject>,
 {
-    fn catalog(&mut self) -> QueryResult<(Vec<CatalogColumn>, Vec<CatalogForeignKey>)> {
-        let (columns, keys) = match <C::Backend as OrmBackend>::DIALECT {
+    const DIALECT: Dialect = <<C as Transact<C::Kind>>::Backend as OrmBackend>::DIALECT;
+
+    async fn catalog(&mut self) -> QueryResult<Catalog> {
+        let (columns, keys) = match Self::DIALECT {
             Dialect::Sqlite => (SQLITE_COLUMNS, SQLITE_FOREIGN_KEYS),
             Dialect::Postgres => (PG_COLUMNS, PG_FOREIGN_KEYS),
             Dialect::Mysql => (MYSQL_COLUMNS, MYSQL_FOREIGN_KEYS),
         };
-        let columns = diesel::RunQueryDsl::load(diesel::sql_query(columns), self)?;
-        let keys = diesel::RunQueryDsl::load(diesel::sql_query(keys), self)?;
+        let columns =
+            FetchIn::<'_, C, C::Kind, CatalogColumn>::load(sql_query(columns), self).await?;
+        let keys =
+            FetchIn::<'_, C, C::Kind, CatalogForeignKey>::load(sql_query(keys), self).await?;
         Ok((columns, keys))
     }
 
-    fn sqlite_objects(&mut self) -> QueryResult<Vec<SqliteObject>> {
-        match <C::Backend as OrmBackend>::DIALECT {
-            Dialect::Sqlite => diesel::RunQueryDsl::load(diesel::sql_query(SQLITE_OBJECTS), self),
+    async fn sqlite_objects(&mut self) -> QueryResult<Vec<SqliteObject>> {
+        match Self::DIALECT {
+            Dialect::Sqlite => {
+                FetchIn::<'_, C, C::Kind, SqliteObject>::load(sql_query(SQLITE_OBJECTS), self).await
+            }
             _ => Ok(Vec::new()),
         }
     }
@@ -460,10 +477,14 @@ impl Schema {
     /// schema.create_all(&mut conn).unwrap();
     /// assert!(schema.check(&mut conn).unwrap().is_empty());
     /// ```
-    pub fn check<C: ReadCatalog>(&self, conn: &mut C) -> QueryResult<Vec<Drift>> {
-        let dialect = <C::Backend as OrmBackend>::DIALECT;
-        let (columns, keys) = conn.catalog()?;
-        Ok(self.compare(dialect, &columns, &keys))
+    ///
+    /// On an async connection it returns a future: `schema.check(&mut
+    /// conn).await`.
+    pub fn check<'c, C: ReadCatalog>(&'c self, conn: &'c mut C) -> Out<'c, C, Vec<Drift>> {
+        exec::run::<C, _>(async move {
+            let (columns, keys) = conn.catalog().await?;
+            Ok(self.compare(C::DIALECT, &columns, &keys))
+        })
     }
 
     pub(crate) fn compare(

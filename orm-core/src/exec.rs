@@ -162,11 +162,25 @@ pub trait Execute<C, K>: Sized + Send {
     message = "this query cannot load `{U}` rows on a `{C}`",
     note = "use a connection of a backend orm-core supports"
 )]
-pub trait Fetch<C, K, U>: Sized + Send + 'static {
+pub trait Fetch<C, K, U>: FetchIn<'static, C, K, U> {}
+
+impl<Q: FetchIn<'static, C, K, U>, C, K, U> Fetch<C, K, U> for Q {}
+
+/// [`Fetch`] for a query that borrows for `'q` (binds a `&str`, or wraps
+/// a `&` of another query).
+#[diagnostic::on_unimplemented(
+    message = "this query cannot load `{U}` rows on a `{C}`",
+    note = "use a connection of a backend orm-core supports"
+)]
+pub trait FetchIn<'q, C, K, U>: Sized + Send + 'q {
     /// Every row.
-    fn load<'c>(self, conn: &'c mut C) -> impl Future<Output = QueryResult<Vec<U>>> + Send + 'c;
+    fn load<'c>(self, conn: &'c mut C) -> impl Future<Output = QueryResult<Vec<U>>> + Send + 'c
+    where
+        'q: 'c;
     /// The first row; `Err(NotFound)` if there is none.
-    fn get_result<'c>(self, conn: &'c mut C) -> impl Future<Output = QueryResult<U>> + Send + 'c;
+    fn get_result<'c>(self, conn: &'c mut C) -> impl Future<Output = QueryResult<U>> + Send + 'c
+    where
+        'q: 'c;
 }
 
 impl<Q, C> Execute<C, Blocking> for Q
@@ -182,17 +196,23 @@ where
     }
 }
 
-impl<Q, C, U> Fetch<C, Blocking, U> for Q
+impl<'q, Q, C, U> FetchIn<'q, C, Blocking, U> for Q
 where
     C: diesel::Connection,
-    Q: diesel::query_dsl::LoadQuery<'static, C, U> + diesel::RunQueryDsl<C> + Send + 'static,
+    Q: diesel::query_dsl::LoadQuery<'q, C, U> + diesel::RunQueryDsl<C> + Send + 'q,
     U: Send + 'static,
 {
-    async fn load(self, conn: &mut C) -> QueryResult<Vec<U>> {
+    async fn load<'c>(self, conn: &'c mut C) -> QueryResult<Vec<U>>
+    where
+        'q: 'c,
+    {
         diesel::RunQueryDsl::load(self, conn)
     }
 
-    async fn get_result(self, conn: &mut C) -> QueryResult<U> {
+    async fn get_result<'c>(self, conn: &'c mut C) -> QueryResult<U>
+    where
+        'q: 'c,
+    {
         diesel::RunQueryDsl::get_result(self, conn)
     }
 }
@@ -347,23 +367,23 @@ mod asynchronous {
         }
     }
 
-    impl<Q, C, U> Fetch<C, Async, U> for Q
+    impl<'q, Q, C, U> FetchIn<'q, C, Async, U> for Q
     where
         C: AsyncConnectionCore,
-        Q: diesel_async::methods::LoadQuery<'static, C, U> + Send + 'static,
+        Q: diesel_async::methods::LoadQuery<'q, C, U> + Send + 'q,
         U: Send + 'static,
     {
-        fn load<'c>(
-            self,
-            conn: &'c mut C,
-        ) -> impl Future<Output = QueryResult<Vec<U>>> + Send + 'c {
+        fn load<'c>(self, conn: &'c mut C) -> impl Future<Output = QueryResult<Vec<U>>> + Send + 'c
+        where
+            'q: 'c,
+        {
             diesel_async::RunQueryDsl::load(self, conn)
         }
 
-        fn get_result<'c>(
-            self,
-            conn: &'c mut C,
-        ) -> impl Future<Output = QueryResult<U>> + Send + 'c {
+        fn get_result<'c>(self, conn: &'c mut C) -> impl Future<Output = QueryResult<U>> + Send + 'c
+        where
+            'q: 'c,
+        {
             diesel_async::RunQueryDsl::get_result(self, conn)
         }
     }

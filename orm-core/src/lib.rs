@@ -41,7 +41,7 @@ pub use model::{
     InsertNews, InsertRows, PkOf, Returning, RowById, Rows, RowsByIds, TableOf, WithReturning,
 };
 pub use orm_derive::{table, Model};
-pub use page::{Counted, Limited, Page, Paginate, Paginated};
+pub use page::{Counted, Lent, Limited, Page, Paginate, Paginated};
 pub use schema::{Schema, SchemaError};
 pub use set::SetDiff;
 

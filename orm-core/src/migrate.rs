@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use diesel::result::QueryResult;
 
-use crate::backend::{Dialect, OrmBackend};
+use crate::backend::Dialect;
 use crate::drift::{CatalogColumn, CatalogForeignKey, Drift, ReadCatalog, SqliteObject};
+use crate::exec::{self, Blocking, ConnKind, Out};
 use crate::schema::{
     column, create_table, default_value, foreign_key, indexes, quote, spelled, validate_actions,
     ColumnDefault, Planned, Schema,
@@ -91,22 +92,37 @@ impl Schema {
     /// the model does not spell (`#[model(default)]` without an
     /// expression). A column added NOT NULL without a default fails on a
     /// table that has rows, as it would by hand: give it a default.
-    pub fn diff<C: ReadCatalog>(&self, conn: &mut C) -> QueryResult<Migration> {
-        let dialect = <C::Backend as OrmBackend>::DIALECT;
+    ///
+    /// On an async connection it returns a future: `schema.diff(&mut
+    /// conn).await`.
+    pub fn diff<'c, C: ReadCatalog>(&'c self, conn: &'c mut C) -> Out<'c, C, Migration> {
+        exec::run::<C, _>(async move {
+            validate_actions(&self.plan(), C::DIALECT)?;
+            let (columns, keys) = conn.catalog().await?;
+            let objects = conn.sqlite_objects().await?;
+            self.migration(C::DIALECT, &columns, &keys, &objects)
+        })
+    }
+
+    /// The migration from the catalog read by [`diff`](Self::diff).
+    fn migration(
+        &self,
+        dialect: Dialect,
+        columns: &[CatalogColumn],
+        keys: &[CatalogForeignKey],
+        objects: &[SqliteObject],
+    ) -> QueryResult<Migration> {
         let plan = self.plan();
-        validate_actions(&plan, dialect)?;
-        let (columns, keys) = conn.catalog()?;
-        let objects = conn.sqlite_objects()?;
-        let drifts = self.compare(dialect, &columns, &keys);
+        let drifts = self.compare(dialect, columns, keys);
         let mut by_table: BTreeMap<&str, Vec<&Drift>> = BTreeMap::new();
         for drift in &drifts {
             by_table.entry(drift_table(drift)).or_default().push(drift);
         }
         let catalog = Catalog {
             dialect,
-            columns: &columns,
-            keys: &keys,
-            objects: &objects,
+            columns,
+            keys,
+            objects,
         };
         let (mut up, mut down) = (Steps::default(), Steps::default());
         let mut migration = Migration::default();
@@ -179,26 +195,36 @@ impl Schema {
     }
 
     /// Writes [`diff`](Self::diff) as the next diesel migration under `dir`
-    /// (`<version>_<name>/up.sql` and `down.sql`, with a `metadata.toml`
-    /// where SQLite's rebuild runs outside diesel's transaction) and
-    /// returns its directory, or `None` when the database already matches.
-    /// An error reading the catalog or writing the files is an `Err`, as in
-    /// [`write_migration`](Self::write_migration).
-    pub fn write_next_migration<C: ReadCatalog>(
+    /// (see [`Migration::write`]) and returns its directory, or `None` when
+    /// the database already matches. An error reading the catalog or writing
+    /// the files is an `Err`, as in [`write_migration`](Self::write_migration).
+    /// On an async connection, `schema.diff(&mut conn).await?.write(dir,
+    /// name)` does the same.
+    pub fn write_next_migration<C: ReadCatalog + ConnKind<Kind = Blocking>>(
         &self,
         conn: &mut C,
         dir: impl AsRef<Path>,
         name: &str,
     ) -> std::io::Result<Option<PathBuf>> {
         let migration = self.diff(conn).map_err(std::io::Error::other)?;
-        if migration.is_empty() {
+        migration.write(dir, name)
+    }
+}
+
+impl Migration {
+    /// Writes this migration under `dir` as the next diesel migration
+    /// (`<version>_<name>/up.sql` and `down.sql`, with a `metadata.toml`
+    /// where SQLite's rebuild runs outside diesel's transaction) and returns
+    /// its directory, or `None` when it is empty.
+    pub fn write(&self, dir: impl AsRef<Path>, name: &str) -> std::io::Result<Option<PathBuf>> {
+        if self.is_empty() {
             return Ok(None);
         }
         let path = crate::schema::migration_dir(dir.as_ref(), name);
         std::fs::create_dir_all(&path)?;
-        std::fs::write(path.join("up.sql"), migration.up_sql())?;
-        std::fs::write(path.join("down.sql"), migration.down_sql())?;
-        if migration.own_transaction {
+        std::fs::write(path.join("up.sql"), self.up_sql())?;
+        std::fs::write(path.join("down.sql"), self.down_sql())?;
+        if self.own_transaction {
             std::fs::write(path.join("metadata.toml"), "run_in_transaction = false\n")?;
         }
         Ok(Some(path))

@@ -21,7 +21,7 @@ use diesel::{Column, ExpressionMethods, Insertable, QueryDsl, RunQueryDsl, Table
 use diesel::query_builder::{AstPass, InsertStatement, Query, QueryFragment, ReturningClause};
 
 use crate::backend::{Dialect, OrmBackend};
-use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, Kind, Transact};
+use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, FetchIn, Kind, Transact};
 use crate::instrument::traced;
 use crate::schema::{Relation, TableDef};
 use std::future::Future;
@@ -213,7 +213,7 @@ macro_rules! insert_returning {
         {
             fn create(new: M::New, conn: &mut C) -> impl Future<Output = QueryResult<M>> + Send {
                 let insert = diesel::insert_into(M::Table::default()).values(new);
-                Fetch::get_result(WithReturning::returning(insert, M::COLUMNS), conn)
+                FetchIn::get_result(WithReturning::returning(insert, M::COLUMNS), conn)
             }
         }
 
@@ -235,7 +235,7 @@ where
         conn: &mut C,
     ) -> impl Future<Output = QueryResult<Vec<M>>> + Send {
         let insert = diesel::insert_into(M::Table::default()).values(news);
-        Fetch::load(WithReturning::returning(insert, M::COLUMNS), conn)
+        FetchIn::load(WithReturning::returning(insert, M::COLUMNS), conn)
     }
 }
 
@@ -299,7 +299,7 @@ where
             Some(id) => id,
             None => {
                 let last: LastInsertId = diesel::select(dsl::sql("LAST_INSERT_ID()"));
-                M::auto_id(Fetch::get_result(last, conn).await?).ok_or(Error::NotFound)?
+                M::auto_id(FetchIn::get_result(last, conn).await?).ok_or(Error::NotFound)?
             }
         };
         M::row_by_id(id).get_result(conn).await
@@ -542,12 +542,12 @@ where
             M::NAME,
             "",
             "find",
-            Fetch::get_result(M::row_by_id(id), conn),
+            FetchIn::get_result(M::row_by_id(id), conn),
         )
     }
 
     fn exists(id: M::Id, conn: &mut C) -> impl Future<Output = QueryResult<bool>> + Send {
-        Fetch::get_result(<M as ModelQuery>::exists(id), conn)
+        FetchIn::get_result(<M as ModelQuery>::exists(id), conn)
     }
 
     fn all(conn: &mut C) -> impl Future<Output = QueryResult<Vec<M>>> + Send {
@@ -555,7 +555,7 @@ where
             M::NAME,
             "",
             "all",
-            Fetch::load(<M as ModelQuery>::all(), conn),
+            FetchIn::load(<M as ModelQuery>::all(), conn),
         )
     }
 
@@ -564,7 +564,7 @@ where
             M::NAME,
             "",
             "count",
-            Fetch::get_result(<M as ModelQuery>::count(), conn),
+            FetchIn::get_result(<M as ModelQuery>::count(), conn),
         )
     }
 
@@ -593,7 +593,7 @@ where
     }
 
     async fn lock(id: M::Id, conn: &mut C) -> QueryResult<()> {
-        let rows: Vec<M> = Fetch::load(ForUpdate(M::row_by_id(id)), conn).await?;
+        let rows: Vec<M> = FetchIn::load(ForUpdate(M::row_by_id(id)), conn).await?;
         one_row(rows.len())
     }
 }

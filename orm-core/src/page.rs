@@ -2,13 +2,12 @@
 //! statements.
 
 use diesel::backend::Backend;
-use diesel::connection::Connection;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::query_dsl::LoadQuery;
 use diesel::result::{Error, QueryResult};
 use diesel::serialize::ToSql;
 use diesel::sql_types::BigInt;
-use diesel::RunQueryDsl;
+
+use crate::exec::{self, transaction, ConnKind, FetchIn, Out, Transact};
 
 /// One page of rows and what the whole query holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,40 +73,67 @@ impl<Q> Paginated<Q> {
     /// Runs `SELECT COUNT(*) FROM (query)` and `query LIMIT per_page OFFSET
     /// ..`: two statements, in one transaction so that the page and the
     /// total agree. `Err` for a page below 1 or a page size below 1, before
-    /// any statement runs. The query must not have a LIMIT of its own.
-    pub fn load_page<'a, T, C>(&'a self, conn: &mut C) -> QueryResult<Page<T>>
+    /// any statement runs. The query must not have a LIMIT of its own. On an
+    /// async connection it returns a future.
+    pub fn load_page<'c, T, C>(self, conn: &'c mut C) -> Out<'c, C, Page<T>>
     where
-        C: Connection,
-        Counted<&'a Q>: LoadQuery<'a, C, i64>,
-        Limited<&'a Q>: LoadQuery<'a, C, T>,
+        C: ConnKind + Transact<C::Kind>,
+        Q: Send + 'c,
+        for<'q> Counted<Lent<'q, Q>>: FetchIn<'q, C, C::Kind, i64>,
+        for<'q> Limited<Lent<'q, Q>>: FetchIn<'q, C, C::Kind, T>,
+        T: Send + 'c,
     {
-        if self.page < 1 || self.per_page < 1 {
-            return Err(Error::QueryBuilderError(
-                format!(
-                    "page {} of {} rows: pages count from 1 and hold at least one row",
-                    self.page, self.per_page
-                )
-                .into(),
-            ));
-        }
-        let offset = (self.page - 1).checked_mul(self.per_page).ok_or_else(|| {
-            Error::QueryBuilderError(format!("page {} is out of range", self.page).into())
-        })?;
-        conn.transaction(|conn| {
-            let total = Counted(&self.query).get_result(conn)?;
-            let items = Limited {
-                query: &self.query,
-                limit: self.per_page,
-                offset,
+        exec::run::<C, _>(async move {
+            let mut query = self.query;
+            let (page, per_page) = (self.page, self.per_page);
+            if page < 1 || per_page < 1 {
+                return Err(Error::QueryBuilderError(
+                    format!(
+                        "page {page} of {per_page} rows: pages count from 1 and hold at least one row"
+                    )
+                    .into(),
+                ));
             }
-            .load(conn)?;
-            Ok(Page {
-                items,
-                total,
-                page: self.page,
-                per_page: self.per_page,
+            let offset = (page - 1).checked_mul(per_page).ok_or_else(|| {
+                Error::QueryBuilderError(format!("page {page} is out of range").into())
+            })?;
+            transaction!(conn, {
+                let total = Counted(Lent(&mut query)).get_result(conn).await?;
+                let limited = Limited {
+                    query: Lent(&mut query),
+                    limit: per_page,
+                    offset,
+                };
+                let items = limited.load(conn).await?;
+                Ok(Page {
+                    items,
+                    total,
+                    page,
+                    per_page,
+                })
             })
         })
+    }
+}
+
+/// A query lent to one of the two statements of a page. Lent by `&mut`, so
+/// that the future running the statement is `Send` for any `Send` query
+/// (diesel's boxed queries are not `Sync`, so a `&` of one is not `Send`).
+#[derive(Debug)]
+pub struct Lent<'q, Q>(&'q mut Q);
+
+impl<Q: Query> Query for Lent<'_, Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q> QueryId for Lent<'_, Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for Lent<'_, Q> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(out)
     }
 }
 
@@ -142,8 +168,8 @@ impl<Q> QueryId for Limited<Q> {
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<Q, C> RunQueryDsl<C> for Counted<Q> {}
-impl<Q, C> RunQueryDsl<C> for Limited<Q> {}
+impl<Q, C> diesel::RunQueryDsl<C> for Counted<Q> {}
+impl<Q, C> diesel::RunQueryDsl<C> for Limited<Q> {}
 
 impl<Q: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for Counted<Q> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {

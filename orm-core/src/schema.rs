@@ -7,11 +7,11 @@
 
 use std::collections::BTreeSet;
 
-use diesel::connection::Connection;
-use diesel::result::QueryResult;
-use diesel::sql_types;
+use diesel::query_builder::SqlQuery;
+use diesel::{sql_query, sql_types};
 
 use crate::backend::{Dialect, OrmBackend};
+use crate::exec::{self, transaction, ConnKind, Execute, Out, Transact};
 use crate::model::Model;
 
 /// The column types orm-core can write DDL for and compare with a
@@ -644,18 +644,26 @@ impl Schema {
     }
 
     /// Creates every table in one transaction; with no models, does
-    /// nothing.
-    pub fn create_all<C>(&self, conn: &mut C) -> QueryResult<()>
+    /// nothing. On an async connection it returns a future:
+    /// `schema.create_all(&mut conn).await`.
+    pub fn create_all<'c, C>(&'c self, conn: &'c mut C) -> Out<'c, C, ()>
     where
-        C: Connection,
-        C::Backend: OrmBackend,
+        C: ConnKind + Transact<C::Kind>,
+        SqlQuery: Execute<C, C::Kind>,
     {
-        let statements = self.sql(<C::Backend as OrmBackend>::DIALECT)?;
-        if statements.is_empty() {
-            return Ok(());
-        }
-        let sql = statements.join(";\n");
-        conn.transaction(|conn| conn.batch_execute(&sql))
+        exec::run::<C, _>(async move {
+            let dialect = <<C as Transact<C::Kind>>::Backend as OrmBackend>::DIALECT;
+            let statements = self.sql(dialect)?;
+            if statements.is_empty() {
+                return Ok(());
+            }
+            transaction!(conn, {
+                for statement in statements {
+                    sql_query(statement).execute(conn).await?;
+                }
+                Ok(())
+            })
+        })
     }
 }
 

@@ -1,5 +1,5 @@
-//! The generated methods on diesel-async connections (CRUD and the four
-//! association kinds' readers and writers so far): the same methods as on diesel's, awaited, with
+//! The generated methods and `Schema`'s operations on diesel-async
+//! connections: the same methods as on diesel's, awaited, with
 //! the same results and errors, on SQLite (through `SyncConnectionWrapper`),
 //! PostgreSQL, MySQL/MariaDB (feature `mysql`), and deadpool's pooled
 //! connections; their futures are `Send`; a future dropped inside a
@@ -12,8 +12,16 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use orm_core::diesel::prelude::*;
 use orm_core::diesel::result::Error;
 use orm_core::diesel::SqliteConnection;
+use orm_core::prelude::*;
 use orm_core::SetDiff;
 use orm_tests::*;
+
+/// A model the harness's schema lacks, for `Schema`'s operations.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Memo {
+    pub id: i32,
+    pub body: String,
+}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -351,6 +359,48 @@ async_tests! {
         assert_eq!(post.author_id, Some(author.id), "a failed set leaves the struct alone");
         post.unset_author(conn).await?;
         assert_eq!((post.author_id, Post::find(post.id, conn).await?.author_id), (None, None));
+        Ok(())
+    }
+
+    // `Schema`'s operations: the check and the diff of the harness's
+    // schema are empty; a model the database lacks is reported, created,
+    // then matches.
+    fn schema_operations(conn) {
+        assert_eq!(schema().check(conn).await?, vec![]);
+        assert!(schema().diff(conn).await?.is_empty());
+        let notes = Schema::new().model::<Memo>();
+        assert_eq!(
+            notes.check(conn).await?,
+            vec![orm_core::Drift::MissingTable { table: "memos".into() }]
+        );
+        let migration = notes.diff(conn).await?;
+        assert!(migration.up[0].starts_with("CREATE TABLE"), "{:?}", migration.up);
+        notes.create_all(conn).await?;
+        assert_eq!(notes.check(conn).await?, vec![]);
+        let memo = Memo::create(NewMemo { body: "hi".into() }, conn).await?;
+        assert_eq!(Memo::all(conn).await?, vec![memo]);
+        Ok(())
+    }
+
+    // A page of a boxed query and of an association's query, and the
+    // refusal of page 0 before any statement.
+    fn paginate(conn) {
+        let party = Event::create(NewEvent { title: "Party".into() }, conn).await?;
+        let mut people = Vec::new();
+        for i in 0..7 {
+            people.push(User::create(NewUser { name: format!("u{i}") }, conn).await?);
+        }
+        let page = User::query().order(users::name).paginate(2, 3).load_page::<User, _>(conn).await?;
+        assert_eq!(page.items, people[3..6].to_vec());
+        assert_eq!((page.total, page.page, page.per_page, page.pages()), (7, 2, 3, 3));
+        let past = User::query().paginate(9, 3).load_page::<User, _>(conn).await?;
+        assert_eq!((past.items.len(), past.total), (0, 7));
+        party.add_guests(&people[..4], conn).await?;
+        let query = party.guests_query().order(users::name.desc());
+        let page = query.paginate(1, 3).load_page::<User, _>(conn).await?;
+        assert_eq!(page.items, vec![people[3].clone(), people[2].clone(), people[1].clone()]);
+        assert_eq!(page.total, 4);
+        assert!(User::query().paginate(0, 3).load_page::<User, _>(conn).await.is_err());
         Ok(())
     }
 }

@@ -17,7 +17,7 @@ use super::in_subquery::InSubquery;
 use super::insert::{Conflict, Guarded, InsertPair, LockingInsert, Plain};
 use super::joined::JoinedTargets;
 use crate::backend::{chunk_size, Dialect};
-use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, Kind, Transact};
+use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, FetchIn, Kind, Transact};
 use crate::instrument::traced;
 use crate::model::{CountOf, Crud, Exists, ForUpdate, IdOf, Model, PkOf, TableOf};
 use crate::set::{dedup, diff, SetDiff};

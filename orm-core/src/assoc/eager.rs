@@ -20,7 +20,7 @@ use super::has::OneToMany;
 use super::joined::SourcesAndTargets;
 use super::ranked::{Ranked, RankedTargets};
 use crate::backend::{chunk_size, CountBinds};
-use crate::exec::{ConnKind, Fetch, Kind, Transact};
+use crate::exec::{ConnKind, Fetch, FetchIn, Kind, Transact};
 use crate::instrument::traced;
 use crate::model::{rows, ColumnsOf, ForeignKey, IdOf, KeysQuery, Model, Rows, TableOf};
 use crate::set::dedup;

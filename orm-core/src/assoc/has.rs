@@ -15,7 +15,7 @@ use std::future::Future;
 use super::all_associated;
 use super::reassign::{ParentAndChildIds, Reassign, SetChildren};
 use crate::backend::{chunk_size, Dialect, OrmBackend};
-use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, Kind, Transact};
+use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, FetchIn, Kind, Transact};
 use crate::instrument::traced;
 use crate::model::{
     rows, ByIds, ColumnsOf, CountOf, Crud, Exists, ForeignKey, IdOf, Model, NullableKey, PkOf,

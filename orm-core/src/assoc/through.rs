@@ -21,7 +21,7 @@ use super::belongs_to_many::{ManyToMany, SourceOf, TargetOf};
 use super::eager::Parents;
 use super::push_binds;
 use crate::backend::{chunk_size, CountBinds, Dialect, OrmBackend};
-use crate::exec::{ConnKind, Fetch, Kind, Transact};
+use crate::exec::{ConnKind, Fetch, FetchIn, Kind, Transact};
 use crate::instrument::traced;
 use crate::model::{ColumnsOf, Field, IdOf, Model, PkOf, TableOf};
 use std::future::Future;
@@ -389,7 +389,7 @@ where
         id: SId<A>,
         conn: &mut C,
     ) -> impl Future<Output = QueryResult<Vec<(A::Target, A::Join)>>> + Send {
-        let load = Fetch::load(ThroughQuery::<A>::new(vec![id]), conn);
+        let load = FetchIn::load(ThroughQuery::<A>::new(vec![id]), conn);
         traced(
             <A::Source as Model>::NAME,
             A::NAME,
@@ -454,7 +454,7 @@ where
     };
     for chunk in keys.chunks(chunk_size::<C::Backend>(1, extra)) {
         let rows: Vec<(A::Target, A::Join)> =
-            Fetch::load(refine(ThroughQuery::new(chunk.to_vec())), conn).await?;
+            FetchIn::load(refine(ThroughQuery::new(chunk.to_vec())), conn).await?;
         for row in rows {
             let source = A::source_of(&row.1).clone();
             grouped.push(&source, row);
