@@ -25,6 +25,10 @@ pub use assoc::staged::{Changes, Pending};
 pub use backend::{Conn, Dialect, OrmBackend};
 pub use chrono;
 pub use diesel;
+/// diesel-async, whose connections and pools the generated methods take
+/// with the `async` feature.
+#[cfg(feature = "async")]
+pub use diesel_async;
 pub use drift::{Drift, ReadCatalog};
 pub use exec::{Async, Blocking, ConnKind, Out};
 pub use instrument::QueryLog;
