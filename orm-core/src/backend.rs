@@ -130,7 +130,7 @@ pub trait CountBinds<C, K = <C as crate::ConnKind>::Kind> {
 
 impl<Q, C, K> CountBinds<C, K> for Q
 where
-    C: crate::exec::Transact<K>,
+    C: crate::exec::OnBackend<K>,
     Q: QueryFragment<C::Backend>,
 {
     fn binds(&self) -> QueryResult<usize> {

@@ -15,7 +15,7 @@ use diesel::sql_types::{Bool, Integer, Nullable, Text};
 use diesel::QueryableByName;
 
 use crate::backend::{Dialect, OrmBackend};
-use crate::exec::{self, ConnKind, Fetch, FetchIn, Out, Transact};
+use crate::exec::{self, ConnKind, Fetch, FetchIn, OnBackend, Out};
 use crate::schema::{Action, ColumnDef, ColumnDefault, ColumnType, Planned, Schema};
 
 /// One difference between the models and the database.
@@ -338,12 +338,12 @@ pub type Catalog = (Vec<CatalogColumn>, Vec<CatalogForeignKey>);
 
 impl<C> ReadCatalog for C
 where
-    C: ConnKind + Transact<C::Kind>,
+    C: ConnKind + OnBackend<C::Kind>,
     SqlQuery: Fetch<C, C::Kind, CatalogColumn>
         + Fetch<C, C::Kind, CatalogForeignKey>
         + Fetch<C, C::Kind, SqliteObject>,
 {
-    const DIALECT: Dialect = <<C as Transact<C::Kind>>::Backend as OrmBackend>::DIALECT;
+    const DIALECT: Dialect = <<C as OnBackend<C::Kind>>::Backend as OrmBackend>::DIALECT;
 
     async fn catalog(&mut self) -> QueryResult<Catalog> {
         let (columns, keys) = match Self::DIALECT {

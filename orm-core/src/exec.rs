@@ -217,10 +217,16 @@ where
     }
 }
 
-/// A connection's transactions, run the way kind `K` runs statements.
-pub trait Transact<K>: Send + Sized {
+/// A connection's backend, as kind `K` runs statements on it: what reads
+/// need, which run on any connection, including a shared
+/// `&AsyncPgConnection` that pipelines them.
+pub trait OnBackend<K>: Send + Sized {
     /// The connection's backend.
     type Backend: crate::OrmBackend;
+}
+
+/// A connection's transactions, run the way kind `K` runs statements.
+pub trait Transact<K>: OnBackend<K> {
     /// `BEGIN`, or a savepoint inside a transaction.
     fn begin(&mut self) -> impl Future<Output = QueryResult<()>> + Send;
     /// `COMMIT`, or releases the savepoint.
@@ -236,13 +242,19 @@ pub trait Transact<K>: Send + Sized {
     fn abandon(&mut self);
 }
 
-impl<C> Transact<Blocking> for C
+impl<C> OnBackend<Blocking> for C
 where
     C: diesel::Connection + Send,
     C::Backend: crate::OrmBackend,
 {
     type Backend = C::Backend;
+}
 
+impl<C> Transact<Blocking> for C
+where
+    C: diesel::Connection + Send,
+    C::Backend: crate::OrmBackend,
+{
     fn begin(&mut self) -> impl Future<Output = QueryResult<()>> + Send {
         use diesel::connection::TransactionManager;
         async move { C::TransactionManager::begin_transaction(self) }
@@ -335,7 +347,7 @@ pub(crate) use transaction;
 /// `crate::write`).
 macro_rules! savepoint {
     ($c:ty, $k:ty, $conn:ident, $body:expr) => {{
-        let postgres = <<$c as $crate::exec::Transact<$k>>::Backend as $crate::OrmBackend>::DIALECT
+        let postgres = <<$c as $crate::exec::OnBackend<$k>>::Backend as $crate::OrmBackend>::DIALECT
             == $crate::Dialect::Postgres;
         if postgres && $crate::exec::Transact::<$k>::in_transaction($conn) {
             $crate::exec::transaction!($conn, $body)
@@ -388,13 +400,19 @@ mod asynchronous {
         }
     }
 
+    impl<C> OnBackend<Async> for C
+    where
+        C: AsyncConnectionCore + Send,
+        C::Backend: crate::OrmBackend,
+    {
+        type Backend = C::Backend;
+    }
+
     impl<C> Transact<Async> for C
     where
         C: AsyncConnection,
         C::Backend: crate::OrmBackend,
     {
-        type Backend = C::Backend;
-
         fn begin(&mut self) -> impl Future<Output = QueryResult<()>> + Send {
             use diesel_async::TransactionManager;
             C::TransactionManager::begin_transaction(self)
@@ -431,6 +449,14 @@ mod asynchronous {
                 type Kind = Async;
             }
         )*};
+    }
+
+    /// A shared connection: the reads awaited together on it are pipelined
+    /// (sent before the first answer comes back). Writers, which run in
+    /// transactions, need `&mut` of the connection itself.
+    #[cfg(feature = "postgres")]
+    impl ConnKind for &diesel_async::AsyncPgConnection {
+        type Kind = Async;
     }
 
     asynchronous!(

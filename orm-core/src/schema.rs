@@ -11,7 +11,7 @@ use diesel::query_builder::SqlQuery;
 use diesel::{sql_query, sql_types};
 
 use crate::backend::{Dialect, OrmBackend};
-use crate::exec::{self, transaction, ConnKind, Execute, Out, Transact};
+use crate::exec::{self, transaction, ConnKind, Execute, OnBackend, Out, Transact};
 use crate::model::Model;
 
 /// The column types orm-core can write DDL for and compare with a
@@ -652,7 +652,7 @@ impl Schema {
         SqlQuery: Execute<C, C::Kind>,
     {
         exec::run::<C, _>(async move {
-            let dialect = <<C as Transact<C::Kind>>::Backend as OrmBackend>::DIALECT;
+            let dialect = <<C as OnBackend<C::Kind>>::Backend as OrmBackend>::DIALECT;
             let statements = self.sql(dialect)?;
             if statements.is_empty() {
                 return Ok(());

@@ -481,3 +481,55 @@ fn a_dropped_write_commits_nothing() -> TestResult {
         Ok(())
     })
 }
+
+/// On PostgreSQL, eager loads awaited together on a shared
+/// `&AsyncPgConnection` are pipelined, and load what they load one after
+/// the other.
+#[test]
+fn eager_loads_pipeline_on_a_shared_connection() -> TestResult {
+    runtime().block_on(async {
+        let Some((_schema, mut conn)) =
+            async_postgres("eager_loads_pipeline_on_a_shared_connection").await
+        else {
+            return Ok(());
+        };
+        let mut users = Vec::new();
+        for name in ["Ada", "Bob", "Cy"] {
+            users.push(User::create(NewUser { name: name.into() }, &mut conn).await?);
+        }
+        let party = Event::create(
+            NewEvent {
+                title: "Party".into(),
+            },
+            &mut conn,
+        )
+        .await?;
+        party.add_guests(&users[..2], &mut conn).await?;
+        for (i, user) in users.iter().enumerate().take(2) {
+            let title = format!("post {i}");
+            user.create_post(
+                NewPost {
+                    title,
+                    author_id: None,
+                },
+                &mut conn,
+            )
+            .await?;
+        }
+
+        let one_by_one = (
+            User::load_posts(&users, &mut conn).await?,
+            User::load_events(&users, &mut conn).await?,
+        );
+        // One shared reference per future, each passed as `&mut`.
+        let (mut a, mut b) = (&conn, &conn);
+        let pipelined = tokio::try_join!(
+            User::load_posts(&users, &mut a),
+            User::load_events(&users, &mut b),
+        )?;
+        assert_eq!(pipelined, one_by_one);
+        assert_eq!(pipelined.0[0].len(), 1);
+        assert_eq!(pipelined.1[2], vec![]);
+        Ok(())
+    })
+}

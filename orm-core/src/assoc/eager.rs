@@ -20,7 +20,7 @@ use super::has::OneToMany;
 use super::joined::SourcesAndTargets;
 use super::ranked::{Ranked, RankedTargets};
 use crate::backend::{chunk_size, CountBinds};
-use crate::exec::{ConnKind, Fetch, FetchIn, Kind, Transact};
+use crate::exec::{ConnKind, Fetch, FetchIn, Kind, OnBackend};
 use crate::instrument::traced;
 use crate::model::{rows, ColumnsOf, ForeignKey, IdOf, KeysQuery, Model, Rows, TableOf};
 use crate::set::dedup;
@@ -39,7 +39,7 @@ pub type PairsIn<A> = dsl::Select<
 async fn rows_by_id<M, C, K>(ids: Vec<M::Id>, conn: &mut C) -> QueryResult<HashMap<M::Id, M>>
 where
     M: KeysQuery,
-    C: Transact<K>,
+    C: OnBackend<K>,
     M::ByIds: Fetch<C, K, M>,
 {
     let mut rows = HashMap::with_capacity(ids.len());
@@ -94,7 +94,7 @@ impl<A, C, K> ManyToManyEager<C, K> for A
 where
     A: ManyToMany,
     K: Kind,
-    C: Transact<K>,
+    C: OnBackend<K>,
     A::Target: KeysQuery + Clone,
     <A::Target as KeysQuery>::ByIds: Fetch<C, K, A::Target> + CountBinds<C, K>,
     A::Through: FilterDsl<dsl::EqAny<Sk<A>, Vec<SId<A>>>>,
@@ -283,7 +283,7 @@ impl<A, C, K> OneToManyEager<C, K> for A
 where
     A: EagerChildren,
     K: Kind,
-    C: Transact<K>,
+    C: OnBackend<K>,
     A::Target: Clone,
     ChildrenOf<A>: Fetch<C, K, A::Target> + CountBinds<C, K>,
 {
@@ -368,7 +368,7 @@ async fn children_in_chunks<A, Q, C, K>(
 where
     A: EagerChildren,
     A::Target: Clone,
-    C: Transact<K>,
+    C: OnBackend<K>,
     Q: Fetch<C, K, A::Target>,
 {
     let parents = Parents::of(&sources);
@@ -485,7 +485,7 @@ impl<A, C, K> BelongsToEager<C, K> for A
 where
     A: BelongsTo,
     K: Kind,
-    C: Transact<K>,
+    C: OnBackend<K>,
     A::Target: KeysQuery + Clone,
     <A::Target as KeysQuery>::ByIds: Fetch<C, K, A::Target>,
 {
