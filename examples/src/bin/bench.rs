@@ -9,7 +9,15 @@
 //! within one round (a paired comparison, which drift cannot favour).
 //!
 //! `cargo run --release -p examples --bin bench` measures SQLite in memory;
-//! with `--features postgres` and `DATABASE_URL`, PostgreSQL too.
+//! with `--features postgres` and `DATABASE_URL`, PostgreSQL too, and then
+//! the same workload on diesel-async's `AsyncPgConnection`: the generated
+//! methods awaited against diesel-async written as its README teaches (the
+//! same queries, `diesel_async::RunQueryDsl`). The workload is written once
+//! for both kinds of connection (`w!` awaits a call on an async one). Its
+//! phase "users with posts and events" is two eager loads of the same
+//! parents: on the async connection the generated side awaits them together
+//! on `&conn`, which pipelines them; every other side runs them one after
+//! the other.
 //! `BENCH_ROUNDS=n` sets the rounds (8; keep it even), `BENCH_SQL=1` prints
 //! each phase's first statement on both sides, `BENCH_TRACE="phase name"`
 //! prints that phase's every time with the side and whether it ran first.
@@ -19,11 +27,23 @@
 //! diesel on both sides and not timed (a bulk `create` is issue 9).
 
 use std::rc::Rc;
+#[cfg(feature = "postgres")]
+use std::sync::LazyLock;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::prelude::*;
+
+/// The runtime the async workload runs on: one thread, as the
+/// synchronous one does, so the comparison is of the connections' work.
+#[cfg(feature = "postgres")]
+static RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+});
 
 /// The generated side's models.
 mod orm {
@@ -166,12 +186,6 @@ struct Phase {
 struct Counter(Arc<Mutex<(usize, Option<String>)>>);
 
 impl Counter {
-    fn attach(conn: &mut impl Connection) -> Self {
-        let counter = Counter::default();
-        conn.set_instrumentation(counter.clone());
-        counter
-    }
-
     fn clear(&self) {
         *self.0.lock().unwrap() = (0, None);
     }
@@ -250,22 +264,100 @@ macro_rules! clones {
 /// The phases of one side, each a closure over its own copies (`Rc`) of
 /// the rows `$shared` that returns a checksum.
 macro_rules! phases {
-    ($conn:ident: $ty:ty, $shared:tt, $( $phase:literal, $calls:expr => $body:expr; )*) => {
+    ($mode:ident, $conn:ident: $ty:ty, $shared:tt, $( $phase:literal, $calls:expr => $body:expr; )*) => {
         vec![$({
             clones!$shared;
             let run: Box<dyn FnMut(&mut $ty) -> QueryResult<u64>> =
-                Box::new(move |$conn: &mut $ty| -> QueryResult<u64> { Ok($body) });
+                Box::new(move |$conn: &mut $ty| -> QueryResult<u64> {
+                    block!($mode, QueryResult::Ok($body))
+                });
             ($phase, $calls, run)
         },)*]
     };
 }
 
+// The workload is written once for both kinds of connection: `w!` awaits
+// a call on an async one, `tx!` is `transaction` of diesel or diesel-async,
+// `block!` runs an async body to its end (on one thread: the timed work is
+// the connection's), `both!` runs two loads one after the other, or on
+// PostgreSQL's async connection pipelined (awaited together on `&conn`).
+
+/// `$e`, awaited on an async connection.
+macro_rules! w {
+    (sync, $e:expr) => {
+        $e
+    };
+    (async, $e:expr) => {
+        $e.await
+    };
+}
+
+/// `$body` (which uses `$conn`) in a transaction of `$conn`.
+macro_rules! tx {
+    (sync, $conn:ident, $body:expr) => {
+        $conn.transaction(|$conn| $body)
+    };
+    (async, $conn:ident, $body:expr) => {
+        orm_core::diesel_async::AsyncConnection::transaction($conn, async |$conn| $body).await
+    };
+}
+
+/// `$body`, run to its end.
+macro_rules! block {
+    (sync, $body:expr) => {
+        $body
+    };
+    (async, $body:expr) => {
+        crate::RT.block_on(async { $body })
+    };
+}
+
+/// The results of the loads `$a` and `$b` (which use `$conn`).
+macro_rules! both {
+    (sync, $conn:ident, $a:expr, $b:expr) => {
+        ($a?, $b?)
+    };
+    (async, $conn:ident, $a:expr, $b:expr) => {{
+        let (mut x, mut y) = (&*$conn, &*$conn);
+        tokio::try_join!(
+            {
+                let $conn = &mut x;
+                $a
+            },
+            {
+                let $conn = &mut y;
+                $b
+            }
+        )?
+    }};
+}
+
+/// diesel-async's query and connection traits, in place of diesel's, for
+/// an async workload.
+macro_rules! async_traits {
+    (sync) => {};
+    (async) => {
+        #[allow(unused_imports)]
+        use orm_core::diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
+    };
+}
+
 /// The same workload on both sides, for one connection type.
 macro_rules! workload {
-    ($name:ident, $conn:ty) => {
+    ($name:ident, $conn:ty, $mode:ident, postgres: $postgres:literal) => {
         mod $name {
             use super::*;
             use diesel::dsl::{exists, select};
+            #[allow(unused_imports)]
+            use diesel::connection::SimpleConnection;
+            async_traits!($mode);
+
+            /// Counts the statements of `conn`.
+            pub fn attach(conn: &mut $conn) -> Counter {
+                let counter = Counter::default();
+                conn.set_instrumentation(counter.clone());
+                counter
+            }
 
             fn keys(n: usize, first: i32) -> Vec<i32> {
                 (0..n as i32).map(|i| first + i).collect()
@@ -274,31 +366,30 @@ macro_rules! workload {
             /// Users, events and posts, the same rows on both sides (plain
             /// diesel, untimed).
             pub fn seed(conn: &mut $conn) -> QueryResult<()> {
+                block!($mode, {
                 use hand::schema::*;
                 let names: Vec<_> = (0..2000).map(|i| users::name.eq(format!("user{i}"))).collect();
-                diesel::insert_into(users::table).values(&names).execute(conn)?;
+                w!($mode, diesel::insert_into(users::table).values(&names).execute(conn))?;
                 let titles: Vec<_> = (0..200).map(|i| events::title.eq(format!("event{i}"))).collect();
-                diesel::insert_into(events::table).values(&titles).execute(conn)?;
+                w!($mode, diesel::insert_into(events::table).values(&titles).execute(conn))?;
                 let posts: Vec<_> = (0..2000)
                     .map(|i| (posts::author_id.eq(Some(1 + i % 200)), posts::title.eq(format!("post{i}"))))
                     .collect();
-                diesel::insert_into(posts::table).values(&posts).execute(conn)?;
+                w!($mode, diesel::insert_into(posts::table).values(&posts).execute(conn))?;
                 // The same conditions for both sides: statistics now, and on
                 // PostgreSQL no autovacuum starting in the middle of one side's
                 // phase (it re-plans statements at random).
-                use diesel::connection::SimpleConnection;
-                if <<$conn as diesel::Connection>::Backend as orm_core::OrmBackend>::DIALECT
-                    == orm_core::Dialect::Postgres
-                {
-                    conn.batch_execute(
+                if $postgres {
+                    w!($mode, conn.batch_execute(
                         "ALTER TABLE users SET (autovacuum_enabled = false); \
                          ALTER TABLE events SET (autovacuum_enabled = false); \
                          ALTER TABLE posts SET (autovacuum_enabled = false); \
                          ALTER TABLE rsvps SET (autovacuum_enabled = false)",
-                    )?;
+                    ))?;
                 }
-                conn.batch_execute("ANALYZE")?;
-                Ok(())
+                w!($mode, conn.batch_execute("ANALYZE"))?;
+                QueryResult::Ok(())
+                })
             }
 
             /// Event `e` (1-based) gets users `50 * (e - 1) % 1950 + 1 ..` as
@@ -310,26 +401,31 @@ macro_rules! workload {
             /// The rows both sides must end with: a checksum of `rsvps` and
             /// of `posts`, read with plain diesel after the timed phases.
             pub fn end_state(conn: &mut $conn) -> QueryResult<u64> {
+                block!($mode, {
                 use hand::schema::*;
-                let pairs: Vec<(i32, i32)> = rsvps::table.select((rsvps::event_id, rsvps::user_id)).load(conn)?;
-                let posts: Vec<(i32, Option<i32>)> = posts::table.select((posts::id, posts::author_id)).load(conn)?;
+                let pairs: Vec<(i32, i32)> = w!($mode, rsvps::table.select((rsvps::event_id, rsvps::user_id)).load(conn))?;
+                let posts: Vec<(i32, Option<i32>)> = w!($mode, posts::table.select((posts::id, posts::author_id)).load(conn))?;
                 let pairs = pairs.iter().map(|&(e, u)| (e as u64) * 10_007 + u as u64).sum::<u64>();
                 let posts = posts.iter().map(|&(p, a)| (p as u64) * (a.unwrap_or(0) as u64 + 1)).sum::<u64>();
-                Ok(pairs.wrapping_mul(31).wrapping_add(posts))
+                QueryResult::Ok(pairs.wrapping_mul(31).wrapping_add(posts))
+                })
             }
 
             /// The workload through the generated methods.
             pub fn generated(conn: &mut $conn) -> QueryResult<Phases<$conn>> {
                 use orm::*;
-                let events = Rc::new(Event::all(conn)?);
-                let users = Rc::new(User::all(conn)?);
-                let posts = Rc::new(Post::all(conn)?);
-                Ok(phases!(conn: $conn, (events, users, posts),
+                let (events, users, posts) = block!($mode, QueryResult::Ok((
+                    w!($mode, Event::all(conn))?,
+                    w!($mode, User::all(conn))?,
+                    w!($mode, Post::all(conn))?,
+                )))?;
+                let (events, users, posts) = (Rc::new(events), Rc::new(users), Rc::new(posts));
+                Ok(phases!($mode, conn: $conn, (events, users, posts),
                     "add one guest", 10_000 => {
                         let mut n = 0;
                         for e in events.iter() {
                             for u in guests_of(e.id) {
-                                n += e.add_guest(User::key(u), conn)? as u64;
+                                n += w!($mode, e.add_guest(User::key(u), conn))? as u64;
                             }
                         }
                         n
@@ -337,7 +433,7 @@ macro_rules! workload {
                     "get guests", 200 => {
                         let mut sum = 0;
                         for e in events.iter() {
-                            sum += e.guests(conn)?.iter().map(|u| u.id as u64).sum::<u64>();
+                            sum += w!($mode, e.guests(conn))?.iter().map(|u| u.id as u64).sum::<u64>();
                         }
                         sum
                     };
@@ -345,7 +441,7 @@ macro_rules! workload {
                         let mut n = 0;
                         for e in events.iter() {
                             for u in guests_of(e.id).into_iter().step_by(5) {
-                                n += e.has_guest(User::key(u), conn)? as u64;
+                                n += w!($mode, e.has_guest(User::key(u), conn))? as u64;
                             }
                         }
                         n
@@ -353,20 +449,20 @@ macro_rules! workload {
                     "count guests", 2_000 => ten_calls!({
                         let mut n = 0;
                         for e in events.iter() {
-                            n += e.count_guests(conn)? as u64;
+                            n += w!($mode, e.count_guests(conn))? as u64;
                         }
                         n
                     });
                     "eager: events with guests", 10 => ten_calls!({
-                        let events = Event::all(conn)?;
-                        let guests = Event::load_guests(&events, conn)?;
+                        let events = w!($mode, Event::all(conn))?;
+                        let guests = w!($mode, Event::load_guests(&events, conn))?;
                         guests.iter().flatten().map(|u| u.id as u64).sum::<u64>() + events.len() as u64
                     });
                     "set guests", 200 => {
                         let mut n = 0;
                         for e in events.iter() {
                             let wanted: Vec<_> = keys(50, (e.id - 1) * 50 % 1950 + 26).into_iter().map(User::key).collect();
-                            let diff = e.set_guests(wanted, conn)?;
+                            let diff = w!($mode, e.set_guests(wanted, conn))?;
                             n += (diff.added + diff.removed) as u64;
                         }
                         // Each of 200 sets keeps 25, drops 25, adds 25.
@@ -377,7 +473,7 @@ macro_rules! workload {
                         let mut n = 0;
                         for e in events.iter() {
                             for u in keys(25, (e.id - 1) * 50 % 1950 + 26) {
-                                n += e.remove_guest(User::key(u), conn)? as u64;
+                                n += w!($mode, e.remove_guest(User::key(u), conn))? as u64;
                             }
                         }
                         n
@@ -388,10 +484,10 @@ macro_rules! workload {
                         // add is then the INSERT that checks both rows itself.
                         let mut n = 0;
                         for e in events.iter().take(80) {
-                            n += conn.transaction(|conn| {
+                            n += tx!($mode, conn, {
                                 let mut n = 0;
                                 for u in keys(25, (e.id - 1) * 50 % 1950 + 26) {
-                                    n += e.add_guest(User::key(u), conn)? as u64;
+                                    n += w!($mode, e.add_guest(User::key(u), conn))? as u64;
                                 }
                                 QueryResult::Ok(n)
                             })?;
@@ -401,45 +497,56 @@ macro_rules! workload {
                     "bulk add guests", 200 => {
                         let mut n = 0;
                         for e in events.iter() {
-                            n += e.add_guests(guests_of(e.id).into_iter().map(User::key).collect::<Vec<_>>(), conn)? as u64;
+                            n += w!($mode, e.add_guests(guests_of(e.id).into_iter().map(User::key).collect::<Vec<_>>(), conn))? as u64;
                         }
                         n
                     };
                     "posts of a user", 200 => {
                         let mut sum = 0;
                         for u in &users[..200] {
-                            sum += u.posts(conn)?.iter().map(|p| p.id as u64).sum::<u64>();
+                            sum += w!($mode, u.posts(conn))?.iter().map(|p| p.id as u64).sum::<u64>();
                         }
                         sum
                     };
                     "author of a post", 2_000 => {
                         let mut sum = 0;
                         for p in posts.iter() {
-                            sum += p.author(conn)?.map_or(0, |u| u.id as u64);
+                            sum += w!($mode, p.author(conn))?.map_or(0, |u| u.id as u64);
                         }
                         sum
                     };
                     "eager: users with posts", 10 => ten_calls!({
-                        let users = User::all(conn)?;
-                        let posts = User::load_posts(&users, conn)?;
+                        let users = w!($mode, User::all(conn))?;
+                        let posts = w!($mode, User::load_posts(&users, conn))?;
                         posts.iter().flatten().map(|p| p.id as u64).sum::<u64>() + users.len() as u64
                     });
+                    "eager: users with posts and events", 10 => ten_calls!({
+                        let users = w!($mode, User::all(conn))?;
+                        let (posts, events) = both!(
+                            $mode,
+                            conn,
+                            User::load_posts(&users, conn),
+                            User::load_events(&users, conn)
+                        );
+                        posts.iter().flatten().map(|p| p.id as u64).sum::<u64>()
+                            + events.iter().flatten().map(|e| e.id as u64).sum::<u64>()
+                    });
                     "eager: posts with authors", 10 => ten_calls!({
-                        let posts = Post::all(conn)?;
-                        let authors = Post::load_authors(&posts, conn)?;
+                        let posts = w!($mode, Post::all(conn))?;
+                        let authors = w!($mode, Post::load_authors(&posts, conn))?;
                         authors.iter().flatten().map(|u| u.id as u64).sum::<u64>()
                     });
                     "add one post (reassign)", 2_000 => {
                         let mut n = 0;
                         for p in posts.iter() {
-                            n += users[200 + p.id as usize % 200].add_post(p, conn)? as u64;
+                            n += w!($mode, users[200 + p.id as usize % 200].add_post(p, conn))? as u64;
                         }
                         n
                     };
                     "remove one post", 1_000 => {
                         let mut n = 0;
                         for p in posts.iter().step_by(2) {
-                            n += users[200 + p.id as usize % 200].remove_post(p, conn)? as u64;
+                            n += w!($mode, users[200 + p.id as usize % 200].remove_post(p, conn))? as u64;
                         }
                         n
                     };
@@ -447,7 +554,7 @@ macro_rules! workload {
                         let mut n = 0;
                         for u in &users[200..400] {
                             let wanted: Vec<_> = keys(10, (u.id - 201) * 10 + 1).into_iter().map(Post::key).collect();
-                            u.set_posts(wanted, conn)?;
+                            w!($mode, u.set_posts(wanted, conn))?;
                             n += 1;
                         }
                         n
@@ -459,17 +566,23 @@ macro_rules! workload {
             pub fn by_hand(conn: &mut $conn) -> QueryResult<Phases<$conn>> {
                 use hand::schema::*;
                 use hand::*;
-                let events: Rc<Vec<Event>> = Rc::new(events::table.select(Event::as_select()).load(conn)?);
-                let users: Rc<Vec<User>> = Rc::new(users::table.select(User::as_select()).load(conn)?);
-                let posts: Rc<Vec<Post>> = Rc::new(posts::table.select(Post::as_select()).load(conn)?);
-                Ok(phases!(conn: $conn, (events, users, posts),
+                let (events, users, posts): (Vec<Event>, Vec<User>, Vec<Post>) = block!($mode, QueryResult::Ok((
+                    w!($mode, events::table.select(Event::as_select()).load(conn))?,
+                    w!($mode, users::table.select(User::as_select()).load(conn))?,
+                    w!($mode, posts::table.select(Post::as_select()).load(conn))?,
+                )))?;
+                let (events, users, posts) = (Rc::new(events), Rc::new(users), Rc::new(posts));
+
+
+
+                Ok(phases!($mode, conn: $conn, (events, users, posts),
                     "add one guest", 10_000 => {
                         let mut n = 0;
                         for e in events.iter() {
                             for u in guests_of(e.id) {
-                                n += diesel::insert_into(rsvps::table)
+                                n += w!($mode, diesel::insert_into(rsvps::table)
                                     .values(&Rsvp { event_id: e.id, user_id: u })
-                                    .execute(conn)? as u64;
+                                    .execute(conn))? as u64;
                             }
                         }
                         n
@@ -477,10 +590,10 @@ macro_rules! workload {
                     "get guests", 200 => {
                         let mut sum = 0;
                         for e in events.iter() {
-                            let guests: Vec<User> = Rsvp::belonging_to(e)
+                            let guests: Vec<User> = w!($mode, Rsvp::belonging_to(e)
                                 .inner_join(users::table)
                                 .select(User::as_select())
-                                .load(conn)?;
+                                .load(conn))?;
                             sum += guests.iter().map(|u| u.id as u64).sum::<u64>();
                         }
                         sum
@@ -489,8 +602,8 @@ macro_rules! workload {
                         let mut n = 0;
                         for e in events.iter() {
                             for u in guests_of(e.id).into_iter().step_by(5) {
-                                let has: bool = select(exists(Rsvp::belonging_to(e).filter(rsvps::user_id.eq(u))))
-                                    .get_result(conn)?;
+                                let has: bool = w!($mode, select(exists(Rsvp::belonging_to(e).filter(rsvps::user_id.eq(u))))
+                                    .get_result(conn))?;
                                 n += has as u64;
                             }
                         }
@@ -499,16 +612,16 @@ macro_rules! workload {
                     "count guests", 2_000 => ten_calls!({
                         let mut n = 0;
                         for e in events.iter() {
-                            n += Rsvp::belonging_to(e).count().get_result::<i64>(conn)? as u64;
+                            n += w!($mode, Rsvp::belonging_to(e).count().get_result::<i64>(conn))? as u64;
                         }
                         n
                     });
                     "eager: events with guests", 10 => ten_calls!({
-                        let events: Vec<Event> = events::table.select(Event::as_select()).load(conn)?;
-                        let rows: Vec<(Rsvp, User)> = Rsvp::belonging_to(&events)
+                        let events: Vec<Event> = w!($mode, events::table.select(Event::as_select()).load(conn))?;
+                        let rows: Vec<(Rsvp, User)> = w!($mode, Rsvp::belonging_to(&events)
                             .inner_join(users::table)
                             .select((Rsvp::as_select(), User::as_select()))
-                            .load(conn)?;
+                            .load(conn))?;
                         let grouped: Vec<Vec<(Rsvp, User)>> = rows.grouped_by(&events);
                         grouped.iter().flatten().map(|(_, u)| u.id as u64).sum::<u64>() + events.len() as u64
                     });
@@ -519,9 +632,9 @@ macro_rules! workload {
                                 .into_iter()
                                 .map(|u| Rsvp { event_id: e.id, user_id: u })
                                 .collect();
-                            conn.transaction(|conn| {
-                                diesel::delete(Rsvp::belonging_to(e)).execute(conn)?;
-                                diesel::insert_into(rsvps::table).values(&rows).execute(conn)
+                            tx!($mode, conn, {
+                                w!($mode, diesel::delete(Rsvp::belonging_to(e)).execute(conn))?;
+                                w!($mode, diesel::insert_into(rsvps::table).values(&rows).execute(conn))
                             })?;
                             n += 1;
                         }
@@ -531,7 +644,7 @@ macro_rules! workload {
                         let mut n = 0;
                         for e in events.iter() {
                             for u in keys(25, (e.id - 1) * 50 % 1950 + 26) {
-                                n += diesel::delete(rsvps::table.find((e.id, u))).execute(conn)? as u64;
+                                n += w!($mode, diesel::delete(rsvps::table.find((e.id, u))).execute(conn))? as u64;
                             }
                         }
                         n
@@ -539,12 +652,12 @@ macro_rules! workload {
                     "add one guest in a transaction", 2_000 => {
                         let mut n = 0;
                         for e in events.iter().take(80) {
-                            n += conn.transaction(|conn| {
+                            n += tx!($mode, conn, {
                                 let mut n = 0;
                                 for u in keys(25, (e.id - 1) * 50 % 1950 + 26) {
-                                    n += diesel::insert_into(rsvps::table)
+                                    n += w!($mode, diesel::insert_into(rsvps::table)
                                         .values(&Rsvp { event_id: e.id, user_id: u })
-                                        .execute(conn)? as u64;
+                                        .execute(conn))? as u64;
                                 }
                                 QueryResult::Ok(n)
                             })?;
@@ -558,17 +671,17 @@ macro_rules! workload {
                                 .into_iter()
                                 .map(|u| Rsvp { event_id: e.id, user_id: u })
                                 .collect();
-                            n += diesel::insert_into(rsvps::table)
+                            n += w!($mode, diesel::insert_into(rsvps::table)
                                 .values(&rows)
                                 .on_conflict_do_nothing()
-                                .execute(conn)? as u64;
+                                .execute(conn))? as u64;
                         }
                         n
                     };
                     "posts of a user", 200 => {
                         let mut sum = 0;
                         for u in &users[..200] {
-                            let posts: Vec<Post> = Post::belonging_to(u).select(Post::as_select()).load(conn)?;
+                            let posts: Vec<Post> = w!($mode, Post::belonging_to(u).select(Post::as_select()).load(conn))?;
                             sum += posts.iter().map(|p| p.id as u64).sum::<u64>();
                         }
                         sum
@@ -577,25 +690,36 @@ macro_rules! workload {
                         let mut sum = 0;
                         for p in posts.iter() {
                             if let Some(author) = p.author_id {
-                                let u: User = users::table.find(author).select(User::as_select()).first(conn)?;
+                                let u: User = w!($mode, users::table.find(author).select(User::as_select()).first(conn))?;
                                 sum += u.id as u64;
                             }
                         }
                         sum
                     };
                     "eager: users with posts", 10 => ten_calls!({
-                        let users: Vec<User> = users::table.select(User::as_select()).load(conn)?;
-                        let posts: Vec<Post> = Post::belonging_to(&users).select(Post::as_select()).load(conn)?;
+                        let users: Vec<User> = w!($mode, users::table.select(User::as_select()).load(conn))?;
+                        let posts: Vec<Post> = w!($mode, Post::belonging_to(&users).select(Post::as_select()).load(conn))?;
                         let grouped: Vec<Vec<Post>> = posts.grouped_by(&users);
                         grouped.iter().flatten().map(|p| p.id as u64).sum::<u64>() + users.len() as u64
                     });
+                    "eager: users with posts and events", 10 => ten_calls!({
+                        let users: Vec<User> = w!($mode, users::table.select(User::as_select()).load(conn))?;
+                        let posts: Vec<Post> = w!($mode, Post::belonging_to(&users).select(Post::as_select()).load(conn))?;
+                        let rows: Vec<(Rsvp, Event)> = w!($mode, Rsvp::belonging_to(&users)
+                            .inner_join(events::table)
+                            .select((Rsvp::as_select(), Event::as_select()))
+                            .load(conn))?;
+                        let (posts, events) = (posts.grouped_by(&users), rows.grouped_by(&users));
+                        posts.iter().flatten().map(|p| p.id as u64).sum::<u64>()
+                            + events.iter().flatten().map(|(_, e)| e.id as u64).sum::<u64>()
+                    });
                     "eager: posts with authors", 10 => ten_calls!({
-                        let posts: Vec<Post> = posts::table.select(Post::as_select()).load(conn)?;
+                        let posts: Vec<Post> = w!($mode, posts::table.select(Post::as_select()).load(conn))?;
                         let ids: Vec<i32> = posts.iter().filter_map(|p| p.author_id).collect();
-                        let authors: Vec<User> = users::table
+                        let authors: Vec<User> = w!($mode, users::table
                             .filter(users::id.eq_any(ids))
                             .select(User::as_select())
-                            .load(conn)?;
+                            .load(conn))?;
                         let by_id: std::collections::HashMap<i32, User> =
                             authors.into_iter().map(|u| (u.id, u)).collect();
                         posts.iter().filter_map(|p| by_id.get(&p.author_id?)).map(|u| u.id as u64).sum::<u64>()
@@ -604,9 +728,9 @@ macro_rules! workload {
                         let mut n = 0;
                         for p in posts.iter() {
                             let to = users[200 + p.id as usize % 200].id;
-                            n += diesel::update(posts::table.find(p.id))
+                            n += w!($mode, diesel::update(posts::table.find(p.id))
                                 .set(posts::author_id.eq(Some(to)))
-                                .execute(conn)? as u64;
+                                .execute(conn))? as u64;
                         }
                         n
                     };
@@ -614,9 +738,9 @@ macro_rules! workload {
                         let mut n = 0;
                         for p in posts.iter().step_by(2) {
                             let from = users[200 + p.id as usize % 200].id;
-                            n += diesel::update(posts::table.find(p.id).filter(posts::author_id.eq(from)))
+                            n += w!($mode, diesel::update(posts::table.find(p.id).filter(posts::author_id.eq(from)))
                                 .set(posts::author_id.eq(None::<i32>))
-                                .execute(conn)? as u64;
+                                .execute(conn))? as u64;
                         }
                         n
                     };
@@ -624,13 +748,13 @@ macro_rules! workload {
                         let mut n = 0;
                         for u in &users[200..400] {
                             let wanted = keys(10, (u.id - 201) * 10 + 1);
-                            conn.transaction(|conn| {
-                                diesel::update(Post::belonging_to(u).filter(posts::id.ne_all(&wanted)))
+                            tx!($mode, conn, {
+                                w!($mode, diesel::update(Post::belonging_to(u).filter(posts::id.ne_all(&wanted)))
                                     .set(posts::author_id.eq(None::<i32>))
-                                    .execute(conn)?;
-                                diesel::update(posts::table.filter(posts::id.eq_any(&wanted)))
+                                    .execute(conn))?;
+                                w!($mode, diesel::update(posts::table.filter(posts::id.eq_any(&wanted)))
                                     .set(posts::author_id.eq(Some(u.id)))
-                                    .execute(conn)
+                                    .execute(conn))
                             })?;
                             n += 1;
                         }
@@ -642,17 +766,21 @@ macro_rules! workload {
     };
 }
 
-workload!(sqlite, diesel::SqliteConnection);
+workload!(sqlite, diesel::SqliteConnection, sync, postgres: false);
 #[cfg(feature = "postgres")]
-workload!(pg, diesel::PgConnection);
+workload!(pg, diesel::PgConnection, sync, postgres: true);
+#[cfg(feature = "postgres")]
+workload!(pg_async, orm_core::diesel_async::AsyncPgConnection, async, postgres: true);
 
 /// Runs both sides `rounds` times, each on a fresh database from `open`:
 /// phase by phase, the two sides one after the other, alternating which
 /// goes first, so that both see the same machine. Prints the table.
-fn compare<C: diesel::Connection>(
+#[allow(clippy::too_many_arguments)]
+fn compare<C>(
     backend: &str,
     rounds: usize,
     mut open: impl FnMut() -> QueryResult<C>,
+    attach: fn(&mut C) -> Counter,
     seed: fn(&mut C) -> QueryResult<()>,
     generated: fn(&mut C) -> QueryResult<Phases<C>>,
     by_hand: fn(&mut C) -> QueryResult<Phases<C>>,
@@ -665,7 +793,7 @@ fn compare<C: diesel::Connection>(
         seed(&mut g)?;
         seed(&mut h)?;
         let (mut g_phases, mut h_phases) = (generated(&mut g)?, by_hand(&mut h)?);
-        let (g_log, h_log) = (Counter::attach(&mut g), Counter::attach(&mut h));
+        let (g_log, h_log) = (attach(&mut g), attach(&mut h));
         for (i, ((name, calls, g_run), (_, _, h_run))) in
             g_phases.iter_mut().zip(&mut h_phases).enumerate()
         {
@@ -771,6 +899,7 @@ fn main() -> QueryResult<()> {
             orm::schema().create_all(&mut conn)?;
             Ok(conn)
         },
+        sqlite::attach,
         sqlite::seed,
         sqlite::generated,
         sqlite::by_hand,
@@ -799,10 +928,38 @@ fn main() -> QueryResult<()> {
                     orm::schema().create_all(&mut conn)?;
                     Ok(conn)
                 },
+                pg::attach,
                 pg::seed,
                 pg::generated,
                 pg::by_hand,
                 pg::end_state,
+            )?;
+            // The same workload on diesel-async: the generated methods
+            // awaited, against diesel-async written as its README teaches.
+            compare(
+                "PostgreSQL, async (AsyncPgConnection)",
+                rounds,
+                || {
+                    use orm_core::diesel_async::{AsyncConnection, SimpleAsyncConnection};
+                    RT.block_on(async {
+                        let mut conn = orm_core::diesel_async::AsyncPgConnection::establish(&url)
+                            .await
+                            .expect("connect to DATABASE_URL");
+                        n = (n + 1) % 2;
+                        conn.batch_execute(&format!(
+                            "DROP SCHEMA IF EXISTS orm_bench_{n} CASCADE; CREATE SCHEMA orm_bench_{n}; \
+                             SET search_path TO orm_bench_{n}"
+                        ))
+                        .await?;
+                        orm::schema().create_all(&mut conn).await?;
+                        Ok(conn)
+                    })
+                },
+                pg_async::attach,
+                pg_async::seed,
+                pg_async::generated,
+                pg_async::by_hand,
+                pg_async::end_state,
             )?;
             orm_core::pg::connect(&url)
                 .expect("connect to DATABASE_URL")
