@@ -206,6 +206,31 @@ pub(crate) fn as_sqlite_connection<C: 'static>(
     conn.downcast_mut::<diesel::SqliteConnection>()
 }
 
+/// The `SyncConnectionWrapper` of diesel-async's SQLite behind `conn`, if
+/// it is one (plain, or pooled by deadpool), for the statements diesel runs
+/// on a `SqliteConnection` only (a multi-row `INSERT .. RETURNING`), which
+/// the wrapper runs on its connection in a blocking task.
+#[cfg(all(feature = "sqlite", feature = "async"))]
+pub(crate) fn as_sqlite_wrapper<C: 'static>(
+    conn: &mut C,
+) -> Option<
+    &mut diesel_async::sync_connection_wrapper::SyncConnectionWrapper<diesel::SqliteConnection>,
+> {
+    type Wrapper =
+        diesel_async::sync_connection_wrapper::SyncConnectionWrapper<diesel::SqliteConnection>;
+    let conn: &mut dyn std::any::Any = conn;
+    #[cfg(feature = "deadpool")]
+    {
+        type Pooled = deadpool::managed::Object<
+            diesel_async::pooled_connection::AsyncDieselConnectionManager<Wrapper>,
+        >;
+        if conn.is::<Pooled>() {
+            return conn.downcast_mut::<Pooled>().map(|pooled| &mut **pooled);
+        }
+    }
+    conn.downcast_mut::<Wrapper>()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,29 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use diesel::connection::{Connection, Instrumentation, InstrumentationEvent};
 
+use crate::exec::{Blocking, ConnKind};
+
+/// A connection whose statements an [`Instrumentation`] can watch, the way
+/// kind `K` sets one: diesel's connections, and with the `async` feature
+/// diesel-async's. What [`QueryLog::attach`] takes.
+pub trait Instrumented<K>: Sized {
+    /// Replaces the connection's instrumentation.
+    fn instrument(&mut self, instrumentation: impl Instrumentation);
+}
+
+impl<C: Connection> Instrumented<Blocking> for C {
+    fn instrument(&mut self, instrumentation: impl Instrumentation) {
+        self.set_instrumentation(instrumentation);
+    }
+}
+
+#[cfg(feature = "async")]
+impl<C: diesel_async::AsyncConnection> Instrumented<crate::exec::Async> for C {
+    fn instrument(&mut self, instrumentation: impl Instrumentation) {
+        self.set_instrumentation(instrumentation);
+    }
+}
+
 /// The SQL of every statement a connection ran while the log was attached
 /// (including `BEGIN`/`COMMIT` issued by transactions).
 ///
@@ -31,20 +54,23 @@ struct Logged {
 
 impl QueryLog {
     /// Attaches a fresh log to `conn`, replacing its instrumentation.
-    pub fn attach<C: Connection>(conn: &mut C) -> Self {
+    pub fn attach<C: ConnKind + Instrumented<C::Kind>>(conn: &mut C) -> Self {
         let log = Self::default();
-        conn.set_instrumentation(log.clone());
+        conn.instrument(log.clone());
         log
     }
 
     /// Attaches a fresh log to `conn` that passes every event on to `next`
     /// (the application's own instrumentation).
-    pub fn attach_with<C: Connection>(conn: &mut C, next: impl Instrumentation) -> Self {
+    pub fn attach_with<C: ConnKind + Instrumented<C::Kind>>(
+        conn: &mut C,
+        next: impl Instrumentation,
+    ) -> Self {
         let log = QueryLog {
             next: Some(Arc::new(Mutex::new(next))),
             ..Self::default()
         };
-        conn.set_instrumentation(log.clone());
+        conn.instrument(log.clone());
         log
     }
 
@@ -125,8 +151,8 @@ pub struct SqlTrace {
 #[cfg(feature = "tracing")]
 impl SqlTrace {
     /// Makes `conn` emit its statements, replacing its instrumentation.
-    pub fn attach<C: Connection>(conn: &mut C) {
-        conn.set_instrumentation(SqlTrace::default());
+    pub fn attach<C: ConnKind + Instrumented<C::Kind>>(conn: &mut C) {
+        conn.instrument(SqlTrace::default());
     }
 }
 

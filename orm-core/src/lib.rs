@@ -31,9 +31,9 @@ pub use diesel;
 pub use diesel_async;
 pub use drift::{Drift, ReadCatalog};
 pub use exec::{Async, Blocking, ConnKind, Out};
-pub use instrument::QueryLog;
 #[cfg(feature = "tracing")]
 pub use instrument::SqlTrace;
+pub use instrument::{Instrumented, QueryLog};
 pub use key::{AsKey, IntoKeys, Key};
 pub use migrate::Migration;
 pub use model::{

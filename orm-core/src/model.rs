@@ -240,9 +240,11 @@ where
 }
 
 /// SQLite: one multi-row `INSERT .. RETURNING` on a `SqliteConnection`
-/// (plain or pooled), which is the only connection diesel runs one on; a
-/// cached one-row `INSERT .. RETURNING` per row on any other SQLite
-/// connection (an async one among them), so that code generic over
+/// (plain or pooled by r2d2), which is the only connection diesel runs one
+/// on, and on diesel-async's `SyncConnectionWrapper` of one (plain or pooled
+/// by deadpool), which runs it on that connection; a cached one-row
+/// `INSERT .. RETURNING` per row on any other SQLite connection (bb8's
+/// pooled wrapper, one of your own), so that code generic over
 /// [`Conn`](crate::Conn) can call it.
 #[cfg(feature = "sqlite")]
 impl<M, C, K> InsertMany<M, C, K> for diesel::sqlite::Sqlite
@@ -255,9 +257,19 @@ where
     M::New: diesel::internal::derives::insertable::UndecoratedInsertRecord<M::Table>,
 {
     async fn create_many(news: Vec<M::New>, conn: &mut C) -> QueryResult<Vec<M>> {
-        if let Some(sqlite) = crate::backend::as_sqlite_connection(conn) {
+        let insert = |news: Vec<M::New>, sqlite: &mut diesel::SqliteConnection| {
             let insert = diesel::insert_into(M::Table::default()).values(news);
-            return WithReturning::returning(insert, M::COLUMNS).get_results(sqlite);
+            WithReturning::returning(insert, M::COLUMNS).get_results(sqlite)
+        };
+        if let Some(sqlite) = crate::backend::as_sqlite_connection(conn) {
+            return insert(news, sqlite);
+        }
+        // diesel-async's SQLite: the same statement, on its connection.
+        #[cfg(feature = "async")]
+        if let Some(wrapper) = crate::backend::as_sqlite_wrapper(conn) {
+            return wrapper
+                .spawn_blocking(move |sqlite| insert(news, sqlite))
+                .await;
         }
         one_at_a_time::<M, C, K, Self>(news, conn).await
     }

@@ -1,5 +1,6 @@
 //! Models for the seeds' scenarios and a harness that runs one test body
-//! against SQLite (in memory) and PostgreSQL (when `DATABASE_URL` is set).
+//! against SQLite (in memory) and PostgreSQL (when `DATABASE_URL` is set),
+//! on diesel's connections and on diesel-async's.
 #![allow(missing_docs)]
 // clippy reads repeated association attributes with the same first argument
 // (`#[belongs_to_many(User, ..)]` twice) as duplicates; they are not.
@@ -10,7 +11,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use orm_core::diesel::connection::SimpleConnection;
 use orm_core::diesel::{PgConnection, SqliteConnection};
+use orm_core::diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use orm_core::diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use orm_core::exec::OnBackend;
 use orm_core::prelude::*;
+use orm_core::ConnKind;
 
 pub mod pets;
 
@@ -424,13 +429,22 @@ pub fn mysql(test: &str) -> Option<MysqlTest> {
 }
 
 /// Defines each test on SQLite, on PostgreSQL, and (feature `mysql`) on
-/// MySQL/MariaDB.
+/// MySQL/MariaDB, each twice: on diesel's connection (modules `sqlite`,
+/// `postgres`, `mysql`) and on diesel-async's (`async_sqlite` through
+/// `SyncConnectionWrapper`, `async_postgres`, `async_mysql`). One body for
+/// both: it marks every call that runs statements with `r!(..)`, which is
+/// the call itself on a diesel connection and the call awaited on an async
+/// one, and runs transactions of its own with `tx!(conn, body)`; diesel's
+/// query builder is used as is (`r!(users::table.load(conn))`), its
+/// `RunQueryDsl` being diesel-async's in the async modules.
 #[macro_export]
 macro_rules! backend_tests {
     ($(fn $name:ident($conn:ident) $body:block)*) => {
         mod sqlite {
             #[allow(unused_imports)]
             use super::*;
+            #[allow(unused_imports)]
+            use $crate::{r_blocking as r, tx_blocking as tx};
             $(
                 #[test]
                 fn $name() -> $crate::TestResult {
@@ -443,6 +457,8 @@ macro_rules! backend_tests {
         mod postgres {
             #[allow(unused_imports)]
             use super::*;
+            #[allow(unused_imports)]
+            use $crate::{r_blocking as r, tx_blocking as tx};
             $(
                 #[test]
                 fn $name() -> $crate::TestResult {
@@ -458,6 +474,8 @@ macro_rules! backend_tests {
         mod mysql {
             #[allow(unused_imports)]
             use super::*;
+            #[allow(unused_imports)]
+            use $crate::{r_blocking as r, tx_blocking as tx};
             $(
                 #[test]
                 fn $name() -> $crate::TestResult {
@@ -469,15 +487,154 @@ macro_rules! backend_tests {
                 }
             )*
         }
+        mod async_sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use $crate::{r_async as r, tx_async as tx};
+            #[allow(unused_imports)]
+            use ::orm_core::diesel_async::RunQueryDsl;
+            $(
+                #[test]
+                fn $name() -> $crate::TestResult {
+                    $crate::runtime().block_on(async {
+                        let mut conn = $crate::async_sqlite();
+                        let $conn = &mut conn;
+                        $body
+                    })
+                }
+            )*
+        }
+        mod async_postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use $crate::{r_async as r, tx_async as tx};
+            #[allow(unused_imports)]
+            use ::orm_core::diesel_async::RunQueryDsl;
+            $(
+                #[test]
+                fn $name() -> $crate::TestResult {
+                    $crate::runtime().block_on(async {
+                        let Some((_schema, mut conn)) =
+                            $crate::async_postgres(stringify!($name)).await
+                        else {
+                            return Ok(());
+                        };
+                        let $conn = &mut conn;
+                        $body
+                    })
+                }
+            )*
+        }
+        /// Named so that CI's `mysql::` filter runs it.
+        #[cfg(feature = "mysql")]
+        mod async_mysql {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use $crate::{r_async as r, tx_async as tx};
+            #[allow(unused_imports)]
+            use ::orm_core::diesel_async::RunQueryDsl;
+            $(
+                #[test]
+                fn $name() -> $crate::TestResult {
+                    $crate::runtime().block_on(async {
+                        let Some((_database, mut conn)) =
+                            $crate::async_mysql(stringify!($name)).await
+                        else {
+                            return Ok(());
+                        };
+                        let $conn = &mut conn;
+                        $body
+                    })
+                }
+            )*
+        }
     };
 }
 
+/// `r!(call)` in a [`backend_tests!`] body on a diesel connection: the call.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! r_blocking {
+    ($call:expr) => {
+        $call
+    };
+}
+
+/// `r!(call)` in a [`backend_tests!`] body on a diesel-async connection:
+/// the call, awaited.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! r_async {
+    ($call:expr) => {
+        $call.await
+    };
+}
+
+/// `tx!(conn, body)` on a diesel connection: `body` in a transaction.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! tx_blocking {
+    ($conn:ident, $body:expr) => {
+        ::orm_core::diesel::Connection::transaction($conn, |$conn| $body)
+    };
+}
+
+/// `tx!(conn, body)` on a diesel-async connection: `body` in a transaction.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! tx_async {
+    ($conn:ident, $body:expr) => {
+        ::orm_core::diesel_async::AsyncConnection::transaction($conn, async |$conn| $body).await
+    };
+}
+
+/// The runtime the async half of the suite runs on.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// [`sqlite`] through diesel-async's `SyncConnectionWrapper`.
+pub fn async_sqlite() -> SyncConnectionWrapper<SqliteConnection> {
+    SyncConnectionWrapper::new(sqlite())
+}
+
+/// An async PostgreSQL connection to the fresh schema of `test`, which
+/// lives as long as the returned guard.
+pub async fn async_postgres(test: &str) -> Option<(PgTest, AsyncPgConnection)> {
+    let url = postgres_url(test)?;
+    let sync = postgres(test)?;
+    let mut conn = AsyncPgConnection::establish(&url).await.expect("connect");
+    conn.batch_execute(&format!("SET search_path TO {}", sync.schema()))
+        .await
+        .expect("the test schema");
+    Some((sync, conn))
+}
+
+/// An async MySQL/MariaDB connection to the fresh database of `test`, which
+/// lives as long as the returned guard.
+#[cfg(feature = "mysql")]
+pub async fn async_mysql(
+    test: &str,
+) -> Option<(MysqlTest, orm_core::diesel_async::AsyncMysqlConnection)> {
+    let url = mysql_url(test)?;
+    let database = mysql(test)?;
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
+    let url = format!("{base}/{}", database.database());
+    let conn = orm_core::diesel_async::AsyncMysqlConnection::establish(&url)
+        .await
+        .expect("connect to the test database");
+    Some((database, conn))
+}
+
 /// The dialect of a connection's backend, for expectations that differ.
-pub fn dialect<C>(_: &C) -> orm_core::Dialect
-where
-    C: orm_core::diesel::Connection,
-    C::Backend: orm_core::OrmBackend,
-{
+pub fn dialect<C: ConnKind + OnBackend<C::Kind>>(_: &C) -> orm_core::Dialect {
     <C::Backend as orm_core::OrmBackend>::DIALECT
 }
 

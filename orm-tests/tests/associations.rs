@@ -1,23 +1,24 @@
-//! Every generated method, on SQLite and PostgreSQL, checked against the
-//! rows in the tables.
+//! Every generated method, on SQLite, PostgreSQL and MySQL/MariaDB, on
+//! diesel's connections and on diesel-async's (one body each, see
+//! `backend_tests!`), checked against the rows in the tables.
 
+use orm_core::exec::OnBackend;
 use orm_core::prelude::*;
-use orm_core::QueryLog;
+use orm_core::{ConnKind, QueryLog};
 use orm_tests::pets::{NewPet, Pet};
 use orm_tests::*;
 
-fn user<C>(name: &str, conn: &mut C) -> QueryResult<User>
-where
-    C: orm_core::ConnKind<Kind = orm_core::Blocking>,
-    User: orm_core::Crud<C>,
-{
-    User::create(NewUser { name: name.into() }, conn)
+/// Creates a user named `$name`.
+macro_rules! user {
+    ($name:expr, $conn:expr) => {
+        r!(User::create(NewUser { name: $name.into() }, $conn))
+    };
 }
 
 /// The (event_id, guest_id) pairs in `rsvps`, sorted.
 macro_rules! rsvps {
     ($conn:expr) => {{
-        let mut rows: Vec<Rsvp> = rsvps::table.load($conn)?;
+        let mut rows: Vec<Rsvp> = r!(rsvps::table.load($conn))?;
         rows.sort_by_key(|r| (r.event_id, r.guest_id));
         rows.into_iter()
             .map(|r| (r.event_id, r.guest_id))
@@ -26,11 +27,7 @@ macro_rules! rsvps {
 }
 
 /// The most keys one `IN (..)` statement takes on this connection's backend.
-fn keys_per_statement<C>(_: &C) -> usize
-where
-    C: orm_core::diesel::Connection,
-    C::Backend: orm_core::OrmBackend,
-{
+fn keys_per_statement<C: ConnKind + OnBackend<C::Kind>>(_: &C) -> usize {
     <C::Backend as orm_core::OrmBackend>::MAX_BIND_PARAMS
 }
 
@@ -42,357 +39,359 @@ fn ids<M: Model<Id = i32>>(rows: &[M]) -> Vec<i32> {
 
 backend_tests! {
     fn crud_round_trip(conn) {
-        let mut ada = user("Ada", conn)?;
-        assert_eq!(User::find(ada.id, conn)?, ada);
+        let mut ada = user!("Ada", conn)?;
+        assert_eq!(r!(User::find(ada.id, conn))?, ada);
         ada.name = "Ada Lovelace".into();
-        ada.save(conn)?;
-        assert_eq!(User::find(ada.id, conn)?.name, "Ada Lovelace");
-        user("Grace", conn)?;
-        assert_eq!(User::count(conn)?, 2);
-        assert_eq!(User::all(conn)?.len(), 2);
-        let found: Vec<User> = User::query().filter(users::name.like("Gr%")).load(conn)?;
+        r!(ada.save(conn))?;
+        assert_eq!(r!(User::find(ada.id, conn))?.name, "Ada Lovelace");
+        user!("Grace", conn)?;
+        assert_eq!(r!(User::count(conn))?, 2);
+        assert_eq!(r!(User::all(conn))?.len(), 2);
+        let found: Vec<User> = r!(User::query().filter(users::name.like("Gr%")).load(conn))?;
         assert_eq!(found.len(), 1);
-        ada.delete(conn)?;
-        assert_eq!(User::find(ada.id, conn), Err(orm_core::diesel::result::Error::NotFound));
-        assert_eq!(ada.delete(conn), Err(orm_core::diesel::result::Error::NotFound));
-        assert_eq!(ada.save(conn), Err(orm_core::diesel::result::Error::NotFound));
+        r!(ada.delete(conn))?;
+        assert_eq!(r!(User::find(ada.id, conn)), Err(orm_core::diesel::result::Error::NotFound));
+        assert_eq!(r!(ada.delete(conn)), Err(orm_core::diesel::result::Error::NotFound));
+        assert_eq!(r!(ada.save(conn)), Err(orm_core::diesel::result::Error::NotFound));
         Ok(())
     }
 
     fn events_and_guests_through_rsvps(conn) {
-        let party = Event::create(NewEvent { title: "Party".into() }, conn)?;
-        let (ada, grace, linus) = (user("Ada", conn)?, user("Grace", conn)?, user("Linus", conn)?);
+        let party = r!(Event::create(NewEvent { title: "Party".into() }, conn))?;
+        let (ada, grace, linus) = (user!("Ada", conn)?, user!("Grace", conn)?, user!("Linus", conn)?);
 
-        assert_eq!(party.add_guest(&ada, conn)?, 1);
-        assert_eq!(party.add_guest(&ada, conn)?, 0, "adding again adds no row");
+        assert_eq!(r!(party.add_guest(&ada, conn))?, 1);
+        assert_eq!(r!(party.add_guest(&ada, conn))?, 0, "adding again adds no row");
         assert_eq!(rsvps!(conn), vec![(party.id, ada.id)]);
-        assert_eq!(party.add_guests(&[ada.clone(), grace.clone(), grace.clone()], conn)?, 1);
+        assert_eq!(r!(party.add_guests(&[ada.clone(), grace.clone(), grace.clone()], conn))?, 1);
         assert_eq!(rsvps!(conn), vec![(party.id, ada.id), (party.id, grace.id)]);
 
-        assert_eq!(ids(&party.guests(conn)?), vec![ada.id, grace.id]);
-        assert_eq!(party.count_guests(conn)?, 2);
-        assert!(party.has_guest(&ada, conn)?);
-        assert!(!party.has_guest(&linus, conn)?);
-        assert!(party.has_guests(&[ada.clone(), grace.clone()], conn)?);
-        assert!(!party.has_guests(&[ada.clone(), linus.clone()], conn)?);
-        assert!(party.has_guests(&[], conn)?);
-        assert_eq!(ids(&grace.events(conn)?), vec![party.id], "the other side sees the same rows");
+        assert_eq!(ids(&r!(party.guests(conn))?), vec![ada.id, grace.id]);
+        assert_eq!(r!(party.count_guests(conn))?, 2);
+        assert!(r!(party.has_guest(&ada, conn))?);
+        assert!(!r!(party.has_guest(&linus, conn))?);
+        assert!(r!(party.has_guests(&[ada.clone(), grace.clone()], conn))?);
+        assert!(!r!(party.has_guests(&[ada.clone(), linus.clone()], conn))?);
+        assert!(r!(party.has_guests(&[], conn))?);
+        assert_eq!(ids(&r!(grace.events(conn))?), vec![party.id], "the other side sees the same rows");
 
-        let named: Vec<String> = party
+        let named: Vec<String> = r!(party
             .guests_query()
             .filter(users::name.ne("Ada"))
             .order(users::name.desc())
             .select(users::name)
-            .load(conn)?;
+            .load(conn))?;
         assert_eq!(named, vec!["Grace".to_string()]);
 
-        assert_eq!(party.remove_guest(&ada, conn)?, 1);
-        assert_eq!(party.remove_guest(&ada, conn)?, 0);
+        assert_eq!(r!(party.remove_guest(&ada, conn))?, 1);
+        assert_eq!(r!(party.remove_guest(&ada, conn))?, 0);
         assert_eq!(rsvps!(conn), vec![(party.id, grace.id)]);
-        assert_eq!(User::count(conn)?, 3, "removing keeps the users");
+        assert_eq!(r!(User::count(conn))?, 3, "removing keeps the users");
 
-        let diff = party.set_guests(&[linus.clone(), ada.clone(), linus.clone()], conn)?;
+        let diff = r!(party.set_guests(&[linus.clone(), ada.clone(), linus.clone()], conn))?;
         assert_eq!(diff, SetDiff { added: 2, removed: 1 });
         assert_eq!(rsvps!(conn), vec![(party.id, ada.id), (party.id, linus.id)]);
-        assert_eq!(party.set_guests(&[ada.clone(), linus.clone()], conn)?, SetDiff::default());
+        assert_eq!(r!(party.set_guests(&[ada.clone(), linus.clone()], conn))?, SetDiff::default());
 
-        assert_eq!(party.remove_guests(&[ada.clone(), linus.clone(), grace.clone()], conn)?, 2);
+        assert_eq!(r!(party.remove_guests(&[ada.clone(), linus.clone(), grace.clone()], conn))?, 2);
         assert_eq!(rsvps!(conn), vec![]);
 
-        let newcomer = party.create_guest(NewUser { name: "Barbara".into() }, conn)?;
-        assert_eq!(User::find(newcomer.id, conn)?, newcomer);
+        let newcomer = r!(party.create_guest(NewUser { name: "Barbara".into() }, conn))?;
+        assert_eq!(r!(User::find(newcomer.id, conn))?, newcomer);
         assert_eq!(rsvps!(conn), vec![(party.id, newcomer.id)]);
-        party.add_guest(&ada, conn)?;
-        assert_eq!(party.clear_guests(conn)?, 2);
+        r!(party.add_guest(&ada, conn))?;
+        assert_eq!(r!(party.clear_guests(conn))?, 2);
         assert_eq!(rsvps!(conn), vec![]);
         Ok(())
     }
 
     fn missing_rows_are_errors_without_partial_writes(conn) {
-        let party = Event::create(NewEvent { title: "Party".into() }, conn)?;
-        let ada = user("Ada", conn)?;
+        let party = r!(Event::create(NewEvent { title: "Party".into() }, conn))?;
+        let ada = user!("Ada", conn)?;
         let ghost = User { id: 9999, name: "Ghost".into() };
-        assert!(party.add_guest(&ghost, conn).is_err(), "foreign keys are enforced");
-        assert!(party.add_guests(&[ada.clone(), ghost.clone()], conn).is_err());
-        assert!(party.set_guests(&[ada.clone(), ghost.clone()], conn).is_err());
+        assert!(r!(party.add_guest(&ghost, conn)).is_err(), "foreign keys are enforced");
+        assert!(r!(party.add_guests(&[ada.clone(), ghost.clone()], conn)).is_err());
+        assert!(r!(party.set_guests(&[ada.clone(), ghost.clone()], conn)).is_err());
         assert_eq!(rsvps!(conn), vec![], "a failed add or set leaves no row");
 
-        party.add_guest(&ada, conn)?;
-        party.delete(conn)?;
+        r!(party.add_guest(&ada, conn))?;
+        r!(party.delete(conn))?;
         assert_eq!(rsvps!(conn), vec![], "join rows cascade with their event");
-        assert!(party.add_guest(&ada, conn).is_err(), "the parent is gone");
-        assert!(party.remove_guest(&ada, conn).is_err());
-        assert!(party.clear_guests(conn).is_err());
-        assert!(party.set_guests(&[], conn).is_err());
-        assert!(party.create_guest(NewUser { name: "X".into() }, conn).is_err());
-        assert_eq!(User::count(conn)?, 1, "create_guest rolled back its user");
+        assert!(r!(party.add_guest(&ada, conn)).is_err(), "the parent is gone");
+        assert!(r!(party.remove_guest(&ada, conn)).is_err());
+        assert!(r!(party.clear_guests(conn)).is_err());
+        assert!(r!(party.set_guests(&[], conn)).is_err());
+        assert!(r!(party.create_guest(NewUser { name: "X".into() }, conn)).is_err());
+        assert_eq!(r!(User::count(conn))?, 1, "create_guest rolled back its user");
         Ok(())
     }
 
     fn users_and_groups_both_sides(conn) {
-        let admins = Group::create(NewGroup { name: "admins".into() }, conn)?;
-        let (u1, u2) = (user("u1", conn)?, user("u2", conn)?);
-        assert_eq!(admins.set_users(&[u1.clone(), u2.clone()], conn)?, SetDiff { added: 2, removed: 0 });
-        assert!(!admins.has_users(&[u1.clone(), user("u3", conn)?], conn)?);
-        assert!(admins.has_users(&[u1.clone(), u2.clone()], conn)?);
-        assert_eq!(admins.set_users(std::slice::from_ref(&u2), conn)?, SetDiff { added: 0, removed: 1 });
-        assert_eq!(ids(&u2.groups(conn)?), vec![admins.id]);
-        assert!(u1.groups(conn)?.is_empty());
-        u1.add_group(&admins, conn)?;
-        let mut rows: Vec<GroupUser> = group_users::table.load(conn)?;
+        let admins = r!(Group::create(NewGroup { name: "admins".into() }, conn))?;
+        let (u1, u2) = (user!("u1", conn)?, user!("u2", conn)?);
+        assert_eq!(r!(admins.set_users(&[u1.clone(), u2.clone()], conn))?, SetDiff { added: 2, removed: 0 });
+        assert!(!r!(admins.has_users(&[u1.clone(), user!("u3", conn)?], conn))?);
+        assert!(r!(admins.has_users(&[u1.clone(), u2.clone()], conn))?);
+        assert_eq!(r!(admins.set_users(std::slice::from_ref(&u2), conn))?, SetDiff { added: 0, removed: 1 });
+        assert_eq!(ids(&r!(u2.groups(conn))?), vec![admins.id]);
+        assert!(r!(u1.groups(conn))?.is_empty());
+        r!(u1.add_group(&admins, conn))?;
+        let mut rows: Vec<GroupUser> = r!(group_users::table.load(conn))?;
         rows.sort_by_key(|r| r.user_id);
         assert_eq!(rows, vec![GroupUser { group_id: admins.id, user_id: u1.id }, GroupUser { group_id: admins.id, user_id: u2.id }]);
-        assert_eq!(admins.set_users(&[], conn)?, SetDiff { added: 0, removed: 2 });
-        assert_eq!(group_users::table.count().get_result::<i64>(conn)?, 0);
+        assert_eq!(r!(admins.set_users(&[], conn))?, SetDiff { added: 0, removed: 2 });
+        assert_eq!(r!(group_users::table.count().get_result::<i64>(conn))?, 0);
         Ok(())
     }
 
     fn projects_have_many_tasks(conn) {
-        let p = Project::create(NewProject { name: "orm".into() }, conn)?;
-        let other = Project::create(NewProject { name: "other".into() }, conn)?;
-        let t1 = p.create_task(NewTask { project_id: None, title: "derive".into() }, conn)?;
+        let p = r!(Project::create(NewProject { name: "orm".into() }, conn))?;
+        let other = r!(Project::create(NewProject { name: "other".into() }, conn))?;
+        let t1 = r!(p.create_task(NewTask { project_id: None, title: "derive".into() }, conn))?;
         assert_eq!(t1.project_id, Some(p.id), "create_task points the key at the project");
-        let t2 = Task::create(NewTask { project_id: None, title: "docs".into() }, conn)?;
-        let t3 = Task::create(NewTask { project_id: Some(other.id), title: "bench".into() }, conn)?;
+        let t2 = r!(Task::create(NewTask { project_id: None, title: "docs".into() }, conn))?;
+        let t3 = r!(Task::create(NewTask { project_id: Some(other.id), title: "bench".into() }, conn))?;
 
-        assert_eq!(p.add_task(&t2, conn)?, 1);
-        assert_eq!(ids(&p.tasks(conn)?), vec![t1.id, t2.id]);
-        assert_eq!(p.count_tasks(conn)?, 2);
-        assert!(p.has_task(&t1, conn)?);
-        assert!(!p.has_task(&t3, conn)?);
-        assert!(p.has_tasks(&[t1.clone(), t2.clone()], conn)?);
-        assert!(!p.has_tasks(&[t1.clone(), t3.clone()], conn)?);
-        let titles: Vec<String> = p.tasks_query().order(tasks::title).select(tasks::title).load(conn)?;
+        assert_eq!(r!(p.add_task(&t2, conn))?, 1);
+        assert_eq!(ids(&r!(p.tasks(conn))?), vec![t1.id, t2.id]);
+        assert_eq!(r!(p.count_tasks(conn))?, 2);
+        assert!(r!(p.has_task(&t1, conn))?);
+        assert!(!r!(p.has_task(&t3, conn))?);
+        assert!(r!(p.has_tasks(&[t1.clone(), t2.clone()], conn))?);
+        assert!(!r!(p.has_tasks(&[t1.clone(), t3.clone()], conn))?);
+        let titles: Vec<String> = r!(p.tasks_query().order(tasks::title).select(tasks::title).load(conn))?;
         assert_eq!(titles, vec!["derive".to_string(), "docs".to_string()]);
 
-        assert_eq!(p.add_tasks(std::slice::from_ref(&t3), conn)?, 1, "a task moves from its old project");
-        assert!(other.tasks(conn)?.is_empty());
-        assert_eq!(p.remove_task(&t1, conn)?, 1);
-        assert_eq!(Task::find(t1.id, conn)?.project_id, None, "removing nulls the key and keeps the row");
-        assert_eq!(p.remove_tasks(&[t2.clone(), t1.clone()], conn)?, 1);
+        assert_eq!(r!(p.add_tasks(std::slice::from_ref(&t3), conn))?, 1, "a task moves from its old project");
+        assert!(r!(other.tasks(conn))?.is_empty());
+        assert_eq!(r!(p.remove_task(&t1, conn))?, 1);
+        assert_eq!(r!(Task::find(t1.id, conn))?.project_id, None, "removing nulls the key and keeps the row");
+        assert_eq!(r!(p.remove_tasks(&[t2.clone(), t1.clone()], conn))?, 1);
 
-        let diff = p.set_tasks(&[t1.clone(), t3.clone(), t1.clone()], conn)?;
+        let diff = r!(p.set_tasks(&[t1.clone(), t3.clone(), t1.clone()], conn))?;
         assert_eq!(diff, SetDiff { added: 1, removed: 0 });
-        let keys: Vec<(i32, Option<i32>)> = tasks::table.select((tasks::id, tasks::project_id)).order(tasks::id).load(conn)?;
+        let keys: Vec<(i32, Option<i32>)> = r!(tasks::table.select((tasks::id, tasks::project_id)).order(tasks::id).load(conn))?;
         assert_eq!(keys, vec![(t1.id, Some(p.id)), (t2.id, None), (t3.id, Some(p.id))]);
 
         let ghost = Task { id: 999, project_id: None, title: "ghost".into() };
-        assert!(p.add_tasks(&[t2.clone(), ghost.clone()], conn).is_err());
-        assert_eq!(Task::find(t2.id, conn)?.project_id, None, "a failed add changes nothing");
-        assert!(p.set_tasks(&[ghost], conn).is_err());
-        assert_eq!(p.count_tasks(conn)?, 2, "a failed set changes nothing");
-        assert_eq!(p.set_tasks(std::slice::from_ref(&t2), conn)?, SetDiff { added: 1, removed: 2 });
-        assert_eq!(p.tasks(conn)?, vec![Task::find(t2.id, conn)?]);
-        assert_eq!(p.set_tasks(&[], conn)?, SetDiff { added: 0, removed: 1 });
-        assert_eq!(Task::find(t2.id, conn)?.project_id, None, "set to none detaches and keeps the row");
-        assert_eq!(p.set_tasks(&[t1.clone(), t3.clone()], conn)?, SetDiff { added: 2, removed: 0 });
+        assert!(r!(p.add_tasks(&[t2.clone(), ghost.clone()], conn)).is_err());
+        assert_eq!(r!(Task::find(t2.id, conn))?.project_id, None, "a failed add changes nothing");
+        assert!(r!(p.set_tasks(&[ghost], conn)).is_err());
+        assert_eq!(r!(p.count_tasks(conn))?, 2, "a failed set changes nothing");
+        assert_eq!(r!(p.set_tasks(std::slice::from_ref(&t2), conn))?, SetDiff { added: 1, removed: 2 });
+        assert_eq!(r!(p.tasks(conn))?, vec![r!(Task::find(t2.id, conn))?]);
+        assert_eq!(r!(p.set_tasks(&[], conn))?, SetDiff { added: 0, removed: 1 });
+        assert_eq!(r!(Task::find(t2.id, conn))?.project_id, None, "set to none detaches and keeps the row");
+        assert_eq!(r!(p.set_tasks(&[t1.clone(), t3.clone()], conn))?, SetDiff { added: 2, removed: 0 });
 
-        assert_eq!(p.clear_tasks(conn)?, 2);
-        assert_eq!(Task::count(conn)?, 3);
-        assert_eq!(p.count_tasks(conn)?, 0);
+        assert_eq!(r!(p.clear_tasks(conn))?, 2);
+        assert_eq!(r!(Task::count(conn))?, 3);
+        assert_eq!(r!(p.count_tasks(conn))?, 0);
 
         // belongs_to from the task's side
-        let mut t2 = Task::find(t2.id, conn)?;
-        assert_eq!(t2.project(conn)?, None);
-        t2.set_project(&other, conn)?;
+        let mut t2 = r!(Task::find(t2.id, conn))?;
+        assert_eq!(r!(t2.project(conn))?, None);
+        r!(t2.set_project(&other, conn))?;
         assert_eq!(t2.project_id, Some(other.id), "the struct is updated");
-        assert_eq!(Task::find(t2.id, conn)?.project_id, Some(other.id), "and the row");
-        assert_eq!(t2.project(conn)?, Some(other.clone()));
-        let created = t2.create_project(NewProject { name: "new".into() }, conn)?;
-        assert_eq!(Task::find(t2.id, conn)?.project_id, Some(created.id));
-        t2.unset_project(conn)?;
+        assert_eq!(r!(Task::find(t2.id, conn))?.project_id, Some(other.id), "and the row");
+        assert_eq!(r!(t2.project(conn))?, Some(other.clone()));
+        let created = r!(t2.create_project(NewProject { name: "new".into() }, conn))?;
+        assert_eq!(r!(Task::find(t2.id, conn))?.project_id, Some(created.id));
+        r!(t2.unset_project(conn))?;
         assert_eq!(t2.project_id, None, "unset clears the struct");
-        assert_eq!(Task::find(t2.id, conn)?.project_id, None, "and the row");
-        assert_eq!(Project::count(conn)?, 3, "and keeps the project");
+        assert_eq!(r!(Task::find(t2.id, conn))?.project_id, None, "and the row");
+        assert_eq!(r!(Project::count(conn))?, 3, "and keeps the project");
         Ok(())
     }
 
     fn posts_profiles_and_authors(conn) {
-        let ada = user("Ada", conn)?;
-        let grace = user("Grace", conn)?;
-        let mut post = Post::create(NewPost { author_id: None, title: "Hello".into() }, conn)?;
-        assert_eq!(post.author(conn)?, None);
-        post.set_author(&ada, conn)?;
-        assert_eq!(post.author(conn)?, Some(ada.clone()));
-        assert_eq!(ids(&ada.posts(conn)?), vec![post.id]);
-        let author = post.create_author(NewUser { name: "Linus".into() }, conn)?;
-        assert_eq!(Post::find(post.id, conn)?.author_id, Some(author.id));
+        let ada = user!("Ada", conn)?;
+        let grace = user!("Grace", conn)?;
+        let mut post = r!(Post::create(NewPost { author_id: None, title: "Hello".into() }, conn))?;
+        assert_eq!(r!(post.author(conn))?, None);
+        r!(post.set_author(&ada, conn))?;
+        assert_eq!(r!(post.author(conn))?, Some(ada.clone()));
+        assert_eq!(ids(&r!(ada.posts(conn))?), vec![post.id]);
+        let author = r!(post.create_author(NewUser { name: "Linus".into() }, conn))?;
+        assert_eq!(r!(Post::find(post.id, conn))?.author_id, Some(author.id));
         let ghost = User { id: 999, name: "ghost".into() };
-        assert!(post.set_author(&ghost, conn).is_err());
+        assert!(r!(post.set_author(&ghost, conn)).is_err());
         assert_eq!(post.author_id, Some(author.id), "a failed set leaves the struct alone");
 
         // `create_*` takes a closure that builds the row from its key, so no
         // placeholder key is made up; or a `New*`, whose key it overwrites.
-        let built = grace.create_post(|author_id| NewPost { author_id, title: "Built".into() }, conn)?;
+        let built = r!(grace.create_post(|author_id| NewPost { author_id, title: "Built".into() }, conn))?;
         assert_eq!(built.author_id, Some(grace.id));
-        let overwritten = grace.create_post(NewPost { author_id: Some(ada.id), title: "Mine".into() }, conn)?;
+        let overwritten = r!(grace.create_post(NewPost { author_id: Some(ada.id), title: "Mine".into() }, conn))?;
         assert_eq!(overwritten.author_id, Some(grace.id));
-        let ignored = grace.create_post(|_| NewPost { author_id: None, title: "Stray".into() }, conn)?;
+        let ignored = r!(grace.create_post(|_| NewPost { author_id: None, title: "Stray".into() }, conn))?;
         assert_eq!(ignored.author_id, Some(grace.id), "a closure that drops the key cannot detach the row");
-        assert_eq!(grace.count_posts(conn)?, 3);
+        assert_eq!(r!(grace.count_posts(conn))?, 3);
 
         // has_one with a NOT NULL key: the profile cannot be detached.
-        assert_eq!(ada.profile(conn)?, None);
-        let profile = ada.create_profile(|user_id| NewProfile { user_id, bio: "first".into() }, conn)?;
+        assert_eq!(r!(ada.profile(conn))?, None);
+        let profile = r!(ada.create_profile(|user_id| NewProfile { user_id, bio: "first".into() }, conn))?;
         assert_eq!(profile.user_id, ada.id);
-        assert_eq!(ada.profile(conn)?, Some(profile.clone()));
-        assert_eq!(profile.user(conn)?, ada, "belongs_to with a NOT NULL key returns the row");
-        let second = Profile::create(NewProfile { user_id: grace.id, bio: "second".into() }, conn)?;
-        let err = ada.set_profile(&second, conn).unwrap_err();
+        assert_eq!(r!(ada.profile(conn))?, Some(profile.clone()));
+        assert_eq!(r!(profile.user(conn))?, ada, "belongs_to with a NOT NULL key returns the row");
+        let second = r!(Profile::create(NewProfile { user_id: grace.id, bio: "second".into() }, conn))?;
+        let err = r!(ada.set_profile(&second, conn)).unwrap_err();
         assert!(err.to_string().contains("NOT NULL"), "{err}");
-        assert_eq!(Profile::find(second.id, conn)?.user_id, grace.id, "nothing changed");
-        assert!(ada.create_profile(NewProfile { user_id: 0, bio: "third".into() }, conn).is_err());
-        assert_eq!(Profile::count(conn)?, 2, "the failed create rolled back");
-        grace.set_profile(&second, conn)?;
-        assert_eq!(grace.profile(conn)?, Some(second));
+        assert_eq!(r!(Profile::find(second.id, conn))?.user_id, grace.id, "nothing changed");
+        assert!(r!(ada.create_profile(NewProfile { user_id: 0, bio: "third".into() }, conn)).is_err());
+        assert_eq!(r!(Profile::count(conn))?, 2, "the failed create rolled back");
+        r!(grace.set_profile(&second, conn))?;
+        assert_eq!(r!(grace.profile(conn))?, Some(second));
         Ok(())
     }
 
     fn person_has_one_person_as_father(conn) {
-        let luke = Person::create(NewPerson { name: "Luke".into(), father_id: None }, conn)?;
-        let anakin = Person::create(NewPerson { name: "Anakin".into(), father_id: None }, conn)?;
-        let other = Person::create(NewPerson { name: "Other".into(), father_id: None }, conn)?;
+        let luke = r!(Person::create(NewPerson { name: "Luke".into(), father_id: None }, conn))?;
+        let anakin = r!(Person::create(NewPerson { name: "Anakin".into(), father_id: None }, conn))?;
+        let other = r!(Person::create(NewPerson { name: "Other".into(), father_id: None }, conn))?;
         // Sequelize's hasOne puts `father_id` on the target: setting Anakin as
         // Luke's "Father" writes Luke's id into Anakin's row.
-        luke.set_father(&anakin, conn)?;
-        assert_eq!(Person::find(anakin.id, conn)?.father_id, Some(luke.id));
-        assert_eq!(luke.father(conn)?.map(|p| p.name), Some("Anakin".to_string()));
-        luke.set_father(&other, conn)?;
-        assert_eq!(Person::find(anakin.id, conn)?.father_id, None, "the previous one is detached");
-        assert_eq!(luke.father(conn)?.map(|p| p.id), Some(other.id));
-        let other = Person::find(other.id, conn)?;
-        assert_eq!(other.parent(conn)?.map(|p| p.id), Some(luke.id), "belongs_to reads the same key");
-        let created = luke.create_father(NewPerson { name: "New".into(), father_id: None }, conn)?;
+        r!(luke.set_father(&anakin, conn))?;
+        assert_eq!(r!(Person::find(anakin.id, conn))?.father_id, Some(luke.id));
+        assert_eq!(r!(luke.father(conn))?.map(|p| p.name), Some("Anakin".to_string()));
+        r!(luke.set_father(&other, conn))?;
+        assert_eq!(r!(Person::find(anakin.id, conn))?.father_id, None, "the previous one is detached");
+        assert_eq!(r!(luke.father(conn))?.map(|p| p.id), Some(other.id));
+        let other = r!(Person::find(other.id, conn))?;
+        assert_eq!(r!(other.parent(conn))?.map(|p| p.id), Some(luke.id), "belongs_to reads the same key");
+        let created = r!(luke.create_father(NewPerson { name: "New".into(), father_id: None }, conn))?;
         assert_eq!(created.father_id, Some(luke.id));
-        assert_eq!(Person::find(other.id, conn)?.father_id, None);
+        assert_eq!(r!(Person::find(other.id, conn))?.father_id, None);
 
         // `unset_*` lets go of the row (Sequelize's `setFather(null)`).
-        assert!(luke.unset_father(conn)?);
-        assert_eq!(Person::find(created.id, conn)?.father_id, None, "the row stays, detached");
-        assert_eq!(luke.father(conn)?, None);
-        assert!(!luke.unset_father(conn)?, "nothing left to detach");
+        assert!(r!(luke.unset_father(conn))?);
+        assert_eq!(r!(Person::find(created.id, conn))?.father_id, None, "the row stays, detached");
+        assert_eq!(r!(luke.father(conn))?, None);
+        assert!(!r!(luke.unset_father(conn))?, "nothing left to detach");
         let gone = Person { id: -1, name: "gone".into(), father_id: None };
-        assert!(matches!(gone.unset_father(conn), Err(orm_core::diesel::result::Error::NotFound)));
+        assert!(matches!(r!(gone.unset_father(conn)), Err(orm_core::diesel::result::Error::NotFound)));
 
         // The key column is UNIQUE: a second row pointing at Luke, written
         // behind the methods' back, is refused by the database.
-        luke.set_father(&anakin, conn)?;
-        let second = orm_core::diesel::update(people::table.find(other.id))
+        r!(luke.set_father(&anakin, conn))?;
+        let second = r!(orm_core::diesel::update(people::table.find(other.id))
             .set(people::father_id.eq(luke.id))
-            .execute(conn);
+            .execute(conn));
         assert!(second.is_err(), "{second:?}");
-        assert_eq!(luke.father(conn)?.map(|p| p.id), Some(anakin.id));
+        assert_eq!(r!(luke.father(conn))?.map(|p| p.id), Some(anakin.id));
         Ok(())
     }
 
     fn friends_are_a_self_reference(conn) {
-        let (a, b, c) = (user("a", conn)?, user("b", conn)?, user("c", conn)?);
-        a.add_friends(&[b.clone(), c.clone()], conn)?;
-        let rows: Vec<(i32, i32)> = friendships::table
+        let (a, b, c) = (user!("a", conn)?, user!("b", conn)?, user!("c", conn)?);
+        r!(a.add_friends(&[b.clone(), c.clone()], conn))?;
+        let rows: Vec<(i32, i32)> = r!(friendships::table
             .select((friendships::friend_id, friendships::user_id))
             .order(friendships::friend_id)
-            .load(conn)?;
+            .load(conn))?;
         assert_eq!(rows, vec![(b.id, a.id), (c.id, a.id)], "user_id is the owner, friend_id the friend");
-        assert_eq!(ids(&a.friends(conn)?), vec![b.id, c.id]);
-        assert!(b.friends(conn)?.is_empty(), "one-directional unless both are added");
-        assert_eq!(a.count_friends(conn)?, 2);
+        assert_eq!(ids(&r!(a.friends(conn))?), vec![b.id, c.id]);
+        assert!(r!(b.friends(conn))?.is_empty(), "one-directional unless both are added");
+        assert_eq!(r!(a.count_friends(conn))?, 2);
         Ok(())
     }
 
     fn symmetric_self_reference_stores_both_directions(conn) {
-        let (a, b, c) = (user("a", conn)?, user("b", conn)?, user("c", conn)?);
-        let rows = |conn: &mut _| -> QueryResult<Vec<(i32, i32)>> {
-            buddyships::table
-                .select((buddyships::user_id, buddyships::buddy_id))
-                .order((buddyships::user_id, buddyships::buddy_id))
-                .load(conn)
-        };
-        assert_eq!(a.add_buddy(&b, conn)?, 1);
-        assert_eq!(rows(conn)?, vec![(a.id, b.id), (b.id, a.id)]);
-        assert_eq!(ids(&b.buddies(conn)?), vec![a.id], "b sees a without a second add");
-        assert_eq!(b.add_buddy(&a, conn)?, 0, "already buddies from either side");
-        assert_eq!(a.add_buddies(&[b.clone(), c.clone()], conn)?, 1);
-        assert_eq!(c.count_buddies(conn)?, 1);
-        assert!(c.has_buddy(&a, conn)?);
+        let (a, b, c) = (user!("a", conn)?, user!("b", conn)?, user!("c", conn)?);
+        macro_rules! rows {
+            ($conn:expr) => {
+                r!(buddyships::table
+                    .select((buddyships::user_id, buddyships::buddy_id))
+                    .order((buddyships::user_id, buddyships::buddy_id))
+                    .load::<(i32, i32)>($conn))
+            };
+        }
+        assert_eq!(r!(a.add_buddy(&b, conn))?, 1);
+        assert_eq!(rows!(conn)?, vec![(a.id, b.id), (b.id, a.id)]);
+        assert_eq!(ids(&r!(b.buddies(conn))?), vec![a.id], "b sees a without a second add");
+        assert_eq!(r!(b.add_buddy(&a, conn))?, 0, "already buddies from either side");
+        assert_eq!(r!(a.add_buddies(&[b.clone(), c.clone()], conn))?, 1);
+        assert_eq!(r!(c.count_buddies(conn))?, 1);
+        assert!(r!(c.has_buddy(&a, conn))?);
 
-        assert_eq!(b.remove_buddy(&a, conn)?, 1, "removing from the other side");
-        assert_eq!(rows(conn)?, vec![(a.id, c.id), (c.id, a.id)]);
-        assert_eq!(a.set_buddies(std::slice::from_ref(&b), conn)?, SetDiff { added: 1, removed: 1 });
-        assert_eq!(rows(conn)?, vec![(a.id, b.id), (b.id, a.id)]);
-        assert!(c.buddies(conn)?.is_empty());
+        assert_eq!(r!(b.remove_buddy(&a, conn))?, 1, "removing from the other side");
+        assert_eq!(rows!(conn)?, vec![(a.id, c.id), (c.id, a.id)]);
+        assert_eq!(r!(a.set_buddies(std::slice::from_ref(&b), conn))?, SetDiff { added: 1, removed: 1 });
+        assert_eq!(rows!(conn)?, vec![(a.id, b.id), (b.id, a.id)]);
+        assert!(r!(c.buddies(conn))?.is_empty());
 
-        c.add_buddy(&b, conn)?;
-        assert_eq!(b.clear_buddies(conn)?, 2);
-        assert_eq!(rows(conn)?, vec![], "clearing removes the mirrored rows too");
+        r!(c.add_buddy(&b, conn))?;
+        assert_eq!(r!(b.clear_buddies(conn))?, 2);
+        assert_eq!(rows!(conn)?, vec![], "clearing removes the mirrored rows too");
         Ok(())
     }
 
     fn followers_and_follows_share_one_table(conn) {
-        let (star, fan1, fan2) = (user("star", conn)?, user("fan1", conn)?, user("fan2", conn)?);
-        star.add_followers(&[fan1.clone(), fan2.clone()], conn)?;
-        assert_eq!(ids(&star.followers(conn)?), vec![fan1.id, fan2.id]);
-        assert_eq!(ids(&fan1.follows(conn)?), vec![star.id], "the reverse side reads the same rows");
-        fan2.remove_follow(&star, conn)?;
-        assert_eq!(ids(&star.followers(conn)?), vec![fan1.id]);
-        let rows: Vec<Follow> = follows::table.load(conn)?;
+        let (star, fan1, fan2) = (user!("star", conn)?, user!("fan1", conn)?, user!("fan2", conn)?);
+        r!(star.add_followers(&[fan1.clone(), fan2.clone()], conn))?;
+        assert_eq!(ids(&r!(star.followers(conn))?), vec![fan1.id, fan2.id]);
+        assert_eq!(ids(&r!(fan1.follows(conn))?), vec![star.id], "the reverse side reads the same rows");
+        r!(fan2.remove_follow(&star, conn))?;
+        assert_eq!(ids(&r!(star.followers(conn))?), vec![fan1.id]);
+        let rows: Vec<Follow> = r!(follows::table.load(conn))?;
         assert_eq!(rows, vec![Follow { follow_id: star.id, follower_id: fan1.id }]);
         Ok(())
     }
 
     fn users_and_pets_from_two_modules(conn) {
-        let owner = user("owner", conn)?;
-        let fido = Pet::create(NewPet { name: "fido".into(), breed: "labrador".into() }, conn)?;
-        owner.add_pet(&fido, conn)?;
-        let rex = owner.create_pet(NewPet { name: "rex".into(), breed: "mutt".into() }, conn)?;
-        assert_eq!(ids(&owner.pets(conn)?), vec![fido.id, rex.id]);
-        assert_eq!(ids(&fido.owners(conn)?), vec![owner.id]);
-        assert_eq!(orm_tests::pets::pet_owners::table.count().get_result::<i64>(conn)?, 2);
+        let owner = user!("owner", conn)?;
+        let fido = r!(Pet::create(NewPet { name: "fido".into(), breed: "labrador".into() }, conn))?;
+        r!(owner.add_pet(&fido, conn))?;
+        let rex = r!(owner.create_pet(NewPet { name: "rex".into(), breed: "mutt".into() }, conn))?;
+        assert_eq!(ids(&r!(owner.pets(conn))?), vec![fido.id, rex.id]);
+        assert_eq!(ids(&r!(fido.owners(conn))?), vec![owner.id]);
+        assert_eq!(r!(orm_tests::pets::pet_owners::table.count().get_result::<i64>(conn))?, 2);
         Ok(())
     }
 
     fn typed_keys_stand_for_rows(conn) {
         // Waterline's `user.pets.add(20)`: add by key, several at once, remove by key.
-        let owner = user("owner", conn)?;
+        let owner = user!("owner", conn)?;
         let (p1, p2, p3) = (
-            Pet::create(NewPet { name: "p1".into(), breed: "x".into() }, conn)?,
-            Pet::create(NewPet { name: "p2".into(), breed: "x".into() }, conn)?,
-            Pet::create(NewPet { name: "p3".into(), breed: "x".into() }, conn)?,
+            r!(Pet::create(NewPet { name: "p1".into(), breed: "x".into() }, conn))?,
+            r!(Pet::create(NewPet { name: "p2".into(), breed: "x".into() }, conn))?,
+            r!(Pet::create(NewPet { name: "p3".into(), breed: "x".into() }, conn))?,
         );
-        assert_eq!(owner.add_pet(Pet::key(p1.id), conn)?, 1);
-        assert_eq!(owner.add_pets(vec![p2.key(), p3.key()], conn)?, 2);
+        assert_eq!(r!(owner.add_pet(Pet::key(p1.id), conn))?, 1);
+        assert_eq!(r!(owner.add_pets(vec![p2.key(), p3.key()], conn))?, 2);
         let k2 = Pet::key(p2.id);
         #[allow(clippy::needless_borrows_for_generic_args)] // `&Key` is the point
-        let by_reference = owner.has_pet(&k2, conn)?;
+        let by_reference = r!(owner.has_pet(&k2, conn))?;
         assert!(by_reference, "a key by reference");
-        assert!(owner.has_pet(k2, conn)?, "and by value");
-        assert!(owner.has_pets(&[p1.key(), p3.key()][..], conn)?);
-        assert_eq!(owner.remove_pet(p1.key(), conn)?, 1);
+        assert!(r!(owner.has_pet(k2, conn))?, "and by value");
+        assert!(r!(owner.has_pets(&[p1.key(), p3.key()][..], conn))?);
+        assert_eq!(r!(owner.remove_pet(p1.key(), conn))?, 1);
         let keep = vec![p1.key()];
-        assert_eq!(owner.set_pets(&keep, conn)?, SetDiff { added: 1, removed: 2 });
-        assert!(owner.has_pets(keep, conn)?);
-        assert_eq!(ids(&owner.pets(conn)?), vec![p1.id]);
-        assert!(owner.add_pet(Pet::key(999), conn).is_err(), "a key of no row is an error");
+        assert_eq!(r!(owner.set_pets(&keep, conn))?, SetDiff { added: 1, removed: 2 });
+        assert!(r!(owner.has_pets(keep, conn))?);
+        assert_eq!(ids(&r!(owner.pets(conn))?), vec![p1.id]);
+        assert!(r!(owner.add_pet(Pet::key(999), conn)).is_err(), "a key of no row is an error");
         assert_eq!(format!("{:?}", Pet::key(7)), "Key<Pet>(7)");
 
-        let mut post = Post::create(NewPost { author_id: None, title: "t".into() }, conn)?;
-        post.set_author(owner.key(), conn)?;
+        let mut post = r!(Post::create(NewPost { author_id: None, title: "t".into() }, conn))?;
+        r!(post.set_author(owner.key(), conn))?;
         assert_eq!(post.author_id, Some(owner.id));
-        let project = Project::create(NewProject { name: "p".into() }, conn)?;
-        let task = Task::create(NewTask { project_id: None, title: "t".into() }, conn)?;
-        project.add_task(Task::key(task.id), conn)?;
-        assert!(project.has_task(task.key(), conn)?);
+        let project = r!(Project::create(NewProject { name: "p".into() }, conn))?;
+        let task = r!(Task::create(NewTask { project_id: None, title: "t".into() }, conn))?;
+        r!(project.add_task(Task::key(task.id), conn))?;
+        assert!(r!(project.has_task(task.key(), conn))?);
         Ok(())
     }
 
     fn staged_changes_apply_at_once(conn) {
         // Waterline's user.pets.add(..)/remove(..) then save, but typed and atomic.
-        let owner = user("owner", conn)?;
+        let owner = user!("owner", conn)?;
         let (p1, p2, p3) = (
-            Pet::create(NewPet { name: "p1".into(), breed: "x".into() }, conn)?,
-            Pet::create(NewPet { name: "p2".into(), breed: "x".into() }, conn)?,
-            Pet::create(NewPet { name: "p3".into(), breed: "x".into() }, conn)?,
+            r!(Pet::create(NewPet { name: "p1".into(), breed: "x".into() }, conn))?,
+            r!(Pet::create(NewPet { name: "p2".into(), breed: "x".into() }, conn))?,
+            r!(Pet::create(NewPet { name: "p3".into(), breed: "x".into() }, conn))?,
         );
-        owner.add_pets(&[p1.clone(), p2.clone()], conn)?;
+        r!(owner.add_pets(&[p1.clone(), p2.clone()], conn))?;
 
         let mut changes = owner.pets_changes();
         changes
@@ -406,13 +405,13 @@ backend_tests! {
         assert_eq!(pending.add, vec![p3.key()], "duplicates once; add then remove cancels");
         assert_eq!(pending.remove, vec![p1.key()]);
         assert_eq!(pending.create, 1);
-        assert_eq!(Pet::count(conn)?, 3, "nothing is written before save");
+        assert_eq!(r!(Pet::count(conn))?, 3, "nothing is written before save");
 
         let log = QueryLog::attach(conn);
-        let diff = changes.save(conn)?;
+        let diff = r!(changes.save(conn))?;
         assert_eq!(diff, SetDiff { added: 2, removed: 1 });
         let small = log.count();
-        let names: Vec<String> = owner.pets_query().order(pets::pets::name).select(pets::pets::name).load(conn)?;
+        let names: Vec<String> = r!(owner.pets_query().order(pets::pets::name).select(pets::pets::name).load(conn))?;
         assert_eq!(names, vec!["fido", "p2", "p3"], "p2 stays: its add and remove cancelled");
 
         // The statement count does not grow with the number of changes.
@@ -422,7 +421,7 @@ backend_tests! {
         }
         many.remove(&p3).add(&p1);
         log.clear();
-        assert_eq!(many.save(conn)?, SetDiff { added: 51, removed: 1 });
+        assert_eq!(r!(many.save(conn))?, SetDiff { added: 51, removed: 1 });
         if dialect(conn) != orm_core::Dialect::Mysql {
             assert_eq!(log.count(), small, "{:?}", log.statements());
         } else {
@@ -431,135 +430,134 @@ backend_tests! {
         }
 
         // A failure rolls back everything, the new rows included.
-        let before = (Pet::count(conn)?, owner.count_pets(conn)?);
+        let before = (r!(Pet::count(conn))?, r!(owner.count_pets(conn))?);
         let mut bad = owner.pets_changes();
         bad.add_new(NewPet { name: "ghost owner".into(), breed: "x".into() })
             .remove(&p1)
             .add(Pet::key(9999));
-        assert!(bad.save(conn).is_err());
-        assert_eq!((Pet::count(conn)?, owner.count_pets(conn)?), before);
+        assert!(r!(bad.save(conn)).is_err());
+        assert_eq!((r!(Pet::count(conn))?, r!(owner.count_pets(conn))?), before);
         Ok(())
     }
 
     fn composite_primary_key_model(conn) {
-        let chess = Club::create(NewClub { name: "chess".into() }, conn)?;
-        let ada = user("Ada", conn)?;
-        let mut m = Membership::create(
+        let chess = r!(Club::create(NewClub { name: "chess".into() }, conn))?;
+        let ada = user!("Ada", conn)?;
+        let mut m = r!(Membership::create(
             NewMembership { club_id: chess.id, user_id: ada.id, role: "member".into(), invited_by: None },
             conn,
-        )?;
-        assert_eq!(Membership::find((chess.id, ada.id), conn)?, m);
+        ))?;
+        assert_eq!(r!(Membership::find((chess.id, ada.id), conn))?, m);
         assert_eq!(m.key(), Membership::key((chess.id, ada.id)));
         m.role = "admin".into();
-        m.save(conn)?;
-        let roles: Vec<String> = memberships::table.select(memberships::role).load(conn)?;
+        r!(m.save(conn))?;
+        let roles: Vec<String> = r!(memberships::table.select(memberships::role).load(conn))?;
         assert_eq!(roles, vec!["admin"], "save updates the payload by the composite key");
-        assert_eq!((m.club(conn)?, m.user(conn)?), (chess.clone(), ada.clone()));
+        assert_eq!((r!(m.club(conn))?, r!(m.user(conn))?), (chess.clone(), ada.clone()));
         let twice = NewMembership { club_id: chess.id, user_id: ada.id, role: "again".into(), invited_by: None };
-        assert!(Membership::create(twice, conn).is_err(), "the pair is the primary key");
-        assert_eq!(Membership::load_users(std::slice::from_ref(&m), conn)?, vec![ada.clone()]);
-        ada.delete(conn)?;
-        assert_eq!(Membership::count(conn)?, 0, "NOT NULL keys cascade");
-        assert_eq!(m.delete(conn), Err(orm_core::diesel::result::Error::NotFound));
+        assert!(r!(Membership::create(twice, conn)).is_err(), "the pair is the primary key");
+        assert_eq!(r!(Membership::load_users(std::slice::from_ref(&m), conn))?, vec![ada.clone()]);
+        r!(ada.delete(conn))?;
+        assert_eq!(r!(Membership::count(conn))?, 0, "NOT NULL keys cascade");
+        assert_eq!(r!(m.delete(conn)), Err(orm_core::diesel::result::Error::NotFound));
         Ok(())
     }
 
     fn through_model_payload_writes(conn) {
-        let chess = Club::create(NewClub { name: "chess".into() }, conn)?;
-        let [ada, bob, cy, dan] = ["Ada", "Bob", "Cy", "Dan"].map(|n| user(n, conn).unwrap());
-        fn role_in<C>(club: i32, u: &User, conn: &mut C) -> QueryResult<String>
-        where
-            C: orm_core::ConnKind<Kind = orm_core::Blocking>,
-            Membership: orm_core::Crud<C>,
-        {
-            Ok(Membership::find((club, u.id), conn)?.role)
+        let chess = r!(Club::create(NewClub { name: "chess".into() }, conn))?;
+        let (ada, bob) = (user!("Ada", conn)?, user!("Bob", conn)?);
+        let (cy, dan) = (user!("Cy", conn)?, user!("Dan", conn)?);
+        // The role `$u` has in the chess club.
+        macro_rules! role {
+            ($u:expr, $conn:expr) => {
+                r!(Membership::find((chess.id, $u.id), $conn)).map(|m| m.role)
+            };
         }
-        let role = |u: &User, conn: &mut _| role_in(chess.id, u, conn);
         let admin = MembershipPayload { role: "admin".into(), invited_by: None };
 
         // Adding with a payload writes it; adding the pair again with a new
         // payload updates that row (Sequelize: add twice, new status).
-        assert_eq!(chess.add_member_with(&ada, admin.clone(), conn)?, 1);
-        assert_eq!(role(&ada, conn)?, "admin");
+        assert_eq!(r!(chess.add_member_with(&ada, admin.clone(), conn))?, 1);
+        assert_eq!(role!(&ada, conn)?, "admin");
         let owner = MembershipPayload { role: "owner".into(), invited_by: Some(bob.id) };
-        chess.add_member_with(ada.key(), owner.clone(), conn)?;
-        assert_eq!(Membership::find((chess.id, ada.id), conn)?.invited_by, Some(bob.id));
-        assert_eq!((role(&ada, conn)?, chess.count_members(conn)?), ("owner".into(), 1));
+        r!(chess.add_member_with(ada.key(), owner.clone(), conn))?;
+        assert_eq!(r!(Membership::find((chess.id, ada.id), conn))?.invited_by, Some(bob.id));
+        assert_eq!((role!(&ada, conn)?, r!(chess.count_members(conn))?), ("owner".into(), 1));
 
         // Plain add inserts the default payload and leaves existing rows alone.
-        assert_eq!(chess.add_members(&[ada.clone(), dan.clone()], conn)?, 1);
-        assert_eq!((role(&ada, conn)?, role(&dan, conn)?), ("owner".into(), "member".into()));
+        assert_eq!(r!(chess.add_members(&[ada.clone(), dan.clone()], conn))?, 1);
+        assert_eq!((role!(&ada, conn)?, role!(&dan, conn)?), ("owner".into(), "member".into()));
 
         // Many at once, one statement.
         let log = QueryLog::attach(conn);
-        assert_eq!(chess.add_members_with(&[bob.clone(), cy.clone()], admin.clone(), conn)?, 2);
+        assert_eq!(r!(chess.add_members_with(&[bob.clone(), cy.clone()], admin.clone(), conn))?, 2);
         assert_eq!(log.count(), 1, "{:?}", log.statements());
-        assert_eq!((role(&bob, conn)?, role(&cy, conn)?), ("admin".into(), "admin".into()));
+        assert_eq!((role!(&bob, conn)?, role!(&cy, conn)?), ("admin".into(), "admin".into()));
 
         // set with a default payload and per-target overrides: dan goes, ada
         // and bob get the default, cy its override; 6 statements.
         log.clear();
         let guest = MembershipPayload { role: "guest".into(), invited_by: None };
-        let diff = chess.set_members_with(
+        let diff = r!(chess.set_members_with(
             &[ada.clone(), bob.clone()],
             guest,
             &[(cy.key(), MembershipPayload { role: "treasurer".into(), invited_by: Some(ada.id) })],
             conn,
-        )?;
+        ))?;
         assert_eq!(diff, SetDiff { added: 0, removed: 1 });
         // An upsert writes every row: read the keys, delete, upsert; a lock
         // statement on PostgreSQL and MySQL.
         let set_with = if dialect(conn) == orm_core::Dialect::Sqlite { 5 } else { 6 };
         assert_eq!(log.count(), set_with, "{:?}", log.statements());
-        let mut rows: Vec<Membership> = memberships::table.order(memberships::user_id).load(conn)?;
+        let mut rows: Vec<Membership> = r!(memberships::table.order(memberships::user_id).load(conn))?;
         rows.iter_mut().for_each(|m| assert_eq!(m.club_id, chess.id));
         let roles: Vec<(i32, &str)> = rows.iter().map(|m| (m.user_id, m.role.as_str())).collect();
         assert_eq!(roles, vec![(ada.id, "guest"), (bob.id, "guest"), (cy.id, "treasurer")]);
 
         // Plain set keeps the payload of kept rows and defaults new ones.
-        assert_eq!(chess.set_members(&[cy.clone(), dan.clone()], conn)?, SetDiff { added: 1, removed: 2 });
-        assert_eq!((role(&cy, conn)?, role(&dan, conn)?), ("treasurer".into(), "member".into()));
+        assert_eq!(r!(chess.set_members(&[cy.clone(), dan.clone()], conn))?, SetDiff { added: 1, removed: 2 });
+        assert_eq!((role!(&cy, conn)?, role!(&dan, conn)?), ("treasurer".into(), "member".into()));
 
         // create with a payload.
-        let eve = chess.create_member_with(NewUser { name: "Eve".into() }, admin.clone(), conn)?;
-        assert_eq!(role(&eve, conn)?, "admin");
-        assert!(eve.clubs(conn)? == vec![chess.clone()], "the other side reads the same rows");
+        let eve = r!(chess.create_member_with(NewUser { name: "Eve".into() }, admin.clone(), conn))?;
+        assert_eq!(role!(&eve, conn)?, "admin");
+        assert!(r!(eve.clubs(conn))? == vec![chess.clone()], "the other side reads the same rows");
 
         // Reads, removals and staged changes work as on any join table;
         // staged additions insert the default payload.
-        assert!(chess.has_member(&eve, conn)? && chess.has_members(&[cy.clone(), dan.clone()], conn)?);
-        assert_eq!(chess.remove_member(&eve, conn)?, 1);
+        assert!(r!(chess.has_member(&eve, conn))? && r!(chess.has_members(&[cy.clone(), dan.clone()], conn))?);
+        assert_eq!(r!(chess.remove_member(&eve, conn))?, 1);
         let mut changes = chess.members_changes();
         changes.add(&eve).remove(&dan);
-        assert_eq!(changes.save(conn)?, SetDiff { added: 1, removed: 1 });
-        assert_eq!(role(&eve, conn)?, "member");
-        assert_eq!(ids(&chess.members(conn)?), vec![cy.id, eve.id]);
+        assert_eq!(r!(changes.save(conn))?, SetDiff { added: 1, removed: 1 });
+        assert_eq!(role!(&eve, conn)?, "member");
+        assert_eq!(ids(&r!(chess.members(conn))?), vec![cy.id, eve.id]);
 
         // Bad input is an Err and writes nothing.
-        let before = Membership::count(conn)?;
-        assert!(chess.add_member_with(User::key(9999), admin.clone(), conn).is_err());
-        assert!(chess.add_members_with(vec![ada.key(), User::key(9999)], admin.clone(), conn).is_err());
-        let gone = Club::create(NewClub { name: "gone".into() }, conn)?;
-        gone.delete(conn)?;
-        assert!(gone.add_member_with(&ada, admin.clone(), conn).is_err());
-        assert!(gone.set_members_with(vec![ada.key()], admin, &[], conn).is_err());
-        assert_eq!(Membership::count(conn)?, before);
+        let before = r!(Membership::count(conn))?;
+        assert!(r!(chess.add_member_with(User::key(9999), admin.clone(), conn)).is_err());
+        assert!(r!(chess.add_members_with(vec![ada.key(), User::key(9999)], admin.clone(), conn)).is_err());
+        let gone = r!(Club::create(NewClub { name: "gone".into() }, conn))?;
+        r!(gone.delete(conn))?;
+        assert!(r!(gone.add_member_with(&ada, admin.clone(), conn)).is_err());
+        assert!(r!(gone.set_members_with(vec![ada.key()], admin, &[], conn)).is_err());
+        assert_eq!(r!(Membership::count(conn))?, before);
         Ok(())
     }
 
     fn through_model_reads(conn) {
-        let chess = Club::create(NewClub { name: "chess".into() }, conn)?;
-        let go = Club::create(NewClub { name: "go".into() }, conn)?;
-        let [ada, bob, cy] = ["Ada", "Bob", "Cy"].map(|n| user(n, conn).unwrap());
+        let chess = r!(Club::create(NewClub { name: "chess".into() }, conn))?;
+        let go = r!(Club::create(NewClub { name: "go".into() }, conn))?;
+        let (ada, bob, cy) = (user!("Ada", conn)?, user!("Bob", conn)?, user!("Cy", conn)?);
         let payload = |role: &str| MembershipPayload { role: role.into(), invited_by: None };
-        chess.add_member_with(&ada, payload("admin"), conn)?;
-        chess.add_member_with(&bob, payload("member"), conn)?;
-        chess.add_member_with(&cy, payload("member"), conn)?;
-        go.add_member_with(&ada, payload("member"), conn)?;
+        r!(chess.add_member_with(&ada, payload("admin"), conn))?;
+        r!(chess.add_member_with(&bob, payload("member"), conn))?;
+        r!(chess.add_member_with(&cy, payload("member"), conn))?;
+        r!(go.add_member_with(&ada, payload("member"), conn))?;
 
         // The targets with their join rows, in one statement.
         let log = QueryLog::attach(conn);
-        let mut both = chess.members_with_through(conn)?;
+        let mut both = r!(chess.members_with_through(conn))?;
         assert_eq!(log.count(), 1);
         both.sort_by_key(|(u, _)| u.id);
         let summary: Vec<(&str, &str)> =
@@ -568,62 +566,62 @@ backend_tests! {
         assert!(both.iter().all(|(u, m)| m.user_id == u.id && m.club_id == chess.id));
 
         // Filtered and ordered on join columns and on target columns.
-        let members: Vec<(User, Membership)> = chess
+        let members: Vec<(User, Membership)> = r!(chess
             .members_through()
             .filter(memberships::role.eq("member"))
             .order(users::name.desc())
-            .load(conn)?;
+            .load(conn))?;
         let names: Vec<&str> = members.iter().map(|(u, _)| u.name.as_str()).collect();
         assert_eq!(names, vec!["Cy", "Bob"]);
-        let first: Vec<(User, Membership)> = chess
+        let first: Vec<(User, Membership)> = r!(chess
             .members_through()
             .filter(users::name.ne("Cy"))
             .order(memberships::role.asc())
             .limit(1)
-            .load(conn)?;
+            .load(conn))?;
         assert_eq!(first[0].0, ada);
 
         // Narrowed to chosen join columns (joinTableAttributes).
-        let roles: Vec<(User, (String,))> = chess
+        let roles: Vec<(User, (String,))> = r!(chess
             .members_through()
             .select_through((memberships::role,))
             .order(users::name.asc())
-            .load(conn)?;
+            .load(conn))?;
         assert_eq!(roles[0], (ada.clone(), ("admin".to_string(),)));
 
         // Counting with a join-column filter.
-        let count: i64 = chess
+        let count: i64 = r!(chess
             .members_through()
             .filter(memberships::role.eq("member"))
             .count()
-            .get_result(conn)?;
+            .get_result(conn))?;
         assert_eq!(count, 2);
 
         // The join row is a model: save it and the association sees it.
         let (_, mut row) = both.remove(1);
         row.role = "captain".into();
-        row.save(conn)?;
-        let captains: i64 = chess
+        r!(row.save(conn))?;
+        let captains: i64 = r!(chess
             .members_through()
             .filter(memberships::role.eq("captain"))
             .count()
-            .get_result(conn)?;
+            .get_result(conn))?;
         assert_eq!(captains, 1);
 
         // Eager: every club's members with payload, one statement.
-        let empty = Club::create(NewClub { name: "empty".into() }, conn)?;
+        let empty = r!(Club::create(NewClub { name: "empty".into() }, conn))?;
         let clubs = vec![chess.clone(), empty, go.clone()];
         log.clear();
-        let loaded = Club::load_members_with_through(&clubs, conn)?;
+        let loaded = r!(Club::load_members_with_through(&clubs, conn))?;
         assert_eq!(log.count(), 1, "{:?}", log.statements());
         let counts: Vec<usize> = loaded.iter().map(Vec::len).collect();
         assert_eq!(counts, vec![3, 0, 1]);
-        assert_eq!(loaded[2], vec![(ada.clone(), Membership::find((go.id, ada.id), conn)?)]);
-        let members = Club::load_members_with_through_where(
+        assert_eq!(loaded[2], vec![(ada.clone(), r!(Membership::find((go.id, ada.id), conn))?)]);
+        let members = r!(Club::load_members_with_through_where(
             &clubs,
             |q| q.filter(memberships::role.eq("member")).order(users::name.asc()),
             conn,
-        )?;
+        ))?;
         let names: Vec<Vec<&str>> =
             members.iter().map(|ms| ms.iter().map(|(u, _)| u.name.as_str()).collect()).collect();
         assert_eq!(names, vec![vec!["Cy"], vec![], vec!["Ada"]]);
@@ -632,23 +630,23 @@ backend_tests! {
 
     fn timestamps_are_set_by_create_and_save(conn) {
         let before = orm_core::__private::now();
-        let mut article = Article::create(NewArticle { title: "draft".into() }, conn)?;
+        let mut article = r!(Article::create(NewArticle { title: "draft".into() }, conn))?;
         let created = article.created_at;
         assert!(created >= before && created <= orm_core::__private::now());
         assert_eq!(article.updated_at, created, "create sets both to the same time");
-        assert_eq!(Article::find(article.id, conn)?, article, "the stored times read back equal");
+        assert_eq!(r!(Article::find(article.id, conn))?, article, "the stored times read back equal");
 
         std::thread::sleep(std::time::Duration::from_millis(5));
         article.title = "final".into();
-        article.save(conn)?;
+        r!(article.save(conn))?;
         assert!(article.updated_at > created, "save moves updated_at");
         assert_eq!(article.created_at, created, "and leaves created_at");
-        assert_eq!(Article::find(article.id, conn)?, article);
+        assert_eq!(r!(Article::find(article.id, conn))?, article);
 
         // A failed save leaves the struct as it was.
         let stale = article.updated_at;
-        article.clone().delete(conn)?;
-        assert!(article.save(conn).is_err());
+        r!(article.clone().delete(conn))?;
+        assert!(r!(article.save(conn)).is_err());
         assert_eq!(article.updated_at, stale);
         Ok(())
     }
@@ -656,24 +654,24 @@ backend_tests! {
     fn join_rows_carry_timestamps(conn) {
         // A join model with timestamps: inserting sets both, writing the
         // payload again moves updated_at only.
-        let chess = Club::create(NewClub { name: "chess".into() }, conn)?;
-        let ada = user("Ada", conn)?;
+        let chess = r!(Club::create(NewClub { name: "chess".into() }, conn))?;
+        let ada = user!("Ada", conn)?;
         let payload = |role: &str| MembershipPayload { role: role.into(), invited_by: None };
         let before = orm_core::__private::now();
-        chess.add_member_with(&ada, payload("member"), conn)?;
-        let first = Membership::find((chess.id, ada.id), conn)?;
+        r!(chess.add_member_with(&ada, payload("member"), conn))?;
+        let first = r!(Membership::find((chess.id, ada.id), conn))?;
         assert!(first.created_at >= before && first.created_at == first.updated_at);
         std::thread::sleep(std::time::Duration::from_millis(5));
-        chess.add_member_with(&ada, payload("admin"), conn)?;
-        let second = Membership::find((chess.id, ada.id), conn)?;
+        r!(chess.add_member_with(&ada, payload("admin"), conn))?;
+        let second = r!(Membership::find((chess.id, ada.id), conn))?;
         assert_eq!((second.role.as_str(), second.created_at), ("admin", first.created_at));
         assert!(second.updated_at > first.updated_at);
 
         // A generated join table with `timestamps` (seed 002's rsvps): the
         // database stamps the row when it is inserted.
-        let party = Event::create(NewEvent { title: "Party".into() }, conn)?;
-        party.add_guest(&ada, conn)?;
-        let rows: Vec<Rsvp> = rsvps::table.load(conn)?;
+        let party = r!(Event::create(NewEvent { title: "Party".into() }, conn))?;
+        r!(party.add_guest(&ada, conn))?;
+        let rows: Vec<Rsvp> = r!(rsvps::table.load(conn))?;
         assert_eq!(rows.len(), 1);
         let age = orm_core::__private::now() - rows[0].created_at;
         assert!(age.num_seconds().abs() < 60, "stamped now: {:?}", rows[0]);
@@ -683,15 +681,15 @@ backend_tests! {
 
     fn eager_loading_with_a_per_parent_limit(conn) {
         // "The 3 latest posts of each user", in one statement.
-        let users: Vec<User> = ["a", "b", "c"].iter().map(|n| user(n, conn).unwrap()).collect();
+        let users = vec![user!("a", conn)?, user!("b", conn)?, user!("c", conn)?];
         for (i, u) in users.iter().enumerate().take(2) {
             for p in 0..(2 + 2 * i) {
-                u.create_post(NewPost { author_id: None, title: format!("{}{p}", u.name) }, conn)?;
+                r!(u.create_post(NewPost { author_id: None, title: format!("{}{p}", u.name) }, conn))?;
             }
         }
         let log = QueryLog::attach(conn);
         let parents = [users[1].clone(), users[0].clone(), users[2].clone(), users[1].clone()];
-        let latest = User::load_posts_top(&parents, 3, posts::id.desc(), conn)?;
+        let latest = r!(User::load_posts_top(&parents, 3, posts::id.desc(), conn))?;
         assert_eq!(log.count(), 1, "{:?}", log.statements());
         let titles: Vec<Vec<&str>> =
             latest.iter().map(|ps| ps.iter().map(|p| p.title.as_str()).collect()).collect();
@@ -702,20 +700,20 @@ backend_tests! {
         );
         // The same through a join table: the first 2 guests of each event by name.
         let (e0, e1, e2) = (
-            Event::create(NewEvent { title: "e0".into() }, conn)?,
-            Event::create(NewEvent { title: "e1".into() }, conn)?,
-            Event::create(NewEvent { title: "e2".into() }, conn)?,
+            r!(Event::create(NewEvent { title: "e0".into() }, conn))?,
+            r!(Event::create(NewEvent { title: "e1".into() }, conn))?,
+            r!(Event::create(NewEvent { title: "e2".into() }, conn))?,
         );
-        e0.add_guests(&users, conn)?;
-        e2.add_guests(&users[2..], conn)?;
+        r!(e0.add_guests(&users, conn))?;
+        r!(e2.add_guests(&users[2..], conn))?;
         log.clear();
-        let guests = Event::load_guests_top(&[e0, e1, e2], 2, users::name.desc(), conn)?;
+        let guests = r!(Event::load_guests_top(&[e0, e1, e2], 2, users::name.desc(), conn))?;
         assert_eq!(log.count(), 1, "{:?}", log.statements());
         let names: Vec<Vec<&str>> =
             guests.iter().map(|us| us.iter().map(|u| u.name.as_str()).collect()).collect();
         assert_eq!(names, vec![vec!["c", "b"], vec![], vec!["c"]]);
 
-        let first = User::load_posts_top(&users, 1, posts::title.asc(), conn)?;
+        let first = r!(User::load_posts_top(&users, 1, posts::title.asc(), conn))?;
         let titles: Vec<Vec<&str>> =
             first.iter().map(|ps| ps.iter().map(|p| p.title.as_str()).collect()).collect();
         assert_eq!(titles, vec![vec!["a0"], vec!["b0"], vec![]]);
@@ -726,94 +724,94 @@ backend_tests! {
         use orm_core::diesel::result::Error;
 
         // constraints = false (seed 001): the key survives its parent.
-        let trainer = Trainer::create(NewTrainer { first_name: "Jo".into() }, conn)?;
-        let series = trainer.create_show(NewSeries { title: "Yoga".into(), trainer_id: None }, conn)?;
-        let video = series.create_video(NewVideo { title: "Day 1".into(), series_id: None }, conn)?;
-        trainer.delete(conn)?;
-        series.delete(conn)?;
-        assert_eq!(Series::count(conn)?, 0);
-        assert_eq!(Video::find(video.id, conn)?.series_id, Some(series.id), "a dangling id survives");
-        assert_eq!(Series::find(series.id, conn), Err(Error::NotFound));
+        let trainer = r!(Trainer::create(NewTrainer { first_name: "Jo".into() }, conn))?;
+        let series = r!(trainer.create_show(NewSeries { title: "Yoga".into(), trainer_id: None }, conn))?;
+        let video = r!(series.create_video(NewVideo { title: "Day 1".into(), series_id: None }, conn))?;
+        r!(trainer.delete(conn))?;
+        r!(series.delete(conn))?;
+        assert_eq!(r!(Series::count(conn))?, 0);
+        assert_eq!(r!(Video::find(video.id, conn))?.series_id, Some(series.id), "a dangling id survives");
+        assert_eq!(r!(Series::find(series.id, conn)), Err(Error::NotFound));
 
         // RESTRICT: deleting a writer with books is refused and changes nothing.
-        let writer = Writer::create(NewWriter { name: "Le Guin".into() }, conn)?;
-        writer.create_book(NewBook { writer_id: 0, title: "Earthsea".into() }, conn)?;
+        let writer = r!(Writer::create(NewWriter { name: "Le Guin".into() }, conn))?;
+        r!(writer.create_book(NewBook { writer_id: 0, title: "Earthsea".into() }, conn))?;
         // (SQLite reports a RESTRICT refusal with an unclassified error kind.)
-        let refused = writer.delete(conn);
+        let refused = r!(writer.delete(conn));
         assert!(
             matches!(&refused, Err(Error::DatabaseError(_, info)) if info.message().to_lowercase().contains("foreign key")),
             "{refused:?}"
         );
-        assert_eq!((Writer::count(conn)?, Book::count(conn)?), (1, 1));
+        assert_eq!((r!(Writer::count(conn))?, r!(Book::count(conn))?), (1, 1));
         // ON UPDATE RESTRICT too: the writer's key cannot move under its books.
-        let moved = orm_core::diesel::update(writers::table.find(writer.id))
+        let moved = r!(orm_core::diesel::update(writers::table.find(writer.id))
             .set(writers::id.eq(writer.id + 100))
-            .execute(conn);
+            .execute(conn));
         assert!(moved.is_err());
-        assert_eq!(Writer::find(writer.id, conn)?, writer);
+        assert_eq!(r!(Writer::find(writer.id, conn))?, writer);
 
         // Explicit CASCADE on a nullable key: the notes go with the folder.
-        let folder = Folder::create(NewFolder { name: "f".into() }, conn)?;
-        folder.create_note(NewNote { folder_id: None, body: "n".into() }, conn)?;
-        let loose = Note::create(NewNote { folder_id: None, body: "loose".into() }, conn)?;
-        folder.delete(conn)?;
-        assert_eq!(Note::all(conn)?, vec![loose]);
+        let folder = r!(Folder::create(NewFolder { name: "f".into() }, conn))?;
+        r!(folder.create_note(NewNote { folder_id: None, body: "n".into() }, conn))?;
+        let loose = r!(Note::create(NewNote { folder_id: None, body: "loose".into() }, conn))?;
+        r!(folder.delete(conn))?;
+        assert_eq!(r!(Note::all(conn))?, vec![loose]);
 
         // Defaults: a nullable key is set to NULL; ON UPDATE CASCADE follows a
         // moved key.
-        let ada = User::create(NewUser { name: "Ada".into() }, conn)?;
-        let post = ada.create_post(NewPost { author_id: None, title: "p".into() }, conn)?;
-        orm_core::diesel::update(users::table.find(ada.id))
+        let ada = r!(User::create(NewUser { name: "Ada".into() }, conn))?;
+        let post = r!(ada.create_post(NewPost { author_id: None, title: "p".into() }, conn))?;
+        r!(orm_core::diesel::update(users::table.find(ada.id))
             .set(users::id.eq(ada.id + 100))
-            .execute(conn)?;
-        assert_eq!(Post::find(post.id, conn)?.author_id, Some(ada.id + 100));
-        orm_core::diesel::delete(users::table.find(ada.id + 100)).execute(conn)?;
-        assert_eq!(Post::find(post.id, conn)?.author_id, None);
+            .execute(conn))?;
+        assert_eq!(r!(Post::find(post.id, conn))?.author_id, Some(ada.id + 100));
+        r!(orm_core::diesel::delete(users::table.find(ada.id + 100)).execute(conn))?;
+        assert_eq!(r!(Post::find(post.id, conn))?.author_id, None);
 
         // A join table key declared RESTRICT by its side; the other key keeps
         // the default CASCADE.
-        let tag = Tag::create(NewTag { name: "sea".into() }, conn)?;
-        let photo = Photo::create(NewPhoto { url: "a.jpg".into() }, conn)?;
-        tag.add_photo(&photo, conn)?;
-        assert!(tag.delete(conn).is_err());
-        assert_eq!(tag.count_photos(conn)?, 1, "the refusal leaves the join row");
-        photo.delete(conn)?;
-        assert_eq!(tag.count_photos(conn)?, 0, "deleting the photo cascades");
-        tag.delete(conn)?;
+        let tag = r!(Tag::create(NewTag { name: "sea".into() }, conn))?;
+        let photo = r!(Photo::create(NewPhoto { url: "a.jpg".into() }, conn))?;
+        r!(tag.add_photo(&photo, conn))?;
+        assert!(r!(tag.delete(conn)).is_err());
+        assert_eq!(r!(tag.count_photos(conn))?, 1, "the refusal leaves the join row");
+        r!(photo.delete(conn))?;
+        assert_eq!(r!(tag.count_photos(conn))?, 0, "deleting the photo cascades");
+        r!(tag.delete(conn))?;
         Ok(())
     }
 
     fn has_many_with_not_null_key(conn) {
-        let article = Article::create(NewArticle { title: "a".into() }, conn)?;
-        let other = Article::create(NewArticle { title: "b".into() }, conn)?;
-        let comment = article.create_comment(NewComment { article_id: 0, body: "hi".into() }, conn)?;
+        let article = r!(Article::create(NewArticle { title: "a".into() }, conn))?;
+        let other = r!(Article::create(NewArticle { title: "b".into() }, conn))?;
+        let comment = r!(article.create_comment(NewComment { article_id: 0, body: "hi".into() }, conn))?;
         assert_eq!(comment.article_id, article.id);
-        other.add_comment(&comment, conn)?;
-        assert_eq!(Comment::find(comment.id, conn)?.article_id, other.id);
-        assert_eq!(comment.article(conn)?, article, "the struct still holds the old key");
-        article.delete(conn)?;
-        other.delete(conn)?;
-        assert_eq!(Comment::count(conn)?, 0, "NOT NULL keys cascade on delete");
+        r!(other.add_comment(&comment, conn))?;
+        assert_eq!(r!(Comment::find(comment.id, conn))?.article_id, other.id);
+        assert_eq!(r!(comment.article(conn))?, article, "the struct still holds the old key");
+        r!(article.delete(conn))?;
+        r!(other.delete(conn))?;
+        assert_eq!(r!(Comment::count(conn))?, 0, "NOT NULL keys cascade on delete");
         Ok(())
     }
 
     fn eager_loading_is_aligned_and_nests(conn) {
         let (e0, e1, e2) = (
-            Event::create(NewEvent { title: "e0".into() }, conn)?,
-            Event::create(NewEvent { title: "e1".into() }, conn)?,
-            Event::create(NewEvent { title: "e2".into() }, conn)?,
+            r!(Event::create(NewEvent { title: "e0".into() }, conn))?,
+            r!(Event::create(NewEvent { title: "e1".into() }, conn))?,
+            r!(Event::create(NewEvent { title: "e2".into() }, conn))?,
         );
-        let (a, b) = (user("a", conn)?, user("b", conn)?);
-        e0.add_guests(&[a.clone(), b.clone()], conn)?;
-        e2.add_guest(&b, conn)?;
-        let pa = a.create_post(NewPost { author_id: None, title: "pa".into() }, conn)?;
-        let pb = b.create_post(NewPost { author_id: None, title: "pb".into() }, conn)?;
-        let orphan = Post::create(NewPost { author_id: None, title: "orphan".into() }, conn)?;
-        let profile = b.create_profile(NewProfile { user_id: 0, bio: "b".into() }, conn)?;
+        let (a, b) = (user!("a", conn)?, user!("b", conn)?);
+        r!(e0.add_guests(&[a.clone(), b.clone()], conn))?;
+        r!(e2.add_guest(&b, conn))?;
+        let pa = r!(a.create_post(NewPost { author_id: None, title: "pa".into() }, conn))?;
+        let pb = r!(b.create_post(NewPost { author_id: None, title: "pb".into() }, conn))?;
+        let orphan = r!(Post::create(NewPost { author_id: None, title: "orphan".into() }, conn))?;
+        let profile = r!(b.create_profile(NewProfile { user_id: 0, bio: "b".into() }, conn))?;
 
         let log = QueryLog::attach(conn);
         let parents = [e0.clone(), e1.clone(), e2.clone(), e0.clone()];
-        let guests = Event::load_guests(&parents, conn)?;
+        let guests = r!(Event::load_guests(&parents, conn))?;
         assert_eq!(log.count(), 1, "users joined with their rsvps: {:?}", log.statements());
         let guest_ids: Vec<Vec<i32>> = guests.iter().map(|g| ids(g)).collect();
         assert_eq!(guest_ids, vec![vec![a.id, b.id], vec![], vec![b.id], vec![a.id, b.id]]);
@@ -821,36 +819,36 @@ backend_tests! {
         // events -> guests -> posts: one more statement for the next level.
         log.clear();
         let flat: Vec<User> = guests.iter().flatten().cloned().collect();
-        let posts = User::load_posts(&flat, conn)?;
+        let posts = r!(User::load_posts(&flat, conn))?;
         assert_eq!(log.count(), 1);
         let titles: Vec<Vec<String>> = posts.iter().map(|p| p.iter().map(|p| p.title.clone()).collect()).collect();
         assert_eq!(titles, vec![vec!["pa"], vec!["pb"], vec!["pb"], vec!["pa"], vec!["pb"]]);
 
         log.clear();
-        assert_eq!(User::load_profiles(&[a.clone(), b.clone()], conn)?, vec![None, Some(profile)]);
-        let authors = Post::load_authors(&[pa, orphan, pb], conn)?;
+        assert_eq!(r!(User::load_profiles(&[a.clone(), b.clone()], conn))?, vec![None, Some(profile)]);
+        let authors = r!(Post::load_authors(&[pa, orphan, pb], conn))?;
         assert_eq!(authors, vec![Some(a.clone()), None, Some(b.clone())]);
         assert_eq!(log.count(), 2, "one statement each");
-        assert_eq!(Event::load_guests(&[], conn)?, Vec::<Vec<User>>::new());
+        assert_eq!(r!(Event::load_guests(&[], conn))?, Vec::<Vec<User>>::new());
 
         // The included queries can be refined: filtered and ordered.
-        let named_b = Event::load_guests_where(
+        let named_b = r!(Event::load_guests_where(
             &parents,
             |q| q.filter(users::name.eq("b")),
             conn,
-        )?;
+        ))?;
         assert_eq!(named_b.iter().map(|g| ids(g)).collect::<Vec<_>>(), vec![vec![b.id], vec![], vec![b.id], vec![b.id]]);
-        let desc = Event::load_guests_where(&parents[..1], |q| q.order(users::name.desc()), conn)?;
+        let desc = r!(Event::load_guests_where(&parents[..1], |q| q.order(users::name.desc()), conn))?;
         assert_eq!(desc[0].iter().map(|u| u.id).collect::<Vec<_>>(), vec![b.id, a.id], "in the query's order");
-        b.create_post(NewPost { author_id: None, title: "pb2".into() }, conn)?;
-        let latest = User::load_posts_where(&[a.clone(), b.clone()], |q| q.order(posts::title.desc()), conn)?;
+        r!(b.create_post(NewPost { author_id: None, title: "pb2".into() }, conn))?;
+        let latest = r!(User::load_posts_where(&[a.clone(), b.clone()], |q| q.order(posts::title.desc()), conn))?;
         let titles: Vec<Vec<&str>> = latest.iter().map(|p| p.iter().map(|p| p.title.as_str()).collect()).collect();
         assert_eq!(titles, vec![vec!["pa"], vec!["pb2", "pb"]]);
         Ok(())
     }
 
     fn eager_loading_statement_counts(conn) {
-        let guest = user("guest", conn)?;
+        let guest = user!("guest", conn)?;
         let limit = keys_per_statement(conn);
         let mut created = 0;
         for n in [1usize, 100, 10_000, 40_000] {
@@ -859,14 +857,14 @@ backend_tests! {
                     .map(|i| NewEvent { title: format!("e{i}") })
                     .collect();
                 created += batch.len();
-                orm_core::diesel::insert_into(events::table).values(batch).execute(conn)?;
+                r!(Event::create_many(batch, conn))?;
             }
-            let events: Vec<Event> = Event::query().order(events::id).limit(n as i64).load(conn)?;
-            guest.clear_events(conn)?;
-            events[0].add_guest(&guest, conn)?;
-            events[n - 1].add_guest(&guest, conn)?;
+            let events: Vec<Event> = r!(Event::query().order(events::id).limit(n as i64).load(conn))?;
+            r!(guest.clear_events(conn))?;
+            r!(events[0].add_guest(&guest, conn))?;
+            r!(events[n - 1].add_guest(&guest, conn))?;
             let log = QueryLog::attach(conn);
-            let guests = Event::load_guests(&events, conn)?;
+            let guests = r!(Event::load_guests(&events, conn))?;
             // One statement (targets joined with join rows) per chunk of
             // parent keys.
             assert_eq!(log.count(), n.div_ceil(limit), "{n} parents");
@@ -877,13 +875,13 @@ backend_tests! {
 
         // Through a join model, targets and join rows come in one statement.
         let clubs: Vec<NewClub> = (0..10_000).map(|i| NewClub { name: format!("c{i}") }).collect();
-        orm_core::diesel::insert_into(clubs::table).values(clubs).execute(conn)?;
-        let clubs: Vec<Club> = Club::query().order(clubs::id).load(conn)?;
-        clubs[0].add_member(&guest, conn)?;
-        clubs[9_999].add_member(&guest, conn)?;
+        r!(Club::create_many(clubs, conn))?;
+        let clubs: Vec<Club> = r!(Club::query().order(clubs::id).load(conn))?;
+        r!(clubs[0].add_member(&guest, conn))?;
+        r!(clubs[9_999].add_member(&guest, conn))?;
         for n in [1usize, 100, 10_000] {
             let log = QueryLog::attach(conn);
-            let members = Club::load_members_with_through(&clubs[..n], conn)?;
+            let members = r!(Club::load_members_with_through(&clubs[..n], conn))?;
             assert_eq!(log.count(), 1, "{n} parents");
             assert_eq!(members.iter().map(Vec::len).sum::<usize>(), if n == 10_000 { 2 } else { 1 });
             println!("load_members_with_through of {n} clubs: {} statements", log.count());
@@ -893,28 +891,28 @@ backend_tests! {
 
     fn pages_of_rows_and_of_an_association(conn) {
         use orm_core::Paginate;
-        let party = Event::create(NewEvent { title: "Party".into() }, conn)?;
+        let party = r!(Event::create(NewEvent { title: "Party".into() }, conn))?;
         let mut guests = Vec::new();
         for i in 0..23 {
-            guests.push(user(&format!("u{i:02}"), conn)?);
+            guests.push(user!(&format!("u{i:02}"), conn)?);
         }
-        party.add_guests(&guests[..13], conn)?;
+        r!(party.add_guests(&guests[..13], conn))?;
         let log = QueryLog::attach(conn);
-        let page = User::query().order(users::name).paginate(2, 10).load_page::<User, _>(conn)?;
+        let page = r!(User::query().order(users::name).paginate(2, 10).load_page::<User, _>(conn))?;
         assert_eq!(page.items, guests[10..20].to_vec());
         assert_eq!((page.total, page.page, page.per_page, page.pages()), (23, 2, 10, 3));
         // The count and the page, in one transaction.
         let statements = log.statements();
         assert_eq!(statements.len(), 4, "{statements:?}");
         assert!(statements[1].starts_with("SELECT COUNT(*) FROM (SELECT"), "{statements:?}");
-        let last = User::query().order(users::name).paginate(3, 10).load_page::<User, _>(conn)?;
+        let last = r!(User::query().order(users::name).paginate(3, 10).load_page::<User, _>(conn))?;
         assert_eq!(last.items, guests[20..].to_vec());
-        let past = User::query().paginate(9, 10).load_page::<User, _>(conn)?;
+        let past = r!(User::query().paginate(9, 10).load_page::<User, _>(conn))?;
         assert_eq!((past.items.len(), past.total), (0, 23));
 
         // An association's query, refined.
         let query = party.guests_query().order(users::name.desc());
-        let page = query.paginate(1, 5).load_page::<User, _>(conn)?;
+        let page = r!(query.paginate(1, 5).load_page::<User, _>(conn))?;
         let mut expected: Vec<User> = guests[..13].to_vec();
         expected.reverse();
         assert_eq!(page.items, expected[..5].to_vec());
@@ -922,29 +920,29 @@ backend_tests! {
 
         // A page below 1 is an error before any statement runs.
         log.clear();
-        assert!(User::query().paginate(0, 10).load_page::<User, _>(conn).is_err());
-        assert!(User::query().paginate(1, 0).load_page::<User, _>(conn).is_err());
+        assert!(r!(User::query().paginate(0, 10).load_page::<User, _>(conn)).is_err());
+        assert!(r!(User::query().paginate(1, 0).load_page::<User, _>(conn)).is_err());
         assert_eq!(log.count(), 0);
         Ok(())
     }
 
     fn statement_counts(conn) {
-        let party = Event::create(NewEvent { title: "Party".into() }, conn)?;
+        let party = r!(Event::create(NewEvent { title: "Party".into() }, conn))?;
         let mut guests = Vec::new();
         for i in 0..300 {
-            guests.push(user(&format!("u{i}"), conn)?);
+            guests.push(user!(&format!("u{i}"), conn)?);
         }
         let log = QueryLog::attach(conn);
-        assert_eq!(party.add_guests(&guests[..200], conn)?, 200);
+        assert_eq!(r!(party.add_guests(&guests[..200], conn))?, 200);
         // MySQL, under the parent's lock, first reads which pairs exist, to
         // count only rows inserted.
         let add = if dialect(conn) == orm_core::Dialect::Mysql { 5 } else { 1 };
         assert_eq!(log.count(), add, "add_guests is one INSERT: {:?}", log.statements());
         log.clear();
-        party.set_guests(&guests[100..300], conn)?;
+        r!(party.set_guests(&guests[100..300], conn))?;
         let big = log.count();
         log.clear();
-        party.set_guests(&guests[..2], conn)?;
+        r!(party.set_guests(&guests[..2], conn))?;
         assert_eq!(log.count(), big, "set takes the same number of statements whatever the size");
         // BEGIN, [lock,] INSERT, DELETE, COMMIT; MySQL reads the keys too.
         let set = match dialect(conn) {
@@ -954,43 +952,43 @@ backend_tests! {
         };
         assert_eq!(big, set, "{:?}", log.statements());
         log.clear();
-        party.guests(conn)?;
-        party.count_guests(conn)?;
-        party.has_guest(&guests[0], conn)?;
+        r!(party.guests(conn))?;
+        r!(party.count_guests(conn))?;
+        r!(party.has_guest(&guests[0], conn))?;
         assert_eq!(log.count(), 3, "reads are one statement each");
         Ok(())
     }
 
     fn one_row_writes_inside_a_transaction_are_one_statement(conn) {
-        let party = Event::create(NewEvent { title: "Party".into() }, conn)?;
-        let ada = User::create(NewUser { name: "Ada".into() }, conn)?;
+        let party = r!(Event::create(NewEvent { title: "Party".into() }, conn))?;
+        let ada = r!(User::create(NewUser { name: "Ada".into() }, conn))?;
         let log = QueryLog::attach(conn);
-        conn.transaction(|t| {
+        tx!(conn, {
             log.clear();
-            assert_eq!(party.add_guest(&ada, t)?, 1);
-            assert_eq!(party.remove_guest(&ada, t)?, 1);
-            assert_eq!(party.add_guest(&ada, t)?, 1);
+            assert_eq!(r!(party.add_guest(&ada, conn))?, 1);
+            assert_eq!(r!(party.remove_guest(&ada, conn))?, 1);
+            assert_eq!(r!(party.add_guest(&ada, conn))?, 1);
             // No savepoint around them: on PostgreSQL the INSERT checks the
             // two rows itself, so it cannot fail on a missing one. (MySQL
             // counts a duplicate ON DUPLICATE KEY leaves alone as written, so
             // its add reads the pair under the parent's lock first.)
-            let expected = match dialect(t) {
+            let expected = match dialect(conn) {
                 orm_core::Dialect::Mysql => 11,
                 _ => 3,
             };
             assert_eq!(log.count(), expected, "{:?}", log.statements());
-            if dialect(t) == orm_core::Dialect::Postgres {
+            if dialect(conn) == orm_core::Dialect::Postgres {
                 let insert = &log.statements()[0];
                 assert_eq!(insert.matches("FOR KEY SHARE").count(), 2, "{insert}");
             }
             // A missing guest is an Err, and the transaction goes on.
-            assert!(party.add_guest(User::key(ada.id + 1_000), t).is_err());
+            assert!(r!(party.add_guest(User::key(ada.id + 1_000), conn)).is_err());
             // Already a guest: nothing written, no error.
-            assert_eq!(party.add_guest(&ada, t)?, 0);
-            assert_eq!(party.count_guests(t)?, 1);
+            assert_eq!(r!(party.add_guest(&ada, conn))?, 0);
+            assert_eq!(r!(party.count_guests(conn))?, 1);
             Ok::<_, orm_core::diesel::result::Error>(())
         })?;
-        assert_eq!(party.guests(conn)?, vec![ada]);
+        assert_eq!(r!(party.guests(conn))?, vec![ada]);
         Ok(())
     }
 }
