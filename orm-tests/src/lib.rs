@@ -445,6 +445,8 @@ macro_rules! backend_tests {
             use super::*;
             #[allow(unused_imports)]
             use $crate::{r_blocking as r, tx_blocking as tx};
+            #[allow(unused_imports)]
+            use ::orm_core::diesel::connection::SimpleConnection;
             $(
                 #[test]
                 fn $name() -> $crate::TestResult {
@@ -459,6 +461,8 @@ macro_rules! backend_tests {
             use super::*;
             #[allow(unused_imports)]
             use $crate::{r_blocking as r, tx_blocking as tx};
+            #[allow(unused_imports)]
+            use ::orm_core::diesel::connection::SimpleConnection;
             $(
                 #[test]
                 fn $name() -> $crate::TestResult {
@@ -476,6 +480,8 @@ macro_rules! backend_tests {
             use super::*;
             #[allow(unused_imports)]
             use $crate::{r_blocking as r, tx_blocking as tx};
+            #[allow(unused_imports)]
+            use ::orm_core::diesel::connection::SimpleConnection;
             $(
                 #[test]
                 fn $name() -> $crate::TestResult {
@@ -493,7 +499,7 @@ macro_rules! backend_tests {
             #[allow(unused_imports)]
             use $crate::{r_async as r, tx_async as tx};
             #[allow(unused_imports)]
-            use ::orm_core::diesel_async::RunQueryDsl;
+            use ::orm_core::diesel_async::{RunQueryDsl, SimpleAsyncConnection};
             $(
                 #[test]
                 fn $name() -> $crate::TestResult {
@@ -511,7 +517,7 @@ macro_rules! backend_tests {
             #[allow(unused_imports)]
             use $crate::{r_async as r, tx_async as tx};
             #[allow(unused_imports)]
-            use ::orm_core::diesel_async::RunQueryDsl;
+            use ::orm_core::diesel_async::{RunQueryDsl, SimpleAsyncConnection};
             $(
                 #[test]
                 fn $name() -> $crate::TestResult {
@@ -535,7 +541,7 @@ macro_rules! backend_tests {
             #[allow(unused_imports)]
             use $crate::{r_async as r, tx_async as tx};
             #[allow(unused_imports)]
-            use ::orm_core::diesel_async::RunQueryDsl;
+            use ::orm_core::diesel_async::{RunQueryDsl, SimpleAsyncConnection};
             $(
                 #[test]
                 fn $name() -> $crate::TestResult {

@@ -8,6 +8,13 @@ use orm_core::{ConnKind, QueryLog};
 use orm_tests::pets::{NewPet, Pet};
 use orm_tests::*;
 
+/// A model the harness's schema lacks, for `Schema`'s operations.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Memo {
+    pub id: i32,
+    pub body: String,
+}
+
 /// Creates a user named `$name`.
 macro_rules! user {
     ($name:expr, $conn:expr) => {
@@ -38,6 +45,24 @@ fn ids<M: Model<Id = i32>>(rows: &[M]) -> Vec<i32> {
 }
 
 backend_tests! {
+    // `Schema`'s operations: the check and the diff of the harness's
+    // schema are empty; a model the database lacks is reported, created,
+    // then matches.
+    fn schema_operations(conn) {
+        assert_eq!(r!(schema().check(conn))?, vec![]);
+        assert!(r!(schema().diff(conn))?.is_empty());
+        let memos = Schema::new().model::<Memo>();
+        let missing = orm_core::Drift::MissingTable { table: "memos".into() };
+        assert_eq!(r!(memos.check(conn))?, vec![missing]);
+        let migration = r!(memos.diff(conn))?;
+        assert!(migration.up[0].starts_with("CREATE TABLE"), "{:?}", migration.up);
+        r!(memos.create_all(conn))?;
+        assert_eq!(r!(memos.check(conn))?, vec![]);
+        let memo = r!(Memo::create(NewMemo { body: "hi".into() }, conn))?;
+        assert_eq!(r!(Memo::all(conn))?, vec![memo]);
+        Ok(())
+    }
+
     fn crud_round_trip(conn) {
         let mut ada = user!("Ada", conn)?;
         assert_eq!(r!(User::find(ada.id, conn))?, ada);

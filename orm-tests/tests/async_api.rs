@@ -1,9 +1,10 @@
-//! The generated methods and `Schema`'s operations on diesel-async
-//! connections: the same methods as on diesel's, awaited, with
-//! the same results and errors, on SQLite (through `SyncConnectionWrapper`),
-//! PostgreSQL, MySQL/MariaDB (feature `mysql`), and deadpool's pooled
-//! connections; their futures are `Send`; a future dropped inside a
-//! transaction leaves nothing committed.
+//! What is particular to diesel-async connections. (Every generated method
+//! runs on them in the behaviour suite, `associations.rs` and `existing.rs`,
+//! whose bodies run on diesel's connections and on diesel-async's.) Here:
+//! deadpool's and bb8's pooled connections take the generated methods; the
+//! futures are `Send` and run on spawned tasks; a future dropped inside a
+//! transaction leaves nothing committed; eager loads awaited together on a
+//! shared `&AsyncPgConnection` are pipelined.
 
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
@@ -12,36 +13,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use orm_core::diesel::prelude::*;
 use orm_core::diesel::result::Error;
 use orm_core::diesel::SqliteConnection;
-use orm_core::prelude::*;
 use orm_core::SetDiff;
 use orm_tests::*;
-
-/// A model the harness's schema lacks, for `Schema`'s operations.
-#[derive(Model, Debug, Clone, PartialEq)]
-pub struct Memo {
-    pub id: i32,
-    pub body: String,
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-}
-
-/// An async PostgreSQL connection to the fresh schema of `test`, which
-/// lives as long as the returned guard.
-async fn async_postgres(test: &str) -> Option<(PgTest, AsyncPgConnection)> {
-    let url = postgres_url(test)?;
-    let sync = postgres(test)?;
-    let mut conn = AsyncPgConnection::establish(&url).await.expect("connect");
-    conn.batch_execute(&format!("SET search_path TO {}", sync.schema()))
-        .await
-        .expect("the test schema");
-    Some((sync, conn))
-}
 
 /// A URL whose connections use the fresh schema of `test` (the returned
 /// guard keeps it), for a pool's connections.
@@ -52,40 +25,9 @@ fn pooled_url(test: &str) -> Option<(PgTest, String)> {
     Some((schema, url))
 }
 
-/// Defines each test on SQLite (through `SyncConnectionWrapper`), on
-/// PostgreSQL (`AsyncPgConnection`, and deadpool's and bb8's pooled ones), and with
-/// the `mysql` feature on MySQL/MariaDB (`AsyncMysqlConnection`): one body,
-/// awaited on each.
+/// Defines each test on deadpool's and on bb8's pooled `AsyncPgConnection`s.
 macro_rules! async_tests {
     ($(fn $name:ident($conn:ident) $body:block)*) => {
-        mod sqlite {
-            use super::*;
-            $(
-                #[test]
-                fn $name() -> TestResult {
-                    let mut conn = SyncConnectionWrapper::<SqliteConnection>::new(sqlite());
-                    runtime().block_on(async {
-                        let $conn = &mut conn;
-                        $body
-                    })
-                }
-            )*
-        }
-        mod postgres {
-            use super::*;
-            $(
-                #[test]
-                fn $name() -> TestResult {
-                    runtime().block_on(async {
-                        let Some((_schema, mut conn)) = async_postgres(stringify!($name)).await else {
-                            return Ok(());
-                        };
-                        let $conn = &mut conn;
-                        $body
-                    })
-                }
-            )*
-        }
         mod deadpool {
             use super::*;
             $(
@@ -125,28 +67,7 @@ macro_rules! async_tests {
                 }
             )*
         }
-        /// In a module of its name, as CI runs the MySQL half by `mysql::`.
-        #[cfg(feature = "mysql")]
-        mod mysql {
-            use super::*;
-            use diesel_async::AsyncMysqlConnection;
-            $(
-                #[test]
-                fn $name() -> TestResult {
-                    let Some(url) = mysql_url(stringify!($name)) else {
-                        return Ok(());
-                    };
-                    let database = mysql(stringify!($name)).expect("the test database");
-                    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
-                    let url = format!("{base}/{}", database.database());
-                    runtime().block_on(async {
-                        let mut conn = AsyncMysqlConnection::establish(&url).await?;
-                        let $conn = &mut conn;
-                        $body
-                    })
-                }
-            )*
-        }
+
     };
 }
 
@@ -239,54 +160,6 @@ async_tests! {
         Ok(())
     }
 
-    // has_many with a nullable key, has_one with a NOT NULL one: as the
-    // sync suite's `posts_profiles_and_authors`.
-    fn one_to_many(conn) {
-        let ada = User::create(NewUser { name: "Ada".into() }, conn).await?;
-        let grace = User::create(NewUser { name: "Grace".into() }, conn).await?;
-        let post = Post::create(NewPost { author_id: None, title: "Hello".into() }, conn).await?;
-        assert_eq!(ada.add_post(&post, conn).await?, 1);
-        assert_eq!(ada.posts(conn).await?.len(), 1);
-        assert!(ada.has_post(&post, conn).await?);
-
-        // `create_*` takes a closure that builds the row from its key, or a
-        // `New*`, whose key it overwrites.
-        let built = grace
-            .create_post(|author_id| NewPost { author_id, title: "Built".into() }, conn)
-            .await?;
-        assert_eq!(built.author_id, Some(grace.id));
-        let overwritten = grace
-            .create_post(NewPost { author_id: Some(ada.id), title: "Mine".into() }, conn)
-            .await?;
-        assert_eq!(overwritten.author_id, Some(grace.id));
-        assert_eq!(grace.count_posts(conn).await?, 2);
-        let diff = grace.set_posts(&[post.clone(), built.clone()], conn).await?;
-        assert_eq!(diff, SetDiff { added: 1, removed: 1 });
-        assert_eq!(ada.count_posts(conn).await?, 0, "the post moved to Grace");
-        assert_eq!(grace.remove_post(&post, conn).await?, 1);
-        assert_eq!(grace.clear_posts(conn).await?, 1);
-        assert_eq!(Post::find(built.id, conn).await?.author_id, None, "the row stays");
-
-        // has_one with a NOT NULL key: the profile cannot be detached.
-        assert_eq!(ada.profile(conn).await?, None);
-        let profile = ada
-            .create_profile(|user_id| NewProfile { user_id, bio: "first".into() }, conn)
-            .await?;
-        assert_eq!(ada.profile(conn).await?, Some(profile.clone()));
-        let second =
-            Profile::create(NewProfile { user_id: grace.id, bio: "second".into() }, conn).await?;
-        let err = ada.set_profile(&second, conn).await.unwrap_err();
-        assert!(err.to_string().contains("NOT NULL"), "{err}");
-        assert_eq!(Profile::find(second.id, conn).await?.user_id, grace.id, "nothing changed");
-        let third = NewProfile { user_id: 0, bio: "third".into() };
-        assert!(ada.create_profile(third, conn).await.is_err());
-        assert_eq!(Profile::count(conn).await?, 2, "the failed create rolled back");
-        grace.set_profile(&second, conn).await?;
-        assert_eq!(grace.profile(conn).await?, Some(second.clone()));
-        assert_eq!(second.user(conn).await?, grace, "a NOT NULL key's parent is the row");
-        Ok(())
-    }
-
     // Eager loading of each kind, aligned with the parents, one statement
     // per association.
     fn eager(conn) {
@@ -318,89 +191,6 @@ async_tests! {
         let orphan = Post::create(NewPost { author_id: None, title: "Lost".into() }, conn).await?;
         let posts = [post, orphan];
         assert_eq!(Post::load_authors(&posts, conn).await?, vec![Some(ada), None]);
-        Ok(())
-    }
-
-    // create_many, and staged changes saved in one transaction.
-    fn create_many_and_staged(conn) {
-        let names = ["Ada", "Bob", "Cy"];
-        let news = names.iter().map(|n| NewUser { name: (*n).into() }).collect();
-        let rows = User::create_many(news, conn).await?;
-        let got: Vec<&str> = rows.iter().map(|u| u.name.as_str()).collect();
-        assert_eq!(got, names, "in the order given");
-        assert_eq!(User::count(conn).await?, 3);
-
-        let party = Event::create(NewEvent { title: "Party".into() }, conn).await?;
-        let mut changes = party.guests_changes();
-        changes
-            .add(&rows[0])
-            .add(&rows[1])
-            .add_new(NewUser { name: "Dan".into() })
-            .remove(&rows[1]);
-        let diff = changes.save(conn).await?;
-        assert_eq!(diff, SetDiff { added: 2, removed: 0 }, "an add then a remove is nothing");
-        let mut guests: Vec<String> = party.guests(conn).await?.into_iter().map(|u| u.name).collect();
-        guests.sort();
-        assert_eq!(guests, ["Ada", "Dan"]);
-        Ok(())
-    }
-
-    // belongs_to with a nullable key: get, set, create, unset.
-    fn belongs_to(conn) {
-        let ada = User::create(NewUser { name: "Ada".into() }, conn).await?;
-        let mut post = Post::create(NewPost { author_id: None, title: "Hello".into() }, conn).await?;
-        assert_eq!(post.author(conn).await?, None);
-        post.set_author(&ada, conn).await?;
-        assert_eq!(post.author(conn).await?, Some(ada.clone()));
-        let author = post.create_author(NewUser { name: "Linus".into() }, conn).await?;
-        assert_eq!(Post::find(post.id, conn).await?.author_id, Some(author.id));
-        let ghost = User { id: 999, name: "ghost".into() };
-        assert!(post.set_author(&ghost, conn).await.is_err());
-        assert_eq!(post.author_id, Some(author.id), "a failed set leaves the struct alone");
-        post.unset_author(conn).await?;
-        assert_eq!((post.author_id, Post::find(post.id, conn).await?.author_id), (None, None));
-        Ok(())
-    }
-
-    // `Schema`'s operations: the check and the diff of the harness's
-    // schema are empty; a model the database lacks is reported, created,
-    // then matches.
-    fn schema_operations(conn) {
-        assert_eq!(schema().check(conn).await?, vec![]);
-        assert!(schema().diff(conn).await?.is_empty());
-        let notes = Schema::new().model::<Memo>();
-        assert_eq!(
-            notes.check(conn).await?,
-            vec![orm_core::Drift::MissingTable { table: "memos".into() }]
-        );
-        let migration = notes.diff(conn).await?;
-        assert!(migration.up[0].starts_with("CREATE TABLE"), "{:?}", migration.up);
-        notes.create_all(conn).await?;
-        assert_eq!(notes.check(conn).await?, vec![]);
-        let memo = Memo::create(NewMemo { body: "hi".into() }, conn).await?;
-        assert_eq!(Memo::all(conn).await?, vec![memo]);
-        Ok(())
-    }
-
-    // A page of a boxed query and of an association's query, and the
-    // refusal of page 0 before any statement.
-    fn paginate(conn) {
-        let party = Event::create(NewEvent { title: "Party".into() }, conn).await?;
-        let mut people = Vec::new();
-        for i in 0..7 {
-            people.push(User::create(NewUser { name: format!("u{i}") }, conn).await?);
-        }
-        let page = User::query().order(users::name).paginate(2, 3).load_page::<User, _>(conn).await?;
-        assert_eq!(page.items, people[3..6].to_vec());
-        assert_eq!((page.total, page.page, page.per_page, page.pages()), (7, 2, 3, 3));
-        let past = User::query().paginate(9, 3).load_page::<User, _>(conn).await?;
-        assert_eq!((past.items.len(), past.total), (0, 7));
-        party.add_guests(&people[..4], conn).await?;
-        let query = party.guests_query().order(users::name.desc());
-        let page = query.paginate(1, 3).load_page::<User, _>(conn).await?;
-        assert_eq!(page.items, vec![people[3].clone(), people[2].clone(), people[1].clone()]);
-        assert_eq!(page.total, 4);
-        assert!(User::query().paginate(0, 3).load_page::<User, _>(conn).await.is_err());
         Ok(())
     }
 }
