@@ -767,33 +767,45 @@ macro_rules! workload {
 }
 
 workload!(sqlite, diesel::SqliteConnection, sync, postgres: false);
+
+/// The workload through SeaORM, for the async comparison.
+#[cfg(feature = "seaorm")]
+#[path = "bench/seaorm.rs"]
+mod seaorm;
 #[cfg(feature = "postgres")]
 workload!(pg, diesel::PgConnection, sync, postgres: true);
 #[cfg(feature = "postgres")]
 workload!(pg_async, orm_core::diesel_async::AsyncPgConnection, async, postgres: true);
 
-/// Runs both sides `rounds` times, each on a fresh database from `open`:
-/// phase by phase, the two sides one after the other, alternating which
-/// goes first, so that both see the same machine. Prints the table.
-#[allow(clippy::too_many_arguments)]
-fn compare<C>(
-    backend: &str,
-    rounds: usize,
-    mut open: impl FnMut() -> QueryResult<C>,
+/// One side of a comparison: how to open its database, count its
+/// statements, seed it, and the workload and end state it runs.
+struct Side<C> {
+    open: Box<dyn FnMut() -> QueryResult<C>>,
     attach: fn(&mut C) -> Counter,
     seed: fn(&mut C) -> QueryResult<()>,
-    generated: fn(&mut C) -> QueryResult<Phases<C>>,
-    by_hand: fn(&mut C) -> QueryResult<Phases<C>>,
+    phases: fn(&mut C) -> QueryResult<Phases<C>>,
     end_state: fn(&mut C) -> QueryResult<u64>,
+}
+
+/// Runs both sides `rounds` times, each on a fresh database of its own:
+/// phase by phase, the two sides one after the other, alternating which
+/// goes first, so that both see the same machine. Prints the table, the
+/// second side named `reference`.
+fn compare<G, H>(
+    backend: &str,
+    rounds: usize,
+    reference: &str,
+    mut generated: Side<G>,
+    mut by_hand: Side<H>,
 ) -> QueryResult<()> {
     let mut phases: Vec<Phase> = Vec::new();
     let mut ends = (0, 0);
     for round in 0..rounds {
-        let (mut g, mut h) = (open()?, open()?);
-        seed(&mut g)?;
-        seed(&mut h)?;
-        let (mut g_phases, mut h_phases) = (generated(&mut g)?, by_hand(&mut h)?);
-        let (g_log, h_log) = (attach(&mut g), attach(&mut h));
+        let (mut g, mut h) = ((generated.open)()?, (by_hand.open)()?);
+        (generated.seed)(&mut g)?;
+        (by_hand.seed)(&mut h)?;
+        let (mut g_phases, mut h_phases) = ((generated.phases)(&mut g)?, (by_hand.phases)(&mut h)?);
+        let (g_log, h_log) = ((generated.attach)(&mut g), (by_hand.attach)(&mut h));
         for (i, ((name, calls, g_run), (_, _, h_run))) in
             g_phases.iter_mut().zip(&mut h_phases).enumerate()
         {
@@ -809,14 +821,14 @@ fn compare<C>(
             }
             let phase = &mut phases[i];
             for side in [(round + i) % 2, 1 - (round + i) % 2] {
-                let (conn, log, run) = if side == 0 {
-                    (&mut g, &g_log, &mut *g_run)
-                } else {
-                    (&mut h, &h_log, &mut *h_run)
-                };
+                let log = if side == 0 { &g_log } else { &h_log };
                 log.clear();
                 let start = Instant::now();
-                let checksum = run(conn)?;
+                let checksum = if side == 0 {
+                    g_run(&mut g)?
+                } else {
+                    h_run(&mut h)?
+                };
                 let elapsed = start.elapsed();
                 if std::env::var("BENCH_SQL").is_ok() {
                     println!("{name}: {}", log.first());
@@ -834,13 +846,13 @@ fn compare<C>(
                 }
             }
         }
-        ends = (end_state(&mut g)?, end_state(&mut h)?);
+        ends = ((generated.end_state)(&mut g)?, (by_hand.end_state)(&mut h)?);
     }
     println!(
         "{backend}: {rounds} rounds; each side on a database of its own, phase by phase; \
          per side, its fastest round; and the median over rounds of each round's ratio.\n"
     );
-    println!("| phase (calls) | generated ms | idiomatic diesel ms | ratio | ratio, median of rounds | statements (generated / diesel) | checksums agree |");
+    println!("| phase (calls) | generated ms | {reference} ms | ratio | ratio, median of rounds | statements (generated / {reference}) | checksums agree |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | :---: |");
     let (mut total_g, mut total_h) = (0.0, 0.0);
     let mut all_agree = true;
@@ -886,88 +898,138 @@ fn compare<C>(
     Ok(())
 }
 
+/// A side of the workload on connections of module `$m` opened by `$open`.
+macro_rules! side {
+    ($m:ident, $open:expr) => {
+        Side {
+            open: Box::new($open),
+            attach: $m::attach,
+            seed: $m::seed,
+            phases: $m::generated,
+            end_state: $m::end_state,
+        }
+    };
+}
+
 fn main() -> QueryResult<()> {
     let rounds = std::env::var("BENCH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(8);
+    let sqlite = || {
+        let mut conn = orm_core::sqlite::memory().expect("in-memory SQLite");
+        orm::schema().create_all(&mut conn)?;
+        Ok(conn)
+    };
     compare(
         "SQLite in memory",
         rounds,
-        || {
-            let mut conn = orm_core::sqlite::memory().expect("in-memory SQLite");
-            orm::schema().create_all(&mut conn)?;
-            Ok(conn)
+        "idiomatic diesel",
+        side!(sqlite, sqlite),
+        Side {
+            phases: sqlite::by_hand,
+            ..side!(sqlite, sqlite)
         },
-        sqlite::attach,
-        sqlite::seed,
-        sqlite::generated,
-        sqlite::by_hand,
-        sqlite::end_state,
     )?;
     #[cfg(feature = "postgres")]
     match std::env::var("DATABASE_URL")
         .ok()
         .filter(|url| !url.is_empty())
     {
-        Some(url) => {
-            use diesel::connection::SimpleConnection;
-            // Two schemas, one per side, made afresh each round and dropped
-            // at the end.
-            let mut n = 0;
-            compare(
-                "PostgreSQL",
-                rounds,
-                || {
-                    let mut conn = orm_core::pg::connect(&url).expect("connect to DATABASE_URL");
-                    n = (n + 1) % 2;
-                    conn.batch_execute(&format!(
-                        "DROP SCHEMA IF EXISTS orm_bench_{n} CASCADE; CREATE SCHEMA orm_bench_{n}; \
-                         SET search_path TO orm_bench_{n}"
-                    ))?;
-                    orm::schema().create_all(&mut conn)?;
-                    Ok(conn)
-                },
-                pg::attach,
-                pg::seed,
-                pg::generated,
-                pg::by_hand,
-                pg::end_state,
-            )?;
-            // The same workload on diesel-async: the generated methods
-            // awaited, against diesel-async written as its README teaches.
-            compare(
-                "PostgreSQL, async (AsyncPgConnection)",
-                rounds,
-                || {
-                    use orm_core::diesel_async::{AsyncConnection, SimpleAsyncConnection};
-                    RT.block_on(async {
-                        let mut conn = orm_core::diesel_async::AsyncPgConnection::establish(&url)
-                            .await
-                            .expect("connect to DATABASE_URL");
-                        n = (n + 1) % 2;
-                        conn.batch_execute(&format!(
-                            "DROP SCHEMA IF EXISTS orm_bench_{n} CASCADE; CREATE SCHEMA orm_bench_{n}; \
-                             SET search_path TO orm_bench_{n}"
-                        ))
-                        .await?;
-                        orm::schema().create_all(&mut conn).await?;
-                        Ok(conn)
-                    })
-                },
-                pg_async::attach,
-                pg_async::seed,
-                pg_async::generated,
-                pg_async::by_hand,
-                pg_async::end_state,
-            )?;
-            orm_core::pg::connect(&url)
-                .expect("connect to DATABASE_URL")
-                .batch_execute(
-                    "DROP SCHEMA IF EXISTS orm_bench_0 CASCADE; DROP SCHEMA IF EXISTS orm_bench_1 CASCADE",
-                )?;
-        }
+        Some(url) => postgres(&url, rounds)?,
         None => println!("PostgreSQL: skipped, DATABASE_URL is not set"),
     }
+    Ok(())
+}
+
+/// A fresh schema `orm_bench_{name}` with the workload's tables: made anew
+/// for each round, dropped at the end.
+#[cfg(feature = "postgres")]
+fn pg_schema(url: &str, name: &str) -> QueryResult<diesel::PgConnection> {
+    use diesel::connection::SimpleConnection;
+    let mut conn = orm_core::pg::connect(url).expect("connect to DATABASE_URL");
+    conn.batch_execute(&format!(
+        "DROP SCHEMA IF EXISTS orm_bench_{name} CASCADE; CREATE SCHEMA orm_bench_{name}; \
+         SET search_path TO orm_bench_{name}"
+    ))?;
+    orm::schema().create_all(&mut conn)?;
+    Ok(conn)
+}
+
+/// The comparisons on PostgreSQL: diesel's connection, diesel-async's, and
+/// (feature `seaorm`) diesel-async's against SeaORM.
+#[cfg(feature = "postgres")]
+fn postgres(url: &str, rounds: usize) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    let sync = |name: &'static str| {
+        let url = url.to_owned();
+        move || pg_schema(&url, name)
+    };
+    compare(
+        "PostgreSQL",
+        rounds,
+        "idiomatic diesel",
+        side!(pg, sync("g")),
+        Side {
+            phases: pg::by_hand,
+            ..side!(pg, sync("h"))
+        },
+    )?;
+    // The same workload on diesel-async: the generated methods awaited,
+    // against diesel-async written as its README teaches.
+    let asynchronous = |name: &'static str| {
+        let url = url.to_owned();
+        move || {
+            use orm_core::diesel_async::{AsyncConnection, SimpleAsyncConnection};
+            drop(pg_schema(&url, name)?);
+            RT.block_on(async {
+                let mut conn = orm_core::diesel_async::AsyncPgConnection::establish(&url)
+                    .await
+                    .expect("connect to DATABASE_URL");
+                conn.batch_execute(&format!("SET search_path TO orm_bench_{name}"))
+                    .await?;
+                Ok(conn)
+            })
+        }
+    };
+    compare(
+        "PostgreSQL, async (AsyncPgConnection)",
+        rounds,
+        "hand-written diesel-async",
+        side!(pg_async, asynchronous("g")),
+        Side {
+            phases: pg_async::by_hand,
+            ..side!(pg_async, asynchronous("h"))
+        },
+    )?;
+    #[cfg(feature = "seaorm")]
+    {
+        // SeaORM's tables are the same ones, seeded the same way (plain
+        // diesel, untimed).
+        let sea_url = url.to_owned();
+        let sea = move || {
+            let mut seeded = pg_schema(&sea_url, "h")?;
+            pg::seed(&mut seeded)?;
+            seaorm::connect(&sea_url, "orm_bench_h")
+        };
+        compare(
+            "PostgreSQL, async: the generated methods on AsyncPgConnection and SeaORM 2",
+            rounds,
+            "SeaORM",
+            side!(pg_async, asynchronous("g")),
+            Side {
+                open: Box::new(sea),
+                attach: seaorm::attach,
+                seed: seaorm::seed,
+                phases: seaorm::phases,
+                end_state: seaorm::end_state,
+            },
+        )?;
+    }
+    orm_core::pg::connect(url)
+        .expect("connect to DATABASE_URL")
+        .batch_execute(
+            "DROP SCHEMA IF EXISTS orm_bench_g CASCADE; DROP SCHEMA IF EXISTS orm_bench_h CASCADE",
+        )?;
     Ok(())
 }
