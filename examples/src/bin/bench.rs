@@ -17,7 +17,11 @@
 //! phase "users with posts and events" is two eager loads of the same
 //! parents: on the async connection the generated side awaits them together
 //! on `&conn`, which pipelines them; every other side runs them one after
-//! the other.
+//! the other. The next phase runs them one after the other on every side,
+//! so the two rows show what pipelining saves. With `--features seaorm`,
+//! the async generated side is also compared with SeaORM 2 running the same
+//! phases on the same rows (`bench/seaorm.rs`).
+//! `BENCH_ONLY=async` runs only the comparisons whose title contains it.
 //! `BENCH_ROUNDS=n` sets the rounds (8; keep it even), `BENCH_SQL=1` prints
 //! each phase's first statement on both sides, `BENCH_TRACE="phase name"`
 //! prints that phase's every time with the side and whether it ran first.
@@ -531,6 +535,13 @@ macro_rules! workload {
                         posts.iter().flatten().map(|p| p.id as u64).sum::<u64>()
                             + events.iter().flatten().map(|e| e.id as u64).sum::<u64>()
                     });
+                    "eager: users with posts and events, one after the other", 10 => ten_calls!({
+                        let users = w!($mode, User::all(conn))?;
+                        let posts = w!($mode, User::load_posts(&users, conn))?;
+                        let events = w!($mode, User::load_events(&users, conn))?;
+                        posts.iter().flatten().map(|p| p.id as u64).sum::<u64>()
+                            + events.iter().flatten().map(|e| e.id as u64).sum::<u64>()
+                    });
                     "eager: posts with authors", 10 => ten_calls!({
                         let posts = w!($mode, Post::all(conn))?;
                         let authors = w!($mode, Post::load_authors(&posts, conn))?;
@@ -713,6 +724,17 @@ macro_rules! workload {
                         posts.iter().flatten().map(|p| p.id as u64).sum::<u64>()
                             + events.iter().flatten().map(|(_, e)| e.id as u64).sum::<u64>()
                     });
+                    "eager: users with posts and events, one after the other", 10 => ten_calls!({
+                        let users: Vec<User> = w!($mode, users::table.select(User::as_select()).load(conn))?;
+                        let posts: Vec<Post> = w!($mode, Post::belonging_to(&users).select(Post::as_select()).load(conn))?;
+                        let rows: Vec<(Rsvp, Event)> = w!($mode, Rsvp::belonging_to(&users)
+                            .inner_join(events::table)
+                            .select((Rsvp::as_select(), Event::as_select()))
+                            .load(conn))?;
+                        let (posts, events) = (posts.grouped_by(&users), rows.grouped_by(&users));
+                        posts.iter().flatten().map(|p| p.id as u64).sum::<u64>()
+                            + events.iter().flatten().map(|(_, e)| e.id as u64).sum::<u64>()
+                    });
                     "eager: posts with authors", 10 => ten_calls!({
                         let posts: Vec<Post> = w!($mode, posts::table.select(Post::as_select()).load(conn))?;
                         let ids: Vec<i32> = posts.iter().filter_map(|p| p.author_id).collect();
@@ -798,6 +820,9 @@ fn compare<G, H>(
     mut generated: Side<G>,
     mut by_hand: Side<H>,
 ) -> QueryResult<()> {
+    if std::env::var("BENCH_ONLY").is_ok_and(|only| !backend.contains(&only)) {
+        return Ok(());
+    }
     let mut phases: Vec<Phase> = Vec::new();
     let mut ends = (0, 0);
     for round in 0..rounds {
@@ -1026,10 +1051,132 @@ fn postgres(url: &str, rounds: usize) -> QueryResult<()> {
             },
         )?;
     }
+    if std::env::var("BENCH_ONLY").map_or(true, |only| "pipelining".contains(&only)) {
+        pipelining(url)?;
+    }
     orm_core::pg::connect(url)
         .expect("connect to DATABASE_URL")
         .batch_execute(
             "DROP SCHEMA IF EXISTS orm_bench_g CASCADE; DROP SCHEMA IF EXISTS orm_bench_h CASCADE",
         )?;
     Ok(())
+}
+
+/// What pipelining saves: the two eager loads of one phase ("users with
+/// posts and events"), one after the other and awaited together on
+/// `&AsyncPgConnection`, on loopback and through a proxy that delays every
+/// packet by `delay` each way (a network of `2 × delay` round trip).
+#[cfg(feature = "postgres")]
+fn pipelining(url: &str) -> QueryResult<()> {
+    use orm::*;
+    use orm_core::diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let mut seeded = pg_schema(url, "g")?;
+    pg::seed(&mut seeded)?;
+    println!("Pipelining: two eager loads of 2,000 users (their posts, their events), 20 calls each way, fastest of 5 runs.\n");
+    println!(
+        "| network | one after the other ms | pipelined ms | pipelined / one after the other |"
+    );
+    println!("| --- | ---: | ---: | ---: |");
+    for delay_ms in [0.0, 0.5] {
+        let delay = Duration::from_secs_f64(delay_ms / 1e3);
+        let (sequential, pipelined) = RT.block_on(async {
+            let url = if delay.is_zero() {
+                url.to_owned()
+            } else {
+                delay_proxy::through(url, delay).await
+            };
+            let mut conn = AsyncPgConnection::establish(&url).await.expect("connect");
+            conn.batch_execute("SET search_path TO orm_bench_g").await?;
+            let users = User::all(&mut conn).await?;
+            let (mut sequential, mut pipelined) = (Duration::MAX, Duration::MAX);
+            for _ in 0..5 {
+                let start = Instant::now();
+                for _ in 0..20 {
+                    User::load_posts(&users, &mut conn).await?;
+                    User::load_events(&users, &mut conn).await?;
+                }
+                sequential = sequential.min(start.elapsed());
+                let start = Instant::now();
+                for _ in 0..20 {
+                    let (mut a, mut b) = (&conn, &conn);
+                    tokio::try_join!(
+                        User::load_posts(&users, &mut a),
+                        User::load_events(&users, &mut b)
+                    )?;
+                }
+                pipelined = pipelined.min(start.elapsed());
+            }
+            QueryResult::Ok((sequential, pipelined))
+        })?;
+        let network = if delay.is_zero() {
+            "loopback".to_string()
+        } else {
+            format!("{:.1} ms round trip", 2.0 * delay_ms)
+        };
+        let (s, p) = (
+            sequential.as_secs_f64() * 1e3,
+            pipelined.as_secs_f64() * 1e3,
+        );
+        println!("| {network} | {s:.1} | {p:.1} | {:.2}× |", p / s);
+    }
+    println!();
+    Ok(())
+}
+
+/// A TCP proxy that delivers every chunk `delay` after it arrived, in
+/// order, each way: latency without a bandwidth limit.
+#[cfg(feature = "postgres")]
+mod delay_proxy {
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::time::Instant;
+
+    /// `url` with its host and port replaced by a proxy's that forwards to
+    /// them with `delay` each way.
+    pub async fn through(url: &str, delay: Duration) -> String {
+        let (scheme, rest) = url.split_once("://").expect("a URL");
+        let (user, rest) = rest.rsplit_once('@').map_or(("", rest), |(u, r)| (u, r));
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let target = host.to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        let addr = listener.local_addr().expect("its address");
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let server = TcpStream::connect(&target).await.expect("the server");
+                // As the client and the server themselves do: no Nagle.
+                let _ = (client.set_nodelay(true), server.set_nodelay(true));
+                let (cr, cw) = client.into_split();
+                let (sr, sw) = server.into_split();
+                tokio::spawn(pipe(cr, sw, delay));
+                tokio::spawn(pipe(sr, cw, delay));
+            }
+        });
+        let user = if user.is_empty() {
+            String::new()
+        } else {
+            format!("{user}@")
+        };
+        format!("{scheme}://{user}{addr}/{path}")
+    }
+
+    async fn pipe(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, delay: Duration) {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
+        tokio::spawn(async move {
+            while let Some((at, bytes)) = rx.recv().await {
+                tokio::time::sleep_until(at + delay).await;
+                if to.write_all(&bytes).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let mut buf = vec![0; 1 << 16];
+        while let Ok(n @ 1..) = from.read(&mut buf).await {
+            if tx.send((Instant::now(), buf[..n].to_vec())).is_err() {
+                break;
+            }
+        }
+    }
 }

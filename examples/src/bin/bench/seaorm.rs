@@ -362,6 +362,13 @@ pub fn phases(db: &mut DatabaseConnection) -> QueryResult<Phases<DatabaseConnect
                 posts.iter().flatten().map(|p| p.id as u64).sum::<u64>()
                     + events.iter().flatten().map(|e| e.id as u64).sum::<u64>()
             });
+            "eager: users with posts and events, one after the other", 10 => ten_calls!({
+                let users = s!(users::Entity::find().all(&*db))?;
+                let posts = s!(users.load_many(posts::Entity, &*db))?;
+                let events = s!(users.load_many(events::Entity, &*db))?;
+                posts.iter().flatten().map(|p| p.id as u64).sum::<u64>()
+                    + events.iter().flatten().map(|e| e.id as u64).sum::<u64>()
+            });
             "eager: posts with authors", 10 => ten_calls!({
                 let posts = s!(posts::Entity::find().all(&*db))?;
                 let authors = s!(posts.load_one(users::Entity, &*db))?;
