@@ -28,6 +28,19 @@ use crate::drift::ReadCatalog;
 use crate::exec::{Blocking, ConnKind};
 use crate::schema::Schema;
 
+/// A connection the migration command runs on: a diesel connection
+/// (`SqliteConnection`, `PgConnection`, `MysqlConnection`, a pooled one) of
+/// a backend orm-core supports.
+#[diagnostic::on_unimplemented(
+    message = "`orm_core::cli` runs on a diesel connection, not on `{Self}`",
+    label = "a blocking connection, such as `SqliteConnection` or `PgConnection`",
+    note = "a migration command needs no async: open a diesel connection for it (`orm_core::sqlite::open(path)`, `orm_core::pg::connect(url)`); on an async connection, `schema.diff(&mut conn).await?.write(dir, name)` writes the next migration"
+)]
+pub trait CliConnection: ReadCatalog + ConnKind<Kind = Blocking> {}
+
+#[diagnostic::do_not_recommend]
+impl<C: ReadCatalog + ConnKind<Kind = Blocking>> CliConnection for C {}
+
 const USAGE: &str = "usage: migrate <command>\n\
     commands:\n  \
     makemigrations NAME  write the migration that brings the database to the models\n  \
@@ -45,7 +58,7 @@ pub fn run<C, I>(
     args: I,
 ) -> Result<String, String>
 where
-    C: ReadCatalog + ConnKind<Kind = Blocking>,
+    C: CliConnection,
     I: IntoIterator,
     I::Item: Into<String>,
 {
@@ -91,11 +104,7 @@ where
 
 /// [`run`] with the process's arguments, printing its result (to stderr
 /// when it fails) and returning the exit code: what a `main` returns.
-pub fn main<C: ReadCatalog + ConnKind<Kind = Blocking>>(
-    schema: &Schema,
-    conn: &mut C,
-    dir: impl AsRef<Path>,
-) -> ExitCode {
+pub fn main<C: CliConnection>(schema: &Schema, conn: &mut C, dir: impl AsRef<Path>) -> ExitCode {
     match run(schema, conn, dir, std::env::args().skip(1)) {
         Ok(out) => {
             println!("{out}");

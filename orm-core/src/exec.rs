@@ -99,6 +99,7 @@ pub fn run<'c, C: ConnKind, T: 'c>(
     message = "`{Self}` is not a connection orm-core knows",
     label = "pass a `&mut` diesel or diesel-async connection",
     note = "diesel-async's connections (`AsyncPgConnection`, `AsyncMysqlConnection`, `SyncConnectionWrapper`, deadpool's and bb8's pooled ones) need orm-core's `async` feature (and `deadpool` or `bb8`)",
+    note = "only `&AsyncPgConnection` is taken by shared reference (its reads pipeline); pass any other connection as `&mut conn`",
     note = "for a blocking connection type of your own: `impl orm_core::ConnKind for {Self} {{ type Kind = orm_core::Blocking; }}`"
 )]
 pub trait ConnKind: Send {
