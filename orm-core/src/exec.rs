@@ -167,8 +167,8 @@ pub trait Fetch<C, K, U>: FetchIn<'static, C, K, U> {}
 
 impl<Q: FetchIn<'static, C, K, U>, C, K, U> Fetch<C, K, U> for Q {}
 
-/// [`Fetch`] for a query that borrows for `'q` (binds a `&str`, or wraps
-/// a `&` of another query).
+/// [`Fetch`] for a query that borrows for `'q` (binds a `&str`, or lends
+/// another query, as `paginate` does).
 #[diagnostic::on_unimplemented(
     message = "this query cannot load `{U}` rows on a `{C}`",
     note = "use a connection of a backend orm-core supports"

@@ -73,8 +73,11 @@ impl<Q> Paginated<Q> {
     /// Runs `SELECT COUNT(*) FROM (query)` and `query LIMIT per_page OFFSET
     /// ..`: two statements, in one transaction so that the page and the
     /// total agree. `Err` for a page below 1 or a page size below 1, before
-    /// any statement runs. The query must not have a LIMIT of its own. On an
-    /// async connection it returns a future.
+    /// any statement runs. The query must not have a LIMIT of its own, and
+    /// its binds must be owned values (`name.eq(name.clone())`, not
+    /// `name.eq(&name)`): each of the two statements borrows the query in
+    /// turn inside the operation, so it cannot hold a borrow of its own.
+    /// On an async connection it returns a future.
     pub fn load_page<'c, T, C>(self, conn: &'c mut C) -> Out<'c, C, Page<T>>
     where
         C: ConnKind + Transact<C::Kind>,
