@@ -440,7 +440,23 @@ pub fn mysql(test: &str) -> Option<MysqlTest> {
 #[macro_export]
 macro_rules! backend_tests {
     ($(fn $name:ident($conn:ident) $body:block)*) => {
-        mod sqlite {
+        $crate::backend_tests!(@blocking sqlite, |_| Some(Box::new($crate::sqlite()));
+            $(fn $name($conn) $body)*);
+        $crate::backend_tests!(@blocking postgres, $crate::postgres; $(fn $name($conn) $body)*);
+        #[cfg(feature = "mysql")]
+        $crate::backend_tests!(@blocking mysql, $crate::mysql; $(fn $name($conn) $body)*);
+        $crate::backend_tests!(@async async_sqlite, |_| async { Some(((), $crate::async_sqlite())) };
+            $(fn $name($conn) $body)*);
+        $crate::backend_tests!(@async async_postgres, $crate::async_postgres;
+            $(fn $name($conn) $body)*);
+        // Named so that CI's `mysql::` filter runs it.
+        #[cfg(feature = "mysql")]
+        $crate::backend_tests!(@async async_mysql, $crate::async_mysql;
+            $(fn $name($conn) $body)*);
+    };
+    // On a diesel connection from `$open(test name)`, `None` to skip.
+    (@blocking $module:ident, $open:expr; $(fn $name:ident($conn:ident) $body:block)*) => {
+        mod $module {
             #[allow(unused_imports)]
             use super::*;
             #[allow(unused_imports)]
@@ -450,23 +466,7 @@ macro_rules! backend_tests {
             $(
                 #[test]
                 fn $name() -> $crate::TestResult {
-                    let mut conn = $crate::sqlite();
-                    let $conn = &mut conn;
-                    $body
-                }
-            )*
-        }
-        mod postgres {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(unused_imports)]
-            use $crate::{r_blocking as r, tx_blocking as tx};
-            #[allow(unused_imports)]
-            use ::orm_core::diesel::connection::SimpleConnection;
-            $(
-                #[test]
-                fn $name() -> $crate::TestResult {
-                    let Some(mut conn) = $crate::postgres(stringify!($name)) else {
+                    let Some(mut conn) = ($open)(stringify!($name)) else {
                         return Ok(());
                     };
                     let $conn = &mut *conn;
@@ -474,26 +474,11 @@ macro_rules! backend_tests {
                 }
             )*
         }
-        #[cfg(feature = "mysql")]
-        mod mysql {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(unused_imports)]
-            use $crate::{r_blocking as r, tx_blocking as tx};
-            #[allow(unused_imports)]
-            use ::orm_core::diesel::connection::SimpleConnection;
-            $(
-                #[test]
-                fn $name() -> $crate::TestResult {
-                    let Some(mut conn) = $crate::mysql(stringify!($name)) else {
-                        return Ok(());
-                    };
-                    let $conn = &mut *conn;
-                    $body
-                }
-            )*
-        }
-        mod async_sqlite {
+    };
+    // On a diesel-async connection from `$open(test name).await`, with the
+    // guard that keeps its database, `None` to skip.
+    (@async $module:ident, $open:expr; $(fn $name:ident($conn:ident) $body:block)*) => {
+        mod $module {
             #[allow(unused_imports)]
             use super::*;
             #[allow(unused_imports)]
@@ -504,51 +489,7 @@ macro_rules! backend_tests {
                 #[test]
                 fn $name() -> $crate::TestResult {
                     $crate::runtime().block_on(async {
-                        let mut conn = $crate::async_sqlite();
-                        let $conn = &mut conn;
-                        $body
-                    })
-                }
-            )*
-        }
-        mod async_postgres {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(unused_imports)]
-            use $crate::{r_async as r, tx_async as tx};
-            #[allow(unused_imports)]
-            use ::orm_core::diesel_async::{RunQueryDsl, SimpleAsyncConnection};
-            $(
-                #[test]
-                fn $name() -> $crate::TestResult {
-                    $crate::runtime().block_on(async {
-                        let Some((_schema, mut conn)) =
-                            $crate::async_postgres(stringify!($name)).await
-                        else {
-                            return Ok(());
-                        };
-                        let $conn = &mut conn;
-                        $body
-                    })
-                }
-            )*
-        }
-        /// Named so that CI's `mysql::` filter runs it.
-        #[cfg(feature = "mysql")]
-        mod async_mysql {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(unused_imports)]
-            use $crate::{r_async as r, tx_async as tx};
-            #[allow(unused_imports)]
-            use ::orm_core::diesel_async::{RunQueryDsl, SimpleAsyncConnection};
-            $(
-                #[test]
-                fn $name() -> $crate::TestResult {
-                    $crate::runtime().block_on(async {
-                        let Some((_database, mut conn)) =
-                            $crate::async_mysql(stringify!($name)).await
-                        else {
+                        let Some((_guard, mut conn)) = ($open)(stringify!($name)).await else {
                             return Ok(());
                         };
                         let $conn = &mut conn;
