@@ -501,6 +501,18 @@ macro_rules! backend_tests {
     };
 }
 
+/// The `(user_id, buddy_id)` rows of `buddyships`, sorted, in a
+/// [`backend_tests!`] body: both stored rows of each symmetric pair.
+#[macro_export]
+macro_rules! buddyship_rows {
+    ($conn:expr) => {
+        r!($crate::buddyships::table
+            .select(($crate::buddyships::user_id, $crate::buddyships::buddy_id))
+            .order(($crate::buddyships::user_id, $crate::buddyships::buddy_id))
+            .load::<(i32, i32)>($conn))
+    };
+}
+
 /// `r!(call)` in a [`backend_tests!`] body on a diesel connection: the call.
 #[doc(hidden)]
 #[macro_export]

@@ -323,16 +323,8 @@ backend_tests! {
 
     fn symmetric_self_reference_stores_both_directions(conn) {
         let (a, b, c) = (user!("a", conn)?, user!("b", conn)?, user!("c", conn)?);
-        macro_rules! rows {
-            ($conn:expr) => {
-                r!(buddyships::table
-                    .select((buddyships::user_id, buddyships::buddy_id))
-                    .order((buddyships::user_id, buddyships::buddy_id))
-                    .load::<(i32, i32)>($conn))
-            };
-        }
         assert_eq!(r!(a.add_buddy(&b, conn))?, 1);
-        assert_eq!(rows!(conn)?, vec![(a.id, b.id), (b.id, a.id)]);
+        assert_eq!(buddyship_rows!(conn)?, vec![(a.id, b.id), (b.id, a.id)]);
         assert_eq!(ids(&r!(b.buddies(conn))?), vec![a.id], "b sees a without a second add");
         assert_eq!(r!(b.add_buddy(&a, conn))?, 0, "already buddies from either side");
         assert_eq!(r!(a.add_buddies(&[b.clone(), c.clone()], conn))?, 1);
@@ -340,14 +332,14 @@ backend_tests! {
         assert!(r!(c.has_buddy(&a, conn))?);
 
         assert_eq!(r!(b.remove_buddy(&a, conn))?, 1, "removing from the other side");
-        assert_eq!(rows!(conn)?, vec![(a.id, c.id), (c.id, a.id)]);
+        assert_eq!(buddyship_rows!(conn)?, vec![(a.id, c.id), (c.id, a.id)]);
         assert_eq!(r!(a.set_buddies(std::slice::from_ref(&b), conn))?, SetDiff { added: 1, removed: 1 });
-        assert_eq!(rows!(conn)?, vec![(a.id, b.id), (b.id, a.id)]);
+        assert_eq!(buddyship_rows!(conn)?, vec![(a.id, b.id), (b.id, a.id)]);
         assert!(r!(c.buddies(conn))?.is_empty());
 
         r!(c.add_buddy(&b, conn))?;
         assert_eq!(r!(b.clear_buddies(conn))?, 2);
-        assert_eq!(rows!(conn)?, vec![], "clearing removes the mirrored rows too");
+        assert_eq!(buddyship_rows!(conn)?, vec![], "clearing removes the mirrored rows too");
         Ok(())
     }
 

@@ -28,7 +28,17 @@ fn pooled_url(test: &str) -> Option<(PgTest, String)> {
 /// Defines each test on deadpool's and on bb8's pooled `AsyncPgConnection`s.
 macro_rules! async_tests {
     ($(fn $name:ident($conn:ident) $body:block)*) => {
-        mod deadpool {
+        async_tests!(@pool deadpool, |manager| Pool::builder(manager).max_size(2).build()?;
+            $(fn $name($conn) $body)*);
+        async_tests!(@pool bb8, |manager| diesel_async::pooled_connection::bb8::Pool::builder()
+            .max_size(2)
+            .build(manager)
+            .await?;
+            $(fn $name($conn) $body)*);
+    };
+    // On a connection of the pool `$build` makes of `$manager`.
+    (@pool $module:ident, |$manager:ident| $build:expr; $(fn $name:ident($conn:ident) $body:block)*) => {
+        mod $module {
             use super::*;
             $(
                 #[test]
@@ -37,8 +47,8 @@ macro_rules! async_tests {
                         return Ok(());
                     };
                     runtime().block_on(async {
-                        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
-                        let pool = Pool::builder(manager).max_size(2).build()?;
+                        let $manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+                        let pool = $build;
                         let mut conn = pool.get().await?;
                         let $conn = &mut conn;
                         $body
@@ -46,28 +56,6 @@ macro_rules! async_tests {
                 }
             )*
         }
-        mod bb8 {
-            use super::*;
-            $(
-                #[test]
-                fn $name() -> TestResult {
-                    let Some((_schema, url)) = pooled_url(stringify!($name)) else {
-                        return Ok(());
-                    };
-                    runtime().block_on(async {
-                        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
-                        let pool = diesel_async::pooled_connection::bb8::Pool::builder()
-                            .max_size(2)
-                            .build(manager)
-                            .await?;
-                        let mut conn = pool.get().await?;
-                        let $conn = &mut conn;
-                        $body
-                    })
-                }
-            )*
-        }
-
     };
 }
 

@@ -194,31 +194,23 @@ mod defects {
         // paired with itself is one association stored as one row.
         fn symmetric_self_pairs_are_counted(conn) {
             let (u, v) = (user!("u", conn)?, user!("v", conn)?);
-            macro_rules! rows {
-                ($conn:expr) => {
-                    r!(buddyships::table
-                        .select((buddyships::user_id, buddyships::buddy_id))
-                        .order((buddyships::user_id, buddyships::buddy_id))
-                        .load::<(i32, i32)>($conn))
-                };
-            }
             assert_eq!(r!(u.add_buddy(&u, conn))?, 1);
-            assert_eq!(rows!(conn)?, vec![(u.id, u.id)]);
+            assert_eq!(buddyship_rows!(conn)?, vec![(u.id, u.id)]);
             assert_eq!(r!(u.add_buddy(&u, conn))?, 0, "already there");
             assert_eq!(r!(u.remove_buddy(&u, conn))?, 1);
-            assert_eq!(rows!(conn)?, vec![]);
+            assert_eq!(buddyship_rows!(conn)?, vec![]);
             assert_eq!(r!(u.add_buddies(&[u.clone(), v.clone()], conn))?, 2);
-            assert_eq!(rows!(conn)?, vec![(u.id, u.id), (u.id, v.id), (v.id, u.id)]);
+            assert_eq!(buddyship_rows!(conn)?, vec![(u.id, u.id), (u.id, v.id), (v.id, u.id)]);
             assert_eq!(r!(v.count_buddies(conn))?, 1);
             assert_eq!(r!(u.clear_buddies(conn))?, 2);
-            assert_eq!(rows!(conn)?, vec![]);
+            assert_eq!(buddyship_rows!(conn)?, vec![]);
             r!(u.add_buddies(&[u.clone(), v.clone()], conn))?;
             assert_eq!(r!(u.set_buddies(vec![v.key()], conn))?, SetDiff { added: 0, removed: 1 });
-            assert_eq!(rows!(conn)?, vec![(u.id, v.id), (v.id, u.id)]);
+            assert_eq!(buddyship_rows!(conn)?, vec![(u.id, v.id), (v.id, u.id)]);
             assert_eq!(r!(u.set_buddies(Vec::<Key<User>>::new(), conn))?, SetDiff { added: 0, removed: 1 });
             assert_eq!(r!(u.set_buddies(&[u.clone(), v.clone()], conn))?, SetDiff { added: 2, removed: 0 });
             assert_eq!(r!(u.remove_buddies(&[u.clone(), v.clone()], conn))?, 2);
-            assert_eq!(rows!(conn)?, vec![]);
+            assert_eq!(buddyship_rows!(conn)?, vec![]);
             report("symmetric_self_pairs_are_counted", 11, 0, 8);
             Ok(())
         }
