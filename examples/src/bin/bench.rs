@@ -247,6 +247,23 @@ fn paired_median(generated: &[(Duration, bool)], hand: &[(Duration, bool)]) -> f
     }
 }
 
+/// The checksum of the rows every side must end with: the `(event_id,
+/// user_id)` pairs of `rsvps` and the `(id, author_id)` of `posts`.
+fn end_checksum(
+    pairs: impl IntoIterator<Item = (i32, i32)>,
+    posts: impl IntoIterator<Item = (i32, Option<i32>)>,
+) -> u64 {
+    let pairs = pairs
+        .into_iter()
+        .map(|(e, u)| (e as u64) * 10_007 + u as u64)
+        .sum::<u64>();
+    let posts = posts
+        .into_iter()
+        .map(|(p, a)| (p as u64) * (a.unwrap_or(0) as u64 + 1))
+        .sum::<u64>();
+    pairs.wrapping_mul(31).wrapping_add(posts)
+}
+
 /// The sum of ten runs of `$body`: an eager phase is one call of a few
 /// milliseconds, and 200 counts on SQLite a quarter of one, at the mercy of
 /// noise alone.
@@ -409,9 +426,7 @@ macro_rules! workload {
                 use hand::schema::*;
                 let pairs: Vec<(i32, i32)> = w!($mode, rsvps::table.select((rsvps::event_id, rsvps::user_id)).load(conn))?;
                 let posts: Vec<(i32, Option<i32>)> = w!($mode, posts::table.select((posts::id, posts::author_id)).load(conn))?;
-                let pairs = pairs.iter().map(|&(e, u)| (e as u64) * 10_007 + u as u64).sum::<u64>();
-                let posts = posts.iter().map(|&(p, a)| (p as u64) * (a.unwrap_or(0) as u64 + 1)).sum::<u64>();
-                QueryResult::Ok(pairs.wrapping_mul(31).wrapping_add(posts))
+                QueryResult::Ok(end_checksum(pairs, posts))
                 })
             }
 

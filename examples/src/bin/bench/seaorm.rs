@@ -16,7 +16,7 @@ use sea_orm::{
     TransactionTrait, TryInsertResult,
 };
 
-use crate::{Counter, Phases, RT};
+use crate::{end_checksum, Counter, Phases, RT};
 
 pub mod users {
     use sea_orm::entity::prelude::*;
@@ -208,15 +208,10 @@ pub fn end_state(db: &mut DatabaseConnection) -> QueryResult<u64> {
     RT.block_on(async {
         let pairs = s!(rsvps::Entity::find().all(&*db))?;
         let posts = s!(posts::Entity::find().all(&*db))?;
-        let pairs = pairs
-            .iter()
-            .map(|r| (r.event_id as u64) * 10_007 + r.user_id as u64)
-            .sum::<u64>();
-        let posts = posts
-            .iter()
-            .map(|p| (p.id as u64) * (p.author_id.unwrap_or(0) as u64 + 1))
-            .sum::<u64>();
-        Ok(pairs.wrapping_mul(31).wrapping_add(posts))
+        Ok(end_checksum(
+            pairs.iter().map(|r| (r.event_id, r.user_id)),
+            posts.iter().map(|p| (p.id, p.author_id)),
+        ))
     })
 }
 
