@@ -204,6 +204,47 @@ pub mod __private {
     }
     #[diagnostic::do_not_recommend]
     impl<M: JoinKeys<S, T>, const S: u64, const T: u64> IsJoinModel<S, T> for M {}
+
+    /// Where an association goes through a join model `J`, the one check
+    /// that the key column holding `M`'s key (of type `Self`) has the type
+    /// of that key, `K`. The association's impls assume it (a higher-ranked
+    /// bound, not checked where it is written), so that a wrong type is this
+    /// error alone; they convert through it, which is the identity.
+    #[diagnostic::on_unimplemented(
+        message = "`{J}` holds `{M}`'s key as `{Self}`, but `{M}`'s key is `{K}`",
+        label = "the key columns of `{J}` must have the types of the keys they hold",
+        note = "make the field of `{J}` holding `{M}`'s key a `{K}`"
+    )]
+    pub trait JoinKeyType<K, J, M>: Sized {
+        /// Named by the check, `<i64 as JoinKeyType<i32, Rsvp, User>>::IS`.
+        const IS: () = ();
+        /// The key as the join model's field holds it.
+        fn from_key(key: K) -> Self;
+        /// The join model's field as the key.
+        fn as_key(&self) -> &K;
+    }
+    impl<K, J, M> JoinKeyType<K, J, M> for K {
+        fn from_key(key: K) -> K {
+            key
+        }
+        fn as_key(&self) -> &K {
+            self
+        }
+    }
+    /// `key` (of `M`) as the field of join model `J` holding it.
+    pub fn join_key<J, M, K, V: JoinKeyType<K, J, M>>(key: K) -> V {
+        V::from_key(key)
+    }
+    /// The field of join model `J` holding a key of `M`, as that key.
+    pub fn key_of_join<J, M, K, V: JoinKeyType<K, J, M>>(field: &V) -> &K {
+        field.as_key()
+    }
+    /// A model's key type, as [`JoinKeyType`]'s checks name it (an alias
+    /// under `__private`, so that the user's spans they carry do not read
+    /// as qualifications of a `Model` in scope).
+    pub type KeyOf<M> = <M as crate::Model>::Id;
+    /// The type of a model's field, named by its hash, as [`KeyOf`].
+    pub type FieldOf<M, const H: u64> = <M as crate::Field<H>>::Value;
     pub use std::{option::Option, result::Result, vec::Vec};
 
     pub use crate::assoc::through::TargetAndJoin;

@@ -26,14 +26,19 @@ use std::future::Future;
 
 /// A `belongs_to_many` association, described by the derive as types: the
 /// join table and its two key columns.
-pub trait ManyToMany: 'static {
+///
+/// What orm-core's operations take is [`ManyToMany`]: this description
+/// with keys whose types fit the key columns. The derive checks that once
+/// (through a join model, `JoinKeyType`), so that a key of another type is
+/// that one error and not one more for each item naming the description.
+pub trait ManyToManyDef: 'static {
     /// The association's name as its reader spells it (`guests`, `author`),
     /// for the spans of its calls.
     const NAME: &'static str;
     /// The model declaring the association (`Event`).
-    type Source: Model<Id: AsExpression<dsl::SqlTypeOf<Self::SourceKey>>>;
+    type Source: Model;
     /// The associated model (`User`).
-    type Target: Model<Id: AsExpression<dsl::SqlTypeOf<Self::TargetKey>>>;
+    type Target: Model;
     /// The join table (`rsvps::table`).
     type Through: Table + Default + Copy + QueryId + Send;
     /// The join-table column holding the source's key (`rsvps::event_id`).
@@ -83,17 +88,35 @@ pub trait ManyToMany: 'static {
     }
 }
 
+/// A [`ManyToManyDef`] whose models' keys fit its key columns (binds of the
+/// columns' SQL types): every association the derive describes.
+pub trait ManyToMany:
+    ManyToManyDef<
+    Source: Model<Id: AsExpression<dsl::SqlTypeOf<Self::SourceKey>>>,
+    Target: Model<Id: AsExpression<dsl::SqlTypeOf<Self::TargetKey>>>,
+>
+{
+}
+
+impl<A> ManyToMany for A
+where
+    A: ManyToManyDef,
+    IdOf<A::Source>: AsExpression<dsl::SqlTypeOf<A::SourceKey>>,
+    IdOf<A::Target>: AsExpression<dsl::SqlTypeOf<A::TargetKey>>,
+{
+}
+
 /// The source model of an association.
-pub type SourceOf<A> = <A as ManyToMany>::Source;
+pub type SourceOf<A> = <A as ManyToManyDef>::Source;
 /// The target model of an association.
-pub type TargetOf<A> = <A as ManyToMany>::Target;
-type Through<A> = <A as ManyToMany>::Through;
-type SourceKey<A> = <A as ManyToMany>::SourceKey;
-type TargetKey<A> = <A as ManyToMany>::TargetKey;
+pub type TargetOf<A> = <A as ManyToManyDef>::Target;
+type Through<A> = <A as ManyToManyDef>::Through;
+type SourceKey<A> = <A as ManyToManyDef>::SourceKey;
+type TargetKey<A> = <A as ManyToManyDef>::TargetKey;
 type SId<A> = IdOf<SourceOf<A>>;
 type TId<A> = IdOf<TargetOf<A>>;
 /// The payload of an association's join rows.
-pub type PayloadOf<A> = <A as ManyToMany>::Payload;
+pub type PayloadOf<A> = <A as ManyToManyDef>::Payload;
 /// One join row to insert: source key, target key, payload.
 pub type Row<A> = (SId<A>, TId<A>, PayloadOf<A>);
 
@@ -328,7 +351,7 @@ where
     message = "this `belongs_to_many` association cannot run on a `{C}`",
     note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
 )]
-pub trait ManyToManyOps<C, K = <C as ConnKind>::Kind>: ManyToMany {
+pub trait ManyToManyOps<C, K = <C as ConnKind>::Kind>: ManyToManyDef {
     /// The targets associated with source `id`.
     fn load(
         id: SId<Self>,
@@ -546,7 +569,7 @@ impl<A: ManyToMany<Payload: Default>> DefaultPayload for A {
     message = "this `belongs_to_many` association cannot run on a `{C}`",
     note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
 )]
-pub trait ManyToManyAdd<C, K = <C as ConnKind>::Kind>: ManyToMany {
+pub trait ManyToManyAdd<C, K = <C as ConnKind>::Kind>: ManyToManyDef {
     /// Associates every one of `targets` with `payload`; a pair that is
     /// already associated keeps its row or gets `payload`, as `conflict`
     /// says. Returns the join rows written.

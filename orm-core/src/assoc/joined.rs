@@ -30,7 +30,7 @@ use crate::model::{ColumnsOf, IdOf, Model};
 
 type SId<A> = IdOf<SourceOf<A>>;
 type TargetColumns<A> = ColumnsOf<TargetOf<A>>;
-type SourceSql<A> = <<A as ManyToMany>::SourceKey as Expression>::SqlType;
+type SourceSql<A> = <<A as super::ManyToManyDef>::SourceKey as Expression>::SqlType;
 
 /// `SELECT columns FROM "users" INNER JOIN "rsvps" ON .. WHERE
 /// "rsvps"."event_id"`: what both statements start with.

@@ -16,8 +16,8 @@ pub mod through;
 
 pub use belongs_to::{BelongsTo, BelongsToOps, BelongsToQuery, UnsetOps};
 pub use belongs_to_many::{
-    DefaultAdd, DefaultPayload, ManyToMany, ManyToManyAdd, ManyToManyOps, ManyToManyQuery,
-    PayloadOf, Row,
+    DefaultAdd, DefaultPayload, ManyToMany, ManyToManyAdd, ManyToManyDef, ManyToManyOps,
+    ManyToManyQuery, PayloadOf, Row,
 };
 pub use eager::{BelongsToEager, ChildrenOf, EagerChildren, ManyToManyEager, OneToManyEager};
 pub use has::{new_pointing_at, DetachOps, OneToMany, OneToManyOps, OneToManyQuery};

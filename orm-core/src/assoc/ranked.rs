@@ -131,7 +131,7 @@ where
 ///   WHERE "rsvps"."event_id" IN ($1, ..)
 /// ) AS "users" WHERE "__orm_rank" <= $n ORDER BY "users"."name"
 /// ```
-pub struct RankedTargets<A: ManyToMany, O> {
+pub struct RankedTargets<A: super::ManyToManyDef, O> {
     sources: Vec<MSId<A>>,
     limit: i64,
     order: O,
@@ -144,7 +144,7 @@ pub struct RankedTargets<A: ManyToMany, O> {
 
 type MTarget<A> = TableOf<TargetOf<A>>;
 type MSId<A> = IdOf<SourceOf<A>>;
-type SourceSql<A> = SqlTypeOf<<A as ManyToMany>::SourceKey>;
+type SourceSql<A> = SqlTypeOf<<A as super::ManyToManyDef>::SourceKey>;
 
 /// The window's source column.
 const SOURCE: &str = "__orm_source";

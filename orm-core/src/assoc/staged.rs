@@ -33,7 +33,7 @@ enum Net {
 /// once, and an add and a remove of the same target cancel out (in either
 /// order), leaving that target as it was. New targets queued with
 /// [`add_new`](Changes::add_new) are inserted and associated by `save`.
-pub struct Changes<A: ManyToMany> {
+pub struct Changes<A: super::ManyToManyDef> {
     source: IdOf<A::Source>,
     /// Each queued target's net operation and its place in `order`.
     net: HashMap<IdOf<A::Target>, (Net, usize)>,
@@ -54,7 +54,7 @@ pub struct Pending<T: Model> {
     pub create: usize,
 }
 
-impl<A: ManyToMany> Changes<A> {
+impl<A: super::ManyToManyDef> Changes<A> {
     /// No changes yet to the association of source row `source`.
     pub fn new(source: IdOf<A::Source>) -> Self {
         Changes {
@@ -64,7 +64,9 @@ impl<A: ManyToMany> Changes<A> {
             new: Vec::new(),
         }
     }
+}
 
+impl<A: ManyToMany> Changes<A> {
     fn queue(&mut self, target: IdOf<A::Target>, op: Net) {
         match self.net.get(&target).copied() {
             None => {
@@ -139,7 +141,7 @@ impl<A: ManyToMany> Changes<A> {
     note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)",
     note = "through a join model, saving inserts the default payload: its payload struct must implement `Default`"
 )]
-pub trait SaveChanges<C, K = <C as ConnKind>::Kind>: ManyToMany + Sized {
+pub trait SaveChanges<C, K = <C as ConnKind>::Kind>: super::ManyToManyDef + Sized {
     /// See [`Changes::save`].
     fn save(
         changes: Changes<Self>,

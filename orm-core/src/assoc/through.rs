@@ -56,7 +56,7 @@ pub trait JoinKeys<const S: u64, const T: u64>: JoinModel + Field<S> + Field<T> 
 }
 
 /// A `belongs_to_many` association through a join model.
-pub trait ThroughModel: ManyToMany {
+pub trait ThroughModel: super::ManyToManyDef {
     /// The join model (`Rsvp`).
     type Join: JoinModel<Table = Self::Through, Payload = Self::Payload>;
     /// The source key a join row holds.
@@ -86,7 +86,7 @@ pub type TargetAndJoin<A> = (TargetColumns<A>, JoinColumns<A>);
 /// table (`rsvps::status.eq("going")`, `users::name.asc()`); values are
 /// bound parameters. From the generated `guests_through()`.
 #[must_use = "a query does nothing until it is loaded"]
-pub struct ThroughQuery<A: ManyToMany, S = TargetAndJoin<A>, W = (), O = ()> {
+pub struct ThroughQuery<A: super::ManyToManyDef, S = TargetAndJoin<A>, W = (), O = ()> {
     base: Base<A>,
     select: S,
     filter: W,
@@ -94,7 +94,7 @@ pub struct ThroughQuery<A: ManyToMany, S = TargetAndJoin<A>, W = (), O = ()> {
 }
 
 /// The parts of a [`ThroughQuery`] its builder methods keep.
-struct Base<A: ManyToMany> {
+struct Base<A: super::ManyToManyDef> {
     sources: Vec<SId<A>>,
     join: TargetJoin<A>,
     limit: Option<i64>,
@@ -103,7 +103,7 @@ struct Base<A: ManyToMany> {
 
 /// `"users" INNER JOIN "rsvps" ON "users"."id" = "rsvps"."guest_id"`: the
 /// targets with their join rows, which the source key column filters.
-pub(crate) struct TargetJoin<A: ManyToMany> {
+pub(crate) struct TargetJoin<A: super::ManyToManyDef> {
     target: <TargetTable<A> as QuerySource>::FromClause,
     through: <A::Through as QuerySource>::FromClause,
     pk: PkOf<TargetOf<A>>,
@@ -112,7 +112,7 @@ pub(crate) struct TargetJoin<A: ManyToMany> {
     pub(crate) source_key: A::SourceKey,
 }
 
-impl<A: ManyToMany> TargetJoin<A> {
+impl<A: super::ManyToManyDef> TargetJoin<A> {
     pub(crate) fn new() -> Self {
         TargetJoin {
             target: TargetTable::<A>::default().from_clause(),
@@ -266,7 +266,7 @@ impl<A: ManyToMany, S, W, O> QueryId for ThroughQuery<A, S, W, O> {
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-type SourceSql<A> = SqlTypeOf<<A as ManyToMany>::SourceKey>;
+type SourceSql<A> = SqlTypeOf<<A as super::ManyToManyDef>::SourceKey>;
 
 impl<A, S, W, O, DB> QueryFragment<DB> for ThroughQuery<A, S, W, O>
 where
@@ -378,7 +378,7 @@ pub trait ThroughOps<C, K = <C as ConnKind>::Kind>: ThroughModel + Sized {
 #[diagnostic::do_not_recommend]
 impl<A, C, K> ThroughOps<C, K> for A
 where
-    A: ThroughModel,
+    A: ThroughModel + ManyToMany,
     A::Target: Clone,
     A::Join: Clone,
     K: Kind,
@@ -439,7 +439,7 @@ async fn with_through_in_chunks<A, C, K, W, O>(
     conn: &mut C,
 ) -> QueryResult<Vec<Vec<WithJoin<A>>>>
 where
-    A: ThroughModel<Target: Clone, Join: Clone>,
+    A: ThroughModel<Target: Clone, Join: Clone> + ManyToMany,
     C: Transact<K>,
     ThroughQuery<A, TargetAndJoin<A>, W, O>: Fetch<C, K, (A::Target, A::Join)> + CountBinds<C, K>,
 {

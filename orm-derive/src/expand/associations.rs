@@ -92,10 +92,13 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         .map(|(a, (describe, methods))| {
             let needs = needs(a);
             let checks = super::checks(&needs, ident);
+            // Checks of their own that need what the items need.
+            let key_types = join_key_types(model, a);
             let gated = super::if_models(
                 &needs,
                 ident,
                 quote! {
+                    #key_types
                     #describe
                     impl #ident { #methods }
                 },
@@ -167,7 +170,7 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
     };
     let describe = quote! {
         #[automatically_derived]
-        impl _orm::__private::ManyToMany for #marker {
+        impl _orm::__private::ManyToManyDef for #marker {
             const NAME: &'static str = #reader;
             type Source = #source;
             type Target = #target_ty;
@@ -213,7 +216,7 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
     let methods = quote! {
         #methods
         #[doc = #d_changes]
-        pub fn #changes(&self) -> _orm::Changes<#marker> where #gate: _orm::__private::ManyToMany {
+        pub fn #changes(&self) -> _orm::Changes<#marker> where #gate: _orm::__private::ManyToManyDef {
             _orm::Changes::new(#id)
         }
         #payload_methods
@@ -222,8 +225,40 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
     (describe, methods)
 }
 
+/// Through a join model, the checks that its two key fields have the types
+/// of the keys they hold, each on the option naming it (where the join
+/// model has both, so that a missing one is said once).
+fn join_key_types(model: &Model, a: &Assoc) -> TokenStream {
+    let (Some(join), Some(other)) = (a.join_model(), &a.other_key) else {
+        return TokenStream::new();
+    };
+    let ident = &model.ident;
+    let target = &a.target;
+    [(quote!(#ident), &a.foreign_key), (quote!(#target), other)]
+        .into_iter()
+        .map(|(key_of, column)| {
+            let hash = Literal::u64_suffixed(field_hash(&column.value));
+            let (value, check) = key_type(join, &hash, &key_of);
+            super::respan(quote!(const _: () = <#value as #check>::IS;), column.span)
+        })
+        .collect()
+}
+
+/// `Value` and `JoinKeyType<Id, Join, M>`: that the join model's field
+/// `hash` holds `M`'s key as it is.
+fn key_type(join: &syn::Path, hash: &Literal, key_of: &TokenStream) -> (TokenStream, TokenStream) {
+    (
+        quote!(_orm::__private::FieldOf<#join, #hash>),
+        quote!(_orm::__private::JoinKeyType<_orm::__private::KeyOf<#key_of>, #join, #key_of>),
+    )
+}
+
 /// The `ManyToMany` items naming the join table and its rows, and for a
 /// join model its `ThroughModel` impl.
+///
+/// Through a join model, both impls convert the keys through what
+/// [`join_key_types`] checks (the identity), on the same tokens, so that a
+/// key field of another type is that check's error alone.
 fn through(model: &Model, a: &Assoc, joins: &[JoinTable]) -> Option<(TokenStream, TokenStream)> {
     let p = quote!(_orm::__private);
     let rows = quote!(#p::Vec<#p::Row<Self>>);
@@ -267,7 +302,17 @@ fn through(model: &Model, a: &Assoc, joins: &[JoinTable]) -> Option<(TokenStream
     let target = quote_spanned!(other.span=> <#join as _orm::Field<#ht>>);
     let span = join.segments.last().map_or(a.span, |s| s.ident.span());
     let keys = quote_spanned!(span=> <#join as #p::JoinKeys<#hs, #ht>>);
-    let new_row = quote_spanned!(span=> #keys::new_row(s, t, p));
+    let target_model = &a.target;
+    // Spanned like the checks, so that a key of another type is their error
+    // alone (rustc reports one bound at one place once).
+    let key = |hash: &Literal, key_of: &TokenStream| {
+        let (value, check) = key_type(join, hash, key_of);
+        quote!(<#value as #check>)
+    };
+    let (s_key, t_key) = (key(&hs, &quote!(#ident)), key(&ht, &quote!(#target_model)));
+    let s_from = super::respan(quote!(#s_key::from_key(s)), a.foreign_key.span);
+    let t_from = super::respan(quote!(#t_key::from_key(t)), other.span);
+    let new_row = quote_spanned!(span=> #keys::new_row(#s_from, #t_from, p));
     let types = quote! {
         type Through = <#join as _orm::Model>::Table;
         type SourceKey = #source::Column;
@@ -279,7 +324,10 @@ fn through(model: &Model, a: &Assoc, joins: &[JoinTable]) -> Option<(TokenStream
             #p::Upsert::new(::core::iter::IntoIterator::into_iter(rows).map(|(s, t, p)| #new_row), conflict)
         }
     };
-    let source_of = quote_spanned!(a.foreign_key.span=> #source::get(row));
+    let source_of = super::respan(
+        quote!(#s_key::as_key(#source::get(row))),
+        a.foreign_key.span,
+    );
     let through_impl = quote! {
         #[automatically_derived]
         impl #p::ThroughModel for #marker {
@@ -360,7 +408,7 @@ fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
             _orm::exec::run::<C, _>(#add::create_with(#id, new, payload, conn))
         }
         #[doc = #d_query]
-        pub fn #query(&self) -> #p::ThroughQuery<#marker> where #gate: #p::ManyToMany {
+        pub fn #query(&self) -> #p::ThroughQuery<#marker> where #gate: #p::ThroughModel {
             #p::ThroughQuery::new(#p::Vec::from([#id]))
         }
         #[doc = #d_with_through]
