@@ -711,26 +711,38 @@ pub trait NullableKey {}
 #[diagnostic::do_not_recommend]
 impl<T> NullableKey for Option<T> {}
 
-macro_rules! impl_foreign_key {
-    ($($t:ty),*) => {$(
-        impl ForeignKey<$t> for $t {
-            type Target<T> = T;
-            fn from_id(id: $t) -> Self { id }
-            fn null() -> Option<Self> { None }
-            fn get(&self) -> Option<&$t> { Some(self) }
-            fn load<T>(&self, load: impl FnOnce($t) -> QueryResult<T>) -> QueryResult<T> {
-                load(self.clone())
-            }
-        }
-        impl ForeignKey<$t> for Option<$t> {
-            type Target<T> = Option<T>;
-            fn from_id(id: $t) -> Self { Some(id) }
-            fn null() -> Option<Self> { Some(None) }
-            fn get(&self) -> Option<&$t> { self.as_ref() }
-            fn load<T>(&self, load: impl FnOnce($t) -> QueryResult<T>) -> QueryResult<Option<T>> {
-                self.clone().map(load).transpose()
-            }
-        }
-    )*};
+// One impl per form, for any key type (a `Uuid`, a newtype): an error for
+// a field of another type then names the two it takes, not every key type.
+#[diagnostic::do_not_recommend]
+impl<K: Clone> ForeignKey<K> for K {
+    type Target<T> = T;
+    fn from_id(id: K) -> Self {
+        id
+    }
+    fn null() -> Option<Self> {
+        None
+    }
+    fn get(&self) -> Option<&K> {
+        Some(self)
+    }
+    fn load<T>(&self, load: impl FnOnce(K) -> QueryResult<T>) -> QueryResult<T> {
+        load(self.clone())
+    }
 }
-impl_foreign_key!(i16, i32, i64, String);
+
+#[diagnostic::do_not_recommend]
+impl<K: Clone> ForeignKey<K> for Option<K> {
+    type Target<T> = Option<T>;
+    fn from_id(id: K) -> Self {
+        Some(id)
+    }
+    fn null() -> Option<Self> {
+        Some(None)
+    }
+    fn get(&self) -> Option<&K> {
+        self.as_ref()
+    }
+    fn load<T>(&self, load: impl FnOnce(K) -> QueryResult<T>) -> QueryResult<Option<T>> {
+        self.clone().map(load).transpose()
+    }
+}

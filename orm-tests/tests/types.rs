@@ -118,6 +118,73 @@ mod postgres {
         pub device: [u8; 6],
     }
 
+    /// A device keyed by a UUID it carries, and its readings.
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[has_many(Reading, foreign_key = "device_serial")]
+    pub struct Device {
+        #[model(primary_key)]
+        pub serial: uuid::Uuid,
+        pub name: String,
+    }
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[belongs_to(Device, foreign_key = "device_serial")]
+    pub struct Reading {
+        pub id: i32,
+        pub device_serial: Option<uuid::Uuid>,
+        pub value: i32,
+    }
+
+    #[test]
+    fn associations_hold_uuid_keys() -> orm_tests::TestResult {
+        let Some(mut conn) = orm_tests::postgres("uuid_keys") else {
+            return Ok(());
+        };
+        let conn = &mut *conn;
+        let schema = Schema::new().model::<Device>().model::<Reading>();
+        schema.create_all(conn)?;
+        let serial = uuid::Uuid::from_u128(0x6ba7_b810_9dad_11d1_80b4_00c0_4fd4_30c8);
+        let device = Device::create(
+            NewDevice {
+                serial,
+                name: "probe".into(),
+            },
+            conn,
+        )?;
+        let reading = device.create_reading(
+            NewReading {
+                device_serial: None,
+                value: 7,
+            },
+            conn,
+        )?;
+        assert_eq!(reading.device_serial, Some(serial));
+        assert_eq!(reading.device(conn)?, Some(device.clone()));
+        let loose = Reading::create(
+            NewReading {
+                device_serial: None,
+                value: 8,
+            },
+            conn,
+        )?;
+        assert_eq!(device.add_reading(&loose, conn)?, 1);
+        assert_eq!(device.count_readings(conn)?, 2);
+        let rows: Vec<(i32, Option<uuid::Uuid>)> = readings::table
+            .select((readings::id, readings::device_serial))
+            .order(readings::id)
+            .load(conn)?;
+        assert_eq!(
+            rows,
+            vec![(reading.id, Some(serial)), (loose.id, Some(serial))]
+        );
+        assert!(schema
+            .sql(orm_core::Dialect::Postgres)?
+            .join("\n")
+            .contains("REFERENCES"));
+        assert_eq!(schema.check(conn)?, Vec::<Drift>::new());
+        Ok(())
+    }
+
     #[test]
     fn every_type_round_trips_and_the_drift_check_agrees() -> orm_tests::TestResult {
         let Some(mut conn) = orm_tests::postgres("types") else {
