@@ -178,17 +178,19 @@ pub mod __private {
     /// Where an association reads a column of another model (the key of a
     /// `has_many`, the keys of a join model), the one check that it has it;
     /// `H` is [`field_hash`](crate::field_hash) of the column's name.
+    /// `N` is a unit struct the check declares under the column's name,
+    /// for the message to say it.
     #[diagnostic::on_unimplemented(
-        message = "`{Self}` has no field for the column this association names",
-        label = "this column must be a field of `{Self}`",
+        message = "`{Self}` has no field `{N}`, which this association names",
+        label = "`{N}` must be a field of `{Self}`",
         note = "the `foreign_key` of `has_one`/`has_many` is a field of the target model; the `foreign_key` and `other_key` of `belongs_to_many .. through = Model` are fields of the join model"
     )]
-    pub trait HasColumn<const H: u64> {
-        /// Named by the check, `<Post as HasColumn<H>>::IS`.
+    pub trait HasColumn<N, const H: u64> {
+        /// Named by the check, `<Post as HasColumn<author_id, H>>::IS`.
         const IS: () = ();
     }
     #[diagnostic::do_not_recommend]
-    impl<T: crate::Field<H>, const H: u64> HasColumn<H> for T {}
+    impl<T: crate::Field<H>, N, const H: u64> HasColumn<N, H> for T {}
 
     /// Where an association goes through a join model, the one check that
     /// its primary key is the association's two key columns, named by their

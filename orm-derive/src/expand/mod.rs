@@ -103,7 +103,7 @@ pub fn gated(path: &Path, own: &Ident) -> bool {
 }
 
 /// The checks [`if_models`] relies on: `<Tag as IsModel>::IS`, and for each
-/// column `<Tag as HasColumn<H>>::IS` (only where `Tag` is a model, so that
+/// column `<Tag as HasColumn<tag_id, H>>::IS` (only where `Tag` is a model, so that
 /// is said once), each on the token that names it.
 pub fn checks(needs: &[Needs], own: &Ident) -> TokenStream {
     needs
@@ -116,7 +116,14 @@ pub fn checks(needs: &[Needs], own: &Ident) -> TokenStream {
             let hash = |column: &str| proc_macro2::Literal::u64_suffixed(model::field_hash(column));
             let columns = need.columns.iter().map(|&(column, span)| {
                 let (hash, path) = (hash(column), respan(quote!(#path), span));
-                quote_spanned!(span=> const _: () = <#path as _orm::__private::HasColumn<#hash>>::IS;)
+                let name = crate::internals::ident(column, span);
+                quote_spanned! {span=>
+                    const _: () = {
+                        #[allow(non_camel_case_types)]
+                        struct #name;
+                        <#path as _orm::__private::HasColumn<#name, #hash>>::IS
+                    };
+                }
             });
             // Only where the key columns exist, so that a missing one is
             // said once.
