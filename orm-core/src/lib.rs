@@ -30,7 +30,7 @@ pub use diesel;
 #[cfg(feature = "async")]
 pub use diesel_async;
 pub use drift::{Drift, ReadCatalog};
-pub use exec::{Async, Blocking, ConnKind, Out};
+pub use exec::{Async, Blocking, ConnKind, Kind, Out};
 #[cfg(feature = "tracing")]
 pub use instrument::SqlTrace;
 pub use instrument::{Instrumented, QueryLog};

@@ -178,7 +178,7 @@ impl<T: diesel::QuerySource, U, Op, E> WithReturning<E> for InsertStatement<T, U
 /// SQLite and PostgreSQL; the INSERT, then the row by its key on MySQL.
 #[diagnostic::on_unimplemented(
     message = "`{M}` rows cannot be inserted through a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
 pub trait InsertRows<M: Model, C, K = <C as ConnKind>::Kind>: OrmBackend {
     /// Inserts `new` and returns the stored row.
@@ -339,7 +339,7 @@ where
 /// generated `Model::create_many` runs.
 #[diagnostic::on_unimplemented(
     message = "several `{Self}` rows cannot be inserted at once through a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
 pub trait CreateMany<C, K = <C as ConnKind>::Kind>: Model {
     /// Inserts `news` and returns the stored rows, in order (Sequelize's
@@ -357,6 +357,7 @@ pub trait CreateMany<C, K = <C as ConnKind>::Kind>: Model {
 #[diagnostic::do_not_recommend]
 impl<M, C, K> CreateMany<C, K> for M
 where
+    C: crate::ConnKind<Kind = K>,
     M: Model<New: Send>,
     C: Transact<K>,
     C::Backend: InsertMany<M, C, K>,
@@ -492,7 +493,7 @@ where
 /// the statements; the derive's `create`, `find`, ... forward here.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be loaded or stored through a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
 )]
 pub trait Crud<C, K = <C as ConnKind>::Kind>: Model {
     /// Inserts `new` and returns the stored row with its database-assigned key.
@@ -525,6 +526,7 @@ pub trait Crud<C, K = <C as ConnKind>::Kind>: Model {
 #[diagnostic::do_not_recommend]
 impl<M, C, K> Crud<C, K> for M
 where
+    C: crate::ConnKind<Kind = K>,
     M: ModelQuery + Send + Sync,
     M::New: Send,
     K: Kind,

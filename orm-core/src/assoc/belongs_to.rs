@@ -72,7 +72,7 @@ where
 /// kind `K`.
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to` association cannot run on a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
 )]
 pub trait BelongsToOps<C, K = <C as ConnKind>::Kind>: BelongsTo {
     /// [`Parent<Self>`], which the generated getter names by its type
@@ -103,6 +103,7 @@ pub trait BelongsToOps<C, K = <C as ConnKind>::Kind>: BelongsTo {
 #[diagnostic::do_not_recommend]
 impl<A, C, K> BelongsToOps<C, K> for A
 where
+    C: crate::ConnKind<Kind = K>,
     A: BelongsToQuery<KeyValue: Send + Sync>,
     K: Kind,
     C: Transact<K>,
@@ -180,6 +181,7 @@ pub trait UnsetOps<C, K = <C as ConnKind>::Kind>: BelongsToOps<C, K> {
 
 impl<A, C, K> UnsetOps<C, K> for A
 where
+    C: crate::ConnKind<Kind = K>,
     A: BelongsToOps<C, K> + BelongsToQuery<KeyValue: Send + Sync>,
     C: Transact<K>,
     Kv<A>: NullableKey,

@@ -271,7 +271,7 @@ fn pk<A: OneToMany>() -> PkOf<T<A>> {
 /// kind `K`.
 #[diagnostic::on_unimplemented(
     message = "this `has_one`/`has_many` association cannot run on a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
 )]
 pub trait OneToManyOps<C, K = <C as ConnKind>::Kind>: OneToMany {
     /// The targets of source `id`.
@@ -330,6 +330,7 @@ pub trait OneToManyOps<C, K = <C as ConnKind>::Kind>: OneToMany {
 #[diagnostic::do_not_recommend]
 impl<A, C, K> OneToManyOps<C, K> for A
 where
+    C: crate::ConnKind<Kind = K>,
     A: OneToManyQuery<KeyValue: Send + Sync>,
     K: Kind,
     C: Transact<K>,
@@ -631,6 +632,7 @@ pub trait DetachOps<C, K = <C as ConnKind>::Kind>: OneToManyOps<C, K> {
 
 impl<A, C, K> DetachOps<C, K> for A
 where
+    C: crate::ConnKind<Kind = K>,
     A: OneToManyOps<C, K> + OneToManyQuery<KeyValue: Send + Sync>,
     Kv<A>: NullableKey,
     K: Kind,

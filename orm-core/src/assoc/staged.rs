@@ -138,7 +138,7 @@ impl<A: ManyToMany> Changes<A> {
 /// Applying [`Changes`] on a connection `C` of kind `K`.
 #[diagnostic::on_unimplemented(
     message = "these staged changes cannot be saved through a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)",
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)",
     note = "through a join model, saving inserts the default payload: its payload struct must implement `Default`"
 )]
 pub trait SaveChanges<C, K = <C as ConnKind>::Kind>: super::ManyToManyDef + Sized {
@@ -151,6 +151,7 @@ pub trait SaveChanges<C, K = <C as ConnKind>::Kind>: super::ManyToManyDef + Size
 
 impl<A, C, K> SaveChanges<C, K> for A
 where
+    C: crate::ConnKind<Kind = K>,
     A: ManyToManyQuery<Payload: Send + Sync> + DefaultPayload,
     C: Transact<K>,
     A::Source: Crud<C, K>,

@@ -347,7 +347,7 @@ impl<O: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for OrderBy<O> {
 /// kind `K`.
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to_many` association cannot run on a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, their diesel-async counterparts, or a pooled one); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)"
 )]
 pub trait ThroughOps<C, K = <C as ConnKind>::Kind>: ThroughModel + Sized {
     /// The targets of source `id` with their join rows, one statement.
@@ -378,6 +378,7 @@ pub trait ThroughOps<C, K = <C as ConnKind>::Kind>: ThroughModel + Sized {
 #[diagnostic::do_not_recommend]
 impl<A, C, K> ThroughOps<C, K> for A
 where
+    C: crate::ConnKind<Kind = K>,
     A: ThroughModel + ManyToMany,
     A::Target: Clone,
     A::Join: Clone,

@@ -111,7 +111,6 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
 struct Names {
     target: TokenStream,
     marker: syn::Path,
-    qr: TokenStream,
 }
 
 fn names(a: &Assoc) -> Names {
@@ -119,7 +118,6 @@ fn names(a: &Assoc) -> Names {
     Names {
         target: quote_spanned!(a.target.segments.last().map_or(a.span, |s| s.ident.span())=> #target),
         marker: a.marker.clone(),
-        qr: quote!(_orm::__private::diesel::result::QueryResult),
     }
 }
 
@@ -179,8 +177,8 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
         }
         #through_impl
     };
-    let ops = quote!(_orm::__private::ManyToManyOps<C>);
-    let add = quote!(_orm::__private::DefaultAdd<C>);
+    let ops = quote!(_orm::__private::ManyToManyOps<C, K>);
+    let add = quote!(_orm::__private::DefaultAdd<C, K>);
     let id = quote!(_orm::Model::id(self));
     let one = quote!(_orm::AsKey::key_id(target));
     let methods = collection_methods(
@@ -196,10 +194,9 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
             query_ty: quote!(_orm::__private::TargetsQuery<'q, #marker, Self>),
             query_trait: quote!(_orm::__private::TargetsAt<'q, Self>),
             query: quote!(<#marker as _orm::__private::TargetsAt<'q, Self>>::query(self)),
-            eager: quote!(_orm::__private::ManyToManyEager<C>),
+            eager: quote!(_orm::__private::ManyToManyEager<C, K>),
             eager_query: quote!(<#target as _orm::KeysQuery>::ByIds),
             new_ty: quote!(<#target as _orm::Model>::New),
-            kinds: true,
         },
     );
     let gate = gate(&marker);
@@ -209,7 +206,7 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
     let top = top_method(
         model,
         a,
-        quote!(_orm::__private::ManyToManyEager<C>),
+        quote!(_orm::__private::ManyToManyEager<C, K>),
         quote!(_orm::__private::RankedTargets<#marker, O>),
         quote!((#target, <#ident as _orm::Model>::Id)),
     );
@@ -350,8 +347,8 @@ fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
     let m = |n: String| method(&n, a);
     let doc = |m: &str| docs::assoc(model, a, m);
     let payload = quote!(<#join as #p::JoinModel>::Payload);
-    let add = quote!(<#marker as #p::ManyToManyAdd<C>>);
-    let through = quote!(<#marker as #p::ThroughOps<C>>);
+    let add = quote!(<#marker as #p::ManyToManyAdd<C, K>>);
+    let through = quote!(<#marker as #p::ThroughOps<C, K>>);
     let id = quote!(_orm::Model::id(self));
     let ids = quote!(_orm::IntoKeys::into_ids(targets));
     let update = quote!(#p::Conflict::Update);
@@ -382,57 +379,57 @@ fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
     let rows = quote!(#p::Vec<#p::Vec<(#target, #join)>>);
     quote! {
         #[doc = #d_add_with]
-        pub fn #add_with<'c, C: _orm::ConnKind>(&self, target: impl _orm::AsKey<#target>, payload: #payload, conn: &'c mut C) -> _orm::Out<'c, C, usize>
-        where #marker: #p::ManyToManyAdd<C> {
-            _orm::exec::run::<C, _>(#add::add_with(#id, #p::Vec::from([_orm::AsKey::key_id(target)]), payload, #update, conn))
+        pub fn #add_with<'c, C, K: _orm::Kind>(&self, target: impl _orm::AsKey<#target>, payload: #payload, conn: &'c mut C) -> <K as _orm::Kind>::Out<'c, usize>
+        where #marker: #p::ManyToManyAdd<C, K> {
+            <K as _orm::Kind>::run(#add::add_with(#id, #p::Vec::from([_orm::AsKey::key_id(target)]), payload, #update, conn))
         }
         #[doc = #d_add_all_with]
-        pub fn #add_all_with<'c, C: _orm::ConnKind>(&self, targets: impl _orm::IntoKeys<#target>, payload: #payload, conn: &'c mut C) -> _orm::Out<'c, C, usize>
-        where #marker: #p::ManyToManyAdd<C> {
-            _orm::exec::run::<C, _>(#add::add_with(#id, #ids, payload, #update, conn))
+        pub fn #add_all_with<'c, C, K: _orm::Kind>(&self, targets: impl _orm::IntoKeys<#target>, payload: #payload, conn: &'c mut C) -> <K as _orm::Kind>::Out<'c, usize>
+        where #marker: #p::ManyToManyAdd<C, K> {
+            <K as _orm::Kind>::run(#add::add_with(#id, #ids, payload, #update, conn))
         }
         #[doc = #d_set_with]
-        pub fn #set_with<'c, C: _orm::ConnKind>(
+        pub fn #set_with<'c, C, K: _orm::Kind>(
             &self,
             targets: impl _orm::IntoKeys<#target>,
             payload: #payload,
             overrides: &[(_orm::Key<#target>, #payload)],
             conn: &'c mut C,
-        ) -> _orm::Out<'c, C, _orm::SetDiff>
-        where #marker: #p::ManyToManyAdd<C> {
-            _orm::exec::run::<C, _>(#add::set_with(#id, #p::with_overrides(#ids, payload, overrides), #update, conn))
+        ) -> <K as _orm::Kind>::Out<'c, _orm::SetDiff>
+        where #marker: #p::ManyToManyAdd<C, K> {
+            <K as _orm::Kind>::run(#add::set_with(#id, #p::with_overrides(#ids, payload, overrides), #update, conn))
         }
         #[doc = #d_create_with]
-        pub fn #create_with<'c, C: _orm::ConnKind>(&self, new: <#target as _orm::Model>::New, payload: #payload, conn: &'c mut C) -> _orm::Out<'c, C, #target>
-        where #marker: #p::ManyToManyAdd<C> {
-            _orm::exec::run::<C, _>(#add::create_with(#id, new, payload, conn))
+        pub fn #create_with<'c, C, K: _orm::Kind>(&self, new: <#target as _orm::Model>::New, payload: #payload, conn: &'c mut C) -> <K as _orm::Kind>::Out<'c, #target>
+        where #marker: #p::ManyToManyAdd<C, K> {
+            <K as _orm::Kind>::run(#add::create_with(#id, new, payload, conn))
         }
         #[doc = #d_query]
         pub fn #query(&self) -> #p::ThroughQuery<#marker> where #gate: #p::ThroughModel {
             #p::ThroughQuery::new(#p::Vec::from([#id]))
         }
         #[doc = #d_with_through]
-        pub fn #with_through<'c, C: _orm::ConnKind>(&self, conn: &'c mut C) -> _orm::Out<'c, C, #p::Vec<(#target, #join)>>
-        where #marker: #p::ThroughOps<C> {
-            _orm::exec::run::<C, _>(#through::load_with_through(#id, conn))
+        pub fn #with_through<'c, C, K: _orm::Kind>(&self, conn: &'c mut C) -> <K as _orm::Kind>::Out<'c, #p::Vec<(#target, #join)>>
+        where #marker: #p::ThroughOps<C, K> {
+            <K as _orm::Kind>::run(#through::load_with_through(#id, conn))
         }
         #[doc = #d_load]
-        pub fn #load<'c, C: _orm::ConnKind>(parents: &[Self], conn: &'c mut C) -> _orm::Out<'c, C, #rows>
-        where #marker: #p::ThroughOps<C> {
-            _orm::exec::run::<C, _>(#through::load_many_with_through(#p::ids(parents), conn))
+        pub fn #load<'c, C, K: _orm::Kind>(parents: &[Self], conn: &'c mut C) -> <K as _orm::Kind>::Out<'c, #rows>
+        where #marker: #p::ThroughOps<C, K> {
+            <K as _orm::Kind>::run(#through::load_many_with_through(#p::ids(parents), conn))
         }
         #[doc = #d_load_where]
-        pub fn #load_where<'c, C: _orm::ConnKind, W, O>(
+        pub fn #load_where<'c, C, K: _orm::Kind, W, O>(
             parents: &[Self],
             refine: impl Fn(#p::ThroughQuery<#marker>) -> #p::ThroughQuery<#marker, #p::TargetAndJoin<#marker>, W, O> + ::core::marker::Send + 'c,
             conn: &'c mut C,
-        ) -> _orm::Out<'c, C, #rows>
+        ) -> <K as _orm::Kind>::Out<'c, #rows>
         where
-            #marker: #p::ThroughOps<C>,
+            #marker: #p::ThroughOps<C, K>,
             #p::ThroughQuery<#marker, #p::TargetAndJoin<#marker>, W, O>:
-                _orm::exec::Fetch<C, C::Kind, (#target, #join)> + #p::CountBinds<C>,
+                _orm::exec::Fetch<C, K, (#target, #join)> + #p::CountBinds<C, K>,
         {
-            _orm::exec::run::<C, _>(#through::load_many_with_through_where(#p::ids(parents), refine, conn))
+            <K as _orm::Kind>::run(#through::load_many_with_through_where(#p::ids(parents), refine, conn))
         }
     }
 }
@@ -485,8 +482,8 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
 fn has_many(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     let describe = one_to_many(model, a);
     let marker = &a.marker;
-    let ops = quote!(_orm::__private::OneToManyOps<C>);
-    let detach = quote!(_orm::__private::DetachOps<C>);
+    let ops = quote!(_orm::__private::OneToManyOps<C, K>);
+    let detach = quote!(_orm::__private::DetachOps<C, K>);
     let id = quote!(_orm::Model::id(self));
     let one = quote!(_orm::__private::Vec::from([_orm::AsKey::key_id(target)]));
     let methods = collection_methods(
@@ -502,17 +499,16 @@ fn has_many(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             query_ty: quote!(_orm::__private::ChildrenQuery<'q, #marker, Self>),
             query_trait: quote!(_orm::__private::ChildrenAt<'q, Self>),
             query: quote!(<#marker as _orm::__private::ChildrenAt<'q, Self>>::query(self)),
-            eager: quote!(_orm::__private::OneToManyEager<C>),
+            eager: quote!(_orm::__private::OneToManyEager<C, K>),
             eager_query: quote!(_orm::__private::ChildrenOf<#marker>),
             new_ty: new_with_key(&names(a).target, marker),
-            kinds: true,
         },
     );
     let target = &a.target;
     let top = top_method(
         model,
         a,
-        quote!(_orm::__private::OneToManyEager<C>),
+        quote!(_orm::__private::OneToManyEager<C, K>),
         quote!(_orm::__private::Ranked<#marker, O>),
         quote!(#target),
     );
@@ -534,13 +530,13 @@ fn top_method(
     let d = quote!(_orm::__private::diesel);
     quote! {
         #[doc = #d_top]
-        pub fn #top<'c, C: _orm::ConnKind, O>(parents: &[Self], limit: i64, order: O, conn: &'c mut C) -> _orm::Out<'c, C, _orm::__private::Vec<_orm::__private::Vec<#target>>>
+        pub fn #top<'c, C, K: _orm::Kind, O>(parents: &[Self], limit: i64, order: O, conn: &'c mut C) -> <K as _orm::Kind>::Out<'c, _orm::__private::Vec<_orm::__private::Vec<#target>>>
         where
             #marker: #eager,
             O: #d::Expression + #d::expression::AppearsOnTable<<#target as _orm::Model>::Table> + ::core::clone::Clone + ::core::marker::Send + 'c,
-            #ranked: _orm::exec::Fetch<C, C::Kind, #row>,
+            #ranked: _orm::exec::Fetch<C, K, #row>,
         {
-            _orm::exec::run::<C, _>(<#marker as #eager>::load_top(_orm::__private::ids(parents), limit, order, conn))
+            <K as _orm::Kind>::run(<#marker as #eager>::load_top(_orm::__private::ids(parents), limit, order, conn))
         }
     }
 }
@@ -548,7 +544,7 @@ fn top_method(
 fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     let describe = one_to_many(model, a);
     let Names { target, marker, .. } = names(a);
-    let ops = quote!(_orm::__private::OneToManyOps<C>);
+    let ops = quote!(_orm::__private::OneToManyOps<C, K>);
     let new_ty = new_with_key(&target, &marker);
     let name = &a.singular;
     let (get, set, unset, create) = (
@@ -563,32 +559,32 @@ fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
         docs::assoc(model, a, "unset_one"),
         docs::assoc(model, a, "create_one"),
     );
-    let detach = quote!(_orm::__private::DetachOps<C>);
-    let eager = quote!(_orm::__private::OneToManyEager<C>);
+    let detach = quote!(_orm::__private::DetachOps<C, K>);
+    let eager = quote!(_orm::__private::OneToManyEager<C, K>);
     let load = method(&format!("load_{}", inflect::plural(name)), a);
     let d_load = docs::assoc(model, a, "load_one");
     let id = quote!(_orm::Model::id(self));
-    let (g, c) = (quote!(<'c, C: _orm::ConnKind>), quote!(&'c mut C));
-    let run = quote!(_orm::exec::run::<C, _>);
+    let (g, c) = (quote!(<'c, C, K: _orm::Kind>), quote!(&'c mut C));
+    let run = quote!(<K as _orm::Kind>::run);
     let methods = quote! {
         #[doc = #d_get]
-        pub fn #get #g(&self, conn: #c) -> _orm::Out<'c, C, _orm::__private::Option<#target>> where #marker: #ops {
+        pub fn #get #g(&self, conn: #c) -> <K as _orm::Kind>::Out<'c, _orm::__private::Option<#target>> where #marker: #ops {
             #run(<#marker as #ops>::first(#id, conn))
         }
         #[doc = #d_set]
-        pub fn #set #g(&self, target: impl _orm::AsKey<#target>, conn: #c) -> _orm::Out<'c, C, ()> where #marker: #ops {
+        pub fn #set #g(&self, target: impl _orm::AsKey<#target>, conn: #c) -> <K as _orm::Kind>::Out<'c, ()> where #marker: #ops {
             #run(<#marker as #ops>::set_one(#id, _orm::AsKey::key_id(target), conn))
         }
         #[doc = #d_unset]
-        pub fn #unset #g(&self, conn: #c) -> _orm::Out<'c, C, bool> where #marker: #detach {
+        pub fn #unset #g(&self, conn: #c) -> <K as _orm::Kind>::Out<'c, bool> where #marker: #detach {
             #run(<#marker as #detach>::unset(#id, conn))
         }
         #[doc = #d_create]
-        pub fn #create #g(&self, new: #new_ty, conn: #c) -> _orm::Out<'c, C, #target> where #marker: #ops {
+        pub fn #create #g(&self, new: #new_ty, conn: #c) -> <K as _orm::Kind>::Out<'c, #target> where #marker: #ops {
             #run(<#marker as #ops>::create_one(#id, _orm::__private::new_pointing_at::<#marker>(new, #id), conn))
         }
         #[doc = #d_load]
-        pub fn #load #g(parents: &[Self], conn: #c) -> _orm::Out<'c, C, _orm::__private::Vec<_orm::__private::Option<#target>>>
+        pub fn #load #g(parents: &[Self], conn: #c) -> <K as _orm::Kind>::Out<'c, _orm::__private::Vec<_orm::__private::Option<#target>>>
         where #marker: #eager {
             #run(<#marker as #eager>::load_first(_orm::__private::ids(parents), conn))
         }
@@ -645,7 +641,7 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
         }
     };
     let parent = parent_ty(fk_ty, &target);
-    let ops = quote!(_orm::__private::BelongsToOps<C>);
+    let ops = quote!(_orm::__private::BelongsToOps<C, K>);
     let name = &a.singular;
     let (get, set, create, unset) = (
         method(name, a),
@@ -653,8 +649,8 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
         method(&format!("create_{name}"), a),
         method(&format!("unset_{name}"), a),
     );
-    let unset_ops = quote!(_orm::__private::UnsetOps<C>);
-    let eager = quote!(_orm::__private::BelongsToEager<C>);
+    let unset_ops = quote!(_orm::__private::UnsetOps<C, K>);
+    let eager = quote!(_orm::__private::BelongsToEager<C, K>);
     let load = method(&format!("load_{}", inflect::plural(name)), a);
     let d_load = docs::assoc(model, a, "load_parents");
     let d_unset = docs::assoc(model, a, "unset_parent");
@@ -663,32 +659,32 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
         docs::assoc(model, a, "set_parent"),
         docs::assoc(model, a, "create_parent"),
     );
-    let (g, c) = (quote!(<'c, C: _orm::ConnKind>), quote!(&'c mut C));
-    let run = quote!(_orm::exec::run::<C, _>);
+    let (g, c) = (quote!(<'c, C, K: _orm::Kind>), quote!(&'c mut C));
+    let run = quote!(<K as _orm::Kind>::run);
     let methods = quote! {
         #[doc = #d_get]
-        pub fn #get #g(&'c self, conn: #c) -> _orm::Out<'c, C, #parent>
-        where #marker: _orm::__private::BelongsToOps<C, Parent = #parent> {
+        pub fn #get #g(&'c self, conn: #c) -> <K as _orm::Kind>::Out<'c, #parent>
+        where #marker: _orm::__private::BelongsToOps<C, K, Parent = #parent> {
             #run(<#marker as #ops>::load(self, conn))
         }
         #[doc = #d_set]
-        pub fn #set #g(&'c mut self, target: impl _orm::AsKey<#target>, conn: #c) -> _orm::Out<'c, C, ()> where #marker: #ops {
+        pub fn #set #g(&'c mut self, target: impl _orm::AsKey<#target>, conn: #c) -> <K as _orm::Kind>::Out<'c, ()> where #marker: #ops {
             #run(<#marker as #ops>::set(self, _orm::AsKey::key_id(target), conn))
         }
         #[doc = #d_create]
-        pub fn #create #g(&'c mut self, new: <#target as _orm::Model>::New, conn: #c) -> _orm::Out<'c, C, #target> where #marker: #ops {
+        pub fn #create #g(&'c mut self, new: <#target as _orm::Model>::New, conn: #c) -> <K as _orm::Kind>::Out<'c, #target> where #marker: #ops {
             #run(<#marker as #ops>::create(self, new, conn))
         }
         #[doc = #d_unset]
-        pub fn #unset #g(&'c mut self, conn: #c) -> _orm::Out<'c, C, ()> where #marker: #unset_ops {
+        pub fn #unset #g(&'c mut self, conn: #c) -> <K as _orm::Kind>::Out<'c, ()> where #marker: #unset_ops {
             #run(<#marker as #unset_ops>::unset(self, conn))
         }
         #[doc = #d_load]
         pub fn #load #g(
             children: &'c [Self],
             conn: #c,
-        ) -> _orm::Out<'c, C, _orm::__private::Vec<#parent>>
-        where #marker: _orm::__private::BelongsToEager<C, Parent = #parent> {
+        ) -> <K as _orm::Kind>::Out<'c, _orm::__private::Vec<#parent>>
+        where #marker: _orm::__private::BelongsToEager<C, K, Parent = #parent> {
             #run(<#marker as #eager>::load_many(children, conn))
         }
     };
@@ -730,15 +726,12 @@ struct Family {
     eager: TokenStream,
     /// The query eager loading runs, which `load_*_where` refines.
     eager_query: TokenStream,
-    /// Whether the reads and writes run on both kinds of connection
-    /// (`_orm::ConnKind`): they return `_orm::Out`, a future on an async one.
-    kinds: bool,
 }
 
 /// `guests`, `guests_query`, `count_guests`, `has_guest(s)`, `add_guest(s)`,
 /// `remove_guest(s)`, `set_guests`, `clear_guests`, `create_guest`.
 fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
-    let Names { target, marker, qr } = names(a);
+    let Names { target, marker } = names(a);
     let Family {
         reads,
         adds,
@@ -752,7 +745,6 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
         eager,
         eager_query,
         new_ty,
-        kinds,
     } = f;
     let (p, s) = (&a.plural, &a.singular);
     let m = |n: String| method(&n, a);
@@ -798,25 +790,9 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
     let w = quote!(<#marker as #removes>);
     let st = quote!(<#marker as #sets>);
     // On both kinds of connection: the result, or a future of it.
-    let (g, c) = if kinds {
-        (quote!(<'c, C: _orm::ConnKind>), quote!(&'c mut C))
-    } else {
-        (quote!(<C>), quote!(&mut C))
-    };
-    let out = |t: TokenStream| {
-        if kinds {
-            quote!(_orm::Out<'c, C, #t>)
-        } else {
-            quote!(#qr<#t>)
-        }
-    };
-    let run = |body: TokenStream| {
-        if kinds {
-            quote!(_orm::exec::run::<C, _>(#body))
-        } else {
-            body
-        }
-    };
+    let (g, c) = (quote!(<'c, C, K: _orm::Kind>), quote!(&'c mut C));
+    let out = |t: TokenStream| quote!(<K as _orm::Kind>::Out<'c, #t>);
+    let run = |body: TokenStream| quote!(<K as _orm::Kind>::run(#body));
     let (rows, int, count_ty, yes) = (
         out(quote!(_orm::__private::Vec<#target>)),
         out(quote!(usize)),
@@ -886,21 +862,21 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
             #create_body
         }
         #[doc = #d_load_many]
-        pub fn #load_many<'c, C: _orm::ConnKind>(parents: &[Self], conn: &'c mut C) -> _orm::Out<'c, C, _orm::__private::Vec<_orm::__private::Vec<#target>>>
+        pub fn #load_many<'c, C, K: _orm::Kind>(parents: &[Self], conn: &'c mut C) -> <K as _orm::Kind>::Out<'c, _orm::__private::Vec<_orm::__private::Vec<#target>>>
         where #marker: #eager {
-            _orm::exec::run::<C, _>(<#marker as #eager>::load_many(_orm::__private::ids(parents), conn))
+            <K as _orm::Kind>::run(<#marker as #eager>::load_many(_orm::__private::ids(parents), conn))
         }
         #[doc = #d_load_where]
-        pub fn #load_where<'c, C: _orm::ConnKind, Q>(
+        pub fn #load_where<'c, C, K: _orm::Kind, Q>(
             parents: &[Self],
             refine: impl Fn(#eager_query) -> Q + ::core::marker::Send + 'c,
             conn: &'c mut C,
-        ) -> _orm::Out<'c, C, _orm::__private::Vec<_orm::__private::Vec<#target>>>
+        ) -> <K as _orm::Kind>::Out<'c, _orm::__private::Vec<_orm::__private::Vec<#target>>>
         where
             #marker: #eager,
-            Q: _orm::exec::Fetch<C, C::Kind, #target> + _orm::__private::CountBinds<C>,
+            Q: _orm::exec::Fetch<C, K, #target> + _orm::__private::CountBinds<C, K>,
         {
-            _orm::exec::run::<C, _>(<#marker as #eager>::load_many_where(_orm::__private::ids(parents), refine, conn))
+            <K as _orm::Kind>::run(<#marker as #eager>::load_many_where(_orm::__private::ids(parents), refine, conn))
         }
     }
 }

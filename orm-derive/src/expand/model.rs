@@ -373,19 +373,19 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
     );
     // Each method runs its body on a blocking connection and returns its
     // result, or returns it as a future on an async one (`_orm::Out`).
-    let out = |t: TokenStream| quote!(_orm::Out<'c, C, #t>);
+    let out = |t: TokenStream| quote!(<K as _orm::Kind>::Out<'c, #t>);
     let unit = out(quote!(()));
     let save_fn = if model.timestamps {
         let save = docs::crud(model, "save_timestamps");
         quote! {
             #[doc = #save]
-            pub fn save<'c, C: _orm::ConnKind>(&'c mut self, conn: &'c mut C) -> #unit where Self: _orm::Crud<C> {
-                _orm::exec::run::<C, _>(async move {
+            pub fn save<'c, C: ::core::marker::Send, K: _orm::Kind>(&'c mut self, conn: &'c mut C) -> #unit where Self: _orm::Crud<C, K> {
+                <K as _orm::Kind>::run(async move {
                     let previous = ::core::mem::replace(
                         &mut self.updated_at,
                         ::core::convert::From::from(_orm::__private::now()),
                     );
-                    let saved = <Self as _orm::Crud<C>>::save(self, conn).await;
+                    let saved = <Self as _orm::Crud<C, K>>::save(self, conn).await;
                     if saved.is_err() {
                         self.updated_at = previous;
                     }
@@ -396,8 +396,8 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
     } else {
         quote! {
             #[doc = #save]
-            pub fn save<'c, C: _orm::ConnKind>(&'c self, conn: &'c mut C) -> #unit where Self: _orm::Crud<C> {
-                _orm::exec::run::<C, _>(<Self as _orm::Crud<C>>::save(self, conn))
+            pub fn save<'c, C, K: _orm::Kind>(&'c self, conn: &'c mut C) -> #unit where Self: _orm::Crud<C, K> {
+                <K as _orm::Kind>::run(<Self as _orm::Crud<C, K>>::save(self, conn))
             }
         }
     };
@@ -407,29 +407,29 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
     quote! {
         impl #ident {
             #[doc = #create]
-            pub fn create<'c, C: _orm::ConnKind>(new: #new, conn: &'c mut C) -> #this where Self: _orm::Crud<C> {
-                _orm::exec::run::<C, _>(<Self as _orm::Crud<C>>::create(new, conn))
+            pub fn create<'c, C, K: _orm::Kind>(new: #new, conn: &'c mut C) -> #this where Self: _orm::Crud<C, K> {
+                <K as _orm::Kind>::run(<Self as _orm::Crud<C, K>>::create(new, conn))
             }
             #[doc = #create_many]
-            pub fn create_many<'c, C: _orm::ConnKind>(news: _orm::__private::Vec<#new>, conn: &'c mut C) -> #all_rows
-            where Self: _orm::CreateMany<C> {
-                _orm::exec::run::<C, _>(<Self as _orm::CreateMany<C>>::create_many(news, conn))
+            pub fn create_many<'c, C, K: _orm::Kind>(news: _orm::__private::Vec<#new>, conn: &'c mut C) -> #all_rows
+            where Self: _orm::CreateMany<C, K> {
+                <K as _orm::Kind>::run(<Self as _orm::CreateMany<C, K>>::create_many(news, conn))
             }
             #[doc = #key]
             pub fn key(id: #pk_ty) -> _orm::Key<Self> {
                 _orm::Key::new(id)
             }
             #[doc = #find]
-            pub fn find<'c, C: _orm::ConnKind>(id: #pk_ty, conn: &'c mut C) -> #this where Self: _orm::Crud<C> {
-                _orm::exec::run::<C, _>(<Self as _orm::Crud<C>>::find(id, conn))
+            pub fn find<'c, C, K: _orm::Kind>(id: #pk_ty, conn: &'c mut C) -> #this where Self: _orm::Crud<C, K> {
+                <K as _orm::Kind>::run(<Self as _orm::Crud<C, K>>::find(id, conn))
             }
             #[doc = #all]
-            pub fn all<'c, C: _orm::ConnKind>(conn: &'c mut C) -> #all_rows where Self: _orm::Crud<C> {
-                _orm::exec::run::<C, _>(<Self as _orm::Crud<C>>::all(conn))
+            pub fn all<'c, C, K: _orm::Kind>(conn: &'c mut C) -> #all_rows where Self: _orm::Crud<C, K> {
+                <K as _orm::Kind>::run(<Self as _orm::Crud<C, K>>::all(conn))
             }
             #[doc = #count]
-            pub fn count<'c, C: _orm::ConnKind>(conn: &'c mut C) -> #count_ty where Self: _orm::Crud<C> {
-                _orm::exec::run::<C, _>(<Self as _orm::Crud<C>>::count(conn))
+            pub fn count<'c, C, K: _orm::Kind>(conn: &'c mut C) -> #count_ty where Self: _orm::Crud<C, K> {
+                <K as _orm::Kind>::run(<Self as _orm::Crud<C, K>>::count(conn))
             }
             #[doc = #query]
             pub fn query<'a, DB>() -> _orm::BoxedQuery<'a, Self, DB>
@@ -441,8 +441,8 @@ fn crud(model: &Model, table: &TokenStream) -> TokenStream {
             }
             #save_fn
             #[doc = #delete]
-            pub fn delete<'c, C: _orm::ConnKind>(&'c self, conn: &'c mut C) -> #unit where Self: _orm::Crud<C> {
-                _orm::exec::run::<C, _>(<Self as _orm::Crud<C>>::delete(self, conn))
+            pub fn delete<'c, C, K: _orm::Kind>(&'c self, conn: &'c mut C) -> #unit where Self: _orm::Crud<C, K> {
+                <K as _orm::Kind>::run(<Self as _orm::Crud<C, K>>::delete(self, conn))
             }
         }
     }
