@@ -121,6 +121,13 @@ fn names(a: &Assoc) -> Names {
     }
 }
 
+/// An operation trait as the bounds of an association's methods name it,
+/// on the association's attribute: rustc shows a bound that fails there,
+/// with the method, and not on `#[derive(Model)]`.
+fn op(a: &Assoc, tokens: TokenStream) -> TokenStream {
+    super::respan(tokens, a.span)
+}
+
 /// `for<'__orm> Marker`, bounded in the where clause of a method without
 /// generic parameters. A bound on a concrete type is checked where it is
 /// written (a "trivial bound"), so an association whose target lacks its
@@ -347,8 +354,12 @@ fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
     let m = |n: String| method(&n, a);
     let doc = |m: &str| docs::assoc(model, a, m);
     let payload = quote!(<#join as #p::JoinModel>::Payload);
-    let add = quote!(<#marker as #p::ManyToManyAdd<C, K>>);
-    let through = quote!(<#marker as #p::ThroughOps<C, K>>);
+    let (add_op, through_op) = (
+        op(a, quote!(#p::ManyToManyAdd<C, K>)),
+        op(a, quote!(#p::ThroughOps<C, K>)),
+    );
+    let add = quote!(<#marker as #add_op>);
+    let through = quote!(<#marker as #through_op>);
     let id = quote!(_orm::Model::id(self));
     let ids = quote!(_orm::IntoKeys::into_ids(targets));
     let update = quote!(#p::Conflict::Update);
@@ -380,12 +391,12 @@ fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
     quote! {
         #[doc = #d_add_with]
         pub fn #add_with<'c, C, K: _orm::Kind>(&self, target: impl _orm::AsKey<#target>, payload: #payload, conn: &'c mut C) -> <K as _orm::Kind>::Out<'c, usize>
-        where #marker: #p::ManyToManyAdd<C, K> {
+        where #marker: #add_op {
             <K as _orm::Kind>::run(#add::add_with(#id, #p::Vec::from([_orm::AsKey::key_id(target)]), payload, #update, conn))
         }
         #[doc = #d_add_all_with]
         pub fn #add_all_with<'c, C, K: _orm::Kind>(&self, targets: impl _orm::IntoKeys<#target>, payload: #payload, conn: &'c mut C) -> <K as _orm::Kind>::Out<'c, usize>
-        where #marker: #p::ManyToManyAdd<C, K> {
+        where #marker: #add_op {
             <K as _orm::Kind>::run(#add::add_with(#id, #ids, payload, #update, conn))
         }
         #[doc = #d_set_with]
@@ -396,12 +407,12 @@ fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
             overrides: &[(_orm::Key<#target>, #payload)],
             conn: &'c mut C,
         ) -> <K as _orm::Kind>::Out<'c, _orm::SetDiff>
-        where #marker: #p::ManyToManyAdd<C, K> {
+        where #marker: #add_op {
             <K as _orm::Kind>::run(#add::set_with(#id, #p::with_overrides(#ids, payload, overrides), #update, conn))
         }
         #[doc = #d_create_with]
         pub fn #create_with<'c, C, K: _orm::Kind>(&self, new: <#target as _orm::Model>::New, payload: #payload, conn: &'c mut C) -> <K as _orm::Kind>::Out<'c, #target>
-        where #marker: #p::ManyToManyAdd<C, K> {
+        where #marker: #add_op {
             <K as _orm::Kind>::run(#add::create_with(#id, new, payload, conn))
         }
         #[doc = #d_query]
@@ -410,12 +421,12 @@ fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
         }
         #[doc = #d_with_through]
         pub fn #with_through<'c, C, K: _orm::Kind>(&self, conn: &'c mut C) -> <K as _orm::Kind>::Out<'c, #p::Vec<(#target, #join)>>
-        where #marker: #p::ThroughOps<C, K> {
+        where #marker: #through_op {
             <K as _orm::Kind>::run(#through::load_with_through(#id, conn))
         }
         #[doc = #d_load]
         pub fn #load<'c, C, K: _orm::Kind>(parents: &[Self], conn: &'c mut C) -> <K as _orm::Kind>::Out<'c, #rows>
-        where #marker: #p::ThroughOps<C, K> {
+        where #marker: #through_op {
             <K as _orm::Kind>::run(#through::load_many_with_through(#p::ids(parents), conn))
         }
         #[doc = #d_load_where]
@@ -525,6 +536,7 @@ fn top_method(
     row: TokenStream,
 ) -> TokenStream {
     let Names { target, marker, .. } = names(a);
+    let eager = op(a, eager);
     let top = method(&format!("load_{}_top", a.plural), a);
     let d_top = docs::assoc(model, a, "load_top");
     let d = quote!(_orm::__private::diesel);
@@ -544,7 +556,7 @@ fn top_method(
 fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     let describe = one_to_many(model, a);
     let Names { target, marker, .. } = names(a);
-    let ops = quote!(_orm::__private::OneToManyOps<C, K>);
+    let ops = op(a, quote!(_orm::__private::OneToManyOps<C, K>));
     let new_ty = new_with_key(&target, &marker);
     let name = &a.singular;
     let (get, set, unset, create) = (
@@ -559,8 +571,8 @@ fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
         docs::assoc(model, a, "unset_one"),
         docs::assoc(model, a, "create_one"),
     );
-    let detach = quote!(_orm::__private::DetachOps<C, K>);
-    let eager = quote!(_orm::__private::OneToManyEager<C, K>);
+    let detach = op(a, quote!(_orm::__private::DetachOps<C, K>));
+    let eager = op(a, quote!(_orm::__private::OneToManyEager<C, K>));
     let load = method(&format!("load_{}", inflect::plural(name)), a);
     let d_load = docs::assoc(model, a, "load_one");
     let id = quote!(_orm::Model::id(self));
@@ -641,7 +653,7 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
         }
     };
     let parent = parent_ty(fk_ty, &target);
-    let ops = quote!(_orm::__private::BelongsToOps<C, K>);
+    let ops = op(a, quote!(_orm::__private::BelongsToOps<C, K>));
     let name = &a.singular;
     let (get, set, create, unset) = (
         method(name, a),
@@ -649,8 +661,18 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
         method(&format!("create_{name}"), a),
         method(&format!("unset_{name}"), a),
     );
-    let unset_ops = quote!(_orm::__private::UnsetOps<C, K>);
-    let eager = quote!(_orm::__private::BelongsToEager<C, K>);
+    let unset_ops = op(a, quote!(_orm::__private::UnsetOps<C, K>));
+    let eager = op(a, quote!(_orm::__private::BelongsToEager<C, K>));
+    // `#parent` keeps its own spans (on the user's tokens, `Option` would
+    // read as a needless qualification of the prelude's).
+    let with_parent = |t: TokenStream| {
+        let (head, close) = (op(a, quote!(#t<C, K, Parent =)), op(a, quote!(>)));
+        quote!(#head #parent #close)
+    };
+    let (parent_ops, parent_eager) = (
+        with_parent(quote!(_orm::__private::BelongsToOps)),
+        with_parent(quote!(_orm::__private::BelongsToEager)),
+    );
     let load = method(&format!("load_{}", inflect::plural(name)), a);
     let d_load = docs::assoc(model, a, "load_parents");
     let d_unset = docs::assoc(model, a, "unset_parent");
@@ -664,7 +686,7 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     let methods = quote! {
         #[doc = #d_get]
         pub fn #get #g(&'c self, conn: #c) -> <K as _orm::Kind>::Out<'c, #parent>
-        where #marker: _orm::__private::BelongsToOps<C, K, Parent = #parent> {
+        where #marker: #parent_ops {
             #run(<#marker as #ops>::load(self, conn))
         }
         #[doc = #d_set]
@@ -684,7 +706,7 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             children: &'c [Self],
             conn: #c,
         ) -> <K as _orm::Kind>::Out<'c, _orm::__private::Vec<#parent>>
-        where #marker: _orm::__private::BelongsToEager<C, K, Parent = #parent> {
+        where #marker: #parent_eager {
             #run(<#marker as #eager>::load_many(children, conn))
         }
     };
@@ -746,6 +768,13 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
         eager_query,
         new_ty,
     } = f;
+    let (reads, adds, removes, sets, eager) = (
+        op(a, reads),
+        op(a, adds),
+        op(a, removes),
+        op(a, sets),
+        op(a, eager),
+    );
     let (p, s) = (&a.plural, &a.singular);
     let m = |n: String| method(&n, a);
     let doc = |m: &str| docs::assoc(model, a, m);
