@@ -61,7 +61,7 @@ pub trait ManyToManyDef: 'static {
     /// What a join row carries besides its two keys: `()` for a join table
     /// the derive generates, the join model's payload for `through = Model`.
     type Payload: Clone;
-    /// The INSERT that adds join rows (see [`ManyToMany::insert`]).
+    /// The INSERT that adds join rows (see [`ManyToManyDef::insert`]).
     type Insert: QueryId + LockingInsert<Self::Source, Self::Target>;
     /// How many columns one inserted join row binds, for chunking.
     const ROW_COLUMNS: usize = 2;

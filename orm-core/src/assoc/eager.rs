@@ -15,7 +15,7 @@ use diesel::ExpressionMethods;
 use std::future::Future;
 
 use super::belongs_to::{BelongsTo, Parent};
-use super::belongs_to_many::ManyToMany;
+use super::belongs_to_many::{ManyToMany, ManyToManyDef};
 use super::has::OneToMany;
 use super::joined::SourcesAndTargets;
 use super::ranked::{Ranked, RankedTargets};
@@ -25,13 +25,13 @@ use crate::instrument::traced;
 use crate::model::{rows, ColumnsOf, ForeignKey, IdOf, KeysQuery, Model, Rows, TableOf};
 use crate::set::dedup;
 
-type SId<A> = IdOf<<A as super::ManyToManyDef>::Source>;
-type TId<A> = IdOf<<A as super::ManyToManyDef>::Target>;
-type Sk<A> = <A as super::ManyToManyDef>::SourceKey;
-type Tk<A> = <A as super::ManyToManyDef>::TargetKey;
+type SId<A> = IdOf<<A as ManyToManyDef>::Source>;
+type TId<A> = IdOf<<A as ManyToManyDef>::Target>;
+type Sk<A> = <A as ManyToManyDef>::SourceKey;
+type Tk<A> = <A as ManyToManyDef>::TargetKey;
 /// `SELECT event_id, guest_id FROM rsvps WHERE event_id IN (..)`
 pub type PairsIn<A> = dsl::Select<
-    dsl::Filter<<A as super::ManyToManyDef>::Through, dsl::EqAny<Sk<A>, Vec<SId<A>>>>,
+    dsl::Filter<<A as ManyToManyDef>::Through, dsl::EqAny<Sk<A>, Vec<SId<A>>>>,
     (Sk<A>, Tk<A>),
 >;
 
@@ -57,7 +57,7 @@ where
     message = "this `belongs_to_many` association cannot be eager-loaded on a `{C}`",
     note = "eager loading clones rows shared by several parents: the target model must be `Clone`"
 )]
-pub trait ManyToManyEager<C, K = <C as ConnKind>::Kind>: super::ManyToManyDef + Sized {
+pub trait ManyToManyEager<C, K = <C as ConnKind>::Kind>: ManyToManyDef + Sized {
     /// The targets of each of `sources`, aligned with them: one statement
     /// (the targets joined with the join rows) per chunk of keys.
     fn load_many(

@@ -25,7 +25,7 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::HasSqlType;
 use diesel::{Column, Expression, Insertable, QuerySource, RunQueryDsl};
 
-use super::belongs_to_many::{ManyToMany, Row, SourceOf, TargetOf};
+use super::belongs_to_many::{ManyToMany, ManyToManyDef, Row, SourceOf, TargetOf};
 use super::through::JoinModel;
 use crate::backend::{Dialect, OrmBackend};
 use crate::model::{IdOf, Model};
@@ -88,7 +88,7 @@ impl<A: ManyToMany> LockingInsert<SourceOf<A>, TargetOf<A>> for InsertPairs<A> {
     }
 }
 
-impl<M: Model, A: super::ManyToManyDef> LockingInsert<SourceOf<A>, TargetOf<A>> for Upsert<M, A> {
+impl<M: Model, A: ManyToManyDef> LockingInsert<SourceOf<A>, TargetOf<A>> for Upsert<M, A> {
     fn lock_source(&mut self, id: IdOf<SourceOf<A>>) {
         self.lock = Some(id);
     }
@@ -179,8 +179,8 @@ where
 /// One join row of a generated join table: source key, target key.
 type Pair<A> = (IdOf<SourceOf<A>>, IdOf<TargetOf<A>>);
 
-type SourceSql<A> = <<A as super::ManyToManyDef>::SourceKey as Expression>::SqlType;
-type TargetSql<A> = <<A as super::ManyToManyDef>::TargetKey as Expression>::SqlType;
+type SourceSql<A> = <<A as ManyToManyDef>::SourceKey as Expression>::SqlType;
+type TargetSql<A> = <<A as ManyToManyDef>::TargetKey as Expression>::SqlType;
 
 impl<A, DB> QueryFragment<DB> for InsertPairs<A>
 where
@@ -304,7 +304,7 @@ impl<A: ManyToMany, G, C> RunQueryDsl<C> for InsertPair<A, G> {}
 
 /// Rows of a join model `M` of association `A`, in one statement, with the
 /// conflict on its primary key (the key pair) handled as [`Conflict`] says.
-pub struct Upsert<M: Model, A: super::ManyToManyDef> {
+pub struct Upsert<M: Model, A: ManyToManyDef> {
     table: <M::Table as QuerySource>::FromClause,
     rows: Vec<<M::New as Insertable<M::Table>>::Values>,
     conflict: Conflict,
@@ -312,7 +312,7 @@ pub struct Upsert<M: Model, A: super::ManyToManyDef> {
     guard: Option<Pair<A>>,
 }
 
-impl<M: JoinModel, A: super::ManyToManyDef> Upsert<M, A> {
+impl<M: JoinModel, A: ManyToManyDef> Upsert<M, A> {
     /// The INSERT of `rows`.
     pub fn new(rows: impl IntoIterator<Item = M::New>, conflict: Conflict) -> Self {
         Upsert {
@@ -417,7 +417,7 @@ impl<A: ManyToMany> QueryId for InsertPairs<A> {
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<M: Model, A: super::ManyToManyDef> QueryId for Upsert<M, A> {
+impl<M: Model, A: ManyToManyDef> QueryId for Upsert<M, A> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }

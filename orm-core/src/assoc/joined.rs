@@ -22,7 +22,7 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::HasSqlType;
 use diesel::RunQueryDsl;
 
-use super::belongs_to_many::{ManyToMany, SourceOf, TargetOf};
+use super::belongs_to_many::{ManyToMany, ManyToManyDef, SourceOf, TargetOf};
 use super::push_binds;
 use super::through::TargetJoin;
 use crate::backend::OrmBackend;
@@ -30,7 +30,7 @@ use crate::model::{ColumnsOf, IdOf, Model};
 
 type SId<A> = IdOf<SourceOf<A>>;
 type TargetColumns<A> = ColumnsOf<TargetOf<A>>;
-type SourceSql<A> = <<A as super::ManyToManyDef>::SourceKey as Expression>::SqlType;
+type SourceSql<A> = <<A as ManyToManyDef>::SourceKey as Expression>::SqlType;
 
 /// `SELECT columns FROM "users" INNER JOIN "rsvps" ON .. WHERE
 /// "rsvps"."event_id"`: what both statements start with.

@@ -23,7 +23,7 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType};
 use diesel::{QuerySource, RunQueryDsl, Table};
 
-use super::belongs_to_many::{ManyToMany, SourceOf, TargetOf};
+use super::belongs_to_many::{ManyToMany, ManyToManyDef, SourceOf, TargetOf};
 use super::has::OneToMany;
 use super::push_binds;
 use super::through::TargetJoin;
@@ -131,7 +131,7 @@ where
 ///   WHERE "rsvps"."event_id" IN ($1, ..)
 /// ) AS "users" WHERE "__orm_rank" <= $n ORDER BY "users"."name"
 /// ```
-pub struct RankedTargets<A: super::ManyToManyDef, O> {
+pub struct RankedTargets<A: ManyToManyDef, O> {
     sources: Vec<MSId<A>>,
     limit: i64,
     order: O,
@@ -144,7 +144,7 @@ pub struct RankedTargets<A: super::ManyToManyDef, O> {
 
 type MTarget<A> = TableOf<TargetOf<A>>;
 type MSId<A> = IdOf<SourceOf<A>>;
-type SourceSql<A> = SqlTypeOf<<A as super::ManyToManyDef>::SourceKey>;
+type SourceSql<A> = SqlTypeOf<<A as ManyToManyDef>::SourceKey>;
 
 /// The window's source column.
 const SOURCE: &str = "__orm_source";

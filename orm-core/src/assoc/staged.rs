@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use diesel::result::QueryResult;
 
 use super::belongs_to_many::{
-    add_locked, delete_pairs, DefaultPayload, ManyToMany, ManyToManyQuery,
+    add_locked, delete_pairs, DefaultPayload, ManyToMany, ManyToManyDef, ManyToManyQuery,
 };
 use super::insert::Conflict;
 use std::future::Future;
@@ -33,7 +33,7 @@ enum Net {
 /// once, and an add and a remove of the same target cancel out (in either
 /// order), leaving that target as it was. New targets queued with
 /// [`add_new`](Changes::add_new) are inserted and associated by `save`.
-pub struct Changes<A: super::ManyToManyDef> {
+pub struct Changes<A: ManyToManyDef> {
     source: IdOf<A::Source>,
     /// Each queued target's net operation and its place in `order`.
     net: HashMap<IdOf<A::Target>, (Net, usize)>,
@@ -54,7 +54,7 @@ pub struct Pending<T: Model> {
     pub create: usize,
 }
 
-impl<A: super::ManyToManyDef> Changes<A> {
+impl<A: ManyToManyDef> Changes<A> {
     /// No changes yet to the association of source row `source`.
     pub fn new(source: IdOf<A::Source>) -> Self {
         Changes {
@@ -141,7 +141,7 @@ impl<A: ManyToMany> Changes<A> {
     note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`)",
     note = "through a join model, saving inserts the default payload: its payload struct must implement `Default`"
 )]
-pub trait SaveChanges<C, K = <C as ConnKind>::Kind>: super::ManyToManyDef + Sized {
+pub trait SaveChanges<C, K = <C as ConnKind>::Kind>: ManyToManyDef + Sized {
     /// See [`Changes::save`].
     fn save(
         changes: Changes<Self>,

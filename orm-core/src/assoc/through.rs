@@ -17,7 +17,7 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, BoolOrNullableBool, HasSqlType};
 use diesel::{QuerySource, RunQueryDsl};
 
-use super::belongs_to_many::{ManyToMany, SourceOf, TargetOf};
+use super::belongs_to_many::{ManyToMany, ManyToManyDef, SourceOf, TargetOf};
 use super::eager::Parents;
 use super::push_binds;
 use crate::backend::{chunk_size, CountBinds, Dialect, OrmBackend};
@@ -56,7 +56,7 @@ pub trait JoinKeys<const S: u64, const T: u64>: JoinModel + Field<S> + Field<T> 
 }
 
 /// A `belongs_to_many` association through a join model.
-pub trait ThroughModel: super::ManyToManyDef {
+pub trait ThroughModel: ManyToManyDef {
     /// The join model (`Rsvp`).
     type Join: JoinModel<Table = Self::Through, Payload = Self::Payload>;
     /// The source key a join row holds.
@@ -86,7 +86,7 @@ pub type TargetAndJoin<A> = (TargetColumns<A>, JoinColumns<A>);
 /// table (`rsvps::status.eq("going")`, `users::name.asc()`); values are
 /// bound parameters. From the generated `guests_through()`.
 #[must_use = "a query does nothing until it is loaded"]
-pub struct ThroughQuery<A: super::ManyToManyDef, S = TargetAndJoin<A>, W = (), O = ()> {
+pub struct ThroughQuery<A: ManyToManyDef, S = TargetAndJoin<A>, W = (), O = ()> {
     base: Base<A>,
     select: S,
     filter: W,
@@ -94,7 +94,7 @@ pub struct ThroughQuery<A: super::ManyToManyDef, S = TargetAndJoin<A>, W = (), O
 }
 
 /// The parts of a [`ThroughQuery`] its builder methods keep.
-struct Base<A: super::ManyToManyDef> {
+struct Base<A: ManyToManyDef> {
     sources: Vec<SId<A>>,
     join: TargetJoin<A>,
     limit: Option<i64>,
@@ -103,7 +103,7 @@ struct Base<A: super::ManyToManyDef> {
 
 /// `"users" INNER JOIN "rsvps" ON "users"."id" = "rsvps"."guest_id"`: the
 /// targets with their join rows, which the source key column filters.
-pub(crate) struct TargetJoin<A: super::ManyToManyDef> {
+pub(crate) struct TargetJoin<A: ManyToManyDef> {
     target: <TargetTable<A> as QuerySource>::FromClause,
     through: <A::Through as QuerySource>::FromClause,
     pk: PkOf<TargetOf<A>>,
@@ -112,7 +112,7 @@ pub(crate) struct TargetJoin<A: super::ManyToManyDef> {
     pub(crate) source_key: A::SourceKey,
 }
 
-impl<A: super::ManyToManyDef> TargetJoin<A> {
+impl<A: ManyToManyDef> TargetJoin<A> {
     pub(crate) fn new() -> Self {
         TargetJoin {
             target: TargetTable::<A>::default().from_clause(),
@@ -266,7 +266,7 @@ impl<A: ManyToMany, S, W, O> QueryId for ThroughQuery<A, S, W, O> {
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-type SourceSql<A> = SqlTypeOf<<A as super::ManyToManyDef>::SourceKey>;
+type SourceSql<A> = SqlTypeOf<<A as ManyToManyDef>::SourceKey>;
 
 impl<A, S, W, O, DB> QueryFragment<DB> for ThroughQuery<A, S, W, O>
 where
