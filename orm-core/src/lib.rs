@@ -183,7 +183,7 @@ pub mod __private {
     #[diagnostic::on_unimplemented(
         message = "`{Self}` has no field `{N}`, which this association names",
         label = "`{N}` must be a field of `{Self}`",
-        note = "the `foreign_key` of `has_one`/`has_many` is a field of the target model; the `foreign_key` and `other_key` of `belongs_to_many .. through = Model` are fields of the join model"
+        note = "name the field the association uses with `foreign_key = \"..\"` (for `has_one`/`has_many`, a field of the target model) or `other_key = \"..\"` (with `foreign_key`, the fields of the join model of `belongs_to_many .. through = Model`)"
     )]
     pub trait HasColumn<N, const H: u64> {
         /// Named by the check, `<Post as HasColumn<author_id, H>>::IS`.

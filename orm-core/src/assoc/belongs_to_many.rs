@@ -349,7 +349,7 @@ where
 /// run them. Additions are [`ManyToManyAdd`].
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to_many` association cannot run on a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a pool is not a connection (pass `&mut pool.get()?`, or `.get().await?` for an async pool); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
 )]
 pub trait ManyToManyOps<C, K = <C as ConnKind>::Kind>: ManyToManyDef {
     /// The targets associated with source `id`.
@@ -568,7 +568,7 @@ impl<A: ManyToMany<Payload: Default>> DefaultPayload for A {
 /// payload (`add_guest_with`, for `through = Model`).
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to_many` association cannot run on a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a pool is not a connection (pass `&mut pool.get()?`, or `.get().await?` for an async pool); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
 )]
 pub trait ManyToManyAdd<C, K = <C as ConnKind>::Kind>: ManyToManyDef {
     /// Associates every one of `targets` with `payload`; a pair that is
