@@ -209,9 +209,9 @@ pub mod __private {
 
     /// Where an association goes through a join model `J`, the one check
     /// that the key column holding `M`'s key (of type `Self`) has the type
-    /// of that key, `K`. The association's impls assume it (a higher-ranked
-    /// bound, not checked where it is written), so that a wrong type is this
-    /// error alone; they convert through it, which is the identity.
+    /// of that key, `K`. The association's impls convert through it (the
+    /// identity) on the same tokens, so that a wrong type is this error
+    /// alone.
     #[diagnostic::on_unimplemented(
         message = "`{J}` holds `{M}`'s key as `{Self}`, but `{M}`'s key is `{K}`",
         label = "the key columns of `{J}` must have the types of the keys they hold",
@@ -232,14 +232,6 @@ pub mod __private {
         fn as_key(&self) -> &K {
             self
         }
-    }
-    /// `key` (of `M`) as the field of join model `J` holding it.
-    pub fn join_key<J, M, K, V: JoinKeyType<K, J, M>>(key: K) -> V {
-        V::from_key(key)
-    }
-    /// The field of join model `J` holding a key of `M`, as that key.
-    pub fn key_of_join<J, M, K, V: JoinKeyType<K, J, M>>(field: &V) -> &K {
-        field.as_key()
     }
     /// A model's key type, as [`JoinKeyType`]'s checks name it (an alias
     /// under `__private`, so that the user's spans they carry do not read

@@ -12,7 +12,7 @@ use super::insert::Conflict;
 use std::future::Future;
 
 use crate::backend::chunk_size;
-use crate::exec::{ConnKind, Execute, Fetch, Out, Transact};
+use crate::exec::{ConnKind, Execute, Fetch, Kind, Transact};
 use crate::key::{AsKey, Key};
 use crate::model::{Crud, IdOf, InsertMany, Model};
 use crate::set::SetDiff;
@@ -127,11 +127,11 @@ impl<A: ManyToMany> Changes<A> {
     /// count does not grow with the number of changes. Any failure (a target
     /// or the source row that does not exist) rolls back everything.
     /// Returns the associations actually added and removed.
-    pub fn save<'c, C: ConnKind>(self, conn: &'c mut C) -> Out<'c, C, SetDiff>
+    pub fn save<'c, C, K: Kind>(self, conn: &'c mut C) -> K::Out<'c, SetDiff>
     where
-        A: SaveChanges<C>,
+        A: SaveChanges<C, K>,
     {
-        crate::exec::run::<C, _>(A::save(self, conn))
+        K::run(A::save(self, conn))
     }
 }
 
