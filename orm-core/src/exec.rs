@@ -74,10 +74,10 @@ impl Kind for Async {
     }
 }
 
-/// What generated methods call: an operation's body, run or boxed for
-/// connection `C`.
-#[doc(hidden)]
-pub fn run<'c, C: ConnKind, T: 'c>(
+/// An operation's body, run or boxed for connection `C`: for orm-core's
+/// own methods that take the connection's type alone (`Schema`'s, `load_page`).
+/// Generated methods name the kind `K` and call [`Kind::run`].
+pub(crate) fn run<'c, C: ConnKind, T: 'c>(
     body: impl Future<Output = QueryResult<T>> + Send + 'c,
 ) -> Out<'c, C, T> {
     <C::Kind as Kind>::run(body)

@@ -357,7 +357,7 @@ pub trait CreateMany<C, K = <C as ConnKind>::Kind>: Model {
 #[diagnostic::do_not_recommend]
 impl<M, C, K> CreateMany<C, K> for M
 where
-    C: crate::ConnKind<Kind = K>,
+    C: ConnKind<Kind = K>,
     M: Model<New: Send>,
     C: Transact<K>,
     C::Backend: InsertMany<M, C, K>,
@@ -526,7 +526,7 @@ pub trait Crud<C, K = <C as ConnKind>::Kind>: Model {
 #[diagnostic::do_not_recommend]
 impl<M, C, K> Crud<C, K> for M
 where
-    C: crate::ConnKind<Kind = K>,
+    C: ConnKind<Kind = K>,
     M: ModelQuery + Send + Sync,
     M::New: Send,
     K: Kind,

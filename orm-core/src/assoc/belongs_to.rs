@@ -103,7 +103,7 @@ pub trait BelongsToOps<C, K = <C as ConnKind>::Kind>: BelongsTo {
 #[diagnostic::do_not_recommend]
 impl<A, C, K> BelongsToOps<C, K> for A
 where
-    C: crate::ConnKind<Kind = K>,
+    C: ConnKind<Kind = K>,
     A: BelongsToQuery<KeyValue: Send + Sync>,
     K: Kind,
     C: Transact<K>,
@@ -181,7 +181,7 @@ pub trait UnsetOps<C, K = <C as ConnKind>::Kind>: BelongsToOps<C, K> {
 
 impl<A, C, K> UnsetOps<C, K> for A
 where
-    C: crate::ConnKind<Kind = K>,
+    C: ConnKind<Kind = K>,
     A: BelongsToOps<C, K> + BelongsToQuery<KeyValue: Send + Sync>,
     C: Transact<K>,
     Kv<A>: NullableKey,

@@ -390,7 +390,7 @@ pub trait ManyToManyOps<C, K = <C as ConnKind>::Kind>: ManyToManyDef {
 #[diagnostic::do_not_recommend]
 impl<A, C, K> ManyToManyOps<C, K> for A
 where
-    C: crate::ConnKind<Kind = K>,
+    C: ConnKind<Kind = K>,
     A: ManyToManyQuery,
     K: Kind,
     C: Transact<K>,
@@ -603,7 +603,7 @@ pub trait ManyToManyAdd<C, K = <C as ConnKind>::Kind>: ManyToManyDef {
 #[diagnostic::do_not_recommend]
 impl<A, C, K> ManyToManyAdd<C, K> for A
 where
-    C: crate::ConnKind<Kind = K>,
+    C: ConnKind<Kind = K>,
     A: ManyToManyQuery<Payload: Send + Sync>,
     K: Kind,
     C: Transact<K>,

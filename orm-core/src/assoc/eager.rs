@@ -92,7 +92,7 @@ pub trait ManyToManyEager<C, K = <C as ConnKind>::Kind>: ManyToManyDef + Sized {
 #[diagnostic::do_not_recommend]
 impl<A, C, K> ManyToManyEager<C, K> for A
 where
-    C: crate::ConnKind<Kind = K>,
+    C: ConnKind<Kind = K>,
     A: ManyToMany,
     K: Kind,
     C: OnBackend<K>,
@@ -282,7 +282,7 @@ pub trait OneToManyEager<C, K = <C as ConnKind>::Kind>: EagerChildren + Sized {
 #[diagnostic::do_not_recommend]
 impl<A, C, K> OneToManyEager<C, K> for A
 where
-    C: crate::ConnKind<Kind = K>,
+    C: ConnKind<Kind = K>,
     A: EagerChildren,
     K: Kind,
     C: OnBackend<K>,
@@ -485,7 +485,7 @@ pub trait BelongsToEager<C, K = <C as ConnKind>::Kind>: BelongsTo {
 #[diagnostic::do_not_recommend]
 impl<A, C, K> BelongsToEager<C, K> for A
 where
-    C: crate::ConnKind<Kind = K>,
+    C: ConnKind<Kind = K>,
     A: BelongsTo,
     K: Kind,
     C: OnBackend<K>,

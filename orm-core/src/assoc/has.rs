@@ -330,7 +330,7 @@ pub trait OneToManyOps<C, K = <C as ConnKind>::Kind>: OneToMany {
 #[diagnostic::do_not_recommend]
 impl<A, C, K> OneToManyOps<C, K> for A
 where
-    C: crate::ConnKind<Kind = K>,
+    C: ConnKind<Kind = K>,
     A: OneToManyQuery<KeyValue: Send + Sync>,
     K: Kind,
     C: Transact<K>,
@@ -632,7 +632,7 @@ pub trait DetachOps<C, K = <C as ConnKind>::Kind>: OneToManyOps<C, K> {
 
 impl<A, C, K> DetachOps<C, K> for A
 where
-    C: crate::ConnKind<Kind = K>,
+    C: ConnKind<Kind = K>,
     A: OneToManyOps<C, K> + OneToManyQuery<KeyValue: Send + Sync>,
     Kv<A>: NullableKey,
     K: Kind,

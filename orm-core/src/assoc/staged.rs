@@ -151,7 +151,7 @@ pub trait SaveChanges<C, K = <C as ConnKind>::Kind>: ManyToManyDef + Sized {
 
 impl<A, C, K> SaveChanges<C, K> for A
 where
-    C: crate::ConnKind<Kind = K>,
+    C: ConnKind<Kind = K>,
     A: ManyToManyQuery<Payload: Send + Sync> + DefaultPayload,
     C: Transact<K>,
     A::Source: Crud<C, K>,

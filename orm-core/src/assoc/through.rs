@@ -378,7 +378,7 @@ pub trait ThroughOps<C, K = <C as ConnKind>::Kind>: ThroughModel + Sized {
 #[diagnostic::do_not_recommend]
 impl<A, C, K> ThroughOps<C, K> for A
 where
-    C: crate::ConnKind<Kind = K>,
+    C: ConnKind<Kind = K>,
     A: ThroughModel + ManyToMany,
     A::Target: Clone,
     A::Join: Clone,
