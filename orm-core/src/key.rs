@@ -99,12 +99,12 @@ impl<M: Model> AsKey<M> for &Key<M> {
     }
 }
 
-/// Several `M` rows: a slice, `Vec` or array of `M`, or a slice or `Vec` of
-/// `Key<M>`. (Arrays of keys are left out so that `&[]` infers as "no `M`";
+/// Several `M` rows: a slice, `Vec` or array of `M` or of `&M` (`[&ann,
+/// &bob]`), or a slice or `Vec` of `Key<M>`. (Arrays of keys are left out so that `&[]` infers as "no `M`";
 /// write `vec![k1, k2]` or `&[k1, k2][..]`.)
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not name rows of `{M}`",
-    label = "expected `&[{M}]`, `&Vec<{M}>`, `&[Key<{M}>]` or `Vec<Key<{M}>>`",
+    label = "expected `&[{M}]`, `&Vec<{M}>`, `[&{M}; N]`, `&[Key<{M}>]` or `Vec<Key<{M}>>`",
     note = "rows are passed by reference (`&rows`); a bare id becomes a key with `{M}::key(id)`"
 )]
 pub trait IntoKeys<M: Model> {
@@ -128,6 +128,24 @@ impl<M: Model, const N: usize> IntoKeys<M> for &[M; N] {
 impl<M: Model> IntoKeys<M> for &Vec<M> {
     fn into_ids(self) -> Vec<M::Id> {
         self.iter().map(M::id).collect()
+    }
+}
+#[diagnostic::do_not_recommend]
+impl<M: Model, const N: usize> IntoKeys<M> for [&M; N] {
+    fn into_ids(self) -> Vec<M::Id> {
+        self.iter().map(|row| row.id()).collect()
+    }
+}
+#[diagnostic::do_not_recommend]
+impl<M: Model> IntoKeys<M> for &[&M] {
+    fn into_ids(self) -> Vec<M::Id> {
+        self.iter().map(|row| row.id()).collect()
+    }
+}
+#[diagnostic::do_not_recommend]
+impl<M: Model> IntoKeys<M> for Vec<&M> {
+    fn into_ids(self) -> Vec<M::Id> {
+        self.iter().map(|row| row.id()).collect()
     }
 }
 #[diagnostic::do_not_recommend]

@@ -906,6 +906,107 @@ backend_tests! {
         Ok(())
     }
 
+    fn parents_by_their_related_rows(conn) {
+        let [ann, bob, cid] = [user!("ann", conn)?, user!("bob", conn)?, user!("cid", conn)?];
+        let post = |author: Option<i32>, title: &str| NewPost { author_id: author, title: title.into() };
+        for new in [post(Some(ann.id), "Alpha"), post(Some(ann.id), "Beta"), post(Some(bob.id), "Gamma")] {
+            r!(Post::create(new, conn))?;
+        }
+        // A post without an author whose title matches: `NULL` among the
+        // keys of `NOT IN` would make it match no row at all.
+        let orphan = r!(Post::create(post(None, "Apex"), conn))?;
+        let names = |users: Vec<User>| users.into_iter().map(|u| u.name).collect::<Vec<_>>();
+
+        // has_many: users with a post, with one titled A.., and without one.
+        let log = QueryLog::attach(conn);
+        let any = r!(User::query().filter(User::has_posts_where(|q| q)).order(users::id).load(conn))?;
+        assert_eq!(log.count(), 1, "one statement, the filter a subquery");
+        assert_eq!(names(any), ["ann", "bob"]);
+        let a_posts = |q: posts::table| q.filter(posts::title.like("A%"));
+        let with = r!(User::query().filter(User::has_posts_where(a_posts)).order(users::id).load(conn))?;
+        assert_eq!(names(with), ["ann"]);
+        let without = r!(User::query().filter(!User::has_posts_where(a_posts)).order(users::id).load(conn))?;
+        assert_eq!(names(without), ["bob", "cid"], "NOT EXISTS, whatever NULL keys the posts hold");
+        // Composed with other filters, in an association's query too.
+        let q = User::query().filter(!User::has_posts_where(|q| q)).filter(users::name.ne("bob"));
+        assert_eq!(names(r!(q.load(conn))?), ["cid"]);
+
+        // has_many counts: as an expression to order, filter and select by.
+        let by_count = r!(User::query().order((User::posts_count().desc(), users::id)).load(conn))?;
+        assert_eq!(names(by_count), ["ann", "bob", "cid"]);
+        let busy = r!(User::query().filter(User::posts_count().ge(2_i64)).load(conn))?;
+        assert_eq!(names(busy), ["ann"]);
+        let pairs: Vec<(String, i64)> =
+            r!(users::table.select((users::name, User::posts_count())).order(users::id).load(conn))?;
+        assert_eq!(pairs, [("ann".to_string(), 2), ("bob".to_string(), 1), ("cid".to_string(), 0)]);
+        // .. and for many parents at once, aligned with them, one statement.
+        let parents = [ann.clone(), bob.clone(), cid.clone(), ann.clone()];
+        let log = QueryLog::attach(conn);
+        assert_eq!(r!(User::count_posts_for(&parents, conn))?, [2, 1, 0, 2]);
+        assert_eq!(log.count(), 1);
+        assert_eq!(r!(User::count_posts_for_where(&parents, a_posts, conn))?, [1, 0, 0, 1]);
+        assert_eq!(r!(User::count_posts_for(&[], conn))?, Vec::<i64>::new(), "no statement for no parents");
+
+        // belongs_to: posts by their author; `!` keeps the one without.
+        let by_ann = |q: users::table| q.filter(users::name.eq("ann"));
+        let titles = |posts: Vec<Post>| posts.into_iter().map(|p| p.title).collect::<Vec<_>>();
+        let q = Post::query().filter(Post::has_author_where(by_ann)).order(posts::id);
+        assert_eq!(titles(r!(q.load(conn))?), ["Alpha", "Beta"]);
+        let q = Post::query().filter(!Post::has_author_where(by_ann)).order(posts::id);
+        assert_eq!(titles(r!(q.load(conn))?), ["Gamma", "Apex"], "a NULL author is not ann");
+        let q = Post::query().filter(Post::has_author_where(|q| q)).filter(posts::id.eq(orphan.id));
+        assert!(r!(q.load::<Post>(conn))?.is_empty());
+
+        // has_one.
+        r!(Profile::create(NewProfile { user_id: bob.id, bio: "drums".into() }, conn))?;
+        let q = User::query().filter(User::has_profile_where(|q| q.filter(profiles::bio.eq("drums"))));
+        assert_eq!(names(r!(q.load(conn))?), ["bob"]);
+
+        // belongs_to_many through a join table.
+        let [party, meetup, empty] = [
+            r!(Event::create(NewEvent { title: "party".into() }, conn))?,
+            r!(Event::create(NewEvent { title: "meetup".into() }, conn))?,
+            r!(Event::create(NewEvent { title: "empty".into() }, conn))?,
+        ];
+        r!(party.add_guests([&ann, &bob], conn))?;
+        r!(meetup.add_guest(&cid, conn))?;
+        let events = |events: Vec<Event>| events.into_iter().map(|e| e.title).collect::<Vec<_>>();
+        let q = Event::query().filter(Event::has_guests_where(by_ann)).order(events::id);
+        assert_eq!(events(r!(q.load(conn))?), ["party"]);
+        let q = Event::query().filter(!Event::has_guests_where(by_ann)).order(events::id);
+        assert_eq!(events(r!(q.load(conn))?), ["meetup", "empty"]);
+        let q = Event::query().order((Event::guests_count().desc(), events::id));
+        assert_eq!(events(r!(q.load(conn))?), ["party", "meetup", "empty"]);
+        let all = [party.clone(), meetup.clone(), empty.clone()];
+        assert_eq!(r!(Event::count_guests_for(&all, conn))?, [2, 1, 0]);
+        assert_eq!(r!(Event::count_guests_for_where(&all, by_ann, conn))?, [1, 0, 0]);
+        // The filter inside an association's query: party's guests with a post titled A...
+        let q = party.guests_query().filter(User::has_posts_where(a_posts));
+        assert_eq!(names(r!(q.load(conn))?), ["ann"]);
+
+        // Self-references: the subquery never names the outer query, and the
+        // count's inner table has an alias of its own.
+        let abe = r!(Person::create(NewPerson { name: "Abe".into(), father_id: None }, conn))?;
+        r!(Person::create(NewPerson { name: "Homer".into(), father_id: Some(abe.id) }, conn))?;
+        let q = Person::query().filter(Person::has_parent_where(|q| q.filter(people::name.eq("Abe"))));
+        let people: Vec<Person> = r!(q.load(conn))?;
+        assert_eq!(people.into_iter().map(|p| p.name).collect::<Vec<_>>(), ["Homer"]);
+        r!(ann.add_friends([&bob, &cid], conn))?;
+        let q = User::query().filter(User::friends_count().gt(0_i64));
+        assert_eq!(names(r!(q.load(conn))?), ["ann"]);
+
+        // Keys past one statement's parameter limit: one statement per chunk.
+        let limit = keys_per_statement(conn);
+        let many: Vec<Event> = (1..=limit as i32 + 1)
+            .map(|id| Event { id, title: String::new() })
+            .collect();
+        let log = QueryLog::attach(conn);
+        let counts = r!(Event::count_guests_for(&many, conn))?;
+        assert_eq!(log.count(), 2);
+        assert_eq!(counts.iter().sum::<i64>(), 3);
+        Ok(())
+    }
+
     fn pages_of_rows_and_of_an_association(conn) {
         use orm_core::Paginate;
         let party = r!(Event::create(NewEvent { title: "Party".into() }, conn))?;

@@ -11,6 +11,7 @@ mod insert;
 mod joined;
 mod ranked;
 mod reassign;
+pub mod related;
 pub mod staged;
 pub mod through;
 
@@ -26,6 +27,7 @@ pub use insert::{Conflict, GuardMode, Guarded, InsertPair, InsertPairs, Plain, U
 pub use joined::{JoinedTargets, SourcesAndTargets};
 pub use ranked::{Ranked, RankedTargets};
 pub use reassign::{ParentAndChildIds, Reassign, SetChildren};
+pub use related::{ManyToManyCounts, OneToManyCounts};
 pub use staged::{Changes, Pending, SaveChanges};
 pub use through::{JoinKeys, JoinModel, ThroughModel, ThroughOps, ThroughQuery};
 

@@ -90,6 +90,8 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         .iter()
         .zip(parts)
         .map(|(a, (describe, methods))| {
+            let related = related_methods(model, a);
+            let methods = quote!(#methods #related);
             let needs = needs(a);
             let checks = super::checks(&needs, ident);
             // Checks of their own that need what the items need.
@@ -111,6 +113,90 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
 struct Names {
     target: TokenStream,
     marker: syn::Path,
+}
+
+/// The parents by their related rows: `has_*_where` (a filter of this
+/// model's query), and for a collection `*_count` (an expression of it) and
+/// `count_*_for(_where)` (the counts of many parents).
+fn related_methods(model: &Model, a: &Assoc) -> TokenStream {
+    let Names { target, marker } = names(a);
+    let name = if a.kind.is_many() {
+        &a.plural
+    } else {
+        &a.singular
+    };
+    let doc = |m: &str| docs::assoc(model, a, m);
+    let r = quote!(_orm::assoc::related);
+    let via = match a.kind {
+        Kind::HasMany | Kind::HasOne => quote!(Children),
+        Kind::BelongsTo => quote!(Parent),
+        Kind::BelongsToMany => quote!(Targets),
+    };
+    let (has_where, d_has_where) = (method(&format!("has_{name}_where"), a), doc("has_where"));
+    let refine = quote!(impl ::core::ops::FnOnce(<#target as _orm::Model>::Table) -> Q);
+    let filter = quote! {
+        #[doc = #d_has_where]
+        pub fn #has_where<Q>(refine: #refine) -> <Q as #r::RelatedWhere<#marker, #r::#via>>::Filter
+        where
+            Q: #r::RelatedWhere<#marker, #r::#via>,
+        {
+            #r::RelatedWhere::filter(refine(::core::default::Default::default()))
+        }
+    };
+    let (count_ty, count_fn, def, counts) = match a.kind {
+        Kind::HasMany => (
+            quote!(ChildCount),
+            quote!(child_count),
+            quote!(OneToMany),
+            quote!(OneToManyCounts<C, K>),
+        ),
+        Kind::BelongsToMany => (
+            quote!(TargetCount),
+            quote!(target_count),
+            quote!(ManyToManyDef),
+            quote!(ManyToManyCounts<C, K>),
+        ),
+        Kind::HasOne | Kind::BelongsTo => return filter,
+    };
+    let q = match a.kind {
+        Kind::HasMany => quote!(CountChildren),
+        _ => quote!(CountTargets),
+    };
+    let counts = op(a, quote!(_orm::__private::#counts));
+    let (count, d_count) = (method(&format!("{name}_count"), a), doc("count_expr"));
+    let (count_for, d_count_for) = (method(&format!("count_{name}_for"), a), doc("count_for"));
+    let (count_for_where, d_count_for_where) = (
+        method(&format!("count_{name}_for_where"), a),
+        doc("count_for_where"),
+    );
+    let gate = gate(&marker);
+    let out = quote!(<K as _orm::Kind>::Out<'c, _orm::__private::Vec<i64>>);
+    quote! {
+        #filter
+        #[doc = #d_count]
+        pub fn #count() -> #r::#count_ty<#marker> where #gate: _orm::__private::#def {
+            #r::#count_fn::<#marker>()
+        }
+        #[doc = #d_count_for]
+        pub fn #count_for<'c, C, K: _orm::Kind>(parents: &[Self], conn: &'c mut C) -> #out
+        where
+            #marker: #counts,
+        {
+            <K as _orm::Kind>::run(<#marker as #counts>::count_many(_orm::__private::ids(parents), conn))
+        }
+        #[doc = #d_count_for_where]
+        pub fn #count_for_where<'c, C, K: _orm::Kind, Q>(
+            parents: &[Self],
+            refine: impl ::core::ops::Fn(<#target as _orm::Model>::Table) -> Q + ::core::marker::Send + 'c,
+            conn: &'c mut C,
+        ) -> #out
+        where
+            #marker: #counts,
+            Q: #r::#q<#marker, C, K> + 'c,
+        {
+            <K as _orm::Kind>::run(<#marker as #counts>::count_many_where(_orm::__private::ids(parents), refine, conn))
+        }
+    }
 }
 
 fn names(a: &Assoc) -> Names {

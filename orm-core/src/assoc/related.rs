@@ -1,0 +1,541 @@
+//! Parents by their related rows, as expressions of the parents' query:
+//! whether a parent has a related row (optionally, one a refinement keeps)
+//! and how many it has; and the counts of many parents' related rows at once.
+//!
+//! The filters are `parent_column IN (SELECT key FROM <refined rows>)`, the
+//! subquery never naming the outer query: an association between two models
+//! (or a model and itself) needs no `allow_tables_to_appear_in_same_query!`
+//! and no alias, and the refinement is an ordinary diesel query over the
+//! target's table. PostgreSQL, SQLite and MariaDB plan `IN (subquery)` as a
+//! semi-join, as they plan `EXISTS`.
+//!
+//! ```ignore
+//! // Events with a guest whose name starts with "A", and those without one.
+//! Event::query().filter(Event::has_guests_where(|q| q.filter(users::name.like("A%"))));
+//! Event::query().filter(!Event::has_guests_where(|q| q.filter(users::name.like("A%"))));
+//! // Events by their number of guests.
+//! Event::query().order(Event::guests_count().desc());
+//! // The number of guests of each of `events`, aligned with them.
+//! let counts: Vec<i64> = Event::count_guests_for(&events, conn)?;
+//! ```
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::ops::Not;
+
+use diesel::backend::Backend;
+use diesel::dsl;
+use diesel::expression::array_comparison::AsInExpression;
+use diesel::expression::{
+    is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping,
+};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_dsl::methods::{FilterDsl, GroupByDsl, SelectDsl};
+use diesel::result::QueryResult;
+use diesel::sql_types::{BigInt, Bool, SqlType};
+use diesel::{Column, ExpressionMethods};
+
+use super::belongs_to::BelongsTo;
+use super::belongs_to_many::{ManyToMany, ManyToManyDef};
+use super::eager::Parents;
+use super::has::OneToMany;
+use super::in_subquery::InSubquery;
+use crate::backend::{chunk_size, CountBinds};
+use crate::exec::{ConnKind, Fetch, Kind, OnBackend};
+use crate::instrument::traced;
+use crate::model::{ForeignKey, IdOf, Model, PkOf, SingleKey, TableOf};
+
+/// Whether a parent has a related row the subquery selects: `parent_column
+/// IN (subquery)`. `!` negates it the way `NOT EXISTS` would, a parent
+/// whose key column is NULL included ([`NotRelated`]).
+pub type Related<Outer, Sub> = InSubquery<Outer, Sub>;
+
+/// `NOT (column IN (subquery))`, or for a nullable column `(column IS
+/// NULL OR NOT (column IN (subquery)))`: `!` of a [`Related`] filter.
+#[derive(Debug, Clone, Copy)]
+pub struct NotRelated<Col, Q>(InSubquery<Col, Q>);
+
+impl<Col, Q> Not for InSubquery<Col, Q> {
+    type Output = NotRelated<Col, Q>;
+    fn not(self) -> Self::Output {
+        NotRelated(self)
+    }
+}
+
+impl<Col, Q> Expression for NotRelated<Col, Q>
+where
+    InSubquery<Col, Q>: Expression,
+{
+    type SqlType = Bool;
+}
+
+impl<Col, Q, QS> AppearsOnTable<QS> for NotRelated<Col, Q> where
+    InSubquery<Col, Q>: AppearsOnTable<QS>
+{
+}
+
+impl<Col, Q, QS> SelectableExpression<QS> for NotRelated<Col, Q> where
+    InSubquery<Col, Q>: SelectableExpression<QS>
+{
+}
+
+impl<Col, Q> ValidGrouping<()> for NotRelated<Col, Q> {
+    type IsAggregate = is_aggregate::Never;
+}
+
+impl<Col, Q, DB> QueryFragment<DB> for NotRelated<Col, Q>
+where
+    DB: Backend,
+    Col: Expression<SqlType: SqlType<IsNull: IsNullable>> + QueryFragment<DB>,
+    InSubquery<Col, Q>: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        // `NULL IN (..)` is NULL, and so is its NOT: a row whose key is NULL
+        // has no related row, which the filter says explicitly.
+        let nullable = <<Col::SqlType as SqlType>::IsNull as IsNullable>::NULLABLE;
+        out.push_sql("(");
+        if nullable {
+            self.0.column().walk_ast(out.reborrow())?;
+            out.push_sql(" IS NULL OR ");
+        }
+        out.push_sql("NOT (");
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql("))");
+        Ok(())
+    }
+}
+
+impl<Col: QueryId, Q: QueryId> QueryId for NotRelated<Col, Q> {
+    type QueryId = NotRelated<Col::QueryId, Q::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = Col::HAS_STATIC_QUERY_ID && Q::HAS_STATIC_QUERY_ID;
+}
+
+/// Whether diesel's nullability marker says nullable.
+#[doc(hidden)]
+pub trait IsNullable {
+    /// `true` for `IsNullable`.
+    const NULLABLE: bool;
+}
+
+impl IsNullable for diesel::sql_types::is_nullable::IsNullable {
+    const NULLABLE: bool = true;
+}
+
+impl IsNullable for diesel::sql_types::is_nullable::NotNull {
+    const NULLABLE: bool = false;
+}
+
+type HS<A> = <A as OneToMany>::Source;
+type HT<A> = <A as OneToMany>::Target;
+type HFk<A> = <A as OneToMany>::ForeignKey;
+type BFk<A> = <A as BelongsTo>::ForeignKey;
+type BT<A> = <A as BelongsTo>::Target;
+type MS<A> = <A as ManyToManyDef>::Source;
+type MT<A> = <A as ManyToManyDef>::Target;
+type MSk<A> = <A as ManyToManyDef>::SourceKey;
+type MTk<A> = <A as ManyToManyDef>::TargetKey;
+type Through<A> = <A as ManyToManyDef>::Through;
+
+/// The association kinds a refinement of related rows is a filter of, as
+/// [`RelatedWhere`]'s second parameter: `has_many`/`has_one`.
+#[derive(Debug)]
+pub enum Children {}
+/// `belongs_to`, for [`RelatedWhere`].
+#[derive(Debug)]
+pub enum Parent {}
+/// `belongs_to_many`, for [`RelatedWhere`].
+#[derive(Debug)]
+pub enum Targets {}
+
+/// A refinement of association `A`'s target table (`Q`, what the closure
+/// of `has_*_where` returns) as a filter of `A`'s source rows: those with
+/// a related row the refinement keeps.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a refinement of this association's target table",
+    label = "return the table the closure is given, filtered (`|q| q.filter(..)`)",
+    note = "the closure's query must be a `SELECT` from the target's table that diesel can select a column of"
+)]
+pub trait RelatedWhere<A, Via>: Sized {
+    /// [`HasChildren`], [`HasParent`] or [`HasTargets`].
+    type Filter;
+    /// The filter.
+    fn filter(self) -> Self::Filter;
+}
+
+/// `users.id IN (SELECT posts.author_id FROM <refined posts> WHERE
+/// posts.author_id IS NOT NULL)`: what `User::has_posts_where` returns.
+pub type HasChildren<A, Q> =
+    Related<PkOf<HS<A>>, dsl::Select<dsl::Filter<Q, dsl::IsNotNull<HFk<A>>>, HFk<A>>>;
+
+impl<A, Q> RelatedWhere<A, Children> for Q
+where
+    A: OneToMany<Source: SingleKey>,
+    Q: FilterDsl<dsl::IsNotNull<HFk<A>>>,
+    dsl::Filter<Q, dsl::IsNotNull<HFk<A>>>: SelectDsl<HFk<A>>,
+{
+    type Filter = HasChildren<A, Q>;
+    fn filter(self) -> Self::Filter {
+        let fk = HFk::<A>::default();
+        let keys = SelectDsl::select(FilterDsl::filter(self, fk.is_not_null()), fk);
+        InSubquery::new(Default::default(), keys)
+    }
+}
+
+/// `posts.author_id IN (SELECT users.id FROM <refined users>)`: what
+/// `Post::has_author_where` returns.
+pub type HasParent<A, Q> = Related<BFk<A>, dsl::Select<Q, PkOf<BT<A>>>>;
+
+impl<A, Q> RelatedWhere<A, Parent> for Q
+where
+    A: BelongsTo<Target: SingleKey>,
+    Q: SelectDsl<PkOf<BT<A>>>,
+{
+    type Filter = HasParent<A, Q>;
+    fn filter(self) -> Self::Filter {
+        let keys = SelectDsl::select(self, PkOf::<BT<A>>::default());
+        InSubquery::new(Default::default(), keys)
+    }
+}
+
+/// `rsvps.user_id IN (SELECT users.id FROM <refined users>)`
+pub type TargetIn<A, Q> = InSubquery<MTk<A>, dsl::Select<Q, PkOf<MT<A>>>>;
+
+/// `events.id IN (SELECT rsvps.event_id FROM rsvps WHERE rsvps.user_id IN
+/// (SELECT users.id FROM <refined users>))`: what `Event::has_guests_where`
+/// returns.
+pub type HasTargets<A, Q> =
+    Related<PkOf<MS<A>>, dsl::Select<dsl::Filter<Through<A>, TargetIn<A, Q>>, MSk<A>>>;
+
+impl<A, Q> RelatedWhere<A, Targets> for Q
+where
+    A: ManyToManyDef<Source: SingleKey, Target: SingleKey>,
+    Q: SelectDsl<PkOf<MT<A>>>,
+    Through<A>: FilterDsl<TargetIn<A, Q>>,
+    dsl::Filter<Through<A>, TargetIn<A, Q>>: SelectDsl<MSk<A>>,
+{
+    type Filter = HasTargets<A, Q>;
+    fn filter(self) -> Self::Filter {
+        let sources = SelectDsl::select(
+            FilterDsl::filter(Through::<A>::default(), targets_in::<A, Q>(self)),
+            MSk::<A>::default(),
+        );
+        InSubquery::new(Default::default(), sources)
+    }
+}
+
+fn targets_in<A, Q>(refined: Q) -> TargetIn<A, Q>
+where
+    A: ManyToManyDef<Target: SingleKey>,
+    Q: SelectDsl<PkOf<MT<A>>>,
+{
+    let targets = SelectDsl::select(refined, PkOf::<MT<A>>::default());
+    InSubquery::new(MTk::<A>::default(), targets)
+}
+
+/// `(SELECT COUNT(*) FROM posts AS orm_related WHERE orm_related.author_id =
+/// users.id)`: how many rows of `Table` point at the outer query's row
+/// through `Key`, as a `BIGINT` expression of the outer query (to select,
+/// filter or order by). The inner table is aliased, so that it may be the
+/// outer one (a self-reference).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RelatedCount<Table, Key, Outer> {
+    table: Table,
+    key: std::marker::PhantomData<Key>,
+    outer: Outer,
+}
+
+/// `Event::guests_count()`: the number of join rows of each event.
+pub type TargetCount<A> = RelatedCount<Through<A>, MSk<A>, PkOf<MS<A>>>;
+/// `User::posts_count()`: the number of posts of each user.
+pub type ChildCount<A> = RelatedCount<TableOf<HT<A>>, HFk<A>, PkOf<HS<A>>>;
+
+/// How many `has_many` targets the outer query's row has.
+pub fn child_count<A>() -> ChildCount<A>
+where
+    A: OneToMany<Source: SingleKey>,
+{
+    RelatedCount::default()
+}
+
+/// How many `belongs_to_many` targets the outer query's row has: its join
+/// rows, one per target.
+pub fn target_count<A>() -> TargetCount<A>
+where
+    A: ManyToManyDef<Source: SingleKey>,
+{
+    RelatedCount::default()
+}
+
+impl<T, Key, Outer> Expression for RelatedCount<T, Key, Outer> {
+    type SqlType = BigInt;
+}
+
+impl<T, Key, Outer: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for RelatedCount<T, Key, Outer> {}
+
+impl<T, Key, Outer: SelectableExpression<QS>, QS> SelectableExpression<QS>
+    for RelatedCount<T, Key, Outer>
+{
+}
+
+impl<T, Key, Outer> ValidGrouping<()> for RelatedCount<T, Key, Outer> {
+    type IsAggregate = is_aggregate::Never;
+}
+
+impl<T, Key, Outer, DB> QueryFragment<DB> for RelatedCount<T, Key, Outer>
+where
+    DB: Backend,
+    T: QueryFragment<DB>,
+    Key: Column,
+    Outer: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        const ALIAS: &str = "orm_related";
+        out.push_sql("(SELECT COUNT(*) FROM ");
+        self.table.walk_ast(out.reborrow())?;
+        out.push_sql(" AS ");
+        out.push_identifier(ALIAS)?;
+        out.push_sql(" WHERE ");
+        out.push_identifier(ALIAS)?;
+        out.push_sql(".");
+        out.push_identifier(Key::NAME)?;
+        out.push_sql(" = ");
+        self.outer.walk_ast(out.reborrow())?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl<T: QueryId, Key: QueryId, Outer: QueryId> QueryId for RelatedCount<T, Key, Outer> {
+    type QueryId = RelatedCount<T::QueryId, Key::QueryId, Outer::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool =
+        T::HAS_STATIC_QUERY_ID && Key::HAS_STATIC_QUERY_ID && Outer::HAS_STATIC_QUERY_ID;
+}
+
+/// `SELECT posts.author_id, COUNT(*) FROM <refined posts> WHERE
+/// posts.author_id IN (..) GROUP BY posts.author_id`
+pub type ChildCounts<A, Q> = dsl::Select<
+    dsl::GroupBy<dsl::Filter<Q, dsl::EqAny<HFk<A>, Vec<IdOf<HS<A>>>>>, HFk<A>>,
+    (HFk<A>, dsl::CountStar),
+>;
+
+/// A refinement of a `has_many` target's table that
+/// [`OneToManyCounts::count_many_where`] can count by parent on `C`.
+pub trait CountChildren<A: OneToMany, C, K>: Sized {
+    /// [`ChildCounts`].
+    type Counts: Fetch<C, K, (A::KeyValue, i64)> + CountBinds<C, K>;
+    /// The statement counting the rows of `sources` this refinement keeps.
+    fn counts(self, sources: Vec<IdOf<HS<A>>>) -> Self::Counts;
+}
+
+impl<A, Q, C, K> CountChildren<A, C, K> for Q
+where
+    A: OneToMany,
+    Q: FilterDsl<dsl::EqAny<HFk<A>, Vec<IdOf<HS<A>>>>>,
+    dsl::Filter<Q, dsl::EqAny<HFk<A>, Vec<IdOf<HS<A>>>>>: GroupByDsl<HFk<A>>,
+    dsl::GroupBy<dsl::Filter<Q, dsl::EqAny<HFk<A>, Vec<IdOf<HS<A>>>>>, HFk<A>>:
+        SelectDsl<(HFk<A>, dsl::CountStar)>,
+    Vec<IdOf<HS<A>>>: AsInExpression<dsl::SqlTypeOf<HFk<A>>>,
+    ChildCounts<A, Q>: Fetch<C, K, (A::KeyValue, i64)> + CountBinds<C, K>,
+{
+    type Counts = ChildCounts<A, Q>;
+    fn counts(self, sources: Vec<IdOf<HS<A>>>) -> Self::Counts {
+        let fk = HFk::<A>::default();
+        let rows = GroupByDsl::group_by(FilterDsl::filter(self, fk.eq_any(sources)), fk);
+        SelectDsl::select(rows, (fk, dsl::count_star()))
+    }
+}
+
+/// `SELECT rsvps.event_id, COUNT(*) FROM rsvps WHERE rsvps.event_id IN (..)
+/// [AND rsvps.user_id IN (SELECT users.id FROM <refined users>)] GROUP BY
+/// rsvps.event_id`
+pub type TargetCounts<A, W> = dsl::Select<
+    dsl::GroupBy<
+        dsl::Filter<dsl::Filter<Through<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>, W>,
+        MSk<A>,
+    >,
+    (MSk<A>, dsl::CountStar),
+>;
+
+/// A refinement of a `belongs_to_many` target's table that
+/// [`ManyToManyCounts::count_many_where`] can count by parent on `C`.
+pub trait CountTargets<A: ManyToManyDef, C, K>: Sized {
+    /// [`TargetCounts`].
+    type Counts: Fetch<C, K, (IdOf<MS<A>>, i64)> + CountBinds<C, K>;
+    /// The statement counting the targets of `sources` this refinement keeps.
+    fn counts(self, sources: Vec<IdOf<MS<A>>>) -> Self::Counts;
+}
+
+impl<A, Q, C, K> CountTargets<A, C, K> for Q
+where
+    A: ManyToManyDef<Target: SingleKey>,
+    Q: SelectDsl<PkOf<MT<A>>>,
+    Through<A>: FilterDsl<dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>,
+    dsl::Filter<Through<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>: FilterDsl<TargetIn<A, Q>>,
+    dsl::Filter<dsl::Filter<Through<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>, TargetIn<A, Q>>:
+        GroupByDsl<MSk<A>>,
+    dsl::GroupBy<
+        dsl::Filter<dsl::Filter<Through<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>, TargetIn<A, Q>>,
+        MSk<A>,
+    >: SelectDsl<(MSk<A>, dsl::CountStar)>,
+    Vec<IdOf<MS<A>>>: AsInExpression<dsl::SqlTypeOf<MSk<A>>>,
+    TargetCounts<A, TargetIn<A, Q>>: Fetch<C, K, (IdOf<MS<A>>, i64)> + CountBinds<C, K>,
+{
+    type Counts = TargetCounts<A, TargetIn<A, Q>>;
+    fn counts(self, sources: Vec<IdOf<MS<A>>>) -> Self::Counts {
+        let sk = MSk::<A>::default();
+        let rows = FilterDsl::filter(Through::<A>::default(), sk.eq_any(sources));
+        let rows = FilterDsl::filter(rows, targets_in::<A, Q>(self));
+        SelectDsl::select(GroupByDsl::group_by(rows, sk), (sk, dsl::count_star()))
+    }
+}
+
+/// Counts of a `has_many` association's rows for many parents, on a
+/// connection `C` of kind `K`.
+#[diagnostic::on_unimplemented(
+    message = "this `has_many` association's rows cannot be counted by parent on a `{C}`",
+    note = "use a connection of a backend orm-core supports"
+)]
+pub trait OneToManyCounts<C, K = <C as ConnKind>::Kind>: OneToMany + Sized {
+    /// How many related rows each of `sources` has, aligned with them: one
+    /// `GROUP BY` statement per chunk of keys.
+    fn count_many(
+        sources: Vec<IdOf<Self::Source>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<i64>>> + Send;
+    /// How many rows `refine` keeps of each of `sources`' related rows,
+    /// aligned with them: one `GROUP BY` statement per chunk of keys.
+    fn count_many_where<Q>(
+        sources: Vec<IdOf<Self::Source>>,
+        refine: impl Fn(TableOf<Self::Target>) -> Q + Send,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<i64>>> + Send
+    where
+        Q: CountChildren<Self, C, K>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<A, C, K> OneToManyCounts<C, K> for A
+where
+    C: ConnKind<Kind = K>,
+    A: OneToMany,
+    K: Kind,
+    C: OnBackend<K>,
+    TableOf<A::Target>: CountChildren<A, C, K>,
+{
+    fn count_many(
+        sources: Vec<IdOf<A::Source>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<i64>>> + Send {
+        Self::count_many_where(sources, |q| q, conn)
+    }
+
+    fn count_many_where<Q>(
+        sources: Vec<IdOf<A::Source>>,
+        refine: impl Fn(TableOf<A::Target>) -> Q + Send,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<i64>>> + Send
+    where
+        Q: CountChildren<A, C, K>,
+    {
+        let count =
+            move |keys| <Q as CountChildren<A, C, K>>::counts(refine(Default::default()), keys);
+        let counts = counts_in_chunks::<_, _, _, C, K>(
+            sources,
+            count,
+            |key: A::KeyValue| key.get().cloned(),
+            conn,
+        );
+        traced(<A::Source as Model>::NAME, A::NAME, "count_many", counts)
+    }
+}
+
+/// Counts of a `belongs_to_many` association's targets for many parents,
+/// on a connection `C` of kind `K`.
+#[diagnostic::on_unimplemented(
+    message = "this `belongs_to_many` association's targets cannot be counted by parent on a `{C}`",
+    note = "use a connection of a backend orm-core supports"
+)]
+pub trait ManyToManyCounts<C, K = <C as ConnKind>::Kind>: ManyToManyDef + Sized {
+    /// How many targets each of `sources` has, aligned with them: one
+    /// `GROUP BY` statement per chunk of keys.
+    fn count_many(
+        sources: Vec<IdOf<Self::Source>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<i64>>> + Send;
+    /// How many targets `refine` keeps of each of `sources`' targets,
+    /// aligned with them: one `GROUP BY` statement per chunk of keys.
+    fn count_many_where<Q>(
+        sources: Vec<IdOf<Self::Source>>,
+        refine: impl Fn(TableOf<Self::Target>) -> Q + Send,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<i64>>> + Send
+    where
+        Q: CountTargets<Self, C, K>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<A, C, K> ManyToManyCounts<C, K> for A
+where
+    C: ConnKind<Kind = K>,
+    A: ManyToMany,
+    K: Kind,
+    C: OnBackend<K>,
+    TableOf<A::Target>: CountTargets<A, C, K>,
+{
+    fn count_many(
+        sources: Vec<IdOf<A::Source>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<i64>>> + Send {
+        Self::count_many_where(sources, |q| q, conn)
+    }
+
+    fn count_many_where<Q>(
+        sources: Vec<IdOf<A::Source>>,
+        refine: impl Fn(TableOf<A::Target>) -> Q + Send,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<i64>>> + Send
+    where
+        Q: CountTargets<A, C, K>,
+    {
+        let count =
+            move |keys| <Q as CountTargets<A, C, K>>::counts(refine(Default::default()), keys);
+        let counts = counts_in_chunks::<_, _, _, C, K>(sources, count, Some, conn);
+        traced(<A::Source as Model>::NAME, A::NAME, "count_many", counts)
+    }
+}
+
+/// The counts `count` gives for each chunk of `sources`' distinct keys,
+/// aligned with `sources` (0 for a key no row names). `parent` reads the
+/// key a counted row names.
+async fn counts_in_chunks<Id, Kv, Q, C, K>(
+    sources: Vec<Id>,
+    count: impl Fn(Vec<Id>) -> Q + Send,
+    parent: impl Fn(Kv) -> Option<Id> + Send,
+    conn: &mut C,
+) -> QueryResult<Vec<i64>>
+where
+    Id: Eq + std::hash::Hash + Clone + Send + Sync,
+    Kv: Send,
+    C: OnBackend<K>,
+    Q: Fetch<C, K, (Kv, i64)> + CountBinds<C, K>,
+{
+    let parents = Parents::of(&sources);
+    // Room for what the refinement binds: the statement for one key binds
+    // it and the refinement's own values.
+    let extra = match parents.distinct.first() {
+        Some(first) => count(vec![first.clone()]).binds()? - 1,
+        None => return Ok(Vec::new()),
+    };
+    let mut counts = HashMap::with_capacity(parents.distinct.len());
+    for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, extra)) {
+        for (key, n) in count(chunk.to_vec()).load(conn).await? {
+            if let Some(key) = parent(key) {
+                counts.insert(key, n);
+            }
+        }
+    }
+    Ok(sources
+        .iter()
+        .map(|key| counts.get(key).copied().unwrap_or(0))
+        .collect())
+}
