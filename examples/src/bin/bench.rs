@@ -264,6 +264,16 @@ fn end_checksum(
     pairs.wrapping_mul(31).wrapping_add(posts)
 }
 
+/// A checksum of counts aligned with their parents: each weighted by its
+/// position.
+fn aligned_checksum(counts: &[i64]) -> u64 {
+    counts
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (i as u64 + 1) * *n as u64)
+        .sum()
+}
+
 /// The sum of ten runs of `$body`: an eager phase is one call of a few
 /// milliseconds, and 200 counts on SQLite a quarter of one, at the mercy of
 /// noise alone.
@@ -585,6 +595,24 @@ macro_rules! workload {
                         }
                         n
                     };
+                    "filter: users with a post titled post1..", 10 => ten_calls!({
+                        let q = User::query().filter(User::has_posts_where(|q| q.filter(posts::title.like("post1%"))));
+                        let users: Vec<User> = w!($mode, q.load(conn))?;
+                        users.iter().map(|u| u.id as u64).sum::<u64>()
+                    });
+                    "filter: events without a guest named user1..", 10 => ten_calls!({
+                        let q = Event::query().filter(!Event::has_guests_where(|q| q.filter(users::name.like("user1%"))));
+                        let events: Vec<Event> = w!($mode, q.load(conn))?;
+                        events.iter().map(|e| e.id as u64).sum::<u64>()
+                    });
+                    "counts: posts of each user", 10 => ten_calls!({
+                        let counts = w!($mode, User::count_posts_for(&users, conn))?;
+                        aligned_checksum(&counts)
+                    });
+                    "counts: guests of each event", 10 => ten_calls!({
+                        let counts = w!($mode, Event::count_guests_for(&events, conn))?;
+                        aligned_checksum(&counts)
+                    });
                 ))
             }
 
@@ -797,6 +825,46 @@ macro_rules! workload {
                         }
                         n
                     };
+                    "filter: users with a post titled post1..", 10 => ten_calls!({
+                        let posts = posts::table
+                            .filter(posts::author_id.eq(users::id.nullable()))
+                            .filter(posts::title.like("post1%"));
+                        let users: Vec<User> = w!($mode, users::table
+                            .filter(exists(posts))
+                            .select(User::as_select())
+                            .load(conn))?;
+                        users.iter().map(|u| u.id as u64).sum::<u64>()
+                    });
+                    "filter: events without a guest named user1..", 10 => ten_calls!({
+                        let guests = rsvps::table
+                            .inner_join(users::table)
+                            .filter(rsvps::event_id.eq(events::id))
+                            .filter(users::name.like("user1%"));
+                        let events: Vec<Event> = w!($mode, events::table
+                            .filter(diesel::dsl::not(exists(guests)))
+                            .select(Event::as_select())
+                            .load(conn))?;
+                        events.iter().map(|e| e.id as u64).sum::<u64>()
+                    });
+                    "counts: posts of each user", 10 => ten_calls!({
+                        let rows: Vec<(Option<i32>, i64)> = w!($mode, Post::belonging_to(users.as_slice())
+                            .group_by(posts::author_id)
+                            .select((posts::author_id, diesel::dsl::count_star()))
+                            .load(conn))?;
+                        let by_user: std::collections::HashMap<i32, i64> =
+                            rows.into_iter().filter_map(|(u, n)| Some((u?, n))).collect();
+                        let counts: Vec<i64> = users.iter().map(|u| by_user.get(&u.id).copied().unwrap_or(0)).collect();
+                        aligned_checksum(&counts)
+                    });
+                    "counts: guests of each event", 10 => ten_calls!({
+                        let rows: Vec<(i32, i64)> = w!($mode, Rsvp::belonging_to(events.as_slice())
+                            .group_by(rsvps::event_id)
+                            .select((rsvps::event_id, diesel::dsl::count_star()))
+                            .load(conn))?;
+                        let by_event: std::collections::HashMap<i32, i64> = rows.into_iter().collect();
+                        let counts: Vec<i64> = events.iter().map(|e| by_event.get(&e.id).copied().unwrap_or(0)).collect();
+                        aligned_checksum(&counts)
+                    });
                 ))
             }
         }

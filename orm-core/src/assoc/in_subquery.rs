@@ -27,11 +27,6 @@ impl<Col, Q> InSubquery<Col, Q> {
     pub fn new(column: Col, subquery: Q) -> Self {
         InSubquery { column, subquery }
     }
-
-    /// The column tested.
-    pub(crate) fn column(&self) -> &Col {
-        &self.column
-    }
 }
 
 impl<Col: Expression, Q> Expression for InSubquery<Col, Q> {

@@ -2,12 +2,14 @@
 //! whether a parent has a related row (optionally, one a refinement keeps)
 //! and how many it has; and the counts of many parents' related rows at once.
 //!
-//! The filters are `parent_column IN (SELECT key FROM <refined rows>)`, the
-//! subquery never naming the outer query: an association between two models
-//! (or a model and itself) needs no `allow_tables_to_appear_in_same_query!`
-//! and no alias, and the refinement is an ordinary diesel query over the
-//! target's table. PostgreSQL, SQLite and MariaDB plan `IN (subquery)` as a
-//! semi-join, as they plan `EXISTS`.
+//! A filter is `EXISTS (SELECT .. FROM <refined rows> WHERE <key> =
+//! <parent's column>)`, the refinement an ordinary diesel query over the
+//! target's table and the correlation orm-core's own expression, since two
+//! derives cannot declare their tables joinable
+//! (`allow_tables_to_appear_in_same_query!`). For a self-reference, where
+//! the inner table would hide the outer one, the refined rows get an alias:
+//! `EXISTS (SELECT 1 FROM (<refined rows>) AS orm_related WHERE
+//! orm_related.<key> = <parent's column>)`.
 //!
 //! ```ignore
 //! // Events with a guest whose name starts with "A", and those without one.
@@ -29,10 +31,10 @@ use diesel::expression::array_comparison::AsInExpression;
 use diesel::expression::{
     is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping,
 };
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AsQuery, AstPass, QueryFragment, QueryId};
 use diesel::query_dsl::methods::{FilterDsl, GroupByDsl, SelectDsl};
 use diesel::result::QueryResult;
-use diesel::sql_types::{BigInt, Bool, SqlType};
+use diesel::sql_types::{BigInt, Bool};
 use diesel::{Column, ExpressionMethods};
 
 use super::belongs_to::BelongsTo;
@@ -45,84 +47,184 @@ use crate::exec::{ConnKind, Fetch, Kind, OnBackend};
 use crate::instrument::traced;
 use crate::model::{ForeignKey, IdOf, Model, PkOf, SingleKey, TableOf};
 
-/// Whether a parent has a related row the subquery selects: `parent_column
-/// IN (subquery)`. `!` negates it the way `NOT EXISTS` would, a parent
-/// whose key column is NULL included ([`NotRelated`]).
-pub type Related<Outer, Sub> = InSubquery<Outer, Sub>;
+const ALIAS: &str = "orm_related";
 
-/// `NOT (column IN (subquery))`, or for a nullable column `(column IS
-/// NULL OR NOT (column IN (subquery)))`: `!` of a [`Related`] filter.
+/// Whether a parent has a related row: `EXISTS (<rows>)`, where `rows`
+/// are the refined related rows whose column `inner` equals the parent's
+/// column `outer` ([`Correlate`]). `!` negates it (`NOT EXISTS`: a parent
+/// whose key is NULL has no related row).
 #[derive(Debug, Clone, Copy)]
-pub struct NotRelated<Col, Q>(InSubquery<Col, Q>);
+pub struct Related<Outer, Inner, Rows> {
+    outer: Outer,
+    inner: std::marker::PhantomData<Inner>,
+    rows: Rows,
+}
 
-impl<Col, Q> Not for InSubquery<Col, Q> {
-    type Output = NotRelated<Col, Q>;
+impl<Outer: Default, Inner, Rows> Related<Outer, Inner, Rows> {
+    fn new(rows: Rows) -> Self {
+        Related {
+            outer: Outer::default(),
+            inner: std::marker::PhantomData,
+            rows,
+        }
+    }
+}
+
+/// `inner = outer`: the related rows' key column and the parent's column it
+/// names, one of the outer query. Of one table with itself (a
+/// self-reference) it would compare the inner row with itself: then it is
+/// `1 = 1` and [`Related`] correlates the rows under an alias instead.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Correlate<Inner, Outer> {
+    inner: Inner,
+    outer: Outer,
+}
+
+/// Whether `inner` and `outer` are columns of one table.
+fn one_table<Inner: Column<Table: 'static>, Outer: Column<Table: 'static>>() -> bool {
+    std::any::TypeId::of::<Inner::Table>() == std::any::TypeId::of::<Outer::Table>()
+}
+
+impl<Inner, Outer> Expression for Correlate<Inner, Outer> {
+    type SqlType = Bool;
+}
+
+// On the related rows' table: the outer column is the outer query's.
+impl<Inner: AppearsOnTable<QS>, Outer, QS> AppearsOnTable<QS> for Correlate<Inner, Outer> {}
+
+impl<Inner: SelectableExpression<QS>, Outer, QS> SelectableExpression<QS>
+    for Correlate<Inner, Outer>
+{
+}
+
+impl<Inner, Outer> ValidGrouping<()> for Correlate<Inner, Outer> {
+    type IsAggregate = is_aggregate::Never;
+}
+
+impl<Inner, Outer, DB> QueryFragment<DB> for Correlate<Inner, Outer>
+where
+    DB: Backend,
+    Inner: Column<Table: 'static> + QueryFragment<DB>,
+    Outer: Column<Table: 'static> + QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        if one_table::<Inner, Outer>() {
+            out.push_sql("1 = 1");
+            return Ok(());
+        }
+        self.inner.walk_ast(out.reborrow())?;
+        out.push_sql(" = ");
+        self.outer.walk_ast(out.reborrow())
+    }
+}
+
+impl<Inner: QueryId, Outer: QueryId> QueryId for Correlate<Inner, Outer> {
+    type QueryId = Correlate<Inner::QueryId, Outer::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = Inner::HAS_STATIC_QUERY_ID && Outer::HAS_STATIC_QUERY_ID;
+}
+
+/// `<refined rows> WHERE .. AND inner = outer`
+pub type Correlated<Q, Inner, Outer> = <dsl::Filter<Q, Correlate<Inner, Outer>> as AsQuery>::Query;
+
+/// `NOT EXISTS (..)`: `!` of a [`Related`] filter.
+#[derive(Debug, Clone, Copy)]
+pub struct NotRelated<Outer, Inner, Rows>(Related<Outer, Inner, Rows>);
+
+impl<Outer, Inner, Rows> Not for Related<Outer, Inner, Rows> {
+    type Output = NotRelated<Outer, Inner, Rows>;
     fn not(self) -> Self::Output {
         NotRelated(self)
     }
 }
 
-impl<Col, Q> Expression for NotRelated<Col, Q>
-where
-    InSubquery<Col, Q>: Expression,
-{
+impl<Outer, Inner, Rows> Expression for Related<Outer, Inner, Rows> {
     type SqlType = Bool;
 }
 
-impl<Col, Q, QS> AppearsOnTable<QS> for NotRelated<Col, Q> where
-    InSubquery<Col, Q>: AppearsOnTable<QS>
+impl<Outer, Inner, Rows> Expression for NotRelated<Outer, Inner, Rows> {
+    type SqlType = Bool;
+}
+
+// Valid wherever the parent's column is: the subquery names nothing else
+// of the outer query.
+impl<Outer: AppearsOnTable<QS>, Inner, Rows, QS> AppearsOnTable<QS>
+    for Related<Outer, Inner, Rows>
 {
 }
 
-impl<Col, Q, QS> SelectableExpression<QS> for NotRelated<Col, Q> where
-    InSubquery<Col, Q>: SelectableExpression<QS>
+impl<Outer: SelectableExpression<QS>, Inner, Rows, QS> SelectableExpression<QS>
+    for Related<Outer, Inner, Rows>
 {
 }
 
-impl<Col, Q> ValidGrouping<()> for NotRelated<Col, Q> {
+impl<Outer: AppearsOnTable<QS>, Inner, Rows, QS> AppearsOnTable<QS>
+    for NotRelated<Outer, Inner, Rows>
+{
+}
+
+impl<Outer: SelectableExpression<QS>, Inner, Rows, QS> SelectableExpression<QS>
+    for NotRelated<Outer, Inner, Rows>
+{
+}
+
+impl<Outer, Inner, Rows> ValidGrouping<()> for Related<Outer, Inner, Rows> {
     type IsAggregate = is_aggregate::Never;
 }
 
-impl<Col, Q, DB> QueryFragment<DB> for NotRelated<Col, Q>
+impl<Outer, Inner, Rows> ValidGrouping<()> for NotRelated<Outer, Inner, Rows> {
+    type IsAggregate = is_aggregate::Never;
+}
+
+impl<Outer, Inner, Rows, DB> QueryFragment<DB> for Related<Outer, Inner, Rows>
 where
     DB: Backend,
-    Col: Expression<SqlType: SqlType<IsNull: IsNullable>> + QueryFragment<DB>,
-    InSubquery<Col, Q>: QueryFragment<DB>,
+    Outer: Column<Table: 'static> + QueryFragment<DB>,
+    Inner: Column<Table: 'static>,
+    Rows: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        // `NULL IN (..)` is NULL, and so is its NOT: a row whose key is NULL
-        // has no related row, which the filter says explicitly.
-        let nullable = <<Col::SqlType as SqlType>::IsNull as IsNullable>::NULLABLE;
-        out.push_sql("(");
-        if nullable {
-            self.0.column().walk_ast(out.reborrow())?;
-            out.push_sql(" IS NULL OR ");
+        if !one_table::<Inner, Outer>() {
+            out.push_sql("EXISTS (");
+            self.rows.walk_ast(out.reborrow())?;
+            out.push_sql(")");
+            return Ok(());
         }
-        out.push_sql("NOT (");
-        self.0.walk_ast(out.reborrow())?;
-        out.push_sql("))");
+        out.push_sql("EXISTS (SELECT 1 FROM (");
+        self.rows.walk_ast(out.reborrow())?;
+        out.push_sql(") AS ");
+        out.push_identifier(ALIAS)?;
+        out.push_sql(" WHERE ");
+        out.push_identifier(ALIAS)?;
+        out.push_sql(".");
+        out.push_identifier(Inner::NAME)?;
+        out.push_sql(" = ");
+        self.outer.walk_ast(out.reborrow())?;
+        out.push_sql(")");
         Ok(())
     }
 }
 
-impl<Col: QueryId, Q: QueryId> QueryId for NotRelated<Col, Q> {
-    type QueryId = NotRelated<Col::QueryId, Q::QueryId>;
-    const HAS_STATIC_QUERY_ID: bool = Col::HAS_STATIC_QUERY_ID && Q::HAS_STATIC_QUERY_ID;
+impl<Outer, Inner, Rows, DB> QueryFragment<DB> for NotRelated<Outer, Inner, Rows>
+where
+    DB: Backend,
+    Related<Outer, Inner, Rows>: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("NOT ");
+        self.0.walk_ast(out.reborrow())
+    }
 }
 
-/// Whether diesel's nullability marker says nullable.
-#[doc(hidden)]
-pub trait IsNullable {
-    /// `true` for `IsNullable`.
-    const NULLABLE: bool;
+impl<Outer: QueryId, Inner: QueryId, Rows: QueryId> QueryId for Related<Outer, Inner, Rows> {
+    type QueryId = Related<Outer::QueryId, Inner::QueryId, Rows::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool =
+        Outer::HAS_STATIC_QUERY_ID && Inner::HAS_STATIC_QUERY_ID && Rows::HAS_STATIC_QUERY_ID;
 }
 
-impl IsNullable for diesel::sql_types::is_nullable::IsNullable {
-    const NULLABLE: bool = true;
-}
-
-impl IsNullable for diesel::sql_types::is_nullable::NotNull {
-    const NULLABLE: bool = false;
+impl<Outer: QueryId, Inner: QueryId, Rows: QueryId> QueryId for NotRelated<Outer, Inner, Rows> {
+    type QueryId = NotRelated<Outer::QueryId, Inner::QueryId, Rows::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool =
+        Outer::HAS_STATIC_QUERY_ID && Inner::HAS_STATIC_QUERY_ID && Rows::HAS_STATIC_QUERY_ID;
 }
 
 type HS<A> = <A as OneToMany>::Source;
@@ -162,64 +264,69 @@ pub trait RelatedWhere<A, Via>: Sized {
     fn filter(self) -> Self::Filter;
 }
 
-/// `users.id IN (SELECT posts.author_id FROM <refined posts> WHERE
-/// posts.author_id IS NOT NULL)`: what `User::has_posts_where` returns.
-pub type HasChildren<A, Q> =
-    Related<PkOf<HS<A>>, dsl::Select<dsl::Filter<Q, dsl::IsNotNull<HFk<A>>>, HFk<A>>>;
+/// `EXISTS (SELECT .. FROM posts WHERE <refinement> AND posts.author_id =
+/// users.id)`: what `User::has_posts_where` returns.
+pub type HasChildren<A, Q> = Related<PkOf<HS<A>>, HFk<A>, Correlated<Q, HFk<A>, PkOf<HS<A>>>>;
 
 impl<A, Q> RelatedWhere<A, Children> for Q
 where
     A: OneToMany<Source: SingleKey>,
-    Q: FilterDsl<dsl::IsNotNull<HFk<A>>>,
-    dsl::Filter<Q, dsl::IsNotNull<HFk<A>>>: SelectDsl<HFk<A>>,
+    Q: FilterDsl<Correlate<HFk<A>, PkOf<HS<A>>>>,
+    dsl::Filter<Q, Correlate<HFk<A>, PkOf<HS<A>>>>: AsQuery,
 {
     type Filter = HasChildren<A, Q>;
     fn filter(self) -> Self::Filter {
-        let fk = HFk::<A>::default();
-        let keys = SelectDsl::select(FilterDsl::filter(self, fk.is_not_null()), fk);
-        InSubquery::new(Default::default(), keys)
+        Related::new(FilterDsl::filter(self, Correlate::default()).as_query())
     }
 }
 
-/// `posts.author_id IN (SELECT users.id FROM <refined users>)`: what
-/// `Post::has_author_where` returns.
-pub type HasParent<A, Q> = Related<BFk<A>, dsl::Select<Q, PkOf<BT<A>>>>;
+/// `EXISTS (SELECT .. FROM users WHERE <refinement> AND users.id =
+/// posts.author_id)`: what `Post::has_author_where` returns.
+pub type HasParent<A, Q> = Related<BFk<A>, PkOf<BT<A>>, Correlated<Q, PkOf<BT<A>>, BFk<A>>>;
 
 impl<A, Q> RelatedWhere<A, Parent> for Q
 where
     A: BelongsTo<Target: SingleKey>,
-    Q: SelectDsl<PkOf<BT<A>>>,
+    Q: FilterDsl<Correlate<PkOf<BT<A>>, BFk<A>>>,
+    dsl::Filter<Q, Correlate<PkOf<BT<A>>, BFk<A>>>: AsQuery,
 {
     type Filter = HasParent<A, Q>;
     fn filter(self) -> Self::Filter {
-        let keys = SelectDsl::select(self, PkOf::<BT<A>>::default());
-        InSubquery::new(Default::default(), keys)
+        Related::new(FilterDsl::filter(self, Correlate::default()).as_query())
     }
 }
 
 /// `rsvps.user_id IN (SELECT users.id FROM <refined users>)`
 pub type TargetIn<A, Q> = InSubquery<MTk<A>, dsl::Select<Q, PkOf<MT<A>>>>;
 
-/// `events.id IN (SELECT rsvps.event_id FROM rsvps WHERE rsvps.user_id IN
-/// (SELECT users.id FROM <refined users>))`: what `Event::has_guests_where`
-/// returns.
+/// `EXISTS (SELECT .. FROM users WHERE <refinement> AND users.id =
+/// rsvps.user_id)`: a join row's target is one the refinement keeps.
+pub type TargetExists<A, Q> = Related<MTk<A>, PkOf<MT<A>>, Correlated<Q, PkOf<MT<A>>, MTk<A>>>;
+/// `rsvps WHERE EXISTS (..users..)`
+type RowsOfTargets<A, Q> = dsl::Filter<Through<A>, TargetExists<A, Q>>;
+
+/// `EXISTS (SELECT .. FROM rsvps WHERE EXISTS (SELECT .. FROM users WHERE
+/// <refinement> AND users.id = rsvps.user_id) AND rsvps.event_id =
+/// events.id)`: what `Event::has_guests_where` returns. The join rows of
+/// the parent by its key, each target by its: the plan of the `EXISTS` over
+/// `rsvps INNER JOIN users` one would write with diesel.
 pub type HasTargets<A, Q> =
-    Related<PkOf<MS<A>>, dsl::Select<dsl::Filter<Through<A>, TargetIn<A, Q>>, MSk<A>>>;
+    Related<PkOf<MS<A>>, MSk<A>, Correlated<RowsOfTargets<A, Q>, MSk<A>, PkOf<MS<A>>>>;
 
 impl<A, Q> RelatedWhere<A, Targets> for Q
 where
     A: ManyToManyDef<Source: SingleKey, Target: SingleKey>,
-    Q: SelectDsl<PkOf<MT<A>>>,
-    Through<A>: FilterDsl<TargetIn<A, Q>>,
-    dsl::Filter<Through<A>, TargetIn<A, Q>>: SelectDsl<MSk<A>>,
+    Q: FilterDsl<Correlate<PkOf<MT<A>>, MTk<A>>>,
+    dsl::Filter<Q, Correlate<PkOf<MT<A>>, MTk<A>>>: AsQuery,
+    Through<A>: FilterDsl<TargetExists<A, Q>>,
+    RowsOfTargets<A, Q>: FilterDsl<Correlate<MSk<A>, PkOf<MS<A>>>>,
+    dsl::Filter<RowsOfTargets<A, Q>, Correlate<MSk<A>, PkOf<MS<A>>>>: AsQuery,
 {
     type Filter = HasTargets<A, Q>;
     fn filter(self) -> Self::Filter {
-        let sources = SelectDsl::select(
-            FilterDsl::filter(Through::<A>::default(), targets_in::<A, Q>(self)),
-            MSk::<A>::default(),
-        );
-        InSubquery::new(Default::default(), sources)
+        let targets = Related::new(FilterDsl::filter(self, Correlate::default()).as_query());
+        let rows = FilterDsl::filter(Through::<A>::default(), targets);
+        Related::new(FilterDsl::filter(rows, Correlate::default()).as_query())
     }
 }
 
@@ -289,7 +396,6 @@ where
     Outer: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        const ALIAS: &str = "orm_related";
         out.push_sql("(SELECT COUNT(*) FROM ");
         self.table.walk_ast(out.reborrow())?;
         out.push_sql(" AS ");
@@ -353,6 +459,13 @@ pub type TargetCounts<A, W> = dsl::Select<
         dsl::Filter<dsl::Filter<Through<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>, W>,
         MSk<A>,
     >,
+    (MSk<A>, dsl::CountStar),
+>;
+
+/// `SELECT rsvps.event_id, COUNT(*) FROM rsvps WHERE rsvps.event_id IN (..)
+/// GROUP BY rsvps.event_id`: the join rows of each parent, one per target.
+pub type JoinRowCounts<A> = dsl::Select<
+    dsl::GroupBy<dsl::Filter<Through<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>, MSk<A>>,
     (MSk<A>, dsl::CountStar),
 >;
 
@@ -480,13 +593,25 @@ where
     A: ManyToMany,
     K: Kind,
     C: OnBackend<K>,
-    TableOf<A::Target>: CountTargets<A, C, K>,
+    Through<A>: FilterDsl<dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>,
+    dsl::Filter<Through<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>: GroupByDsl<MSk<A>>,
+    dsl::GroupBy<dsl::Filter<Through<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>, MSk<A>>:
+        SelectDsl<(MSk<A>, dsl::CountStar)>,
+    Vec<IdOf<MS<A>>>: AsInExpression<dsl::SqlTypeOf<MSk<A>>>,
+    JoinRowCounts<A>: Fetch<C, K, (IdOf<MS<A>>, i64)> + CountBinds<C, K>,
 {
     fn count_many(
         sources: Vec<IdOf<A::Source>>,
         conn: &mut C,
     ) -> impl Future<Output = QueryResult<Vec<i64>>> + Send {
-        Self::count_many_where(sources, |q| q, conn)
+        // The join rows alone: without a refinement, no target is read.
+        let count = |keys: Vec<IdOf<A::Source>>| {
+            let sk = MSk::<A>::default();
+            let rows = FilterDsl::filter(Through::<A>::default(), sk.eq_any(keys));
+            SelectDsl::select(GroupByDsl::group_by(rows, sk), (sk, dsl::count_star()))
+        };
+        let counts = counts_in_chunks::<_, _, _, C, K>(sources, count, Some, conn);
+        traced(<A::Source as Model>::NAME, A::NAME, "count_many", counts)
     }
 
     fn count_many_where<Q>(
