@@ -252,10 +252,27 @@ pub enum Targets {}
 /// A refinement of association `A`'s target table (`Q`, what the closure
 /// of `has_*_where` returns) as a filter of `A`'s source rows: those with
 /// a related row the refinement keeps.
+/// A query over table `T` alone that diesel can run: what the closures of
+/// `has_*_where` and `count_*_for_where` return.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a refinement of this association's target table",
-    label = "return the table the closure is given, filtered (`|q| q.filter(..)`)",
-    note = "the closure's query must be a `SELECT` from the target's table that diesel can select a column of"
+    message = "the closure's query is not a query over `{T}` alone",
+    label = "a refinement of the association's target table",
+    note = "return the table the closure is given, filtered on that table's own columns: a column of another table, the parent's included, is not one of them"
+)]
+pub trait Refines<T> {}
+
+#[diagnostic::do_not_recommend]
+impl<Q, T> Refines<T> for Q
+where
+    Q: AsQuery,
+    Q::Query: diesel::query_builder::Query,
+{
+}
+
+#[diagnostic::on_unimplemented(
+    message = "the closure's query is not a refinement of this association's target table",
+    label = "a query over the target's table alone",
+    note = "return the table the closure is given, filtered on its own columns (`|q| q.filter(posts::title.like(..))` for `has_posts_where`): a column of another table, the parent's included, is not one of them"
 )]
 pub trait RelatedWhere<A, Via>: Sized {
     /// [`HasChildren`], [`HasParent`] or [`HasTargets`].
@@ -268,6 +285,7 @@ pub trait RelatedWhere<A, Via>: Sized {
 /// users.id)`: what `User::has_posts_where` returns.
 pub type HasChildren<A, Q> = Related<PkOf<HS<A>>, HFk<A>, Correlated<Q, HFk<A>, PkOf<HS<A>>>>;
 
+#[diagnostic::do_not_recommend]
 impl<A, Q> RelatedWhere<A, Children> for Q
 where
     A: OneToMany<Source: SingleKey>,
@@ -284,6 +302,7 @@ where
 /// posts.author_id)`: what `Post::has_author_where` returns.
 pub type HasParent<A, Q> = Related<BFk<A>, PkOf<BT<A>>, Correlated<Q, PkOf<BT<A>>, BFk<A>>>;
 
+#[diagnostic::do_not_recommend]
 impl<A, Q> RelatedWhere<A, Parent> for Q
 where
     A: BelongsTo<Target: SingleKey>,
@@ -313,6 +332,7 @@ type RowsOfTargets<A, Q> = dsl::Filter<Through<A>, TargetExists<A, Q>>;
 pub type HasTargets<A, Q> =
     Related<PkOf<MS<A>>, MSk<A>, Correlated<RowsOfTargets<A, Q>, MSk<A>, PkOf<MS<A>>>>;
 
+#[diagnostic::do_not_recommend]
 impl<A, Q> RelatedWhere<A, Targets> for Q
 where
     A: ManyToManyDef<Source: SingleKey, Target: SingleKey>,

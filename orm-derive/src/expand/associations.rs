@@ -138,7 +138,7 @@ fn related_methods(model: &Model, a: &Assoc) -> TokenStream {
         #[doc = #d_has_where]
         pub fn #has_where<Q>(refine: #refine) -> <Q as #r::RelatedWhere<#marker, #r::#via>>::Filter
         where
-            Q: #r::RelatedWhere<#marker, #r::#via>,
+            Q: #r::Refines<<#target as _orm::Model>::Table> + #r::RelatedWhere<#marker, #r::#via>,
         {
             #r::RelatedWhere::filter(refine(::core::default::Default::default()))
         }
@@ -192,7 +192,7 @@ fn related_methods(model: &Model, a: &Assoc) -> TokenStream {
         ) -> #out
         where
             #marker: #counts,
-            Q: #r::#q<#marker, C, K> + 'c,
+            Q: #r::Refines<<#target as _orm::Model>::Table> + #r::#q<#marker, C, K> + 'c,
         {
             <K as _orm::Kind>::run(<#marker as #counts>::count_many_where(_orm::__private::ids(parents), refine, conn))
         }
