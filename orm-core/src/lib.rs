@@ -15,6 +15,7 @@ mod instrument;
 mod key;
 mod migrate;
 mod model;
+pub mod nested;
 mod page;
 pub mod schema;
 mod set;
@@ -44,6 +45,7 @@ pub use model::{
     rows, BoxedQuery, ById, ByIds, ColumnsOf, CountOf, Exists, IdOf, InsertMany, InsertNew,
     InsertNews, InsertRows, PkOf, Returning, RowById, Rows, RowsByIds, TableOf, WithReturning,
 };
+pub use nested::include;
 pub use orm_derive::{table, Model};
 pub use page::{Counted, Lent, Limited, Page, Paginate, Paginated};
 pub use schema::{Schema, SchemaError};

@@ -34,6 +34,10 @@ macro_rules! rsvps {
 }
 
 /// The most keys one `IN (..)` statement takes on this connection's backend.
+/// A guest as `nested_includes` loads it: with their posts (each with its
+/// author) and their profile.
+type GuestTree = (User, (Vec<(Post, Option<User>)>, Option<Profile>));
+
 fn keys_per_statement<C: ConnKind + OnBackend<C::Kind>>(_: &C) -> usize {
     <C::Backend as orm_core::OrmBackend>::MAX_BIND_PARAMS
 }
@@ -1004,6 +1008,68 @@ backend_tests! {
         let counts = r!(Event::count_guests_for(&many, conn))?;
         assert_eq!(log.count(), 2);
         assert_eq!(counts.iter().sum::<i64>(), 3);
+        Ok(())
+    }
+
+    fn nested_includes(conn) {
+        use orm_core::nested::{Refine, With_};
+        use orm_tests::{event_associations::Guests, post_associations::Author};
+        use orm_tests::user_associations::{Posts, Profile as ProfileOf};
+        let [ann, bob, cid] = [user!("ann", conn)?, user!("bob", conn)?, user!("cid", conn)?];
+        let news: Vec<NewEvent> = ["party", "meetup", "empty"].iter().map(|t| NewEvent { title: t.to_string() }).collect();
+        let events = r!(Event::create_many(news, conn))?;
+        // bob is a guest of two events: loaded once, and his posts once.
+        r!(events[0].add_guests([&ann, &bob], conn))?;
+        r!(events[1].add_guests([&bob, &cid], conn))?;
+        let post = |author: &User, title: &str| NewPost { author_id: Some(author.id), title: title.into() };
+        let [a1, a2, b1] = [
+            r!(Post::create(post(&ann, "a1"), conn))?,
+            r!(Post::create(post(&ann, "a2"), conn))?,
+            r!(Post::create(post(&bob, "b1"), conn))?,
+        ];
+        let drums = r!(Profile::create(NewProfile { user_id: bob.id, bio: "drums".into() }, conn))?;
+
+        // Events, their guests, each guest's posts with their author and the
+        // guest's profile: one statement per association and level.
+        let log = QueryLog::attach(conn);
+        let tree = r!(orm_core::include(&events, Guests.with((Posts.with(Author), ProfileOf)), conn))?;
+        assert_eq!(log.count(), 4, "{:?}", log.statements());
+        let ann_posts = vec![(a1.clone(), Some(ann.clone())), (a2.clone(), Some(ann.clone()))];
+        let bob_posts = vec![(b1.clone(), Some(bob.clone()))];
+        let sorted = |mut guests: Vec<GuestTree>| {
+            guests.sort_by_key(|(u, _)| u.id);
+            guests
+        };
+        let expected: Vec<Vec<GuestTree>> = vec![
+            vec![(ann.clone(), (ann_posts.clone(), None)), (bob.clone(), (bob_posts.clone(), Some(drums.clone())))],
+            vec![(bob.clone(), (bob_posts.clone(), Some(drums.clone()))), (cid.clone(), (vec![], None))],
+            vec![],
+        ];
+        assert_eq!(tree.into_iter().map(sorted).collect::<Vec<_>>(), expected);
+
+        // Refined and limited levels: the guests but cid, ordered, each with
+        // their latest post.
+        let log = QueryLog::attach(conn);
+        let guests = Guests.refine(|q| q.filter(users::name.ne("cid")).order(users::name.desc()));
+        let tree = r!(orm_core::include(&events[..2], guests.with(Posts.top(1, posts::id.desc())), conn))?;
+        assert_eq!(log.count(), 3, "a refined belongs_to_many is two statements, the top one");
+        assert_eq!(tree, vec![
+            vec![(bob.clone(), vec![b1.clone()]), (ann.clone(), vec![a2.clone()])],
+            vec![(bob.clone(), vec![b1.clone()])],
+        ]);
+
+        // The same number of statements for 1, 100 and 10,000 roots.
+        let more: Vec<NewEvent> = (0..10_000).map(|i| NewEvent { title: format!("e{i}") }).collect();
+        let mut roots = r!(Event::create_many(more, conn))?;
+        roots.insert(0, events[0].clone());
+        for n in [1usize, 100, 10_000] {
+            let log = QueryLog::attach(conn);
+            let tree = r!(orm_core::include(&roots[..n], Guests.with((Posts.with(Author), ProfileOf)), conn))?;
+            assert_eq!(log.count(), 4, "{n} roots");
+            assert_eq!(tree.len(), n);
+            assert_eq!(tree[0].len(), 2);
+            println!("include of {n} events, 3 levels: {} statements", log.count());
+        }
         Ok(())
     }
 

@@ -249,9 +249,6 @@ pub enum Parent {}
 #[derive(Debug)]
 pub enum Targets {}
 
-/// A refinement of association `A`'s target table (`Q`, what the closure
-/// of `has_*_where` returns) as a filter of `A`'s source rows: those with
-/// a related row the refinement keeps.
 /// A query over table `T` alone that diesel can run: what the closures of
 /// `has_*_where` and `count_*_for_where` return.
 #[diagnostic::on_unimplemented(
@@ -269,6 +266,9 @@ where
 {
 }
 
+/// A refinement of association `A`'s target table (`Q`, what the closure
+/// of `has_*_where` returns) as a filter of `A`'s source rows: those with
+/// a related row the refinement keeps.
 #[diagnostic::on_unimplemented(
     message = "the closure's query is not a refinement of this association's target table",
     label = "a query over the target's table alone",

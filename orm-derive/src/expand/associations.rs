@@ -92,6 +92,27 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         .map(|(a, (describe, methods))| {
             let related = related_methods(model, a);
             let methods = quote!(#methods #related);
+            let via = match a.kind {
+                Kind::HasMany => quote!(HasMany),
+                Kind::HasOne => quote!(HasOne),
+                Kind::BelongsTo => quote!(BelongsTo),
+                Kind::BelongsToMany => quote!(BelongsToMany),
+            };
+            let marker = &a.marker;
+            let target = &a.target;
+            let query = match a.kind {
+                Kind::HasMany => quote!(_orm::__private::ChildrenOf<#marker>),
+                Kind::BelongsToMany => quote!(<#target as _orm::KeysQuery>::ByIds),
+                Kind::HasOne | Kind::BelongsTo => quote!(()),
+            };
+            let describe = quote! {
+                #describe
+                #[automatically_derived]
+                impl _orm::nested::Association for #marker {
+                    type Via = _orm::nested::via::#via;
+                    type Query = #query;
+                }
+            };
             let needs = needs(a);
             let checks = super::checks(&needs, ident);
             // Checks of their own that need what the items need.
