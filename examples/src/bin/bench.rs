@@ -613,6 +613,15 @@ macro_rules! workload {
                         let counts = w!($mode, Event::count_guests_for(&events, conn))?;
                         aligned_checksum(&counts)
                     });
+                    "include: events, their guests, the guests' posts", 10 => ten_calls!({
+                        use orm_core::nested::With_;
+                        let events = w!($mode, Event::all(conn))?;
+                        let include = event_associations::Guests.with(user_associations::Posts);
+                        let tree = w!($mode, orm_core::include(&events, include, conn))?;
+                        tree.iter().flatten().map(|(u, posts)| {
+                            u.id as u64 + posts.iter().map(|p| p.id as u64).sum::<u64>()
+                        }).sum::<u64>() + events.len() as u64
+                    });
                 ))
             }
 
@@ -864,6 +873,39 @@ macro_rules! workload {
                         let by_event: std::collections::HashMap<i32, i64> = rows.into_iter().collect();
                         let counts: Vec<i64> = events.iter().map(|e| by_event.get(&e.id).copied().unwrap_or(0)).collect();
                         aligned_checksum(&counts)
+                    });
+                    "include: events, their guests, the guests' posts", 10 => ten_calls!({
+                        let events: Vec<Event> = w!($mode, events::table.select(Event::as_select()).load(conn))?;
+                        let rows: Vec<(Rsvp, User)> = w!($mode, Rsvp::belonging_to(&events)
+                            .inner_join(users::table)
+                            .select((Rsvp::as_select(), User::as_select()))
+                            .load(conn))?;
+                        let guests: Vec<Vec<User>> = rows
+                            .grouped_by(&events)
+                            .into_iter()
+                            .map(|rows| rows.into_iter().map(|(_, u)| u).collect())
+                            .collect();
+                        // The next level over every event's guests at once, each
+                        // guest once: `grouped_by` gives a parent listed twice its
+                        // rows only once (under the last), so the parents are
+                        // made distinct and each guest's posts cloned under
+                        // every event.
+                        let mut seen = std::collections::HashSet::new();
+                        let distinct: Vec<User> =
+                            guests.iter().flatten().filter(|u| seen.insert(u.id)).cloned().collect();
+                        let posts: Vec<Post> = w!($mode, Post::belonging_to(&distinct).select(Post::as_select()).load(conn))?;
+                        let by_user: std::collections::HashMap<i32, Vec<Post>> =
+                            distinct.iter().map(|u| u.id).zip(posts.grouped_by(&distinct)).collect();
+                        let tree: Vec<Vec<(User, Vec<Post>)>> = guests
+                            .into_iter()
+                            .map(|users| users.into_iter().map(|u| {
+                                let posts = by_user.get(&u.id).cloned().unwrap_or_default();
+                                (u, posts)
+                            }).collect())
+                            .collect();
+                        tree.iter().flatten().map(|(u, posts)| {
+                            u.id as u64 + posts.iter().map(|p| p.id as u64).sum::<u64>()
+                        }).sum::<u64>() + events.len() as u64
                     });
                 ))
             }
