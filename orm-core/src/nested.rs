@@ -29,7 +29,10 @@ use std::future::Future;
 use diesel::expression::{AppearsOnTable, Expression};
 use diesel::result::QueryResult;
 
+use crate::assoc::belongs_to::BelongsTo;
+use crate::assoc::belongs_to_many::ManyToManyDef;
 use crate::assoc::eager::{BelongsToEager, ChildrenOf, ManyToManyEager, OneToManyEager};
+use crate::assoc::has::OneToMany;
 use crate::assoc::{Ranked, RankedTargets};
 use crate::backend::CountBinds;
 use crate::exec::{ConnKind, Fetch, Kind};
@@ -63,9 +66,9 @@ pub trait Association: Send + Sized + 'static {
 /// What one include loads for each of `parents`, aligned with them, on a
 /// connection `C` of kind `K`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be included for `{P}` rows on a `{C}`",
+    message = "`{Self}` cannot be included for `{P}` rows",
     label = "an association of `{P}` (its marker, such as `event_associations::Guests`), or `.with(..)`, `.refine(..)`, `.top(..)` or a tuple of them",
-    note = "each level's associations must be declared on the rows of the level above; the target models must be `Clone`"
+    note = "each level's associations must be declared on the rows of the level above, the target models must be `Clone`, and `conn` a connection of a backend orm-core supports"
 )]
 pub trait Load<P, C, K>: Sized + Send {
     /// What each parent gets: `Vec<Post>`, `Option<Profile>`, ..
@@ -113,13 +116,32 @@ where
     }
 }
 
+/// `P` rows as the rows of an association's source, which they are when
+/// `Self` is `P`: a bound that fails for another model's association with
+/// [`Load`]'s message, where `Source = P` would fail with a type mismatch.
+#[diagnostic::on_unimplemented(
+    message = "an association of `{Self}` is included for `{P}` rows",
+    label = "included for `{P}` rows",
+    note = "each level of an include holds associations of the rows of the level above: a `{P}` association here, or `.with(..)` under the association that loads `{Self}` rows"
+)]
+pub trait Rows<P>: Sized {
+    /// `parents`, as `Self`s.
+    fn of(parents: &[P]) -> &[Self];
+}
+
+impl<P> Rows<P> for P {
+    fn of(parents: &[P]) -> &[P] {
+        parents
+    }
+}
+
 fn ids<M: Model>(rows: &[M]) -> Vec<M::Id> {
     rows.iter().map(M::id).collect()
 }
 
-impl<A, C, K> LoadVia<via::HasMany, A::Source, C, K> for A
+impl<A, P, C, K> LoadVia<via::HasMany, P, C, K> for A
 where
-    A: OneToManyEager<C, K> + Send,
+    A: OneToManyEager<C, K> + OneToMany<Source: Rows<P>> + Send,
     A::Target: Send,
     C: Send,
     K: Kind,
@@ -127,19 +149,19 @@ where
     type Out = Vec<A::Target>;
     fn load<'c>(
         self,
-        parents: &'c [A::Source],
+        parents: &'c [P],
         conn: &'c mut C,
     ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
     where
         Self: 'c,
     {
-        A::load_many(ids(parents), conn)
+        A::load_many(ids(<A::Source as Rows<P>>::of(parents)), conn)
     }
 }
 
-impl<A, C, K> LoadVia<via::HasOne, A::Source, C, K> for A
+impl<A, P, C, K> LoadVia<via::HasOne, P, C, K> for A
 where
-    A: OneToManyEager<C, K> + Send,
+    A: OneToManyEager<C, K> + OneToMany<Source: Rows<P>> + Send,
     A::Target: Send,
     C: Send,
     K: Kind,
@@ -147,39 +169,38 @@ where
     type Out = Option<A::Target>;
     fn load<'c>(
         self,
-        parents: &'c [A::Source],
+        parents: &'c [P],
         conn: &'c mut C,
     ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
     where
         Self: 'c,
     {
-        A::load_first(ids(parents), conn)
+        A::load_first(ids(<A::Source as Rows<P>>::of(parents)), conn)
     }
 }
 
-impl<A, C, K> LoadVia<via::BelongsTo, A::Source, C, K> for A
+impl<A, P, C, K> LoadVia<via::BelongsTo, P, C, K> for A
 where
-    A: BelongsToEager<C, K, Parent: Send> + Send,
-    A::Source: Sync,
+    A: BelongsToEager<C, K, Parent: Send> + BelongsTo<Source: Rows<P>> + Send,
     C: Send,
     K: Kind,
 {
     type Out = A::Parent;
     fn load<'c>(
         self,
-        parents: &'c [A::Source],
+        parents: &'c [P],
         conn: &'c mut C,
     ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
     where
         Self: 'c,
     {
-        A::load_many(parents, conn)
+        A::load_many(<A::Source as Rows<P>>::of(parents), conn)
     }
 }
 
-impl<A, C, K> LoadVia<via::BelongsToMany, A::Source, C, K> for A
+impl<A, P, C, K> LoadVia<via::BelongsToMany, P, C, K> for A
 where
-    A: ManyToManyEager<C, K> + Send,
+    A: ManyToManyEager<C, K> + ManyToManyDef<Source: Rows<P>> + Send,
     A::Target: Send,
     C: Send,
     K: Kind,
@@ -187,13 +208,13 @@ where
     type Out = Vec<A::Target>;
     fn load<'c>(
         self,
-        parents: &'c [A::Source],
+        parents: &'c [P],
         conn: &'c mut C,
     ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
     where
         Self: 'c,
     {
-        A::load_many(ids(parents), conn)
+        A::load_many(ids(<A::Source as Rows<P>>::of(parents)), conn)
     }
 }
 
@@ -231,9 +252,10 @@ where
     }
 }
 
-impl<A, F, Q, C, K> LoadVia<via::HasMany, A::Source, C, K> for Refined<A, F>
+#[diagnostic::do_not_recommend]
+impl<A, F, Q, P, C, K> LoadVia<via::HasMany, P, C, K> for Refined<A, F>
 where
-    A: OneToManyEager<C, K> + Send,
+    A: OneToManyEager<C, K> + OneToMany<Source: Rows<P>> + Send,
     A::Target: Send,
     F: Fn(ChildrenOf<A>) -> Q + Send,
     Q: Fetch<C, K, A::Target> + CountBinds<C, K>,
@@ -243,19 +265,20 @@ where
     type Out = Vec<A::Target>;
     fn load<'c>(
         self,
-        parents: &'c [A::Source],
+        parents: &'c [P],
         conn: &'c mut C,
     ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
     where
         Self: 'c,
     {
-        A::load_many_where(ids(parents), self.1, conn)
+        A::load_many_where(ids(<A::Source as Rows<P>>::of(parents)), self.1, conn)
     }
 }
 
-impl<A, F, Q, C, K> LoadVia<via::BelongsToMany, A::Source, C, K> for Refined<A, F>
+#[diagnostic::do_not_recommend]
+impl<A, F, Q, P, C, K> LoadVia<via::BelongsToMany, P, C, K> for Refined<A, F>
 where
-    A: ManyToManyEager<C, K> + Send,
+    A: ManyToManyEager<C, K> + ManyToManyDef<Source: Rows<P>> + Send,
     A::Target: KeysQuery + Send,
     F: Fn(<A::Target as KeysQuery>::ByIds) -> Q + Send,
     Q: Fetch<C, K, A::Target> + CountBinds<C, K>,
@@ -265,13 +288,13 @@ where
     type Out = Vec<A::Target>;
     fn load<'c>(
         self,
-        parents: &'c [A::Source],
+        parents: &'c [P],
         conn: &'c mut C,
     ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
     where
         Self: 'c,
     {
-        A::load_many_where(ids(parents), self.1, conn)
+        A::load_many_where(ids(<A::Source as Rows<P>>::of(parents)), self.1, conn)
     }
 }
 
@@ -295,9 +318,10 @@ where
     }
 }
 
-impl<A, O, C, K> LoadVia<via::HasMany, A::Source, C, K> for Top<A, O>
+#[diagnostic::do_not_recommend]
+impl<A, O, P, C, K> LoadVia<via::HasMany, P, C, K> for Top<A, O>
 where
-    A: OneToManyEager<C, K> + Send,
+    A: OneToManyEager<C, K> + OneToMany<Source: Rows<P>> + Send,
     A::Target: Send,
     O: Expression + AppearsOnTable<TableOf<A::Target>> + Clone + Send,
     Ranked<A, O>: Fetch<C, K, A::Target>,
@@ -307,19 +331,25 @@ where
     type Out = Vec<A::Target>;
     fn load<'c>(
         self,
-        parents: &'c [A::Source],
+        parents: &'c [P],
         conn: &'c mut C,
     ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
     where
         Self: 'c,
     {
-        A::load_top(ids(parents), self.1, self.2, conn)
+        A::load_top(
+            ids(<A::Source as Rows<P>>::of(parents)),
+            self.1,
+            self.2,
+            conn,
+        )
     }
 }
 
-impl<A, O, C, K> LoadVia<via::BelongsToMany, A::Source, C, K> for Top<A, O>
+#[diagnostic::do_not_recommend]
+impl<A, O, P, C, K> LoadVia<via::BelongsToMany, P, C, K> for Top<A, O>
 where
-    A: ManyToManyEager<C, K> + Send,
+    A: ManyToManyEager<C, K> + ManyToManyDef<Source: Rows<P>> + Send,
     A::Target: Send,
     O: Expression + AppearsOnTable<TableOf<A::Target>> + Clone + Send,
     RankedTargets<A, O>: Fetch<C, K, (A::Target, IdOf<A::Source>)>,
@@ -329,13 +359,18 @@ where
     type Out = Vec<A::Target>;
     fn load<'c>(
         self,
-        parents: &'c [A::Source],
+        parents: &'c [P],
         conn: &'c mut C,
     ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
     where
         Self: 'c,
     {
-        A::load_top(ids(parents), self.1, self.2, conn)
+        A::load_top(
+            ids(<A::Source as Rows<P>>::of(parents)),
+            self.1,
+            self.2,
+            conn,
+        )
     }
 }
 
@@ -406,6 +441,7 @@ impl<T: Model> Shape for T {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<P, L, S, C, K> Load<P, C, K> for With<L, S>
 where
     P: Sync,
@@ -440,6 +476,7 @@ where
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<P, C, K, L1, L2> Load<P, C, K> for (L1, L2)
 where
     P: Sync,
@@ -459,6 +496,7 @@ where
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<P, C, K, L1, L2, L3> Load<P, C, K> for (L1, L2, L3)
 where
     P: Sync,
