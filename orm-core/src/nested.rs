@@ -98,22 +98,30 @@ pub trait LoadVia<Via, P, C, K>: Sized + Send {
         Self: 'c;
 }
 
+/// The `load` method of [`Load`] and [`LoadVia`]: `self`, the parents and
+/// the connection, to a future of one result per parent.
+macro_rules! load {
+    ($self:ident, $parents:ident, $conn:ident => $body:expr) => {
+        fn load<'c>(
+            $self,
+            $parents: &'c [P],
+            $conn: &'c mut C,
+        ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
+        where
+            Self: 'c,
+        {
+            $body
+        }
+    };
+}
+
 #[diagnostic::do_not_recommend]
 impl<A, P, C, K> Load<P, C, K> for A
 where
     A: Association + LoadVia<A::Via, P, C, K>,
 {
     type Out = <A as LoadVia<A::Via, P, C, K>>::Out;
-    fn load<'c>(
-        self,
-        parents: &'c [P],
-        conn: &'c mut C,
-    ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
-    where
-        Self: 'c,
-    {
-        LoadVia::<A::Via, P, C, K>::load(self, parents, conn)
-    }
+    load!(self, parents, conn => LoadVia::<A::Via, P, C, K>::load(self, parents, conn));
 }
 
 /// `P` rows as the rows of an association's source, which they are when
@@ -147,16 +155,7 @@ where
     K: Kind,
 {
     type Out = Vec<A::Target>;
-    fn load<'c>(
-        self,
-        parents: &'c [P],
-        conn: &'c mut C,
-    ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
-    where
-        Self: 'c,
-    {
-        A::load_many(ids(<A::Source as Rows<P>>::of(parents)), conn)
-    }
+    load!(self, parents, conn => A::load_many(ids(<A::Source as Rows<P>>::of(parents)), conn));
 }
 
 impl<A, P, C, K> LoadVia<via::HasOne, P, C, K> for A
@@ -167,16 +166,7 @@ where
     K: Kind,
 {
     type Out = Option<A::Target>;
-    fn load<'c>(
-        self,
-        parents: &'c [P],
-        conn: &'c mut C,
-    ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
-    where
-        Self: 'c,
-    {
-        A::load_first(ids(<A::Source as Rows<P>>::of(parents)), conn)
-    }
+    load!(self, parents, conn => A::load_first(ids(<A::Source as Rows<P>>::of(parents)), conn));
 }
 
 impl<A, P, C, K> LoadVia<via::BelongsTo, P, C, K> for A
@@ -186,16 +176,7 @@ where
     K: Kind,
 {
     type Out = A::Parent;
-    fn load<'c>(
-        self,
-        parents: &'c [P],
-        conn: &'c mut C,
-    ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
-    where
-        Self: 'c,
-    {
-        A::load_many(<A::Source as Rows<P>>::of(parents), conn)
-    }
+    load!(self, parents, conn => A::load_many(<A::Source as Rows<P>>::of(parents), conn));
 }
 
 impl<A, P, C, K> LoadVia<via::BelongsToMany, P, C, K> for A
@@ -206,16 +187,7 @@ where
     K: Kind,
 {
     type Out = Vec<A::Target>;
-    fn load<'c>(
-        self,
-        parents: &'c [P],
-        conn: &'c mut C,
-    ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
-    where
-        Self: 'c,
-    {
-        A::load_many(ids(<A::Source as Rows<P>>::of(parents)), conn)
-    }
+    load!(self, parents, conn => A::load_many(ids(<A::Source as Rows<P>>::of(parents)), conn));
 }
 
 /// An association's rows refined by a query (`.refine(|q| ..)`): its
@@ -240,16 +212,7 @@ where
     Refined<A, F>: LoadVia<A::Via, P, C, K>,
 {
     type Out = <Self as LoadVia<A::Via, P, C, K>>::Out;
-    fn load<'c>(
-        self,
-        parents: &'c [P],
-        conn: &'c mut C,
-    ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
-    where
-        Self: 'c,
-    {
-        LoadVia::<A::Via, P, C, K>::load(self, parents, conn)
-    }
+    load!(self, parents, conn => LoadVia::<A::Via, P, C, K>::load(self, parents, conn));
 }
 
 #[diagnostic::do_not_recommend]
@@ -263,16 +226,7 @@ where
     K: Kind,
 {
     type Out = Vec<A::Target>;
-    fn load<'c>(
-        self,
-        parents: &'c [P],
-        conn: &'c mut C,
-    ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
-    where
-        Self: 'c,
-    {
-        A::load_many_where(ids(<A::Source as Rows<P>>::of(parents)), self.1, conn)
-    }
+    load!(self, parents, conn => A::load_many_where(ids(<A::Source as Rows<P>>::of(parents)), self.1, conn));
 }
 
 #[diagnostic::do_not_recommend]
@@ -286,16 +240,7 @@ where
     K: Kind,
 {
     type Out = Vec<A::Target>;
-    fn load<'c>(
-        self,
-        parents: &'c [P],
-        conn: &'c mut C,
-    ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
-    where
-        Self: 'c,
-    {
-        A::load_many_where(ids(<A::Source as Rows<P>>::of(parents)), self.1, conn)
-    }
+    load!(self, parents, conn => A::load_many_where(ids(<A::Source as Rows<P>>::of(parents)), self.1, conn));
 }
 
 #[diagnostic::do_not_recommend]
@@ -306,16 +251,7 @@ where
     Top<A, O>: LoadVia<A::Via, P, C, K>,
 {
     type Out = <Self as LoadVia<A::Via, P, C, K>>::Out;
-    fn load<'c>(
-        self,
-        parents: &'c [P],
-        conn: &'c mut C,
-    ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
-    where
-        Self: 'c,
-    {
-        LoadVia::<A::Via, P, C, K>::load(self, parents, conn)
-    }
+    load!(self, parents, conn => LoadVia::<A::Via, P, C, K>::load(self, parents, conn));
 }
 
 #[diagnostic::do_not_recommend]
@@ -329,21 +265,12 @@ where
     K: Kind,
 {
     type Out = Vec<A::Target>;
-    fn load<'c>(
-        self,
-        parents: &'c [P],
-        conn: &'c mut C,
-    ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
-    where
-        Self: 'c,
-    {
-        A::load_top(
-            ids(<A::Source as Rows<P>>::of(parents)),
-            self.1,
-            self.2,
-            conn,
-        )
-    }
+    load!(self, parents, conn => A::load_top(
+        ids(<A::Source as Rows<P>>::of(parents)),
+        self.1,
+        self.2,
+        conn,
+    ));
 }
 
 #[diagnostic::do_not_recommend]
@@ -357,21 +284,12 @@ where
     K: Kind,
 {
     type Out = Vec<A::Target>;
-    fn load<'c>(
-        self,
-        parents: &'c [P],
-        conn: &'c mut C,
-    ) -> impl Future<Output = QueryResult<Vec<Self::Out>>> + Send + 'c
-    where
-        Self: 'c,
-    {
-        A::load_top(
-            ids(<A::Source as Rows<P>>::of(parents)),
-            self.1,
-            self.2,
-            conn,
-        )
-    }
+    load!(self, parents, conn => A::load_top(
+        ids(<A::Source as Rows<P>>::of(parents)),
+        self.1,
+        self.2,
+        conn,
+    ));
 }
 
 /// What one parent gets from an include, as [`With`] takes it apart (its
@@ -452,10 +370,7 @@ where
     K: Kind,
 {
     type Out = <L::Out as Shape>::With<S::Out>;
-    async fn load<'c>(self, parents: &'c [P], conn: &'c mut C) -> QueryResult<Vec<Self::Out>>
-    where
-        Self: 'c,
-    {
+    load!(self, parents, conn => async move {
         let With(outer, inner) = self;
         let loaded = outer.load(parents, conn).await?;
         // Every parent's rows in one list, so that the next level is
@@ -473,7 +388,7 @@ where
                     "an include returned fewer rows than its parents".into(),
                 )
             })
-    }
+    });
 }
 
 #[diagnostic::do_not_recommend]
@@ -486,14 +401,11 @@ where
     L2: Load<P, C, K>,
 {
     type Out = (L1::Out, L2::Out);
-    async fn load<'c>(self, parents: &'c [P], conn: &'c mut C) -> QueryResult<Vec<Self::Out>>
-    where
-        Self: 'c,
-    {
+    load!(self, parents, conn => async move {
         let a = self.0.load(parents, conn).await?;
         let b = self.1.load(parents, conn).await?;
         Ok(a.into_iter().zip(b).collect())
-    }
+    });
 }
 
 #[diagnostic::do_not_recommend]
@@ -507,10 +419,7 @@ where
     L3: Load<P, C, K>,
 {
     type Out = (L1::Out, L2::Out, L3::Out);
-    async fn load<'c>(self, parents: &'c [P], conn: &'c mut C) -> QueryResult<Vec<Self::Out>>
-    where
-        Self: 'c,
-    {
+    load!(self, parents, conn => async move {
         let a = self.0.load(parents, conn).await?;
         let b = self.1.load(parents, conn).await?;
         let c = self.2.load(parents, conn).await?;
@@ -519,7 +428,7 @@ where
             .zip(c)
             .map(|((a, b), c)| (a, b, c))
             .collect())
-    }
+    });
 }
 
 /// `.with(..)`, on every include.
