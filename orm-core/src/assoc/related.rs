@@ -145,25 +145,39 @@ impl<Outer, Inner, Rows> Expression for NotRelated<Outer, Inner, Rows> {
     type SqlType = Bool;
 }
 
-// Valid wherever the parent's column is: the subquery names nothing else
-// of the outer query.
-impl<Outer: AppearsOnTable<QS>, Inner, Rows, QS> AppearsOnTable<QS>
+/// A parent's column on a query over `QS`: where a [`Related`] filter is
+/// valid (the subquery names nothing else of the outer query).
+#[diagnostic::on_unimplemented(
+    message = "this filter keeps rows of the table of `{Self}`, not of `{QS}`",
+    label = "filters the rows of another table",
+    note = "`Model::has_*_where(..)` filters `Model`'s rows: use it in `Model::query()`, or in another query over `Model`'s table"
+)]
+pub trait ParentColumn<QS> {}
+
+#[diagnostic::do_not_recommend]
+impl<Col: AppearsOnTable<QS>, QS> ParentColumn<QS> for Col {}
+
+impl<Outer: ParentColumn<QS>, Inner, Rows, QS> AppearsOnTable<QS> for Related<Outer, Inner, Rows> where
+    Self: Expression
+{
+}
+
+impl<Outer: ParentColumn<QS>, Inner, Rows, QS> SelectableExpression<QS>
     for Related<Outer, Inner, Rows>
+where
+    Self: AppearsOnTable<QS>,
 {
 }
 
-impl<Outer: SelectableExpression<QS>, Inner, Rows, QS> SelectableExpression<QS>
-    for Related<Outer, Inner, Rows>
+impl<Outer: ParentColumn<QS>, Inner, Rows, QS> AppearsOnTable<QS> for NotRelated<Outer, Inner, Rows> where
+    Self: Expression
 {
 }
 
-impl<Outer: AppearsOnTable<QS>, Inner, Rows, QS> AppearsOnTable<QS>
+impl<Outer: ParentColumn<QS>, Inner, Rows, QS> SelectableExpression<QS>
     for NotRelated<Outer, Inner, Rows>
-{
-}
-
-impl<Outer: SelectableExpression<QS>, Inner, Rows, QS> SelectableExpression<QS>
-    for NotRelated<Outer, Inner, Rows>
+where
+    Self: AppearsOnTable<QS>,
 {
 }
 
