@@ -54,6 +54,7 @@ pub use set::SetDiff;
 /// `use orm_core::prelude::*;` brings the derive, the traits generated code
 /// needs in scope, and diesel's prelude.
 pub mod prelude {
+    pub use crate::nested::{Include as _, Refine as _};
     pub use crate::{Key, Model, Paginate, Schema, SetDiff};
     pub use chrono::NaiveDateTime;
     pub use diesel::prelude::*;

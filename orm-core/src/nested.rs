@@ -431,8 +431,8 @@ where
     });
 }
 
-/// `.with(..)`, on every include.
-pub trait With_: Sized {
+/// `.with(..)`, on every include (in `orm_core::prelude`).
+pub trait Include: Sized {
     /// Each row this loads, paired with what `sub` loads for it: `(row,
     /// sub's result)` in place of `row`.
     fn with<S>(self, sub: S) -> With<Self, S> {
@@ -440,7 +440,7 @@ pub trait With_: Sized {
     }
 }
 
-/// `.refine(..)` and `.top(..)`, on an association's marker.
+/// `.refine(..)` and `.top(..)`, on an association's marker (in `orm_core::prelude`).
 pub trait Refine: Association {
     /// The rows `refine` keeps of the association's eager query, in its
     /// order (`load_*_where`): `|q| q.filter(..).order(..)`.
@@ -458,10 +458,10 @@ pub trait Refine: Association {
 }
 
 impl<A: Association> Refine for A {}
-impl<A: Association> With_ for A {}
-impl<A, F> With_ for Refined<A, F> {}
-impl<A, O> With_ for Top<A, O> {}
-impl<L, S> With_ for With<L, S> {}
+impl<A: Association> Include for A {}
+impl<A, F> Include for Refined<A, F> {}
+impl<A, O> Include for Top<A, O> {}
+impl<L, S> Include for With<L, S> {}
 
 /// Loads `include` for every one of `parents`, aligned with them: each
 /// association once per level for all parents (one statement, one more per

@@ -1012,7 +1012,6 @@ backend_tests! {
     }
 
     fn nested_includes(conn) {
-        use orm_core::nested::{Refine, With_};
         use orm_tests::{event_associations::Guests, post_associations::Author};
         use orm_tests::user_associations::{Posts, Profile as ProfileOf};
         let [ann, bob, cid] = [user!("ann", conn)?, user!("bob", conn)?, user!("cid", conn)?];

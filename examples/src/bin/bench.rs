@@ -614,8 +614,8 @@ macro_rules! workload {
                         aligned_checksum(&counts)
                     });
                     "include: events, their guests, the guests' posts", 10 => ten_calls!({
-                        use orm_core::nested::With_;
                         let events = w!($mode, Event::all(conn))?;
+                        use orm_core::nested::Include;
                         let include = event_associations::Guests.with(user_associations::Posts);
                         let tree = w!($mode, orm_core::include(&events, include, conn))?;
                         tree.iter().flatten().map(|(u, posts)| {
