@@ -115,13 +115,35 @@ macro_rules! load {
     };
 }
 
+/// The association an include loads: a marker itself, or the one a
+/// [`Refined`] or [`Top`] refines or limits. Its kind picks the [`LoadVia`].
+pub trait OfAssociation {
+    /// The association.
+    type Association: Association;
+}
+
+impl<A: Association> OfAssociation for A {
+    type Association = A;
+}
+
+impl<A: Association, F> OfAssociation for Refined<A, F> {
+    type Association = A;
+}
+
+impl<A: Association, O> OfAssociation for Top<A, O> {
+    type Association = A;
+}
+
+/// The kind of the association `I` loads.
+type ViaOf<I> = <<I as OfAssociation>::Association as Association>::Via;
+
 #[diagnostic::do_not_recommend]
-impl<A, P, C, K> Load<P, C, K> for A
+impl<I, P, C, K> Load<P, C, K> for I
 where
-    A: Association + LoadVia<A::Via, P, C, K>,
+    I: OfAssociation + LoadVia<ViaOf<I>, P, C, K>,
 {
-    type Out = <A as LoadVia<A::Via, P, C, K>>::Out;
-    load!(self, parents, conn => LoadVia::<A::Via, P, C, K>::load(self, parents, conn));
+    type Out = <I as LoadVia<ViaOf<I>, P, C, K>>::Out;
+    load!(self, parents, conn => LoadVia::<ViaOf<I>, P, C, K>::load(self, parents, conn));
 }
 
 /// `P` rows as the rows of an association's source, which they are when
@@ -143,8 +165,9 @@ impl<P> Rows<P> for P {
     }
 }
 
-fn ids<M: Model>(rows: &[M]) -> Vec<M::Id> {
-    rows.iter().map(M::id).collect()
+/// The keys of `parents`, as rows of `S`, an association's source.
+fn keys<S: Model + Rows<P>, P>(parents: &[P]) -> Vec<S::Id> {
+    crate::__private::ids(S::of(parents))
 }
 
 impl<A, P, C, K> LoadVia<via::HasMany, P, C, K> for A
@@ -155,7 +178,7 @@ where
     K: Kind,
 {
     type Out = Vec<A::Target>;
-    load!(self, parents, conn => A::load_many(ids(<A::Source as Rows<P>>::of(parents)), conn));
+    load!(self, parents, conn => A::load_many(keys::<A::Source, P>(parents), conn));
 }
 
 impl<A, P, C, K> LoadVia<via::HasOne, P, C, K> for A
@@ -166,7 +189,7 @@ where
     K: Kind,
 {
     type Out = Option<A::Target>;
-    load!(self, parents, conn => A::load_first(ids(<A::Source as Rows<P>>::of(parents)), conn));
+    load!(self, parents, conn => A::load_first(keys::<A::Source, P>(parents), conn));
 }
 
 impl<A, P, C, K> LoadVia<via::BelongsTo, P, C, K> for A
@@ -187,7 +210,7 @@ where
     K: Kind,
 {
     type Out = Vec<A::Target>;
-    load!(self, parents, conn => A::load_many(ids(<A::Source as Rows<P>>::of(parents)), conn));
+    load!(self, parents, conn => A::load_many(keys::<A::Source, P>(parents), conn));
 }
 
 /// An association's rows refined by a query (`.refine(|q| ..)`): its
@@ -205,17 +228,6 @@ pub struct Top<A, O>(A, i64, O);
 pub struct With<L, S>(L, S);
 
 #[diagnostic::do_not_recommend]
-impl<A, F, P, C, K> Load<P, C, K> for Refined<A, F>
-where
-    A: Association,
-    F: Send,
-    Refined<A, F>: LoadVia<A::Via, P, C, K>,
-{
-    type Out = <Self as LoadVia<A::Via, P, C, K>>::Out;
-    load!(self, parents, conn => LoadVia::<A::Via, P, C, K>::load(self, parents, conn));
-}
-
-#[diagnostic::do_not_recommend]
 impl<A, F, Q, P, C, K> LoadVia<via::HasMany, P, C, K> for Refined<A, F>
 where
     A: OneToManyEager<C, K> + OneToMany<Source: Rows<P>> + Send,
@@ -226,7 +238,7 @@ where
     K: Kind,
 {
     type Out = Vec<A::Target>;
-    load!(self, parents, conn => A::load_many_where(ids(<A::Source as Rows<P>>::of(parents)), self.1, conn));
+    load!(self, parents, conn => A::load_many_where(keys::<A::Source, P>(parents), self.1, conn));
 }
 
 #[diagnostic::do_not_recommend]
@@ -240,18 +252,7 @@ where
     K: Kind,
 {
     type Out = Vec<A::Target>;
-    load!(self, parents, conn => A::load_many_where(ids(<A::Source as Rows<P>>::of(parents)), self.1, conn));
-}
-
-#[diagnostic::do_not_recommend]
-impl<A, O, P, C, K> Load<P, C, K> for Top<A, O>
-where
-    A: Association,
-    O: Send,
-    Top<A, O>: LoadVia<A::Via, P, C, K>,
-{
-    type Out = <Self as LoadVia<A::Via, P, C, K>>::Out;
-    load!(self, parents, conn => LoadVia::<A::Via, P, C, K>::load(self, parents, conn));
+    load!(self, parents, conn => A::load_many_where(keys::<A::Source, P>(parents), self.1, conn));
 }
 
 #[diagnostic::do_not_recommend]
@@ -266,7 +267,7 @@ where
 {
     type Out = Vec<A::Target>;
     load!(self, parents, conn => A::load_top(
-        ids(<A::Source as Rows<P>>::of(parents)),
+        keys::<A::Source, P>(parents),
         self.1,
         self.2,
         conn,
@@ -285,7 +286,7 @@ where
 {
     type Out = Vec<A::Target>;
     load!(self, parents, conn => A::load_top(
-        ids(<A::Source as Rows<P>>::of(parents)),
+        keys::<A::Source, P>(parents),
         self.1,
         self.2,
         conn,
