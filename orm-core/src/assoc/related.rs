@@ -286,7 +286,7 @@ where
 #[diagnostic::on_unimplemented(
     message = "the closure's query is not a refinement of this association's target table",
     label = "a query over the target's table alone",
-    note = "return the table the closure is given, filtered on its own columns (`|q| q.filter(posts::title.like(..))` for `has_posts_where`): a column of another table, the parent's included, is not one of them"
+    note = "return the table the closure is given, filtered on that table's own columns: a column of another table, the parent's included, is not one of them"
 )]
 pub trait RelatedWhere<A, Via>: Sized {
     /// [`HasChildren`], [`HasParent`] or [`HasTargets`].
@@ -485,23 +485,42 @@ where
     }
 }
 
-/// `SELECT rsvps.event_id, COUNT(*) FROM rsvps WHERE rsvps.event_id IN (..)
-/// [AND rsvps.user_id IN (SELECT users.id FROM <refined users>)] GROUP BY
-/// rsvps.event_id`
-pub type TargetCounts<A, W> = dsl::Select<
-    dsl::GroupBy<
-        dsl::Filter<dsl::Filter<Through<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>, W>,
-        MSk<A>,
-    >,
-    (MSk<A>, dsl::CountStar),
->;
+/// `rsvps WHERE rsvps.event_id IN (..)`: the join rows of some parents.
+pub type JoinRowsOf<A> = dsl::Filter<Through<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>;
+
+/// `SELECT rsvps.event_id, COUNT(*) FROM <rows> GROUP BY rsvps.event_id`
+pub type CountsBySource<A, Rows> =
+    dsl::Select<dsl::GroupBy<Rows, MSk<A>>, (MSk<A>, dsl::CountStar)>;
 
 /// `SELECT rsvps.event_id, COUNT(*) FROM rsvps WHERE rsvps.event_id IN (..)
-/// GROUP BY rsvps.event_id`: the join rows of each parent, one per target.
-pub type JoinRowCounts<A> = dsl::Select<
-    dsl::GroupBy<dsl::Filter<Through<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>, MSk<A>>,
-    (MSk<A>, dsl::CountStar),
->;
+/// AND rsvps.user_id IN (SELECT users.id FROM <refined users>) GROUP BY
+/// rsvps.event_id`
+pub type TargetCounts<A, Q> = CountsBySource<A, dsl::Filter<JoinRowsOf<A>, TargetIn<A, Q>>>;
+
+/// The same without a refinement: the join rows of each parent, one per
+/// target, and no target read.
+pub type JoinRowCounts<A> = CountsBySource<A, JoinRowsOf<A>>;
+
+/// [`JoinRowsOf`] `sources`.
+fn join_rows_of<A>(sources: Vec<IdOf<MS<A>>>) -> JoinRowsOf<A>
+where
+    A: ManyToManyDef,
+    Through<A>: FilterDsl<dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>,
+    Vec<IdOf<MS<A>>>: AsInExpression<dsl::SqlTypeOf<MSk<A>>>,
+{
+    FilterDsl::filter(Through::<A>::default(), MSk::<A>::default().eq_any(sources))
+}
+
+/// [`CountsBySource`] of `rows`.
+fn counts_by_source<A, Rows>(rows: Rows) -> CountsBySource<A, Rows>
+where
+    A: ManyToManyDef,
+    Rows: GroupByDsl<MSk<A>>,
+    dsl::GroupBy<Rows, MSk<A>>: SelectDsl<(MSk<A>, dsl::CountStar)>,
+{
+    let sk = MSk::<A>::default();
+    SelectDsl::select(GroupByDsl::group_by(rows, sk), (sk, dsl::count_star()))
+}
 
 /// A refinement of a `belongs_to_many` target's table that
 /// [`ManyToManyCounts::count_many_where`] can count by parent on `C`.
@@ -517,22 +536,17 @@ where
     A: ManyToManyDef<Target: SingleKey>,
     Q: SelectDsl<PkOf<MT<A>>>,
     Through<A>: FilterDsl<dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>,
-    dsl::Filter<Through<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>: FilterDsl<TargetIn<A, Q>>,
-    dsl::Filter<dsl::Filter<Through<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>, TargetIn<A, Q>>:
-        GroupByDsl<MSk<A>>,
-    dsl::GroupBy<
-        dsl::Filter<dsl::Filter<Through<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>, TargetIn<A, Q>>,
-        MSk<A>,
-    >: SelectDsl<(MSk<A>, dsl::CountStar)>,
     Vec<IdOf<MS<A>>>: AsInExpression<dsl::SqlTypeOf<MSk<A>>>,
-    TargetCounts<A, TargetIn<A, Q>>: Fetch<C, K, (IdOf<MS<A>>, i64)> + CountBinds<C, K>,
+    JoinRowsOf<A>: FilterDsl<TargetIn<A, Q>>,
+    dsl::Filter<JoinRowsOf<A>, TargetIn<A, Q>>: GroupByDsl<MSk<A>>,
+    dsl::GroupBy<dsl::Filter<JoinRowsOf<A>, TargetIn<A, Q>>, MSk<A>>:
+        SelectDsl<(MSk<A>, dsl::CountStar)>,
+    TargetCounts<A, Q>: Fetch<C, K, (IdOf<MS<A>>, i64)> + CountBinds<C, K>,
 {
-    type Counts = TargetCounts<A, TargetIn<A, Q>>;
+    type Counts = TargetCounts<A, Q>;
     fn counts(self, sources: Vec<IdOf<MS<A>>>) -> Self::Counts {
-        let sk = MSk::<A>::default();
-        let rows = FilterDsl::filter(Through::<A>::default(), sk.eq_any(sources));
-        let rows = FilterDsl::filter(rows, targets_in::<A, Q>(self));
-        SelectDsl::select(GroupByDsl::group_by(rows, sk), (sk, dsl::count_star()))
+        let rows = FilterDsl::filter(join_rows_of::<A>(sources), targets_in::<A, Q>(self));
+        counts_by_source::<A, _>(rows)
     }
 }
 
@@ -628,10 +642,9 @@ where
     K: Kind,
     C: OnBackend<K>,
     Through<A>: FilterDsl<dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>,
-    dsl::Filter<Through<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>: GroupByDsl<MSk<A>>,
-    dsl::GroupBy<dsl::Filter<Through<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>, MSk<A>>:
-        SelectDsl<(MSk<A>, dsl::CountStar)>,
     Vec<IdOf<MS<A>>>: AsInExpression<dsl::SqlTypeOf<MSk<A>>>,
+    JoinRowsOf<A>: GroupByDsl<MSk<A>>,
+    dsl::GroupBy<JoinRowsOf<A>, MSk<A>>: SelectDsl<(MSk<A>, dsl::CountStar)>,
     JoinRowCounts<A>: Fetch<C, K, (IdOf<MS<A>>, i64)> + CountBinds<C, K>,
 {
     fn count_many(
@@ -639,11 +652,7 @@ where
         conn: &mut C,
     ) -> impl Future<Output = QueryResult<Vec<i64>>> + Send {
         // The join rows alone: without a refinement, no target is read.
-        let count = |keys: Vec<IdOf<A::Source>>| {
-            let sk = MSk::<A>::default();
-            let rows = FilterDsl::filter(Through::<A>::default(), sk.eq_any(keys));
-            SelectDsl::select(GroupByDsl::group_by(rows, sk), (sk, dsl::count_star()))
-        };
+        let count = |keys| counts_by_source::<A, _>(join_rows_of::<A>(keys));
         let counts = counts_in_chunks::<_, _, _, C, K>(sources, count, Some, conn);
         traced(<A::Source as Model>::NAME, A::NAME, "count_many", counts)
     }
