@@ -100,8 +100,8 @@ impl<M: Model> AsKey<M> for &Key<M> {
 }
 
 /// Several `M` rows: a slice, `Vec` or array of `M` or of `&M` (`[&ann,
-/// &bob]`), or a slice or `Vec` of `Key<M>`. (Arrays of keys are left out so that `&[]` infers as "no `M`";
-/// write `vec![k1, k2]` or `&[k1, k2][..]`.)
+/// &bob]`), or a slice or `Vec` of `Key<M>`. (Arrays of keys are left out so
+/// that `&[]` infers as "no `M`"; write `vec![k1, k2]` or `&[k1, k2][..]`.)
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not name rows of `{M}`",
     label = "expected `&[{M}]`, `&Vec<{M}>`, `[&{M}; N]`, `&[Key<{M}>]` or `Vec<Key<{M}>>`",

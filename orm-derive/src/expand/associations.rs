@@ -92,27 +92,8 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         .map(|(a, (describe, methods))| {
             let related = related_methods(model, a);
             let methods = quote!(#methods #related);
-            let via = match a.kind {
-                Kind::HasMany => quote!(HasMany),
-                Kind::HasOne => quote!(HasOne),
-                Kind::BelongsTo => quote!(BelongsTo),
-                Kind::BelongsToMany => quote!(BelongsToMany),
-            };
-            let marker = &a.marker;
-            let target = &a.target;
-            let query = match a.kind {
-                Kind::HasMany => quote!(_orm::__private::ChildrenOf<#marker>),
-                Kind::BelongsToMany => quote!(<#target as _orm::KeysQuery>::ByIds),
-                Kind::HasOne | Kind::BelongsTo => quote!(()),
-            };
-            let describe = quote! {
-                #describe
-                #[automatically_derived]
-                impl _orm::nested::Association for #marker {
-                    type Via = _orm::nested::via::#via;
-                    type Query = #query;
-                }
-            };
+            let included = include_description(a);
+            let describe = quote!(#describe #included);
             let needs = needs(a);
             let checks = super::checks(&needs, ident);
             // Checks of their own that need what the items need.
@@ -134,6 +115,31 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
 struct Names {
     target: TokenStream,
     marker: syn::Path,
+}
+
+/// The association as `orm_core::include` names it: its kind, and the
+/// query `.refine(..)` is given.
+fn include_description(a: &Assoc) -> TokenStream {
+    let (marker, target) = (&a.marker, &a.target);
+    let (via, query) = match a.kind {
+        Kind::HasMany => (
+            quote!(HasMany),
+            quote!(_orm::__private::ChildrenOf<#marker>),
+        ),
+        Kind::BelongsToMany => (
+            quote!(BelongsToMany),
+            quote!(<#target as _orm::KeysQuery>::ByIds),
+        ),
+        Kind::HasOne => (quote!(HasOne), quote!(())),
+        Kind::BelongsTo => (quote!(BelongsTo), quote!(())),
+    };
+    quote! {
+        #[automatically_derived]
+        impl _orm::nested::Association for #marker {
+            type Via = _orm::nested::via::#via;
+            type Query = #query;
+        }
+    }
 }
 
 /// The parents by their related rows: `has_*_where` (a filter of this
@@ -164,24 +170,22 @@ fn related_methods(model: &Model, a: &Assoc) -> TokenStream {
             #r::RelatedWhere::filter(refine(::core::default::Default::default()))
         }
     };
-    let (count_ty, count_fn, def, counts) = match a.kind {
+    let (count_ty, count_fn, def, counts, q) = match a.kind {
         Kind::HasMany => (
             quote!(ChildCount),
             quote!(child_count),
             quote!(OneToMany),
             quote!(OneToManyCounts<C, K>),
+            quote!(CountChildren),
         ),
         Kind::BelongsToMany => (
             quote!(TargetCount),
             quote!(target_count),
             quote!(ManyToManyDef),
             quote!(ManyToManyCounts<C, K>),
+            quote!(CountTargets),
         ),
         Kind::HasOne | Kind::BelongsTo => return filter,
-    };
-    let q = match a.kind {
-        Kind::HasMany => quote!(CountChildren),
-        _ => quote!(CountTargets),
     };
     let counts = op(a, quote!(_orm::__private::#counts));
     let (count, d_count) = (method(&format!("{name}_count"), a), doc("count_expr"));
