@@ -4,6 +4,8 @@ use diesel::backend::Backend;
 use diesel::query_builder::QueryFragment;
 use diesel::result::QueryResult;
 
+use crate::assoc::scope::ErasedScope;
+
 /// The SQL dialects orm-core renders DDL and conflict-ignoring inserts for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -34,6 +36,12 @@ pub trait OrmBackend: Backend + sealed::Sealed {
     /// How many parameters `query` binds (an upper bound: its placeholders),
     /// so that key lists leave room for the rest of a statement.
     fn binds_in<Q: QueryFragment<Self> + ?Sized>(query: &Q) -> QueryResult<usize>;
+
+    /// Renders an association's scope on this backend.
+    fn walk_scope<'b>(
+        scope: &'b dyn ErasedScope,
+        out: diesel::query_builder::AstPass<'_, 'b, Self>,
+    ) -> QueryResult<()>;
 }
 
 /// Renders `query` for `DB` and counts its placeholders.
@@ -88,6 +96,12 @@ impl OrmBackend for diesel::sqlite::Sqlite {
     // SQLITE_MAX_VARIABLE_NUMBER of the bundled SQLite (>= 3.32).
     const MAX_BIND_PARAMS: usize = 32_766;
     binds_in!();
+    fn walk_scope<'b>(
+        scope: &'b dyn ErasedScope,
+        out: diesel::query_builder::AstPass<'_, 'b, Self>,
+    ) -> QueryResult<()> {
+        scope.walk_sqlite(out)
+    }
 }
 
 #[cfg(feature = "postgres")]
@@ -98,6 +112,12 @@ impl OrmBackend for diesel::pg::Pg {
     // The wire protocol counts parameters in an i16.
     const MAX_BIND_PARAMS: usize = 65_535;
     binds_in!();
+    fn walk_scope<'b>(
+        scope: &'b dyn ErasedScope,
+        out: diesel::query_builder::AstPass<'_, 'b, Self>,
+    ) -> QueryResult<()> {
+        scope.walk_pg(out)
+    }
 }
 
 #[cfg(feature = "mysql")]
@@ -108,6 +128,12 @@ impl OrmBackend for diesel::mysql::Mysql {
     // The protocol counts parameters in a u16.
     const MAX_BIND_PARAMS: usize = 65_535;
     binds_in!();
+    fn walk_scope<'b>(
+        scope: &'b dyn ErasedScope,
+        out: diesel::query_builder::AstPass<'_, 'b, Self>,
+    ) -> QueryResult<()> {
+        scope.walk_mysql(out)
+    }
 }
 
 /// How many items of `params_per_item` bound parameters fit in one statement

@@ -140,7 +140,8 @@ pub mod pg {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::assoc::belongs_to_many::{TargetsAt, TargetsQuery};
-    pub use crate::assoc::has::{ChildrenAt, ChildrenQuery};
+    pub use crate::assoc::has::{base, Base, ChildrenAt, ChildrenQuery};
+    pub use crate::assoc::scope::{ErasedScope, NoScope, NoSet, Scope, ScopeCell, Scoped, Writable};
     pub use crate::assoc::*;
     pub use crate::backend::CountBinds;
     pub use crate::checked::{Checked, Unchecked};

@@ -224,6 +224,37 @@ pub struct Photo {
 }
 
 /// Every table of the test models.
+// Association scopes: a blog's entries, its published ones, its draft
+// notes (two columns), its pinned one, and its dated ones (a scope that is
+// not an equality: read-only).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[has_many(Entry)]
+#[has_many(Entry, as = "PublishedEntries", scope = entries::published.eq(true))]
+#[has_many(
+    Entry,
+    as = "DraftNotes",
+    scope = entries::kind.eq("note").and(entries::published.eq(false))
+)]
+#[has_one(Entry, as = "Pinned", scope = entries::pinned.eq(true))]
+#[has_many(Entry, as = "DatedEntries", scope = entries::published_on.is_not_null())]
+pub struct Blog {
+    pub id: i32,
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "entries")]
+#[belongs_to(Blog)]
+pub struct Entry {
+    pub id: i32,
+    pub blog_id: Option<i32>,
+    pub title: String,
+    pub kind: String,
+    pub published: bool,
+    pub pinned: bool,
+    pub published_on: Option<String>,
+}
+
 pub fn schema() -> Schema {
     Schema::new()
         .model::<User>()
@@ -248,6 +279,8 @@ pub fn schema() -> Schema {
         .model::<Note>()
         .model::<Tag>()
         .model::<Photo>()
+        .model::<Blog>()
+        .model::<Entry>()
 }
 
 /// A fresh in-memory SQLite database with every test table.

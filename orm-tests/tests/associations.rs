@@ -1011,6 +1011,114 @@ backend_tests! {
         Ok(())
     }
 
+    // Association scopes (Rails' `has_many :x, -> { where(..) }`,
+    // Sequelize's `scope`): every read applies the scope; the writers of
+    // one that is a simple equality set it (Sequelize's `add`/`create`) and
+    // detach only the rows it keeps.
+    fn association_scopes(conn) {
+        use orm_tests::blog_associations::PublishedEntries;
+        let [blog, other] = [
+            r!(Blog::create(NewBlog { name: "blog".into() }, conn))?,
+            r!(Blog::create(NewBlog { name: "other".into() }, conn))?,
+        ];
+        let entry = |blog: &Blog, title: &str, kind: &str, published: bool| NewEntry {
+            blog_id: Some(blog.id),
+            title: title.into(),
+            kind: kind.into(),
+            published,
+            pinned: false,
+            published_on: published.then(|| "2026-12-03".to_string()),
+        };
+        let [post, draft, note, published_note, elsewhere] = [
+            r!(Entry::create(entry(&blog, "post", "post", true), conn))?,
+            r!(Entry::create(entry(&blog, "draft", "post", false), conn))?,
+            r!(Entry::create(entry(&blog, "note", "note", false), conn))?,
+            r!(Entry::create(entry(&blog, "published note", "note", true), conn))?,
+            r!(Entry::create(entry(&other, "elsewhere", "post", true), conn))?,
+        ];
+        let titles = |mut rows: Vec<Entry>| {
+            rows.sort_by_key(|e| e.id);
+            rows.into_iter().map(|e| e.title).collect::<Vec<_>>()
+        };
+
+        // Reads: one statement each, the scope's values bound.
+        let log = QueryLog::attach(conn);
+        assert_eq!(titles(r!(blog.published_entries(conn))?), ["post", "published note"]);
+        assert_eq!(log.count(), 1);
+        let sql = log.statements()[0].split(" -- binds").next().unwrap_or_default().to_string();
+        assert!(sql.contains("published") && !sql.contains("true"), "bound, not inlined: {sql}");
+        assert_eq!(titles(r!(blog.draft_notes(conn))?), ["note"], "two columns");
+        assert_eq!(titles(r!(blog.dated_entries(conn))?), ["post", "published note"], "not an equality");
+        assert_eq!(titles(r!(blog.entries(conn))?).len(), 4, "the unscoped association sees all");
+        assert_eq!(r!(blog.count_published_entries(conn))?, 2);
+        assert!(r!(blog.has_published_entry(&post, conn))?);
+        assert!(!r!(blog.has_published_entry(&draft, conn))?, "out of the scope");
+        assert!(!r!(blog.has_published_entries([&post, &draft], conn))?);
+        let q = blog.published_entries_query().filter(entries::kind.eq("note"));
+        assert_eq!(titles(r!(q.load(conn))?), ["published note"]);
+        assert_eq!(r!(blog.pinned(conn))?, None);
+
+        // Eager loading, limited, counted, as a filter, included.
+        let blogs = [blog.clone(), other.clone()];
+        let loaded = r!(Blog::load_published_entries(&blogs, conn))?;
+        assert_eq!(loaded.into_iter().map(titles).collect::<Vec<_>>(), [vec!["post", "published note"], vec!["elsewhere"]]);
+        let notes = r!(Blog::load_published_entries_where(&blogs, |q| q.filter(entries::kind.eq("note")), conn))?;
+        assert_eq!(notes.into_iter().map(titles).collect::<Vec<_>>(), [vec!["published note"], vec![]]);
+        let top = r!(Blog::load_draft_notes_top(&blogs, 5, entries::id.desc(), conn))?;
+        assert_eq!(top.into_iter().map(titles).collect::<Vec<_>>(), [vec!["note"], vec![]]);
+        assert_eq!(r!(Blog::count_published_entries_for(&blogs, conn))?, [2, 1]);
+        assert_eq!(r!(Blog::count_draft_notes_for(&blogs, conn))?, [1, 0]);
+        let with_notes: Vec<Blog> = r!(Blog::query().filter(Blog::has_draft_notes_where(|q| q)).load(conn))?;
+        assert_eq!(with_notes, [blog.clone()]);
+        let counted: Vec<(String, i64)> =
+            r!(blogs::table.select((blogs::name, Blog::draft_notes_count())).order(blogs::id).load(conn))?;
+        assert_eq!(counted, [("blog".to_string(), 1), ("other".to_string(), 0)]);
+        let included = r!(orm_core::include(&blogs, PublishedEntries, conn))?;
+        assert_eq!(included.into_iter().map(titles).collect::<Vec<_>>(), [vec!["post", "published note"], vec!["elsewhere"]]);
+
+        // create_*: the scope's columns are set, whatever the new row said.
+        let log = QueryLog::attach(conn);
+        let fresh = r!(blog.create_published_entry(entry(&other, "fresh", "post", false), conn))?;
+        assert_eq!(log.count(), 1);
+        assert_eq!((fresh.blog_id, fresh.published), (Some(blog.id), true));
+        let jot = r!(blog.create_draft_note(entry(&blog, "jot", "post", true), conn))?;
+        assert_eq!((jot.kind.as_str(), jot.published), ("note", false));
+
+        // add_*: the row joins the scope, in one statement.
+        let log = QueryLog::attach(conn);
+        assert_eq!(r!(blog.add_published_entry(&draft, conn))?, 1);
+        assert_eq!(log.count(), 1, "{:?}", log.statements());
+        let draft = r!(Entry::find(draft.id, conn))?;
+        assert_eq!((draft.blog_id, draft.published), (Some(blog.id), true));
+        r!(other.add_published_entries([&note], conn))?;
+        let note = r!(Entry::find(note.id, conn))?;
+        assert_eq!((note.blog_id, note.published), (Some(other.id), true));
+
+        // remove_*, set_*, clear_*: only rows the scope keeps let go.
+        assert_eq!(r!(blog.remove_draft_note(&post, conn))?, 0, "post is not a draft note");
+        assert_eq!(r!(Entry::find(post.id, conn))?.blog_id, Some(blog.id));
+        let diff = r!(blog.set_published_entries([&post, &fresh, &elsewhere], conn))?;
+        assert_eq!((diff.added, diff.removed), (1, 2), "elsewhere added; draft and published note let go");
+        assert_eq!(titles(r!(blog.published_entries(conn))?), ["post", "elsewhere", "fresh"]);
+        assert_eq!(r!(Entry::find(published_note.id, conn))?.blog_id, None);
+        assert_eq!(titles(r!(blog.entries(conn))?), ["post", "elsewhere", "fresh", "jot"], "jot is not published: kept");
+        assert_eq!(r!(blog.clear_draft_notes(conn))?, 1);
+        assert_eq!(titles(r!(blog.entries(conn))?), ["post", "elsewhere", "fresh"]);
+
+        // has_one: the pinned entry is one of the blog's entries.
+        r!(blog.set_pinned(&post, conn))?;
+        assert_eq!(r!(blog.pinned(conn))?.map(|e| e.title), Some("post".into()));
+        r!(blog.set_pinned(&fresh, conn))?;
+        let [post, fresh] = [r!(Entry::find(post.id, conn))?, r!(Entry::find(fresh.id, conn))?];
+        assert_eq!((fresh.pinned, fresh.blog_id), (true, Some(blog.id)));
+        assert_eq!((post.pinned, post.blog_id), (true, None), "the pinned one let go, as a has_one's other row");
+        let pinned = r!(Blog::load_pinneds(&blogs, conn))?;
+        assert_eq!(pinned.into_iter().map(|e| e.map(|e| e.title)).collect::<Vec<_>>(), [Some("fresh".to_string()), None]);
+        assert!(r!(blog.unset_pinned(conn))?);
+        assert_eq!(titles(r!(blog.entries(conn))?), ["elsewhere"]);
+        Ok(())
+    }
+
     fn nested_includes(conn) {
         use orm_tests::{event_associations::Guests, post_associations::Author};
         use orm_tests::user_associations::{Posts, Profile as ProfileOf};

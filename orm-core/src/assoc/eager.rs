@@ -16,13 +16,13 @@ use std::future::Future;
 
 use super::belongs_to::{BelongsTo, Parent};
 use super::belongs_to_many::{ManyToMany, ManyToManyDef};
-use super::has::OneToMany;
+use super::has::{base_rows, Base, BaseRows, OneToMany};
 use super::joined::SourcesAndTargets;
 use super::ranked::{Ranked, RankedTargets};
 use crate::backend::{chunk_size, CountBinds};
 use crate::exec::{ConnKind, Fetch, FetchIn, Kind, OnBackend};
 use crate::instrument::traced;
-use crate::model::{rows, ColumnsOf, ForeignKey, IdOf, KeysQuery, Model, Rows, TableOf};
+use crate::model::{ColumnsOf, ForeignKey, IdOf, KeysQuery, Model, TableOf};
 use crate::set::dedup;
 
 type SId<A> = IdOf<<A as ManyToManyDef>::Source>;
@@ -224,15 +224,15 @@ pub trait EagerChildren: OneToMany {
 impl<A> EagerChildren for A
 where
     A: OneToMany,
-    TableOf<A::Target>: SelectDsl<ColumnsOf<A::Target>>,
-    Rows<A::Target>: FilterDsl<dsl::EqAny<A::ForeignKey, Vec<OSId<A>>>>,
+    Base<A>: SelectDsl<ColumnsOf<A::Target>>,
+    BaseRows<A>: FilterDsl<dsl::EqAny<A::ForeignKey, Vec<OSId<A>>>>,
     Vec<OSId<A>>: AsInExpression<dsl::SqlTypeOf<A::ForeignKey>>,
 {
-    type ChildrenOf = dsl::Filter<Rows<A::Target>, dsl::EqAny<A::ForeignKey, Vec<OSId<A>>>>;
+    type ChildrenOf = dsl::Filter<BaseRows<A>, dsl::EqAny<A::ForeignKey, Vec<OSId<A>>>>;
 
     fn children_of(sources: Vec<OSId<A>>) -> Self::ChildrenOf {
         FilterDsl::filter(
-            rows::<A::Target>(),
+            base_rows::<A>(),
             A::ForeignKey::default().eq_any(sources),
         )
     }

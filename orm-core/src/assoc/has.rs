@@ -18,10 +18,11 @@ use crate::backend::{chunk_size, Dialect, OrmBackend};
 use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, FetchIn, Kind, Transact};
 use crate::instrument::traced;
 use crate::model::{
-    rows, ByIds, ColumnsOf, CountOf, Crud, Exists, ForeignKey, IdOf, Model, NullableKey, PkOf,
-    Rows, SingleKey, TableOf,
+    ByIds, ColumnsOf, CountOf, Crud, Exists, ForeignKey, IdOf, Model, NullableKey, PkOf,
+    SingleKey, TableOf,
 };
 use crate::set::{dedup, diff, SetDiff};
+use super::scope::AssocScope;
 use crate::write::{dialect, parent_known, removed_or_gone, row_exists, with_parent_lock};
 
 /// A `has_one` or `has_many` association: `Target` rows point at `Source`
@@ -47,7 +48,12 @@ pub trait OneToMany: 'static {
         + AsExpression<SqlTypeOf<Self::ForeignKey>>
         + Send
         + 'static;
-    /// Sets the key field of `new` before it is inserted.
+    /// The association's scope ([`NoScope`](super::scope::NoScope), or
+    /// [`Scope<Self>`](super::scope::Scope)): the target rows its reads see
+    /// and its writers detach, and what attaching a row sets.
+    type Scope: AssocScope<TableOf<Self::Target>>;
+    /// Sets the key field of `new` (and the scope's fields) before it is
+    /// inserted.
     fn set_key_on_new(new: &mut <Self::Target as Model>::New, key: Self::KeyValue);
     /// The key field of a target row.
     fn key_of(target: &Self::Target) -> &Self::KeyValue;
@@ -58,12 +64,23 @@ type T<A> = <A as OneToMany>::Target;
 type Fk<A> = <A as OneToMany>::ForeignKey;
 type Kv<A> = <A as OneToMany>::KeyValue;
 type SId<A> = IdOf<S<A>>;
+type Sc<A> = <A as OneToMany>::Scope;
+
+/// The target rows association `A` sees: `posts`, or with a scope `posts
+/// WHERE <scope>`.
+pub type Base<A> = <Sc<A> as AssocScope<TableOf<T<A>>>>::Base;
+/// `SELECT <columns> FROM posts [WHERE <scope>]`
+pub type BaseRows<A> = dsl::Select<Base<A>, ColumnsOf<T<A>>>;
+/// The scope of association `A` as a condition of its own (`()` for none).
+pub type Condition<A> = <Sc<A> as AssocScope<TableOf<T<A>>>>::Condition;
+/// `SET author_id = ?` and the scope's columns: attaching a row.
+pub type Attaching<A> = (SetKey<A>, <Sc<A> as AssocScope<TableOf<T<A>>>>::Set);
 type TId<A> = IdOf<T<A>>;
 
 /// `posts WHERE author_id = ?`: the target of an UPDATE, or of a count.
-pub type Children<A> = dsl::Filter<TableOf<T<A>>, dsl::Eq<Fk<A>, SId<A>>>;
+pub type Children<A> = dsl::Filter<Base<A>, dsl::Eq<Fk<A>, SId<A>>>;
 /// `SELECT <columns> FROM posts WHERE author_id = ?`
-pub type ChildRows<A> = dsl::Filter<Rows<T<A>>, dsl::Eq<Fk<A>, SId<A>>>;
+pub type ChildRows<A> = dsl::Filter<BaseRows<A>, dsl::Eq<Fk<A>, SId<A>>>;
 /// `posts WHERE author_id = ? AND id = ?`
 pub type Child<A> = dsl::Filter<Children<A>, dsl::Eq<PkOf<T<A>>, TId<A>>>;
 /// `posts WHERE id = ?`
@@ -153,23 +170,44 @@ pub trait OneToManyQuery: OneToMany {
 
 fn children<A: OneToMany>(id: SId<A>) -> Children<A>
 where
-    TableOf<T<A>>: FilterDsl<dsl::Eq<Fk<A>, SId<A>>>,
+    Base<A>: FilterDsl<dsl::Eq<Fk<A>, SId<A>>>,
 {
-    FilterDsl::filter(TableOf::<T<A>>::default(), A::ForeignKey::default().eq(id))
+    FilterDsl::filter(Sc::<A>::base(), A::ForeignKey::default().eq(id))
 }
 
 fn set_key<A: OneToMany>(value: Kv<A>) -> SetKey<A> {
     A::ForeignKey::default().eq(value)
 }
 
+/// The target rows association `A` sees: `posts`, or `posts WHERE <scope>`.
+pub fn base<A: OneToMany>() -> Base<A> {
+    Sc::<A>::base()
+}
+
+/// `SELECT <columns> FROM posts [WHERE <scope>]`
+pub(crate) fn base_rows<A: OneToMany>() -> BaseRows<A>
+where
+    Base<A>: SelectDsl<ColumnsOf<T<A>>>,
+{
+    SelectDsl::select(Sc::<A>::base(), T::<A>::COLUMNS)
+}
+
+fn attaching<A: OneToMany>(value: Kv<A>) -> Attaching<A> {
+    (set_key::<A>(value), Sc::<A>::set())
+}
+
+/// Whether association `A` has a scope.
+pub(crate) fn scoped<A: OneToMany>() -> bool {
+    std::any::TypeId::of::<Sc<A>>() != std::any::TypeId::of::<super::scope::NoScope>()
+}
+
 impl<A> OneToManyQuery for A
 where
     A: OneToMany,
-    TableOf<T<A>>:
-        FilterDsl<dsl::Eq<Fk<A>, SId<A>>> + FilterDsl<dsl::EqAny<PkOf<T<A>>, Vec<TId<A>>>>,
+    Base<A>: FilterDsl<dsl::Eq<Fk<A>, SId<A>>> + SelectDsl<ColumnsOf<T<A>>>,
+    TableOf<T<A>>: FilterDsl<dsl::EqAny<PkOf<T<A>>, Vec<TId<A>>>>,
     Vec<TId<A>>: AsInExpression<SqlTypeOf<PkOf<T<A>>>>,
-    TableOf<T<A>>: SelectDsl<ColumnsOf<T<A>>>,
-    Rows<T<A>>: FilterDsl<dsl::Eq<Fk<A>, SId<A>>>,
+    BaseRows<A>: FilterDsl<dsl::Eq<Fk<A>, SId<A>>>,
     ChildRows<A>: LimitDsl,
     Children<A>: SelectDsl<dsl::count_star>
         + SelectDsl<PkOf<T<A>>>
@@ -181,8 +219,9 @@ where
     OtherChildren<A>: IntoUpdateTarget<Table = TableOf<T<A>>>,
     ByIds<T<A>>: IntoUpdateTarget<Table = TableOf<T<A>>>,
     SetKey<A>: AsChangeset<Target = TableOf<T<A>>>,
+    Attaching<A>: AsChangeset<Target = TableOf<T<A>>>,
     dsl::Update<OtherChildren<A>, SetKey<A>>: AsQuery,
-    dsl::Update<ByIds<T<A>>, SetKey<A>>: AsQuery,
+    dsl::Update<ByIds<T<A>>, Attaching<A>>: AsQuery,
     dsl::Update<ChildrenIn<A>, SetKey<A>>: AsQuery,
     dsl::Update<Children<A>, SetKey<A>>: AsQuery,
     dsl::exists<Child<A>>: Expression,
@@ -192,7 +231,7 @@ where
     TableOf<T<A>>: FilterDsl<dsl::Eq<PkOf<T<A>>, TId<A>>>,
     OneTarget<A>: IntoUpdateTarget<Table = TableOf<T<A>>>,
     Child<A>: IntoUpdateTarget<Table = TableOf<T<A>>>,
-    dsl::Update<OneTarget<A>, SetKey<A>>: AsQuery,
+    dsl::Update<OneTarget<A>, Attaching<A>>: AsQuery,
     dsl::Update<Child<A>, SetKey<A>>: AsQuery,
 {
     type Children = ChildRows<A>;
@@ -203,14 +242,14 @@ where
     type ChildIds = dsl::Select<Children<A>, PkOf<T<A>>>;
     type OthersExist = Exists<OtherChildren<A>>;
     type DetachOthers = dsl::Update<OtherChildren<A>, SetKey<A>>;
-    type Attach = dsl::Update<ByIds<T<A>>, SetKey<A>>;
+    type Attach = dsl::Update<ByIds<T<A>>, Attaching<A>>;
     type DetachIn = dsl::Update<ChildrenIn<A>, SetKey<A>>;
     type DetachAll = dsl::Update<Children<A>, SetKey<A>>;
-    type AttachOne = dsl::Update<OneTarget<A>, SetKey<A>>;
+    type AttachOne = dsl::Update<OneTarget<A>, Attaching<A>>;
     type DetachOne = dsl::Update<Child<A>, SetKey<A>>;
 
     fn children(id: SId<A>) -> ChildRows<A> {
-        FilterDsl::filter(rows::<T<A>>(), A::ForeignKey::default().eq(id))
+        FilterDsl::filter(base_rows::<A>(), A::ForeignKey::default().eq(id))
     }
     fn first(id: SId<A>) -> Self::First {
         LimitDsl::limit(Self::children(id), 1)
@@ -243,7 +282,7 @@ where
     }
     fn attach(targets: Vec<TId<A>>, value: Kv<A>) -> Self::Attach {
         let rows = FilterDsl::filter(TableOf::<T<A>>::default(), pk::<A>().eq_any(targets));
-        diesel::update(rows).set(set_key::<A>(value))
+        diesel::update(rows).set(attaching::<A>(value))
     }
     fn detach_in(id: SId<A>, targets: Vec<TId<A>>, value: Kv<A>) -> Self::DetachIn {
         let rows = FilterDsl::filter(children::<A>(id), pk::<A>().eq_any(targets));
@@ -254,7 +293,7 @@ where
     }
     fn attach_one(target: TId<A>, value: Kv<A>) -> Self::AttachOne {
         let row = FilterDsl::filter(TableOf::<T<A>>::default(), pk::<A>().eq(target));
-        diesel::update(row).set(set_key::<A>(value))
+        diesel::update(row).set(attaching::<A>(value))
     }
     fn detach_one(id: SId<A>, target: TId<A>, value: Kv<A>) -> Self::DetachOne {
         let row = FilterDsl::filter(children::<A>(id), pk::<A>().eq(target));
@@ -727,8 +766,10 @@ where
     SetChildren<A>: Fetch<C, K, Option<bool>>,
 {
     let dialect = dialect::<C, K>();
+    // A scope is left to the statements that know it: the generic ones.
+    let scoped = scoped::<A>();
     let max_binds = <C::Backend as OrmBackend>::MAX_BIND_PARAMS;
-    if dialect == Dialect::Postgres && SetChildren::<A>::binds(targets.len()) <= max_binds {
+    if !scoped && dialect == Dialect::Postgres && SetChildren::<A>::binds(targets.len()) <= max_binds {
         // After the lock, one statement that writes the difference
         // and says what it wrote (see `SetChildren`).
         let wanted = dedup(targets.clone());
@@ -743,7 +784,7 @@ where
         let added = rows.iter().filter(|&&r| r == Some(false)).count();
         return Ok(SetDiff { added, removed });
     }
-    let current: Vec<TId<A>> = if dialect == Dialect::Sqlite {
+    let current: Vec<TId<A>> = if !scoped && dialect == Dialect::Sqlite {
         // The transaction's write lock is the lock: the parent and
         // its children in one read (no row: the parent is gone).
         let rows: Vec<Option<TId<A>>> = ParentAndChildIds::<A>::new(id.clone()).load(conn).await?;
@@ -766,7 +807,7 @@ where
     // `Reassign`); MySQL has no `UPDATE .. RETURNING`, and a list too
     // long for one statement is written in chunks.
     let binds = 2 * added + removed + 2;
-    if dialect != Dialect::Mysql && binds <= max_binds {
+    if !scoped && dialect != Dialect::Mysql && binds <= max_binds {
         let reassign = Reassign::<A>::new(id.clone(), to_add, to_remove);
         if dialect == Dialect::Sqlite {
             if reassign.counted().execute(conn).await? < added + removed {

@@ -12,6 +12,7 @@ mod joined;
 mod ranked;
 mod reassign;
 pub mod related;
+pub mod scope;
 pub mod staged;
 pub mod through;
 

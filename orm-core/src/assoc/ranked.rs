@@ -24,7 +24,7 @@ use diesel::sql_types::{BigInt, HasSqlType};
 use diesel::{QuerySource, RunQueryDsl, Table};
 
 use super::belongs_to_many::{ManyToMany, ManyToManyDef, SourceOf, TargetOf};
-use super::has::OneToMany;
+use super::has::{scoped, Condition, OneToMany};
 use super::push_binds;
 use super::through::TargetJoin;
 use crate::model::{ColumnsOf, IdOf, Model, PkOf, TableOf};
@@ -43,6 +43,7 @@ pub struct Ranked<A: OneToMany, O> {
     /// The columns the model reads.
     fields: ColumnsOf<<A as OneToMany>::Target>,
     key: A::ForeignKey,
+    scope: Condition<A>,
 }
 
 impl<A: OneToMany, O> Ranked<A, O>
@@ -59,6 +60,7 @@ where
             columns: Target::<A>::all_columns(),
             fields: <A::Target as Model>::COLUMNS,
             key: A::ForeignKey::default(),
+            scope: Default::default(),
         }
     }
 }
@@ -88,6 +90,7 @@ where
     <Target<A> as Table>::AllColumns: QueryFragment<DB>,
     ColumnsOf<<A as OneToMany>::Target>: QueryFragment<DB>,
     A::ForeignKey: QueryFragment<DB>,
+    Condition<A>: QueryFragment<DB>,
     SId<A>: ToSql<KeySql<A>, DB>,
     i64: ToSql<BigInt, DB>,
 {
@@ -108,6 +111,10 @@ where
         self.key.walk_ast(out.reborrow())?;
         out.push_sql(" IN (");
         push_binds::<KeySql<A>, _, _>(&mut out, &self.sources)?;
+        if scoped::<A>() {
+            out.push_sql(") AND (");
+            self.scope.walk_ast(out.reborrow())?;
+        }
         out.push_sql(")) AS ");
         out.push_identifier(<A::Target as Model>::TABLE.name)?;
         out.push_sql(" WHERE ");

@@ -40,7 +40,7 @@ use diesel::{Column, ExpressionMethods};
 use super::belongs_to::BelongsTo;
 use super::belongs_to_many::{ManyToMany, ManyToManyDef};
 use super::eager::Parents;
-use super::has::OneToMany;
+use super::has::{base, Base, Condition, OneToMany};
 use super::in_subquery::InSubquery;
 use crate::backend::{chunk_size, CountBinds};
 use crate::exec::{ConnKind, Fetch, Kind, OnBackend};
@@ -379,16 +379,18 @@ where
 /// filter or order by). The inner table is aliased, so that it may be the
 /// outer one (a self-reference).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RelatedCount<Table, Key, Outer> {
+pub struct RelatedCount<Table, Key, Outer, Scope = ()> {
     table: Table,
     key: std::marker::PhantomData<Key>,
     outer: Outer,
+    /// A `has_many`'s scope, or `()`.
+    scope: Scope,
 }
 
 /// `Event::guests_count()`: the number of join rows of each event.
 pub type TargetCount<A> = RelatedCount<Through<A>, MSk<A>, PkOf<MS<A>>>;
 /// `User::posts_count()`: the number of posts of each user.
-pub type ChildCount<A> = RelatedCount<TableOf<HT<A>>, HFk<A>, PkOf<HS<A>>>;
+pub type ChildCount<A> = RelatedCount<TableOf<HT<A>>, HFk<A>, PkOf<HS<A>>, Condition<A>>;
 
 /// How many `has_many` targets the outer query's row has.
 pub fn child_count<A>() -> ChildCount<A>
@@ -407,31 +409,47 @@ where
     RelatedCount::default()
 }
 
-impl<T, Key, Outer> Expression for RelatedCount<T, Key, Outer> {
+impl<T, Key, Outer, S> Expression for RelatedCount<T, Key, Outer, S> {
     type SqlType = BigInt;
 }
 
-impl<T, Key, Outer: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for RelatedCount<T, Key, Outer> {}
-
-impl<T, Key, Outer: SelectableExpression<QS>, QS> SelectableExpression<QS>
-    for RelatedCount<T, Key, Outer>
+impl<T, Key, Outer: AppearsOnTable<QS>, QS, S> AppearsOnTable<QS>
+    for RelatedCount<T, Key, Outer, S>
 {
 }
 
-impl<T, Key, Outer> ValidGrouping<()> for RelatedCount<T, Key, Outer> {
+impl<T, Key, Outer: SelectableExpression<QS>, QS, S> SelectableExpression<QS>
+    for RelatedCount<T, Key, Outer, S>
+{
+}
+
+impl<T, Key, Outer, S> ValidGrouping<()> for RelatedCount<T, Key, Outer, S> {
     type IsAggregate = is_aggregate::Never;
 }
 
-impl<T, Key, Outer, DB> QueryFragment<DB> for RelatedCount<T, Key, Outer>
+impl<T, Key, Outer, S, DB> QueryFragment<DB> for RelatedCount<T, Key, Outer, S>
 where
     DB: Backend,
     T: QueryFragment<DB>,
     Key: Column,
     Outer: QueryFragment<DB>,
+    S: QueryFragment<DB> + 'static,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("(SELECT COUNT(*) FROM ");
-        self.table.walk_ast(out.reborrow())?;
+        if std::any::TypeId::of::<S>() == std::any::TypeId::of::<()>() {
+            self.table.walk_ast(out.reborrow())?;
+        } else {
+            // The scope names the table, which the alias would hide: its
+            // rows, as a derived table.
+            out.push_sql("(SELECT ");
+            out.push_identifier(Key::NAME)?;
+            out.push_sql(" FROM ");
+            self.table.walk_ast(out.reborrow())?;
+            out.push_sql(" WHERE ");
+            self.scope.walk_ast(out.reborrow())?;
+            out.push_sql(")");
+        }
         out.push_sql(" AS ");
         out.push_identifier(ALIAS)?;
         out.push_sql(" WHERE ");
@@ -445,10 +463,14 @@ where
     }
 }
 
-impl<T: QueryId, Key: QueryId, Outer: QueryId> QueryId for RelatedCount<T, Key, Outer> {
-    type QueryId = RelatedCount<T::QueryId, Key::QueryId, Outer::QueryId>;
-    const HAS_STATIC_QUERY_ID: bool =
-        T::HAS_STATIC_QUERY_ID && Key::HAS_STATIC_QUERY_ID && Outer::HAS_STATIC_QUERY_ID;
+impl<T: QueryId, Key: QueryId, Outer: QueryId, S: QueryId> QueryId
+    for RelatedCount<T, Key, Outer, S>
+{
+    type QueryId = RelatedCount<T::QueryId, Key::QueryId, Outer::QueryId, S::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = T::HAS_STATIC_QUERY_ID
+        && Key::HAS_STATIC_QUERY_ID
+        && Outer::HAS_STATIC_QUERY_ID
+        && S::HAS_STATIC_QUERY_ID;
 }
 
 /// `SELECT posts.author_id, COUNT(*) FROM <refined posts> WHERE
@@ -567,7 +589,7 @@ pub trait OneToManyCounts<C, K = <C as ConnKind>::Kind>: OneToMany + Sized {
     /// aligned with them: one `GROUP BY` statement per chunk of keys.
     fn count_many_where<Q>(
         sources: Vec<IdOf<Self::Source>>,
-        refine: impl Fn(TableOf<Self::Target>) -> Q + Send,
+        refine: impl Fn(Base<Self>) -> Q + Send,
         conn: &mut C,
     ) -> impl Future<Output = QueryResult<Vec<i64>>> + Send
     where
@@ -581,7 +603,7 @@ where
     A: OneToMany,
     K: Kind,
     C: OnBackend<K>,
-    TableOf<A::Target>: CountChildren<A, C, K>,
+    Base<A>: CountChildren<A, C, K>,
 {
     fn count_many(
         sources: Vec<IdOf<A::Source>>,
@@ -592,14 +614,13 @@ where
 
     fn count_many_where<Q>(
         sources: Vec<IdOf<A::Source>>,
-        refine: impl Fn(TableOf<A::Target>) -> Q + Send,
+        refine: impl Fn(Base<A>) -> Q + Send,
         conn: &mut C,
     ) -> impl Future<Output = QueryResult<Vec<i64>>> + Send
     where
         Q: CountChildren<A, C, K>,
     {
-        let count =
-            move |keys| <Q as CountChildren<A, C, K>>::counts(refine(Default::default()), keys);
+        let count = move |keys| <Q as CountChildren<A, C, K>>::counts(refine(base::<A>()), keys);
         let counts = counts_in_chunks::<_, _, _, C, K>(
             sources,
             count,

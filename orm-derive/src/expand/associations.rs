@@ -62,6 +62,11 @@ fn needs(a: &Assoc) -> Vec<super::Needs<'_>> {
             .columns
             .push((&a.foreign_key.value, a.foreign_key.span));
     }
+    // The columns a scope's writers set are fields of the target.
+    let sets = a.scope.iter().flat_map(|s| s.sets.iter().flatten());
+    target
+        .columns
+        .extend(sets.map(|(column, _)| (column.value.as_str(), column.span)));
     let mut needs = vec![target];
     if let (Some(join), Some(other)) = (a.join_model(), &a.other_key) {
         needs.push(super::Needs {
@@ -160,14 +165,25 @@ fn related_methods(model: &Model, a: &Assoc) -> TokenStream {
         Kind::BelongsToMany => quote!(Targets),
     };
     let (has_where, d_has_where) = (method(&format!("has_{name}_where"), a), doc("has_where"));
-    let refine = quote!(impl ::core::ops::FnOnce(<#target as _orm::Model>::Table) -> Q);
+    // A `has_*` refines the rows its scope keeps.
+    let (rows, base) = match a.kind {
+        Kind::HasMany | Kind::HasOne => (
+            quote!(_orm::__private::Base<#marker>),
+            quote!(_orm::__private::base::<#marker>()),
+        ),
+        Kind::BelongsTo | Kind::BelongsToMany => (
+            quote!(<#target as _orm::Model>::Table),
+            quote!(::core::default::Default::default()),
+        ),
+    };
+    let refine = quote!(impl ::core::ops::FnOnce(#rows) -> Q);
     let filter = quote! {
         #[doc = #d_has_where]
         pub fn #has_where<Q>(refine: #refine) -> <Q as #r::RelatedWhere<#marker, #r::#via>>::Filter
         where
             Q: #r::Refines<<#target as _orm::Model>::Table> + #r::RelatedWhere<#marker, #r::#via>,
         {
-            #r::RelatedWhere::filter(refine(::core::default::Default::default()))
+            #r::RelatedWhere::filter(refine(#base))
         }
     };
     let (count_ty, count_fn, def, counts, q) = match a.kind {
@@ -212,7 +228,7 @@ fn related_methods(model: &Model, a: &Assoc) -> TokenStream {
         #[doc = #d_count_for_where]
         pub fn #count_for_where<'c, C, K: _orm::Kind, Q>(
             parents: &[Self],
-            refine: impl ::core::ops::Fn(<#target as _orm::Model>::Table) -> Q + ::core::marker::Send + 'c,
+            refine: impl ::core::ops::Fn(#rows) -> Q + ::core::marker::Send + 'c,
             conn: &'c mut C,
         ) -> #out
         where
@@ -582,8 +598,17 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
             let check = quote_spanned!(action.span=> _orm::__private::set_null_needs_nullable::<#key_value>);
             quote!(const _: fn() = #check;)
         });
+    let (scope_ty, scoped) = match &a.scope {
+        Some(scope) => (quote!(_orm::__private::Scope<Self>), scoped(a, scope)),
+        None => (quote!(_orm::__private::NoScope), TokenStream::new()),
+    };
+    let set_scope = a.scope.iter().flat_map(|s| s.sets.iter().flatten()).map(|(column, value)| {
+        let field = scope_field(a, column);
+        quote!(#field::set_on_new(new, ::core::convert::Into::into(#value));)
+    });
     quote! {
         #set_null
+        #scoped
         #[automatically_derived]
         impl _orm::__private::OneToMany for #marker {
             const NAME: &'static str = #reader;
@@ -591,14 +616,72 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
             type Target = #target;
             type ForeignKey = #field::Column;
             type KeyValue = #key_value;
+            type Scope = #scope_ty;
             fn set_key_on_new(new: &mut <#target as _orm::Model>::New, key: #key_value) {
-                #field::set_on_new(new, key)
+                #field::set_on_new(new, key);
+                #(#set_scope)*
             }
             fn key_of(target: &#target) -> &#key_value {
                 #field::get(target)
             }
         }
     }
+}
+
+/// `<Post as Field<..>>`: the target's field for a column a scope sets.
+fn scope_field(a: &Assoc, column: &crate::internals::ast::Named) -> TokenStream {
+    let target = &a.target;
+    let hash = Literal::u64_suffixed(field_hash(&column.value));
+    quote_spanned!(column.span=> <#target as _orm::Field<#hash>>)
+}
+
+/// The `Scoped` impl of an association with a `scope`: its expression,
+/// built once, and the columns its writers set.
+fn scoped(a: &Assoc, scope: &crate::internals::ast::Scope) -> TokenStream {
+    let Names { target, marker } = names(a);
+    let p = quote!(_orm::__private);
+    let table = quote!(<#target as _orm::Model>::Table);
+    let (set_ty, set) = match &scope.sets {
+        Some(sets) => {
+            let fields: Vec<_> = sets.iter().map(|(column, _)| scope_field(a, column)).collect();
+            let values = sets.iter().map(|(_, value)| value);
+            (
+                quote!((#(#p::diesel::dsl::Eq<#fields::Column, #fields::Value>,)*)),
+                quote!((#(#p::diesel::ExpressionMethods::eq(<#fields::Column as ::core::default::Default>::default(), <#fields::Value as ::core::convert::From<_>>::from(#values)),)*)),
+            )
+        }
+        None => (quote!(#p::NoSet<#table>), quote!(::core::default::Default::default())),
+    };
+    let expr = &scope.expr;
+    let span = syn::spanned::Spanned::span(expr);
+    let build = quote_spanned!(span=> SCOPE.get::<#table, _>(|| #expr));
+    quote! {
+        #[automatically_derived]
+        impl #p::Scoped for #marker {
+            type Table = #table;
+            type Set = #set_ty;
+            fn set() -> Self::Set {
+                #set
+            }
+            fn scope() -> &'static dyn #p::ErasedScope {
+                #[allow(unused_imports)]
+                use #p::diesel::prelude::*;
+                static SCOPE: #p::ScopeCell = #p::ScopeCell::new();
+                #build
+            }
+        }
+    }
+}
+
+/// The bound of a writer of an association whose scope its writers could
+/// not keep (not a simple equality): never met, with a message that says so.
+fn unwritable(a: &Assoc) -> Option<TokenStream> {
+    let scope = a.scope.as_ref()?;
+    if scope.sets.is_some() {
+        return None;
+    }
+    let marker = &a.marker;
+    Some(quote_spanned!(a.span=> , for<'__orm> #marker: _orm::__private::Writable))
 }
 
 fn has_many(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
@@ -689,21 +772,22 @@ fn has_one(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     let id = quote!(_orm::Model::id(self));
     let (g, c) = (quote!(<'c, C, K: _orm::Kind>), quote!(&'c mut C));
     let run = quote!(<K as _orm::Kind>::run);
+    let unwritable = unwritable(a);
     let methods = quote! {
         #[doc = #d_get]
         pub fn #get #g(&self, conn: #c) -> <K as _orm::Kind>::Out<'c, _orm::__private::Option<#target>> where #marker: #ops {
             #run(<#marker as #ops>::first(#id, conn))
         }
         #[doc = #d_set]
-        pub fn #set #g(&self, target: impl _orm::AsKey<#target>, conn: #c) -> <K as _orm::Kind>::Out<'c, ()> where #marker: #ops {
+        pub fn #set #g(&self, target: impl _orm::AsKey<#target>, conn: #c) -> <K as _orm::Kind>::Out<'c, ()> where #marker: #ops #unwritable {
             #run(<#marker as #ops>::set_one(#id, _orm::AsKey::key_id(target), conn))
         }
         #[doc = #d_unset]
-        pub fn #unset #g(&self, conn: #c) -> <K as _orm::Kind>::Out<'c, bool> where #marker: #detach {
+        pub fn #unset #g(&self, conn: #c) -> <K as _orm::Kind>::Out<'c, bool> where #marker: #detach #unwritable {
             #run(<#marker as #detach>::unset(#id, conn))
         }
         #[doc = #d_create]
-        pub fn #create #g(&self, new: #new_ty, conn: #c) -> <K as _orm::Kind>::Out<'c, #target> where #marker: #ops {
+        pub fn #create #g(&self, new: #new_ty, conn: #c) -> <K as _orm::Kind>::Out<'c, #target> where #marker: #ops #unwritable {
             #run(<#marker as #ops>::create_one(#id, _orm::__private::new_pointing_at::<#marker>(new, #id), conn))
         }
         #[doc = #d_load]
@@ -952,6 +1036,7 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
     let set_body = run(quote!(#st::set(#id, #ids, conn)));
     let clear_body = run(quote!(#w::clear(#id, conn)));
     let create_body = run(create_call);
+    let unwritable = unwritable(a);
     quote! {
         #[doc = #d_load]
         pub fn #load #g(&self, conn: #c) -> #rows where #marker: #reads {
@@ -974,31 +1059,31 @@ fn collection_methods(model: &Model, a: &Assoc, f: Family) -> TokenStream {
             #has_all_body
         }
         #[doc = #d_add]
-        pub fn #add #g(&self, target: impl _orm::AsKey<#target>, conn: #c) -> #int where #marker: #adds {
+        pub fn #add #g(&self, target: impl _orm::AsKey<#target>, conn: #c) -> #int where #marker: #adds #unwritable {
             #add_body
         }
         #[doc = #d_add_all]
-        pub fn #add_all #g(&self, targets: impl _orm::IntoKeys<#target>, conn: #c) -> #int where #marker: #adds {
+        pub fn #add_all #g(&self, targets: impl _orm::IntoKeys<#target>, conn: #c) -> #int where #marker: #adds #unwritable {
             #add_all_body
         }
         #[doc = #d_remove]
-        pub fn #remove #g(&self, target: impl _orm::AsKey<#target>, conn: #c) -> #int where #marker: #removes {
+        pub fn #remove #g(&self, target: impl _orm::AsKey<#target>, conn: #c) -> #int where #marker: #removes #unwritable {
             #remove_body
         }
         #[doc = #d_remove_all]
-        pub fn #remove_all #g(&self, targets: impl _orm::IntoKeys<#target>, conn: #c) -> #int where #marker: #removes {
+        pub fn #remove_all #g(&self, targets: impl _orm::IntoKeys<#target>, conn: #c) -> #int where #marker: #removes #unwritable {
             #remove_all_body
         }
         #[doc = #d_set]
-        pub fn #set #g(&self, targets: impl _orm::IntoKeys<#target>, conn: #c) -> #diff where #marker: #sets {
+        pub fn #set #g(&self, targets: impl _orm::IntoKeys<#target>, conn: #c) -> #diff where #marker: #sets #unwritable {
             #set_body
         }
         #[doc = #d_clear]
-        pub fn #clear #g(&self, conn: #c) -> #int where #marker: #removes {
+        pub fn #clear #g(&self, conn: #c) -> #int where #marker: #removes #unwritable {
             #clear_body
         }
         #[doc = #d_create]
-        pub fn #create #g(&self, new: #new_ty, conn: #c) -> #created where #marker: #adds {
+        pub fn #create #g(&self, new: #new_ty, conn: #c) -> #created where #marker: #adds #unwritable {
             #create_body
         }
         #[doc = #d_load_many]

@@ -455,7 +455,9 @@ fn relations(assoc: &Assoc, joins: &[JoinTable]) -> Vec<TokenStream> {
     let fk = &assoc.foreign_key.value;
     let declared = constraint(assoc);
     let default = quote!(_orm::__private::Constraint::DEFAULT);
-    let unique = assoc.kind == Kind::HasOne;
+    // A scoped `has_one` is one row among those its scope keeps: the key
+    // column is not unique.
+    let unique = assoc.kind == Kind::HasOne && assoc.scope.is_none();
     let foreign_key =
         |table: TokenStream, column: &str, references: TokenStream, c: &TokenStream| {
             quote! {

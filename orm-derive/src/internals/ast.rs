@@ -193,6 +193,8 @@ pub struct Assoc {
     pub on_update: Option<Named>,
     /// `constraints = false`: the span of the `false`.
     pub unenforced: Option<Span>,
+    /// `scope = posts::published.eq(true)` (`has_many`, `has_one`).
+    pub scope: Option<Scope>,
     /// Where the association's name was written: its `as`, or else the
     /// attribute.
     pub name_span: Span,
@@ -250,4 +252,53 @@ pub struct JoinTable {
     pub canonical: bool,
     /// Whether rows carry `created_at`/`updated_at`.
     pub timestamps: bool,
+}
+
+/// An association's `scope`: a condition on the target's table.
+pub struct Scope {
+    pub expr: syn::Expr,
+    /// Where it is a simple equality (`posts::published.eq(true)`, several
+    /// joined by `.and(..)`), the columns and values its writers set.
+    pub sets: Option<Vec<(Named, syn::Expr)>>,
+}
+
+impl Scope {
+    pub fn new(expr: syn::Expr) -> Self {
+        let mut sets = Vec::new();
+        let simple = equalities(&expr, &mut sets);
+        Scope {
+            expr,
+            sets: simple.then_some(sets),
+        }
+    }
+}
+
+/// Collects `column = value` of `expr` into `sets`; false if `expr` is not
+/// only equalities joined by `.and(..)`.
+fn equalities(expr: &syn::Expr, sets: &mut Vec<(Named, syn::Expr)>) -> bool {
+    match expr {
+        syn::Expr::Paren(p) => equalities(&p.expr, sets),
+        syn::Expr::Group(g) => equalities(&g.expr, sets),
+        syn::Expr::MethodCall(call) if call.args.len() == 1 && call.turbofish.is_none() => {
+            let arg = &call.args[0];
+            if call.method == "and" {
+                return equalities(&call.receiver, sets) && equalities(arg, sets);
+            }
+            let syn::Expr::Path(column) = &*call.receiver else {
+                return false;
+            };
+            match column.path.segments.last() {
+                Some(last) if call.method == "eq" && column.qself.is_none() => {
+                    let column = Named {
+                        value: last.ident.to_string().trim_start_matches("r#").to_owned(),
+                        span: last.ident.span(),
+                    };
+                    sets.push((column, arg.clone()));
+                    true
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
 }

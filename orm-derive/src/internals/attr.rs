@@ -12,7 +12,7 @@ use syn::{
     Data, DeriveInput, Fields, GenericArgument, Ident, LitStr, Path, PathArguments, Token, Type,
 };
 
-use super::ast::{Assoc, Field, Kind, Model, Named, Table, Through};
+use super::ast::{Scope, Assoc, Field, Kind, Model, Named, Table, Through};
 use super::ctxt::Ctxt;
 use super::inflect;
 use super::symbol::*;
@@ -347,6 +347,7 @@ struct RawAssoc {
     on_delete: Option<Named>,
     on_update: Option<Named>,
     unenforced: Option<Span>,
+    scope: Option<syn::Expr>,
 }
 
 fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAssoc> {
@@ -377,11 +378,12 @@ fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAss
         on_delete: None,
         on_update: None,
         unenforced: None,
+        scope: None,
     };
-    let accepted = if kind == Kind::BelongsToMany {
-        "`as`, `foreign_key`, `other_key`, `singular`, `symmetric`, `through`, `timestamps`, `on_delete`, `on_update`, `constraints`"
-    } else {
-        "`as`, `foreign_key`, `singular`, `on_delete`, `on_update`, `constraints`"
+    let accepted = match kind {
+        Kind::BelongsToMany => "`as`, `foreign_key`, `other_key`, `singular`, `symmetric`, `through`, `timestamps`, `on_delete`, `on_update`, `constraints`",
+        Kind::BelongsTo => "`as`, `foreign_key`, `singular`, `on_delete`, `on_update`, `constraints`",
+        Kind::HasMany | Kind::HasOne => "`as`, `foreign_key`, `singular`, `on_delete`, `on_update`, `constraints`, `scope`",
     };
     let mut errors: Option<syn::Error> = None;
     while !input.is_empty() {
@@ -463,6 +465,20 @@ fn parse_option(
                 Through::Model(path)
             }
         });
+        return Ok(());
+    }
+    if key == SCOPE && matches!(kind, Kind::HasMany | Kind::HasOne) {
+        if raw.scope.is_some() {
+            return Err(syn::Error::new(key.span(), "duplicate option `scope`"));
+        }
+        input.parse::<Token![=]>()?;
+        let expr = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected a condition on the target's table, e.g. `scope = posts::published.eq(true)`",
+            )
+        })?;
+        raw.scope = Some(expr);
         return Ok(());
     }
     if key == CONSTRAINTS {
@@ -680,6 +696,7 @@ fn resolve(source: &str, raw: RawAssoc) -> Assoc {
         on_delete: raw.on_delete,
         on_update: raw.on_update,
         unenforced: raw.unenforced,
+        scope: raw.scope.map(Scope::new),
     }
 }
 

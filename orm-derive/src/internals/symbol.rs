@@ -30,6 +30,7 @@ pub const SYMMETRIC: &str = "symmetric";
 pub const ON_DELETE: &str = "on_delete";
 pub const ON_UPDATE: &str = "on_update";
 pub const CONSTRAINTS: &str = "constraints";
+pub const SCOPE: &str = "scope";
 /// The referential actions `on_delete`/`on_update` accept, with their
 /// `orm_core::schema::Action` variants.
 pub const ACTIONS: [(&str, &str); 5] = [
