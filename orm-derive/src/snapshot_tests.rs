@@ -108,6 +108,13 @@ snapshot!(
 );
 
 snapshot!(
+    scoped_has_many,
+    "#[has_many(Post, as = \"Published\", singular = \"published_post\", scope = posts::published.eq(true))] \
+     #[has_many(Post, as = \"Dated\", singular = \"dated_post\", scope = posts::published_on.is_not_null())] \
+     pub struct User { pub id: i32, pub name: String }"
+);
+
+snapshot!(
     belongs_to_with_actions,
     "#[belongs_to(User, foreign_key = \"author_id\", as = \"Author\", on_delete = \"set_null\")] \
      pub struct Post { pub id: i32, pub author_id: Option<i32>, pub title: String }"

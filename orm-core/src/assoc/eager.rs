@@ -231,10 +231,7 @@ where
     type ChildrenOf = dsl::Filter<BaseRows<A>, dsl::EqAny<A::ForeignKey, Vec<OSId<A>>>>;
 
     fn children_of(sources: Vec<OSId<A>>) -> Self::ChildrenOf {
-        FilterDsl::filter(
-            base_rows::<A>(),
-            A::ForeignKey::default().eq_any(sources),
-        )
+        FilterDsl::filter(base_rows::<A>(), A::ForeignKey::default().eq_any(sources))
     }
 }
 

@@ -14,15 +14,15 @@ use std::future::Future;
 
 use super::all_associated;
 use super::reassign::{ParentAndChildIds, Reassign, SetChildren};
+use super::scope::AssocScope;
 use crate::backend::{chunk_size, Dialect, OrmBackend};
 use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, FetchIn, Kind, Transact};
 use crate::instrument::traced;
 use crate::model::{
-    ByIds, ColumnsOf, CountOf, Crud, Exists, ForeignKey, IdOf, Model, NullableKey, PkOf,
-    SingleKey, TableOf,
+    ByIds, ColumnsOf, CountOf, Crud, Exists, ForeignKey, IdOf, Model, NullableKey, PkOf, SingleKey,
+    TableOf,
 };
 use crate::set::{dedup, diff, SetDiff};
-use super::scope::AssocScope;
 use crate::write::{dialect, parent_known, removed_or_gone, row_exists, with_parent_lock};
 
 /// A `has_one` or `has_many` association: `Target` rows point at `Source`
@@ -769,7 +769,10 @@ where
     // A scope is left to the statements that know it: the generic ones.
     let scoped = scoped::<A>();
     let max_binds = <C::Backend as OrmBackend>::MAX_BIND_PARAMS;
-    if !scoped && dialect == Dialect::Postgres && SetChildren::<A>::binds(targets.len()) <= max_binds {
+    if !scoped
+        && dialect == Dialect::Postgres
+        && SetChildren::<A>::binds(targets.len()) <= max_binds
+    {
         // After the lock, one statement that writes the difference
         // and says what it wrote (see `SetChildren`).
         let wanted = dedup(targets.clone());

@@ -18,7 +18,7 @@ use diesel::query_builder::{AsChangeset, AstPass, QueryFragment, QueryId};
 use diesel::query_dsl::methods::FilterDsl;
 use diesel::query_source::{AppearsInFromClause, Once, Table};
 use diesel::result::QueryResult;
-use diesel::sql_types::{BoolOrNullableBool, Bool};
+use diesel::sql_types::{Bool, BoolOrNullableBool};
 use diesel::{dsl, SelectableExpression};
 
 use crate::backend::OrmBackend;
@@ -90,13 +90,10 @@ pub trait Scoped: 'static {
     label = "not a condition on `{T}` alone",
     note = "write it as a filter of the target's table: `scope = posts::published.eq(true)`, `scope = posts::deleted_at.is_null()`"
 )]
-pub trait ScopeOn<T> {}
-impl<T, E> ScopeOn<T> for E
-where
-    E: Expression<SqlType: BoolOrNullableBool>
-        + AppearsOnTable<T>
-        + NonAggregate
-        + ErasedScope,
+pub trait ScopeOn<T>: ErasedScope {}
+#[diagnostic::do_not_recommend]
+impl<T, E> ScopeOn<T> for E where
+    E: Expression<SqlType: BoolOrNullableBool> + AppearsOnTable<T> + NonAggregate + ErasedScope
 {
 }
 
@@ -112,12 +109,50 @@ impl ScopeCell {
     }
 
     /// The scope `expr` builds, a condition on table `T`.
-    pub fn get<T, E: ScopeOn<T> + ErasedScope>(
+    pub fn get<T, E: ScopeOn<T>>(
         &'static self,
         expr: impl FnOnce() -> E,
     ) -> &'static dyn ErasedScope {
         &**self.0.get_or_init(|| Box::new(expr()))
     }
+}
+
+/// `column = value`, a column of a simple-equality scope as its writers set
+/// it: the target `M`'s field `H` (see [`Field`](crate::Field)).
+pub type Assign<M, const H: u64> =
+    dsl::Eq<<M as crate::Field<H>>::Column, <M as crate::Field<H>>::Value>;
+
+/// A value a scope sets in a field of type `T`: `T` itself, or what
+/// converts into it (a `&str` into a `String`).
+#[diagnostic::on_unimplemented(
+    message = "the scope sets a field of type `{T}` to a `{Self}`",
+    label = "not a `{T}`",
+    note = "write the value as the target model's field holds it"
+)]
+pub trait ScopeValue<T> {
+    /// The value as the field holds it.
+    fn into_field(self) -> T;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T, V: Into<T>> ScopeValue<T> for V {
+    fn into_field(self) -> T {
+        self.into()
+    }
+}
+
+/// `value` as field `H` of `M` holds it.
+pub fn value<M: crate::Field<H>, const H: u64>(value: impl ScopeValue<M::Value>) -> M::Value {
+    value.into_field()
+}
+
+/// The [`Assign`] of `value`.
+pub fn assign<M: crate::Field<H>, const H: u64>(value: M::Value) -> Assign<M, H>
+where
+    M::Column: diesel::ExpressionMethods + Expression<SqlType: diesel::sql_types::SqlType>,
+    M::Value: diesel::expression::AsExpression<dsl::SqlTypeOf<M::Column>>,
+{
+    diesel::ExpressionMethods::eq(M::Column::default(), value)
 }
 
 /// `published = true`: the scope of association `A`, as an expression.

@@ -2,7 +2,7 @@
 //! methods on the model that forward to orm-core's operations.
 
 use proc_macro2::{Literal, Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{quote, quote_spanned, ToTokens};
 
 use super::join_table::{self, module_path};
 use super::model::{field_hash, table_path};
@@ -167,11 +167,11 @@ fn related_methods(model: &Model, a: &Assoc) -> TokenStream {
     let (has_where, d_has_where) = (method(&format!("has_{name}_where"), a), doc("has_where"));
     // A `has_*` refines the rows its scope keeps.
     let (rows, base) = match a.kind {
-        Kind::HasMany | Kind::HasOne => (
+        Kind::HasMany | Kind::HasOne if a.scope.is_some() => (
             quote!(_orm::__private::Base<#marker>),
             quote!(_orm::__private::base::<#marker>()),
         ),
-        Kind::BelongsTo | Kind::BelongsToMany => (
+        _ => (
             quote!(<#target as _orm::Model>::Table),
             quote!(::core::default::Default::default()),
         ),
@@ -602,10 +602,14 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
         Some(scope) => (quote!(_orm::__private::Scope<Self>), scoped(a, scope)),
         None => (quote!(_orm::__private::NoScope), TokenStream::new()),
     };
-    let set_scope = a.scope.iter().flat_map(|s| s.sets.iter().flatten()).map(|(column, value)| {
-        let field = scope_field(a, column);
-        quote!(#field::set_on_new(new, ::core::convert::Into::into(#value));)
-    });
+    let set_scope = a
+        .scope
+        .iter()
+        .flat_map(|s| s.sets.iter().flatten())
+        .map(|(column, value)| {
+            let (field, hash) = (scope_field(a, column), scope_hash(column));
+            quote!(#field::set_on_new(new, _orm::__private::value::<#target, #hash>(#value));)
+        });
     quote! {
         #set_null
         #scoped
@@ -631,8 +635,16 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
 /// `<Post as Field<..>>`: the target's field for a column a scope sets.
 fn scope_field(a: &Assoc, column: &crate::internals::ast::Named) -> TokenStream {
     let target = &a.target;
-    let hash = Literal::u64_suffixed(field_hash(&column.value));
+    let hash = scope_hash(column);
     quote_spanned!(column.span=> <#target as _orm::Field<#hash>>)
+}
+
+/// The hash naming the field of a column a scope sets, on the column.
+fn scope_hash(column: &crate::internals::ast::Named) -> TokenStream {
+    super::respan(
+        Literal::u64_suffixed(field_hash(&column.value)).into_token_stream(),
+        column.span,
+    )
 }
 
 /// The `Scoped` impl of an association with a `scope`: its expression,
@@ -641,20 +653,34 @@ fn scoped(a: &Assoc, scope: &crate::internals::ast::Scope) -> TokenStream {
     let Names { target, marker } = names(a);
     let p = quote!(_orm::__private);
     let table = quote!(<#target as _orm::Model>::Table);
-    let (set_ty, set) = match &scope.sets {
+    let (set_ty, set, build) = match &scope.sets {
+        // The condition is made of what the writers set: the values are
+        // converted in one place, so a wrong one is one error.
         Some(sets) => {
-            let fields: Vec<_> = sets.iter().map(|(column, _)| scope_field(a, column)).collect();
+            let hashes: Vec<_> = sets.iter().map(|(column, _)| scope_hash(column)).collect();
             let values = sets.iter().map(|(_, value)| value);
+            let all = (0..sets.len()).map(syn::Index::from).fold(None, |all, i| {
+                Some(match all {
+                    Some(all) => quote!(#all.and(set.#i)),
+                    None => quote!(set.#i),
+                })
+            });
             (
-                quote!((#(#p::diesel::dsl::Eq<#fields::Column, #fields::Value>,)*)),
-                quote!((#(#p::diesel::ExpressionMethods::eq(<#fields::Column as ::core::default::Default>::default(), <#fields::Value as ::core::convert::From<_>>::from(#values)),)*)),
+                quote!((#(#p::Assign<#target, #hashes>,)*)),
+                quote!((#(#p::assign::<#target, #hashes>(#p::value::<#target, #hashes>(#values)),)*)),
+                quote!(SCOPE.get::<#table, _>(|| { let set = <Self as #p::Scoped>::set(); #all })),
             )
         }
-        None => (quote!(#p::NoSet<#table>), quote!(::core::default::Default::default())),
+        None => {
+            let expr = &scope.expr;
+            let span = syn::spanned::Spanned::span(expr);
+            (
+                quote!(#p::NoSet<#table>),
+                quote!(::core::default::Default::default()),
+                quote_spanned!(span=> SCOPE.get::<#table, _>(|| #expr)),
+            )
+        }
     };
-    let expr = &scope.expr;
-    let span = syn::spanned::Spanned::span(expr);
-    let build = quote_spanned!(span=> SCOPE.get::<#table, _>(|| #expr));
     quote! {
         #[automatically_derived]
         impl #p::Scoped for #marker {

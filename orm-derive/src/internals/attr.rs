@@ -12,7 +12,7 @@ use syn::{
     Data, DeriveInput, Fields, GenericArgument, Ident, LitStr, Path, PathArguments, Token, Type,
 };
 
-use super::ast::{Scope, Assoc, Field, Kind, Model, Named, Table, Through};
+use super::ast::{Assoc, Field, Kind, Model, Named, Scope, Table, Through};
 use super::ctxt::Ctxt;
 use super::inflect;
 use super::symbol::*;

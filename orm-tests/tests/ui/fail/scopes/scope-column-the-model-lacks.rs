@@ -1,0 +1,10 @@
+use orm_core::prelude::*;
+
+#[derive(Model)]
+#[has_many(Post, as = "PublishedPosts", scope = posts::publishd.eq(true))]
+pub struct User { pub id: i32 }
+
+#[derive(Model)]
+pub struct Post { pub id: i32, pub user_id: Option<i32>, pub published: bool }
+
+fn main() {}
