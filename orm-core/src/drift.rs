@@ -15,7 +15,7 @@ use diesel::sql_types::{Bool, Integer, Nullable, Text};
 use diesel::QueryableByName;
 
 use crate::backend::{Dialect, OrmBackend};
-use crate::exec::{self, ConnKind, Fetch, FetchIn, OnBackend, Out};
+use crate::exec::{self, ConnKind, Fetch, FetchIn, OnBackend};
 use crate::schema::{Action, ColumnDef, ColumnDefault, ColumnType, Planned, Schema};
 
 /// One difference between the models and the database.
@@ -311,6 +311,20 @@ pub struct SqliteObject {
     pub(crate) sql: String,
 }
 
+/// A [`ReadCatalog`] connection of kind `K`: the one bound of
+/// [`Schema::check`] and [`Schema::diff`], so that anything else passed as
+/// the connection is one error that says so.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a connection orm-core knows",
+    label = "pass a `&mut` diesel or diesel-async connection",
+    note = "a pool is not a connection: pass `&mut pool.get()?` (`&mut pool.get().await?` for an async pool)",
+    note = "diesel-async's connections need orm-core's `async` feature"
+)]
+pub trait CatalogOf<K>: ReadCatalog {}
+
+#[diagnostic::do_not_recommend]
+impl<C: ReadCatalog<Kind = K>, K> CatalogOf<K> for C {}
+
 const SQLITE_OBJECTS: &str = "SELECT type AS kind, tbl_name AS table_name, sql FROM sqlite_master \
      WHERE sql IS NOT NULL AND type IN ('table', 'index')";
 
@@ -480,8 +494,12 @@ impl Schema {
     ///
     /// On an async connection it returns a future: `schema.check(&mut
     /// conn).await`.
-    pub fn check<'c, C: ReadCatalog>(&'c self, conn: &'c mut C) -> Out<'c, C, Vec<Drift>> {
-        exec::run::<C, _>(async move {
+    pub fn check<'c, C, K>(&'c self, conn: &'c mut C) -> K::Out<'c, Vec<Drift>>
+    where
+        C: CatalogOf<K>,
+        K: exec::Kind,
+    {
+        K::run(async move {
             let (columns, keys) = conn.catalog().await?;
             Ok(self.compare(C::DIALECT, &columns, &keys))
         })

@@ -74,15 +74,6 @@ impl Kind for Async {
     }
 }
 
-/// An operation's body, run or boxed for connection `C`: for orm-core's
-/// own methods that take the connection's type alone (`Schema`'s, `load_page`).
-/// Generated methods name the kind `K` and call [`Kind::run`].
-pub(crate) fn run<'c, C: ConnKind, T: 'c>(
-    body: impl Future<Output = QueryResult<T>> + Send + 'c,
-) -> Out<'c, C, T> {
-    <C::Kind as Kind>::run(body)
-}
-
 /// A connection the generated methods take, and whether it blocks.
 ///
 /// Implemented for diesel's connections (and r2d2's pooled ones) as

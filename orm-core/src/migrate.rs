@@ -9,7 +9,7 @@ use diesel::result::QueryResult;
 
 use crate::backend::Dialect;
 use crate::drift::{CatalogColumn, CatalogForeignKey, Drift, ReadCatalog, SqliteObject};
-use crate::exec::{self, Blocking, ConnKind, Out};
+use crate::exec::{self, Blocking, ConnKind};
 use crate::schema::{
     column, create_table, default_value, foreign_key, indexes, quote, spelled, validate_actions,
     ColumnDefault, Planned, Schema,
@@ -95,8 +95,12 @@ impl Schema {
     ///
     /// On an async connection it returns a future: `schema.diff(&mut
     /// conn).await`.
-    pub fn diff<'c, C: ReadCatalog>(&'c self, conn: &'c mut C) -> Out<'c, C, Migration> {
-        exec::run::<C, _>(async move {
+    pub fn diff<'c, C, K>(&'c self, conn: &'c mut C) -> K::Out<'c, Migration>
+    where
+        C: crate::drift::CatalogOf<K>,
+        K: exec::Kind,
+    {
+        K::run(async move {
             validate_actions(&self.plan(), C::DIALECT)?;
             let (columns, keys) = conn.catalog().await?;
             let objects = conn.sqlite_objects().await?;

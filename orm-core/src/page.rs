@@ -1,13 +1,15 @@
 //! Pagination of any query: a page of rows and the total, in two
 //! statements.
 
+use std::future::Future;
+
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::{Error, QueryResult};
 use diesel::serialize::ToSql;
 use diesel::sql_types::BigInt;
 
-use crate::exec::{self, transaction, ConnKind, FetchIn, Out, Transact};
+use crate::exec::{transaction, ConnKind, FetchIn, Kind, Transact};
 
 /// One page of rows and what the whole query holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +62,61 @@ pub trait Paginate: Sized {
 
 impl<Q: Query> Paginate for Q {}
 
+/// A connection of kind `K` that loads pages of `Q` as rows `T`: the one
+/// bound of [`Paginated::load_page`] on its connection and row type, so
+/// that a mistake in either is one error.
+#[diagnostic::on_unimplemented(
+    message = "this query's page cannot be loaded on a `{Self}`",
+    label = "a `&mut` connection, with the query's rows loaded as the page's `T`",
+    note = "a pool is not a connection: pass `&mut pool.get()?` (`&mut pool.get().await?` for an async pool)",
+    note = "the page's rows (`Page<T>`) must be what the query's rows load into, as with diesel's `load::<T>`"
+)]
+pub trait LoadsPage<Q, T, K>: ConnKind<Kind = K> + Transact<K> {
+    /// `SELECT COUNT(*) FROM (query)`
+    #[doc(hidden)]
+    fn total<'c>(
+        query: &'c mut Q,
+        conn: &'c mut Self,
+    ) -> impl Future<Output = QueryResult<i64>> + Send + 'c;
+    /// `query LIMIT .. OFFSET ..`
+    #[doc(hidden)]
+    fn rows<'c>(
+        query: &'c mut Q,
+        limit: i64,
+        offset: i64,
+        conn: &'c mut Self,
+    ) -> impl Future<Output = QueryResult<Vec<T>>> + Send + 'c;
+}
+
+#[diagnostic::do_not_recommend]
+impl<C, Q, T, K> LoadsPage<Q, T, K> for C
+where
+    C: ConnKind<Kind = K> + Transact<K>,
+    for<'q> Counted<Lent<'q, Q>>: FetchIn<'q, C, K, i64>,
+    for<'q> Limited<Lent<'q, Q>>: FetchIn<'q, C, K, T>,
+{
+    fn total<'c>(
+        query: &'c mut Q,
+        conn: &'c mut C,
+    ) -> impl Future<Output = QueryResult<i64>> + Send + 'c {
+        Counted(Lent(query)).get_result(conn)
+    }
+    fn rows<'c>(
+        query: &'c mut Q,
+        limit: i64,
+        offset: i64,
+        conn: &'c mut C,
+    ) -> impl Future<Output = QueryResult<Vec<T>>> + Send + 'c {
+        let query = Lent(query);
+        Limited {
+            query,
+            limit,
+            offset,
+        }
+        .load(conn)
+    }
+}
+
 /// A query with a page to load; see [`Paginate`].
 #[derive(Debug, Clone)]
 #[must_use = "a query does nothing until it is loaded"]
@@ -78,15 +135,13 @@ impl<Q> Paginated<Q> {
     /// `name.eq(&name)`): each of the two statements borrows the query in
     /// turn inside the operation, so it cannot hold a borrow of its own.
     /// On an async connection it returns a future.
-    pub fn load_page<'c, T, C>(self, conn: &'c mut C) -> Out<'c, C, Page<T>>
+    pub fn load_page<'c, T, K>(self, conn: &'c mut impl LoadsPage<Q, T, K>) -> K::Out<'c, Page<T>>
     where
-        C: ConnKind + Transact<C::Kind>,
+        K: Kind,
         Q: Send + 'c,
-        for<'q> Counted<Lent<'q, Q>>: FetchIn<'q, C, C::Kind, i64>,
-        for<'q> Limited<Lent<'q, Q>>: FetchIn<'q, C, C::Kind, T>,
         T: Send + 'c,
     {
-        exec::run::<C, _>(async move {
+        K::run(async move {
             let mut query = self.query;
             let (page, per_page) = (self.page, self.per_page);
             if page < 1 || per_page < 1 {
@@ -101,13 +156,8 @@ impl<Q> Paginated<Q> {
                 Error::QueryBuilderError(format!("page {page} is out of range").into())
             })?;
             transaction!(conn, {
-                let total = Counted(Lent(&mut query)).get_result(conn).await?;
-                let limited = Limited {
-                    query: Lent(&mut query),
-                    limit: per_page,
-                    offset,
-                };
-                let items = limited.load(conn).await?;
+                let total = LoadsPage::total(&mut query, conn).await?;
+                let items = LoadsPage::rows(&mut query, per_page, offset, conn).await?;
                 Ok(Page {
                     items,
                     total,

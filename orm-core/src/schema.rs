@@ -11,7 +11,7 @@ use diesel::query_builder::SqlQuery;
 use diesel::{sql_query, sql_types};
 
 use crate::backend::{Dialect, OrmBackend};
-use crate::exec::{self, transaction, ConnKind, Execute, OnBackend, Out, Transact};
+use crate::exec::{self, transaction, ConnKind, Execute, OnBackend, Transact};
 use crate::model::Model;
 
 /// The column types orm-core can write DDL for and compare with a
@@ -646,23 +646,55 @@ impl Schema {
     /// Creates every table in one transaction; with no models, does
     /// nothing. On an async connection it returns a future:
     /// `schema.create_all(&mut conn).await`.
-    pub fn create_all<'c, C>(&'c self, conn: &'c mut C) -> Out<'c, C, ()>
+    pub fn create_all<'c, C, K>(&'c self, conn: &'c mut C) -> K::Out<'c, ()>
     where
-        C: ConnKind + Transact<C::Kind>,
-        SqlQuery: Execute<C, C::Kind>,
+        C: CreateTables<K>,
+        K: exec::Kind,
     {
-        exec::run::<C, _>(async move {
-            let dialect = <<C as OnBackend<C::Kind>>::Backend as OrmBackend>::DIALECT;
-            let statements = self.sql(dialect)?;
+        K::run(async move {
+            let statements = self.sql(C::DIALECT)?;
             if statements.is_empty() {
                 return Ok(());
             }
-            transaction!(conn, {
-                for statement in statements {
-                    sql_query(statement).execute(conn).await?;
-                }
-                Ok(())
-            })
+            C::create(conn, statements).await
+        })
+    }
+}
+
+/// A connection [`Schema::create_all`] runs on, of kind `K`: every
+/// connection, blocking or async, of a backend orm-core supports.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a connection orm-core knows",
+    label = "pass a `&mut` diesel or diesel-async connection",
+    note = "a pool is not a connection: pass `&mut pool.get()?` (`&mut pool.get().await?` for an async pool)",
+    note = "diesel-async's connections need orm-core's `async` feature"
+)]
+pub trait CreateTables<K>: Send + Sized {
+    /// The connection's SQL dialect.
+    #[doc(hidden)]
+    const DIALECT: Dialect;
+    /// Runs `statements` in one transaction.
+    #[doc(hidden)]
+    fn create(
+        conn: &mut Self,
+        statements: Vec<String>,
+    ) -> impl std::future::Future<Output = diesel::QueryResult<()>> + Send + '_;
+}
+
+#[diagnostic::do_not_recommend]
+impl<C, K> CreateTables<K> for C
+where
+    C: ConnKind<Kind = K> + Transact<K>,
+    K: exec::Kind,
+    SqlQuery: Execute<C, K>,
+{
+    const DIALECT: Dialect = <<C as OnBackend<K>>::Backend as OrmBackend>::DIALECT;
+    async fn create(conn: &mut C, statements: Vec<String>) -> diesel::QueryResult<()> {
+        transaction!(conn, {
+            for statement in statements {
+                sql_query(statement).execute(conn).await?;
+            }
+            Ok(())
         })
     }
 }
