@@ -141,6 +141,7 @@ pub mod pg {
 pub mod __private {
     pub use crate::assoc::belongs_to_many::{TargetsAt, TargetsQuery};
     pub use crate::assoc::has::{base, Base, ChildrenAt, ChildrenQuery};
+    pub use crate::assoc::poly;
     pub use crate::assoc::scope::{
         assign, value, Assign, ErasedScope, NoScope, NoSet, Scope, ScopeCell, Scoped, Writable,
     };

@@ -46,11 +46,11 @@ mod snapshot_tests;
 use internals::ctxt::Ctxt;
 
 /// Derives `orm_core::Model`: the table schema, a `New*` struct, CRUD, and
-/// the methods of every `belongs_to`, `has_one`, `has_many` and
-/// `belongs_to_many` attribute. See orm-core's README for the reference.
+/// the methods of every `belongs_to`, `has_one`, `has_many`,
+/// `belongs_to_many` and `polymorphic` attribute. See orm-core's README for the reference.
 #[proc_macro_derive(
     Model,
-    attributes(model, belongs_to, has_one, has_many, belongs_to_many)
+    attributes(model, belongs_to, has_one, has_many, belongs_to_many, polymorphic)
 )]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     derive_model_inner(input.into()).into()

@@ -52,6 +52,12 @@ pub struct User {
 
 #[derive(Model, Debug, Clone, PartialEq)]
 #[belongs_to(User, foreign_key = "author_id", as = "Author")]
+#[has_many(
+    Remark,
+    foreign_key = "remarkable_id",
+    scope = remarks::remarkable_type.eq("post"),
+    constraints = false
+)]
 pub struct Post {
     pub id: i32,
     pub author_id: Option<i32>,
@@ -218,6 +224,12 @@ pub struct Tag {
 }
 
 #[derive(Model, Debug, Clone, PartialEq)]
+#[has_many(
+    Remark,
+    foreign_key = "remarkable_id",
+    scope = remarks::remarkable_type.eq("photo"),
+    constraints = false
+)]
 pub struct Photo {
     pub id: i32,
     pub url: String,
@@ -255,6 +267,18 @@ pub struct Entry {
     pub published_on: Option<String>,
 }
 
+// A polymorphic belongs_to (Rails' `commentable`): a remark is on a post
+// or on a photo, which the type column says; each parent reads its own
+// through a scoped has_many.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[polymorphic(Remarkable, Post = "post", Photo = "photo", derive(Debug, Clone, PartialEq))]
+pub struct Remark {
+    pub id: i32,
+    pub remarkable_type: String,
+    pub remarkable_id: Option<i32>,
+    pub body: String,
+}
+
 pub fn schema() -> Schema {
     Schema::new()
         .model::<User>()
@@ -281,6 +305,7 @@ pub fn schema() -> Schema {
         .model::<Photo>()
         .model::<Blog>()
         .model::<Entry>()
+        .model::<Remark>()
 }
 
 /// A fresh in-memory SQLite database with every test table.

@@ -1117,6 +1117,66 @@ backend_tests! {
         Ok(())
     }
 
+    // A polymorphic belongs_to: the type column picks the model, by the
+    // declared discriminators; each parent's remarks are its own even where
+    // a post and a photo share a key.
+    fn polymorphic_belongs_to(conn) {
+        let post = r!(Post::create(NewPost { author_id: None, title: "p".into() }, conn))?;
+        let photo = r!(Photo::create(NewPhoto { url: "u".into() }, conn))?;
+        let remark = |body: &'static str| move |remarkable_id| NewRemark {
+            remarkable_type: String::new(),
+            remarkable_id,
+            body: body.into(),
+        };
+        let on_post = r!(post.create_remark(remark("on the post"), conn))?;
+        let on_photo = r!(photo.create_remark(remark("on the photo"), conn))?;
+        assert_eq!((on_post.remarkable_type.as_str(), on_photo.remarkable_type.as_str()), ("post", "photo"));
+        let loose = r!(Remark::create(NewRemark { remarkable_type: "post".into(), remarkable_id: None, body: "loose".into() }, conn))?;
+
+        // Each parent reads the remarks of its own type, whatever the keys.
+        let bodies = |rows: Vec<Remark>| rows.into_iter().map(|r| r.body).collect::<Vec<_>>();
+        assert_eq!(bodies(r!(post.remarks(conn))?), ["on the post"]);
+        assert_eq!(bodies(r!(photo.remarks(conn))?), ["on the photo"]);
+
+        // The child reads its parent as the generated enum: one statement.
+        let log = QueryLog::attach(conn);
+        assert_eq!(r!(on_post.remarkable(conn))?, Some(Remarkable::Post(post.clone())));
+        assert_eq!(log.count(), 1);
+        match r!(on_photo.remarkable(conn))? {
+            Some(Remarkable::Photo(p)) => assert_eq!(p, photo),
+            Some(Remarkable::Post(_)) | None => panic!("the photo's remark points at the photo"),
+        }
+        assert_eq!(r!(loose.remarkable(conn))?, None, "a NULL key");
+
+        // Eager: one statement per variant present, aligned.
+        let all = [on_post.clone(), on_photo.clone(), loose.clone(), on_post.clone()];
+        let log = QueryLog::attach(conn);
+        let parents = r!(Remark::load_remarkables(&all, conn))?;
+        assert_eq!(log.count(), 2, "{:?}", log.statements());
+        assert_eq!(parents, [
+            Some(Remarkable::Post(post.clone())),
+            Some(Remarkable::Photo(photo.clone())),
+            None,
+            Some(Remarkable::Post(post.clone())),
+        ]);
+        let log = QueryLog::attach(conn);
+        assert_eq!(r!(Remark::load_remarkables(&all[..1], conn))?.len(), 1);
+        assert_eq!(log.count(), 1, "only the variant present");
+        assert_eq!(r!(Remark::load_remarkables(&[], conn))?, vec![]);
+
+        // A discriminator no variant declares is an Err, before any statement.
+        let odd = r!(Remark::create(NewRemark { remarkable_type: "video".into(), remarkable_id: Some(post.id), body: "odd".into() }, conn))?;
+        let log = QueryLog::attach(conn);
+        let err = r!(odd.remarkable(conn)).unwrap_err().to_string();
+        assert!(err.contains("\"video\"") && err.contains("remarkable_type"), "{err}");
+        assert!(r!(Remark::load_remarkables(&[on_post.clone(), odd.clone()], conn)).is_err());
+        assert_eq!(log.count(), 0);
+        // A key pointing at no row is NotFound.
+        let gone = r!(Remark::create(NewRemark { remarkable_type: "photo".into(), remarkable_id: Some(photo.id + 100), body: "gone".into() }, conn))?;
+        assert!(matches!(r!(gone.remarkable(conn)), Err(orm_core::diesel::result::Error::NotFound)));
+        Ok(())
+    }
+
     fn nested_includes(conn) {
         use orm_tests::{event_associations::Guests, post_associations::Author};
         use orm_tests::user_associations::{Posts, Profile as ProfileOf};

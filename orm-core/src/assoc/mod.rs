@@ -9,6 +9,7 @@ pub mod has;
 mod in_subquery;
 mod insert;
 mod joined;
+pub mod poly;
 mod ranked;
 mod reassign;
 pub mod related;

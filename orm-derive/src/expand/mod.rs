@@ -5,6 +5,7 @@ pub mod diesel_table;
 pub mod join_model;
 pub mod join_table;
 pub mod model;
+pub mod polymorphic;
 #[rustfmt::skip]
 mod table;
 
@@ -29,9 +30,12 @@ pub fn model(model: &Model, joins: &[JoinTable]) -> TokenStream {
         .map(|j| if_models(&needs(j), &model.ident, join_table::impls(model, j)));
     let markers = associations::markers(model);
     let assoc_impls = associations::impls(model, joins);
+    let poly_items = polymorphic::items(model);
+    let poly_impls = polymorphic::impls(model);
     let gate = model_macro(model);
     quote! {
         #items
+        #poly_items
         #gate
         #join_model
         #(#join_items)*
@@ -42,6 +46,7 @@ pub fn model(model: &Model, joins: &[JoinTable]) -> TokenStream {
             #join_model_impls
             #(#join_impls)*
             #assoc_impls
+            #poly_impls
         };
     }
 }

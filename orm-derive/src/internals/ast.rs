@@ -16,6 +16,9 @@ pub struct Model {
     /// composite key).
     pub pk: Vec<usize>,
     pub assocs: Vec<Assoc>,
+    /// `#[polymorphic(..)]`: each a type column and a key column pointing
+    /// at one of several models.
+    pub polymorphic: Vec<Polymorphic>,
     /// `#[model(timestamps)]`: `created_at`/`updated_at` are set by `create`
     /// and `save`.
     pub timestamps: bool,
@@ -301,4 +304,21 @@ fn equalities(expr: &syn::Expr, sets: &mut Vec<(Named, syn::Expr)>) -> bool {
         }
         _ => false,
     }
+}
+
+/// `#[polymorphic(Commentable, Post = "post", Video = "video")]`: the
+/// enum to generate, its variants with their discriminators, and the two
+/// columns.
+pub struct Polymorphic {
+    /// The attribute's name token.
+    pub span: Span,
+    /// The enum (`Commentable`), which names the methods (`commentable`).
+    pub name: Ident,
+    pub variants: Vec<(Path, LitStr)>,
+    /// The key column (`commentable_id` unless `foreign_key = ".."`).
+    pub foreign_key: Named,
+    /// The type column (`commentable_type` unless `type_column = ".."`).
+    pub type_column: Named,
+    /// `derive(Debug, Clone, PartialEq)`: the enum's derives.
+    pub derives: Vec<Path>,
 }

@@ -12,7 +12,7 @@ use syn::{
     Data, DeriveInput, Fields, GenericArgument, Ident, LitStr, Path, PathArguments, Token, Type,
 };
 
-use super::ast::{Assoc, Field, Kind, Model, Named, Scope, Table, Through};
+use super::ast::{Assoc, Field, Kind, Model, Named, Polymorphic, Scope, Table, Through};
 use super::ctxt::Ctxt;
 use super::inflect;
 use super::symbol::*;
@@ -302,7 +302,17 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
     let core_ok = cx.only_recoverable();
 
     let mut assocs = Vec::new();
+    let mut polymorphic = Vec::new();
     for attr in &input.attrs {
+        if attr.path().is_ident(POLYMORPHIC) {
+            match attr
+                .parse_args_with(|input: ParseStream| parse_polymorphic(input, attr.path().span()))
+            {
+                Ok(p) => polymorphic.push(p),
+                Err(e) => cx.push(e),
+            }
+            continue;
+        }
         let kind = match attr.path().get_ident().map(Ident::to_string).as_deref() {
             Some(BELONGS_TO) => Kind::BelongsTo,
             Some(HAS_ONE) => Kind::HasOne,
@@ -326,10 +336,112 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
         fields: parsed,
         pk,
         assocs,
+        polymorphic,
         timestamps: timestamps.is_some(),
         new_name,
         core_ok,
     })
+}
+
+/// `#[polymorphic(Commentable, Post = "post", Video = "video", ..)]`.
+fn parse_polymorphic(input: ParseStream, span: Span) -> syn::Result<Polymorphic> {
+    const ACCEPTED: &str =
+        "variants as `Model = \"discriminator\"`, `foreign_key`, `type_column`, `derive(..)`";
+    let name: Ident = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "expected the name of the enum to generate first, e.g. `#[polymorphic(Commentable, Post = \"post\", Video = \"video\")]`",
+        )
+    })?;
+    let snake = inflect::snake(&name.to_string());
+    let mut p = Polymorphic {
+        span,
+        foreign_key: Named {
+            value: format!("{snake}_id"),
+            span: name.span(),
+        },
+        type_column: Named {
+            value: format!("{snake}_type"),
+            span: name.span(),
+        },
+        name,
+        variants: Vec::new(),
+        derives: Vec::new(),
+    };
+    let mut errors: Option<syn::Error> = None;
+    let mut push = |e: syn::Error| match &mut errors {
+        Some(all) => all.combine(e),
+        None => errors = Some(e),
+    };
+    while !input.is_empty() {
+        input.parse::<Token![,]>()?;
+        if input.is_empty() {
+            break;
+        }
+        let option = (|| -> syn::Result<()> {
+            let path: Path = input.parse()?;
+            if path.is_ident(DERIVE) && input.peek(syn::token::Paren) {
+                let list;
+                syn::parenthesized!(list in input);
+                let derives = list.parse_terminated(Path::parse_mod_style, Token![,])?;
+                p.derives.extend(derives);
+                return Ok(());
+            }
+            input
+                .parse::<Token![=]>()
+                .map_err(|e| syn::Error::new(e.span(), format_args!("expected {ACCEPTED}")))?;
+            let lit: LitStr = input.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected a string literal, e.g. `Post = \"post\"`",
+                )
+            })?;
+            let column = |slot: &mut Named| {
+                if !is_identifier(&lit.value()) {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        "expected a column name such as \"commentable_id\"",
+                    ));
+                }
+                *slot = Named::from_lit(&lit);
+                Ok(())
+            };
+            if path.is_ident(FOREIGN_KEY) {
+                return column(&mut p.foreign_key);
+            }
+            if path.is_ident(TYPE_COLUMN) {
+                return column(&mut p.type_column);
+            }
+            if lit.value().is_empty() {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "a discriminator is a non-empty string, stored in the type column",
+                ));
+            }
+            if p.variants.iter().any(|(_, d)| d.value() == lit.value()) {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    format_args!(
+                        "the discriminator {:?} is given to two variants",
+                        lit.value()
+                    ),
+                ));
+            }
+            p.variants.push((path, lit));
+            Ok(())
+        })();
+        if let Err(e) = option {
+            push(e);
+            skip_option(input)?;
+        }
+    }
+    if p.variants.is_empty() {
+        push(syn::Error::new(span, "a polymorphic association needs its variants, e.g. `Post = \"post\", Video = \"video\"`"));
+    }
+    match errors {
+        Some(errors) => Err(errors),
+        None => Ok(p),
+    }
 }
 
 /// An association attribute as written.

@@ -5,6 +5,9 @@ pub const BELONGS_TO: &str = "belongs_to";
 pub const HAS_ONE: &str = "has_one";
 pub const HAS_MANY: &str = "has_many";
 pub const BELONGS_TO_MANY: &str = "belongs_to_many";
+pub const POLYMORPHIC: &str = "polymorphic";
+pub const TYPE_COLUMN: &str = "type_column";
+pub const DERIVE: &str = "derive";
 
 // #[model(...)] on the struct
 pub const TABLE: &str = "table";
