@@ -115,6 +115,12 @@ snapshot!(
 );
 
 snapshot!(
+    polymorphic_belongs_to,
+    "#[polymorphic(Commentable, Post = \"post\", Video = \"video\", derive(Debug, Clone))] \
+     pub struct Comment { pub id: i32, pub commentable_type: String, pub commentable_id: Option<i32> }"
+);
+
+snapshot!(
     belongs_to_with_actions,
     "#[belongs_to(User, foreign_key = \"author_id\", as = \"Author\", on_delete = \"set_null\")] \
      pub struct Post { pub id: i32, pub author_id: Option<i32>, pub title: String }"

@@ -271,7 +271,12 @@ pub struct Entry {
 // or on a photo, which the type column says; each parent reads its own
 // through a scoped has_many.
 #[derive(Model, Debug, Clone, PartialEq)]
-#[polymorphic(Remarkable, Post = "post", Photo = "photo", derive(Debug, Clone, PartialEq))]
+#[polymorphic(
+    Remarkable,
+    Post = "post",
+    Photo = "photo",
+    derive(Debug, Clone, PartialEq)
+)]
 pub struct Remark {
     pub id: i32,
     pub remarkable_type: String,

@@ -24,6 +24,9 @@ pub trait Variant<P>: Model {
     fn wrap(self) -> P;
 }
 
+/// Checks that a key field of type `Fk` holds `V`'s key.
+pub fn holds<Fk: ForeignKey<V::Id>, V: Model>() {}
+
 /// The row of variant `V` that `key` points at, as the enum `P`: `None` for
 /// a NULL key, `Err(NotFound)` for a key pointing at no row.
 pub async fn find<P, V, Fk, C, K>(key: &Fk, conn: &mut C) -> QueryResult<Option<P>>

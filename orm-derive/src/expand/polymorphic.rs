@@ -3,7 +3,7 @@
 //! which orm-core's `assoc::poly` runs.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 
 use crate::internals::ast::{Model, Polymorphic};
 use crate::internals::inflect;
@@ -84,7 +84,15 @@ fn one(model: &Model, p: &Polymorphic) -> TokenStream {
     let d_load = format!(
         "[`{ident}::{snake}`] of each of `children`, aligned with them: one statement per variant present (per chunk of keys), none for a variant no child points at."
     );
+    // The key field holds each variant's key: said once, on its type; the
+    // methods' bound is checked where they are called (`for<'__orm>`).
+    let key_span = syn::spanned::Spanned::span(key_ty);
+    let key_checks = paths.iter().map(|path| {
+        quote_spanned!(key_span=> const _: fn() = _orm::__private::poly::holds::<#key_ty, #path>;)
+    });
+    let holds = quote!(#(for<'__orm> #key_ty: _orm::ForeignKey<<#paths as _orm::Model>::Id>,)*);
     let impls = quote! {
+        #(#key_checks)*
         #(
             #[automatically_derived]
             impl #poly::Variant<#name> for #paths {
@@ -99,6 +107,7 @@ fn one(model: &Model, p: &Polymorphic) -> TokenStream {
             pub fn #get<'c, C, K: _orm::Kind>(&'c self, conn: &'c mut C) -> <K as _orm::Kind>::Out<'c, ::core::option::Option<#name>>
             where
                 C: ::core::marker::Send,
+                #holds
                 #(#paths: _orm::Crud<C, K>,)*
             {
                 <K as _orm::Kind>::run(async move {
@@ -115,6 +124,7 @@ fn one(model: &Model, p: &Polymorphic) -> TokenStream {
             pub fn #load<'c, C, K: _orm::Kind>(children: &'c [Self], conn: &'c mut C) -> <K as _orm::Kind>::Out<'c, _orm::__private::Vec<::core::option::Option<#name>>>
             where
                 C: _orm::exec::OnBackend<K>,
+                #holds
                 #(
                     #paths: _orm::KeysQuery + ::core::clone::Clone,
                     <#paths as _orm::KeysQuery>::ByIds: _orm::exec::Fetch<C, K, #paths>,

@@ -435,8 +435,8 @@ fn parse_polymorphic(input: ParseStream, span: Span) -> syn::Result<Polymorphic>
             skip_option(input)?;
         }
     }
-    if p.variants.is_empty() {
-        push(syn::Error::new(span, "a polymorphic association needs its variants, e.g. `Post = \"post\", Video = \"video\"`"));
+    if p.variants.is_empty() && errors.is_none() {
+        errors = Some(syn::Error::new(span, "a polymorphic association needs its variants, e.g. `Post = \"post\", Video = \"video\"`"));
     }
     match errors {
         Some(errors) => Err(errors),

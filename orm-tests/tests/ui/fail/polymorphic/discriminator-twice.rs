@@ -1,0 +1,13 @@
+use orm_core::prelude::*;
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Post { pub id: i32 }
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Video { pub id: i32 }
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[polymorphic(Commentable, Post = "post", Video = "post")]
+pub struct Comment { pub id: i32, pub commentable_type: String, pub commentable_id: i32 }
+
+fn main() {}
