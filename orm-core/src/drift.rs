@@ -638,8 +638,8 @@ impl Schema {
                     continue;
                 };
                 let events = [
-                    ("ON DELETE", fk.on_delete(), &found.on_delete),
-                    ("ON UPDATE", fk.on_update(), &found.on_update),
+                    ("ON DELETE", fk.on_delete(dialect), &found.on_delete),
+                    ("ON UPDATE", fk.on_update(dialect), &found.on_update),
                 ];
                 for (event, expected, found) in events {
                     if !same_action(expected, found, dialect) {

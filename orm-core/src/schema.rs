@@ -351,6 +351,14 @@ pub enum Relation {
     },
     /// A join table.
     JoinTable(&'static JoinTableDef),
+    /// An exclusive arc: exactly one of `columns` of `table` is set (a
+    /// `CHECK`), each a key of its own table.
+    ExclusiveArc {
+        /// The table holding the key columns.
+        table: &'static TableDef,
+        /// The key columns, one per model the row may point at.
+        columns: &'static [&'static str],
+    },
 }
 
 pub(crate) struct Fk {
@@ -361,20 +369,32 @@ pub(crate) struct Fk {
     pub(crate) constraint: Constraint,
     /// A `has_one` key: its index is UNIQUE.
     pub(crate) unique: bool,
+    /// A key of an exclusive arc, which its CHECK holds to "exactly one
+    /// set": `SET NULL` would break it, so deleting the parent deletes the
+    /// row; MySQL and MariaDB refuse any referential action on a column a
+    /// CHECK names, so there the parent's delete is refused while rows point
+    /// at it.
+    pub(crate) arc: bool,
 }
 
 impl Fk {
-    pub(crate) fn on_delete(&self) -> Action {
-        let default = if self.nullable {
-            Action::SetNull
-        } else {
-            Action::Cascade
+    pub(crate) fn on_delete(&self, dialect: Dialect) -> Action {
+        let default = match (self.arc, dialect) {
+            (true, Dialect::Mysql) => Action::Restrict,
+            (true, _) => Action::Cascade,
+            (false, _) if self.nullable => Action::SetNull,
+            (false, _) => Action::Cascade,
         };
         self.constraint.on_delete.unwrap_or(default)
     }
 
-    pub(crate) fn on_update(&self) -> Action {
-        self.constraint.on_update.unwrap_or(Action::Cascade)
+    pub(crate) fn on_update(&self, dialect: Dialect) -> Action {
+        let default = if self.arc && dialect == Dialect::Mysql {
+            Action::Restrict
+        } else {
+            Action::Cascade
+        };
+        self.constraint.on_update.unwrap_or(default)
     }
 }
 
@@ -386,6 +406,8 @@ pub(crate) struct Planned {
     pub(crate) fks: Vec<Fk>,
     /// The project's own join table: its key's column order is its own.
     pub(crate) key_in_any_order: bool,
+    /// Exclusive arcs: of each, exactly one column is set.
+    pub(crate) arcs: Vec<&'static [&'static str]>,
 }
 
 impl Planned {
@@ -520,6 +542,7 @@ impl Schema {
                 primary_key: t.primary_key.to_vec(),
                 fks: Vec::new(),
                 key_in_any_order: false,
+                arcs: Vec::new(),
             })
             .collect();
         for relation in &self.relations {
@@ -547,6 +570,7 @@ impl Schema {
                             nullable,
                             constraint: *constraint,
                             unique: *unique,
+                            arc: false,
                         }),
                     }
                 }
@@ -582,6 +606,7 @@ impl Schema {
                             nullable: false,
                             constraint: *constraint,
                             unique: false,
+                            arc: false,
                         })
                         .collect();
                     planned.push(Planned {
@@ -590,8 +615,21 @@ impl Schema {
                         primary_key: join.keys.iter().map(|k| k.0).collect(),
                         fks,
                         key_in_any_order: join.existing,
+                        arcs: Vec::new(),
                     });
                 }
+                Relation::ExclusiveArc { table, columns } => {
+                    if let Some(p) = planned.iter_mut().find(|p| p.name == table.name) {
+                        if !p.arcs.contains(columns) {
+                            p.arcs.push(columns);
+                        }
+                    }
+                }
+            }
+        }
+        for p in &mut planned {
+            for fk in &mut p.fks {
+                fk.arc = p.arcs.iter().any(|arc| arc.contains(&fk.column));
             }
         }
         order_by_dependencies(planned)
@@ -832,8 +870,8 @@ pub(crate) fn foreign_key(fk: &Fk, dialect: Dialect) -> String {
         quote(fk.column, dialect),
         quote(fk.references.name, dialect),
         quote(target_pk, dialect),
-        fk.on_delete().sql(),
-        fk.on_update().sql(),
+        fk.on_delete(dialect).sql(),
+        fk.on_update(dialect).sql(),
     )
 }
 
@@ -856,6 +894,13 @@ pub(crate) fn create_table(table: &Planned, name: &str, dialect: Dialect) -> Str
     }
     for fk in table.fks.iter().filter(|fk| fk.constraint.enforced) {
         parts.push(foreign_key(fk, dialect));
+    }
+    for arc in &table.arcs {
+        let set: Vec<String> = arc
+            .iter()
+            .map(|c| format!("CASE WHEN {} IS NULL THEN 0 ELSE 1 END", quote(c, dialect)))
+            .collect();
+        parts.push(format!("CHECK ({} = 1)", set.join(" + ")));
     }
     format!(
         "CREATE TABLE {} (\n  {}\n)",

@@ -284,6 +284,22 @@ pub struct Remark {
     pub body: String,
 }
 
+// An exclusive arc: an attachment is on a post or on a photo, one nullable
+// key column each, exactly one of them set (a CHECK), each a real foreign
+// key whose ON DELETE works.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[polymorphic(
+    Attachable,
+    arc(Post = "post_id", Photo = "photo_id"),
+    derive(Debug, Clone, PartialEq)
+)]
+pub struct Attachment {
+    pub id: i32,
+    pub post_id: Option<i32>,
+    pub photo_id: Option<i32>,
+    pub name: String,
+}
+
 pub fn schema() -> Schema {
     Schema::new()
         .model::<User>()
@@ -311,6 +327,7 @@ pub fn schema() -> Schema {
         .model::<Blog>()
         .model::<Entry>()
         .model::<Remark>()
+        .model::<Attachment>()
 }
 
 /// A fresh in-memory SQLite database with every test table.

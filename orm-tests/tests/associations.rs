@@ -42,6 +42,10 @@ fn keys_per_statement<C: ConnKind + OnBackend<C::Kind>>(_: &C) -> usize {
     <C::Backend as orm_core::OrmBackend>::MAX_BIND_PARAMS
 }
 
+fn dialect<C: ConnKind + OnBackend<C::Kind>>(_: &C) -> orm_core::Dialect {
+    <C::Backend as orm_core::OrmBackend>::DIALECT
+}
+
 fn ids<M: Model<Id = i32>>(rows: &[M]) -> Vec<i32> {
     let mut ids: Vec<i32> = rows.iter().map(|r| r.id()).collect();
     ids.sort();
@@ -1174,6 +1178,46 @@ backend_tests! {
         // A key pointing at no row is NotFound.
         let gone = r!(Remark::create(NewRemark { remarkable_type: "photo".into(), remarkable_id: Some(photo.id + 100), body: "gone".into() }, conn))?;
         assert!(matches!(r!(gone.remarkable(conn)), Err(orm_core::diesel::result::Error::NotFound)));
+        Ok(())
+    }
+
+    // The exclusive-arc form: one key column per variant, a CHECK that
+    // exactly one is set, real foreign keys (deleting the post deletes its
+    // attachments).
+    fn polymorphic_exclusive_arc(conn) {
+        let post = r!(Post::create(NewPost { author_id: None, title: "p".into() }, conn))?;
+        let photo = r!(Photo::create(NewPhoto { url: "u".into() }, conn))?;
+        let new = |post_id, photo_id, name: &str| NewAttachment { post_id, photo_id, name: name.into() };
+        let on_post = r!(Attachment::create(new(Some(post.id), None, "a"), conn))?;
+        let on_photo = r!(Attachment::create(new(None, Some(photo.id), "b"), conn))?;
+        // The CHECK: neither, or both, is refused by the database.
+        assert!(r!(Attachment::create(new(None, None, "none"), conn)).is_err());
+        assert!(r!(Attachment::create(new(Some(post.id), Some(photo.id), "both"), conn)).is_err());
+        // A real foreign key: a key pointing at no row is refused.
+        assert!(r!(Attachment::create(new(Some(post.id + 100), None, "dangling"), conn)).is_err());
+
+        let log = QueryLog::attach(conn);
+        assert_eq!(r!(on_post.attachable(conn))?, Some(Attachable::Post(post.clone())));
+        assert_eq!(log.count(), 1);
+        assert_eq!(r!(on_photo.attachable(conn))?, Some(Attachable::Photo(photo.clone())));
+        let all = [on_photo.clone(), on_post.clone()];
+        let log = QueryLog::attach(conn);
+        let parents = r!(Attachment::load_attachables(&all, conn))?;
+        assert_eq!(log.count(), 2);
+        assert_eq!(parents, [Some(Attachable::Photo(photo.clone())), Some(Attachable::Post(post.clone()))]);
+
+        // ON DELETE CASCADE: the post's attachment goes with it. MySQL and
+        // MariaDB refuse a referential action on a column a CHECK names:
+        // there the keys are RESTRICT, and the delete is refused while the
+        // attachment points at the post.
+        if dialect(conn) == orm_core::Dialect::Mysql {
+            assert!(r!(post.delete(conn)).is_err());
+            assert_eq!(r!(Attachment::all(conn))?.len(), 2);
+            r!(on_post.delete(conn))?;
+        }
+        r!(post.delete(conn))?;
+        let left: Vec<Attachment> = r!(Attachment::all(conn))?;
+        assert_eq!(left, [on_photo.clone()]);
         Ok(())
     }
 

@@ -50,6 +50,22 @@ pub fn unknown(model: &str, column: &str, value: &str, known: &[&str]) -> Error 
     )
 }
 
+/// Of an exclusive arc, the column that is set (`set` holds whether each
+/// is, with its name): `""` when none is, `Err` when several are.
+pub fn arc_kind(set: &[(bool, &'static str)], model: &str) -> QueryResult<&'static str> {
+    let mut columns = set.iter().filter(|(is, _)| *is).map(|(_, c)| *c);
+    match (columns.next(), columns.next()) {
+        (None, _) => Ok(""),
+        (Some(column), None) => Ok(column),
+        (Some(a), Some(b)) => Err(Error::DeserializationError(
+            format!(
+                "`{model}` points at two rows of its exclusive arc: `{a}` and `{b}` are both set"
+            )
+            .into(),
+        )),
+    }
+}
+
 /// Checks that every one of `pointers` (each child's type column) is one
 /// of `known`, before any statement.
 pub fn check(pointers: &[&str], known: &[&str], model: &str, column: &str) -> QueryResult<()> {

@@ -248,6 +248,7 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
             super::if_models(&needs, &model.ident, r)
         })
     });
+    let relations = relations.chain(super::polymorphic::relations(model));
     let fields = model.fields.iter().map(|f| {
         let hash = Literal::u64_suffixed(field_hash(&f.column));
         let (field, ty) = (&f.ident, &f.ty);

@@ -5,7 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
-use crate::internals::ast::{Model, Polymorphic};
+use crate::internals::ast::{Field, Model, Named, Polymorphic};
 use crate::internals::inflect;
 
 /// The enums, at module level.
@@ -48,49 +48,104 @@ pub fn impls(model: &Model) -> TokenStream {
 
 fn one(model: &Model, p: &Polymorphic) -> TokenStream {
     let ident = &model.ident;
-    let field = |column: &crate::internals::ast::Named, what: &str| {
-        match model.fields.iter().find(|f| f.column == column.value) {
+    let field =
+        |column: &Named, what: &str| match model.fields.iter().find(|f| f.column == column.value) {
             Some(f) => Ok(f),
             None => Err(syn::Error::new(
                 column.span,
                 format!(
-                    "`{ident}` has no field `{}`, the {what} column of this polymorphic association; name it with `{}` = \"..\"",
-                    column.value,
-                    if what == "key" { "foreign_key" } else { "type_column" },
-                ),
+                "`{ident}` has no field `{}`, the {what} column of this polymorphic association{}",
+                column.value,
+                match what {
+                    "key" => "; name it with `foreign_key = \"..\"`",
+                    "type" => "; name it with `type_column = \"..\"`",
+                    _ => "",
+                },
+            ),
             )
             .to_compile_error()),
-        }
+        };
+    let (paths, discriminators): (Vec<_>, Vec<_>) = p.variants.iter().cloned().unzip();
+    // Each variant's key field; of the classic form, the one key field and
+    // the type field.
+    let (keys, kind) = if p.arc.is_some() {
+        let keys: Vec<_> = discriminators
+            .iter()
+            .map(|column| field(&Named::from_lit(column), "arc's key"))
+            .collect();
+        (keys, None)
+    } else {
+        let key = field(&p.foreign_key, "key");
+        (vec![key; paths.len()], Some(field(&p.type_column, "type")))
     };
-    let (key, kind) = match (field(&p.foreign_key, "key"), field(&p.type_column, "type")) {
-        (Ok(key), Ok(kind)) => (key, kind),
-        (key, kind) => return [key.err(), kind.err()].into_iter().flatten().collect(),
-    };
-    let (key, key_ty, kind) = (&key.ident, &key.ty, &kind.ident);
+    let errors: TokenStream = keys
+        .iter()
+        .chain(kind.iter())
+        .filter_map(|f| f.as_ref().err())
+        .take(if p.arc.is_some() { usize::MAX } else { 2 })
+        .cloned()
+        .collect();
+    if !errors.is_empty() {
+        return errors;
+    }
+    let keys: Vec<&Field> = keys.into_iter().flatten().collect();
+    let kind = kind.and_then(Result::ok);
     let name = &p.name;
     let snake = inflect::snake(&name.to_string());
     let (get, load) = (
         crate::internals::ident(&snake, p.span),
         crate::internals::ident(&format!("load_{}", inflect::plural(&snake)), p.span),
     );
-    let (paths, discriminators): (Vec<_>, Vec<_>) = p.variants.iter().cloned().unzip();
     let variants: Vec<_> = paths.iter().map(variant_ident).collect();
-    let (model_name, column) = (ident.to_string(), &p.type_column.value);
+    let (key_fields, key_tys): (Vec<_>, Vec<_>) = keys.iter().map(|f| (&f.ident, &f.ty)).unzip();
+    let model_name = ident.to_string();
     let poly = quote!(_orm::__private::poly);
+    // What selects the variant of a row: the type column, or the arc's
+    // column that is set.
+    let arc_kind = |row: TokenStream| quote!(#poly::arc_kind(&[#((_orm::ForeignKey::<<#paths as _orm::Model>::Id>::get(&#row.#key_fields).is_some(), #discriminators)),*], #model_name)?);
+    let (kind_self, kind_row, check, what) = match kind {
+        Some(kind) => {
+            let (kind, column) = (&kind.ident, &p.type_column.value);
+            (
+                quote!(::core::convert::AsRef::<str>::as_ref(&self.#kind)),
+                quote!(::core::convert::AsRef::<str>::as_ref(&c.#kind)),
+                quote!(#poly::check(&kinds, &[#(#discriminators),*], #model_name, #column)?;),
+                format!("`{column}` and `{}`", p.foreign_key.value),
+            )
+        }
+        None => (
+            arc_kind(quote!(self)),
+            arc_kind(quote!(c)),
+            TokenStream::new(),
+            format!(
+                "exclusive arc ({})",
+                discriminators
+                    .iter()
+                    .map(|d| format!("`{}`", d.value()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+    };
+    let unknown = if p.arc.is_some() {
+        quote!(::core::result::Result::Ok(::core::option::Option::None))
+    } else {
+        let column = &p.type_column.value;
+        quote!(::core::result::Result::Err(#poly::unknown(#model_name, #column, kind, &[#(#discriminators),*])))
+    };
     let d_get = format!(
-        "The row this `{ident}`'s `{column}` and `{}` point at, as a [`{name}`]: `None` for a NULL key, an `Err` for a discriminator none of the variants declares (checked before any statement) and `Err(NotFound)` for a key pointing at no row. One statement.",
-        p.foreign_key.value
+        "The row this `{ident}`'s {what} point at, as a [`{name}`]: `None` for no key, an `Err` for a row that selects no variant or several (checked before any statement) and `Err(NotFound)` for a key pointing at no row. One statement."
     );
     let d_load = format!(
         "[`{ident}::{snake}`] of each of `children`, aligned with them: one statement per variant present (per chunk of keys), none for a variant no child points at."
     );
-    // The key field holds each variant's key: said once, on its type; the
+    // Each key field holds its variant's key: said once, on its type; the
     // methods' bound is checked where they are called (`for<'__orm>`).
-    let key_span = syn::spanned::Spanned::span(key_ty);
-    let key_checks = paths.iter().map(|path| {
-        quote_spanned!(key_span=> const _: fn() = _orm::__private::poly::holds::<#key_ty, #path>;)
+    let key_checks = paths.iter().zip(&key_tys).map(|(path, key_ty)| {
+        let span = syn::spanned::Spanned::span(key_ty);
+        quote_spanned!(span=> const _: fn() = #poly::holds::<#key_ty, #path>;)
     });
-    let holds = quote!(#(for<'__orm> #key_ty: _orm::ForeignKey<<#paths as _orm::Model>::Id>,)*);
+    let holds = quote!(#(for<'__orm> #key_tys: _orm::ForeignKey<<#paths as _orm::Model>::Id>,)*);
     let impls = quote! {
         #(#key_checks)*
         #(
@@ -111,13 +166,13 @@ fn one(model: &Model, p: &Polymorphic) -> TokenStream {
                 #(#paths: _orm::Crud<C, K>,)*
             {
                 <K as _orm::Kind>::run(async move {
-                    let kind: &str = ::core::convert::AsRef::<str>::as_ref(&self.#kind);
+                    let kind: &str = #kind_self;
                     #(
                         if kind == #discriminators {
-                            return #poly::find::<#name, #paths, #key_ty, C, K>(&self.#key, conn).await;
+                            return #poly::find::<#name, #paths, #key_tys, C, K>(&self.#key_fields, conn).await;
                         }
                     )*
-                    ::core::result::Result::Err(#poly::unknown(#model_name, #column, kind, &[#(#discriminators),*]))
+                    #unknown
                 })
             }
             #[doc = #d_load]
@@ -131,11 +186,16 @@ fn one(model: &Model, p: &Polymorphic) -> TokenStream {
                 )*
             {
                 <K as _orm::Kind>::run(async move {
-                    let kinds: _orm::__private::Vec<&str> = children.iter().map(|c| ::core::convert::AsRef::<str>::as_ref(&c.#kind)).collect();
-                    let keys: _orm::__private::Vec<&#key_ty> = children.iter().map(|c| &c.#key).collect();
-                    #poly::check(&kinds, &[#(#discriminators),*], #model_name, #column)?;
+                    let kinds = children
+                        .iter()
+                        .map(|c| ::core::result::Result::Ok(#kind_row))
+                        .collect::<_orm::__private::diesel::result::QueryResult<_orm::__private::Vec<&str>>>()?;
+                    #check
                     let mut out: _orm::__private::Vec<::core::option::Option<#name>> = children.iter().map(|_| ::core::option::Option::None).collect();
-                    #(#poly::load::<#name, #paths, #key_ty, C, K>(&kinds, &keys, &mut out, conn).await?;)*
+                    #(
+                        let keys: _orm::__private::Vec<&#key_tys> = children.iter().map(|c| &c.#key_fields).collect();
+                        #poly::load::<#name, #paths, #key_tys, C, K>(&kinds, &keys, &mut out, conn).await?;
+                    )*
                     ::core::result::Result::Ok(out)
                 })
             }
@@ -145,4 +205,36 @@ fn one(model: &Model, p: &Polymorphic) -> TokenStream {
     let checks = super::checks(&needs, ident);
     let gated = super::if_models(&needs, ident, impls);
     quote!(#checks #gated)
+}
+
+/// An exclusive arc's foreign keys (their actions are the arc's defaults,
+/// see orm-core's `schema::Fk`) and the CHECK.
+pub fn relations(model: &Model) -> Vec<TokenStream> {
+    let rel = quote!(_orm::__private::Relation);
+    model
+        .polymorphic
+        .iter()
+        .filter(|p| p.arc.is_some())
+        .flat_map(|p| {
+            let columns: Vec<String> = p.variants.iter().map(|(_, c)| c.value()).collect();
+            let fks = p.variants.iter().map(|(path, column)| {
+                let fk = quote! {
+                    #rel::ForeignKey {
+                        table: <Self as _orm::Model>::TABLE,
+                        column: #column,
+                        references: <#path as _orm::Model>::TABLE,
+                        constraint: _orm::__private::Constraint {
+                            on_delete: _orm::__private::Option::None,
+                            on_update: _orm::__private::Option::None,
+                            enforced: true,
+                        },
+                        unique: false,
+                    }
+                };
+                super::if_models(&[super::Needs::model(path)], &model.ident, fk)
+            });
+            let arc = quote!(#rel::ExclusiveArc { table: <Self as _orm::Model>::TABLE, columns: &[#(#columns),*] });
+            fks.chain(std::iter::once(arc)).collect::<Vec<_>>()
+        })
+        .collect()
 }

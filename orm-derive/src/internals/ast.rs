@@ -314,7 +314,12 @@ pub struct Polymorphic {
     pub span: Span,
     /// The enum (`Commentable`), which names the methods (`commentable`).
     pub name: Ident,
+    /// Each variant's model with its discriminator, or with its own key
+    /// column for an exclusive arc.
     pub variants: Vec<(Path, LitStr)>,
+    /// `arc(Post = "post_id", ..)`: one key column per variant, exactly one
+    /// of them set (a CHECK); the span of `arc`.
+    pub arc: Option<Span>,
     /// The key column (`commentable_id` unless `foreign_key = ".."`).
     pub foreign_key: Named,
     /// The type column (`commentable_type` unless `type_column = ".."`).

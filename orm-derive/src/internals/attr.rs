@@ -345,8 +345,7 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
 
 /// `#[polymorphic(Commentable, Post = "post", Video = "video", ..)]`.
 fn parse_polymorphic(input: ParseStream, span: Span) -> syn::Result<Polymorphic> {
-    const ACCEPTED: &str =
-        "variants as `Model = \"discriminator\"`, `foreign_key`, `type_column`, `derive(..)`";
+    const ACCEPTED: &str = "variants as `Model = \"discriminator\"`, `foreign_key`, `type_column`, `arc(Model = \"key_column\", ..)`, `derive(..)`";
     let name: Ident = input.parse().map_err(|e| {
         syn::Error::new(
             e.span(),
@@ -366,6 +365,7 @@ fn parse_polymorphic(input: ParseStream, span: Span) -> syn::Result<Polymorphic>
         },
         name,
         variants: Vec::new(),
+        arc: None,
         derives: Vec::new(),
     };
     let mut errors: Option<syn::Error> = None;
@@ -380,6 +380,42 @@ fn parse_polymorphic(input: ParseStream, span: Span) -> syn::Result<Polymorphic>
         }
         let option = (|| -> syn::Result<()> {
             let path: Path = input.parse()?;
+            if path.is_ident(ARC) && input.peek(syn::token::Paren) {
+                if p.arc.is_some() || !p.variants.is_empty() {
+                    return Err(syn::Error::new(
+                        path.span(),
+                        "an exclusive arc is the association's only list of variants: `arc(Post = \"post_id\", Video = \"video_id\")`",
+                    ));
+                }
+                p.arc = Some(path.span());
+                let list;
+                syn::parenthesized!(list in input);
+                while !list.is_empty() {
+                    let model: Path = list.parse()?;
+                    list.parse::<Token![=]>()?;
+                    let column: LitStr = list.parse()?;
+                    if !is_identifier(&column.value()) {
+                        return Err(syn::Error::new(
+                            column.span(),
+                            "expected the variant's key column, e.g. `Post = \"post_id\"`",
+                        ));
+                    }
+                    if p.variants.iter().any(|(_, c)| c.value() == column.value()) {
+                        return Err(syn::Error::new(
+                            column.span(),
+                            format_args!(
+                                "the column {:?} is given to two variants",
+                                column.value()
+                            ),
+                        ));
+                    }
+                    p.variants.push((model, column));
+                    if !list.is_empty() {
+                        list.parse::<Token![,]>()?;
+                    }
+                }
+                return Ok(());
+            }
             if path.is_ident(DERIVE) && input.peek(syn::token::Paren) {
                 let list;
                 syn::parenthesized!(list in input);
@@ -416,6 +452,12 @@ fn parse_polymorphic(input: ParseStream, span: Span) -> syn::Result<Polymorphic>
                 return Err(syn::Error::new(
                     lit.span(),
                     "a discriminator is a non-empty string, stored in the type column",
+                ));
+            }
+            if p.arc.is_some() {
+                return Err(syn::Error::new(
+                    path.span(),
+                    "an exclusive arc's variants are all in its `arc(..)`",
                 ));
             }
             if p.variants.iter().any(|(_, d)| d.value() == lit.value()) {

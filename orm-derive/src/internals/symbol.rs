@@ -8,6 +8,7 @@ pub const BELONGS_TO_MANY: &str = "belongs_to_many";
 pub const POLYMORPHIC: &str = "polymorphic";
 pub const TYPE_COLUMN: &str = "type_column";
 pub const DERIVE: &str = "derive";
+pub const ARC: &str = "arc";
 
 // #[model(...)] on the struct
 pub const TABLE: &str = "table";
