@@ -121,6 +121,12 @@ snapshot!(
 );
 
 snapshot!(
+    polymorphic_exclusive_arc,
+    "#[polymorphic(Attachable, arc(Post = \"post_id\", Video = \"video_id\"))] \
+     pub struct Attachment { pub id: i32, pub post_id: Option<i32>, pub video_id: Option<i32> }"
+);
+
+snapshot!(
     belongs_to_with_actions,
     "#[belongs_to(User, foreign_key = \"author_id\", as = \"Author\", on_delete = \"set_null\")] \
      pub struct Post { pub id: i32, pub author_id: Option<i32>, pub title: String }"
