@@ -375,6 +375,9 @@ pub(crate) struct Fk {
     /// CHECK names, so there the parent's delete is refused while rows point
     /// at it.
     pub(crate) arc: bool,
+    /// Another table an association declares this column a key of (a
+    /// polymorphic key declared without `constraints = false`).
+    pub(crate) also_references: Option<&'static str>,
 }
 
 impl Fk {
@@ -563,6 +566,9 @@ impl Schema {
                         Some(fk) => {
                             fk.constraint = fk.constraint.or(*constraint);
                             fk.unique |= *unique;
+                            if fk.references.name != references.name {
+                                fk.also_references = Some(references.name);
+                            }
                         }
                         None => p.fks.push(Fk {
                             column,
@@ -571,6 +577,7 @@ impl Schema {
                             constraint: *constraint,
                             unique: *unique,
                             arc: false,
+                            also_references: None,
                         }),
                     }
                 }
@@ -607,6 +614,7 @@ impl Schema {
                             constraint: *constraint,
                             unique: false,
                             arc: false,
+                            also_references: None,
                         })
                         .collect();
                     planned.push(Planned {
@@ -800,8 +808,29 @@ pub(crate) fn quote(identifier: &str, dialect: Dialect) -> String {
 pub(crate) fn validate(plan: &[Planned], dialect: Dialect) -> Result<(), SchemaError> {
     for table in plan {
         spelled(table, &table.columns)?;
+        one_table_per_key(table)?;
     }
     validate_actions(plan, dialect)
+}
+
+/// `Err` for a key column two associations declare a FOREIGN KEY to two
+/// tables (a polymorphic key: one column cannot reference both).
+fn one_table_per_key(table: &Planned) -> Result<(), SchemaError> {
+    let conflict = table
+        .fks
+        .iter()
+        .find(|fk| fk.constraint.enforced && fk.also_references.is_some());
+    match conflict {
+        Some(fk) => Err(SchemaError(format!(
+            "column `{}.{}` is declared a foreign key to `{}` and to `{}`: one column cannot reference \
+             two tables; for a polymorphic key give its associations `constraints = false`",
+            table.name,
+            fk.column,
+            fk.references.name,
+            fk.also_references.unwrap_or_default()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// `Err` if one of `columns` has a default the model does not spell, so

@@ -351,3 +351,53 @@ mod v2 {
             .model::<Label>()
     }
 }
+
+/// A polymorphic key declared a foreign key by both parents, without
+/// `constraints = false`.
+mod polymorphic_key {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[has_many(Blurb, foreign_key = "blurbable_id", scope = blurbs::blurbable_type.eq("clip"))]
+    pub struct Clip {
+        pub id: i32,
+    }
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[has_many(Blurb, foreign_key = "blurbable_id", scope = blurbs::blurbable_type.eq("slide"))]
+    pub struct Slide {
+        pub id: i32,
+    }
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[polymorphic(Blurbable, Clip = "clip", Slide = "slide")]
+    pub struct Blurb {
+        pub id: i32,
+        pub blurbable_type: String,
+        pub blurbable_id: Option<i32>,
+    }
+}
+
+// One column cannot reference two tables: the DDL is refused with what to
+// do, before any statement, on every dialect.
+#[test]
+fn a_polymorphic_key_with_two_foreign_keys_is_refused() {
+    use polymorphic_key::{Blurb, Clip, Slide};
+    let schema = orm_core::Schema::new()
+        .model::<Clip>()
+        .model::<Slide>()
+        .model::<Blurb>();
+    for dialect in [
+        orm_core::Dialect::Sqlite,
+        orm_core::Dialect::Postgres,
+        orm_core::Dialect::Mysql,
+    ] {
+        let err = schema.sql(dialect).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "`blurbs.blurbable_id` is declared a foreign key to `clips` and to `slides`"
+            ) && err.contains("constraints = false"),
+            "{err}"
+        );
+    }
+}
