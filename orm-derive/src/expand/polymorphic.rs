@@ -102,19 +102,22 @@ fn one(model: &Model, p: &Polymorphic) -> TokenStream {
     let poly = quote!(_orm::__private::poly);
     // What selects the variant of a row: the type column, or the arc's
     // column that is set.
-    let arc_kind = |row: TokenStream| quote!(#poly::arc_kind(&[#((_orm::ForeignKey::<<#paths as _orm::Model>::Id>::get(&#row.#key_fields).is_some(), #discriminators)),*], #model_name)?);
+    let arc_kind = |row: TokenStream| quote!(#poly::arc_kind(&[#((_orm::ForeignKey::<<#paths as _orm::Model>::Id>::get(&#row.#key_fields).is_some(), #discriminators)),*], #model_name));
     let (kind_self, kind_row, check, what) = match kind {
         Some(kind) => {
             let (kind, column) = (&kind.ident, &p.type_column.value);
             (
                 quote!(::core::convert::AsRef::<str>::as_ref(&self.#kind)),
-                quote!(::core::convert::AsRef::<str>::as_ref(&c.#kind)),
+                quote!(::core::result::Result::Ok(::core::convert::AsRef::<str>::as_ref(&c.#kind))),
                 quote!(#poly::check(&kinds, &[#(#discriminators),*], #model_name, #column)?;),
                 format!("`{column}` and `{}`", p.foreign_key.value),
             )
         }
         None => (
-            arc_kind(quote!(self)),
+            {
+                let kind = arc_kind(quote!(self));
+                quote!(#kind?)
+            },
             arc_kind(quote!(c)),
             TokenStream::new(),
             format!(
@@ -188,7 +191,7 @@ fn one(model: &Model, p: &Polymorphic) -> TokenStream {
                 <K as _orm::Kind>::run(async move {
                     let kinds = children
                         .iter()
-                        .map(|c| ::core::result::Result::Ok(#kind_row))
+                        .map(|c| #kind_row)
                         .collect::<_orm::__private::diesel::result::QueryResult<_orm::__private::Vec<&str>>>()?;
                     #check
                     let mut out: _orm::__private::Vec<::core::option::Option<#name>> = children.iter().map(|_| ::core::option::Option::None).collect();
