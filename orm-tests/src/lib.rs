@@ -58,6 +58,13 @@ pub struct User {
     scope = remarks::remarkable_type.eq("post"),
     constraints = false
 )]
+#[belongs_to_many(
+    Tag,
+    through = Tagging,
+    foreign_key = "taggable_id",
+    through_scope = taggings::taggable_type.eq("post"),
+    constraints = false
+)]
 pub struct Post {
     pub id: i32,
     pub author_id: Option<i32>,
@@ -218,6 +225,22 @@ pub struct Note {
 
 #[derive(Model, Debug, Clone, PartialEq)]
 #[belongs_to_many(Photo, through = "photo_tags", on_delete = "restrict")]
+#[belongs_to_many(
+    Post,
+    through = Tagging,
+    as = "TaggedPosts",
+    other_key = "taggable_id",
+    through_scope = taggings::taggable_type.eq("post"),
+    constraints = false
+)]
+#[belongs_to_many(
+    Photo,
+    through = Tagging,
+    as = "TaggedPhotos",
+    other_key = "taggable_id",
+    through_scope = taggings::taggable_type.eq("photo"),
+    constraints = false
+)]
 pub struct Tag {
     pub id: i32,
     pub name: String,
@@ -228,6 +251,13 @@ pub struct Tag {
     Remark,
     foreign_key = "remarkable_id",
     scope = remarks::remarkable_type.eq("photo"),
+    constraints = false
+)]
+#[belongs_to_many(
+    Tag,
+    through = Tagging,
+    foreign_key = "taggable_id",
+    through_scope = taggings::taggable_type.eq("photo"),
     constraints = false
 )]
 pub struct Photo {
@@ -300,6 +330,29 @@ pub struct Attachment {
     pub name: String,
 }
 
+// Polymorphic many-to-many (Rails' `taggable`): tags on posts and on
+// photos through one join model, whose type column each association's
+// `through_scope` reads and sets; the type is part of the key, so a post
+// and a photo with the same id keep their own tags.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(primary_key(tag_id, taggable_type, taggable_id))]
+#[belongs_to(Tag)]
+#[polymorphic(Taggable, Post = "post", Photo = "photo", derive(Debug, PartialEq))]
+pub struct Tagging {
+    pub tag_id: i32,
+    pub taggable_type: String,
+    pub taggable_id: i32,
+}
+
+/// The scopes set the type; the plain writers start from this.
+impl Default for TaggingPayload {
+    fn default() -> Self {
+        TaggingPayload {
+            taggable_type: String::new(),
+        }
+    }
+}
+
 pub fn schema() -> Schema {
     Schema::new()
         .model::<User>()
@@ -328,6 +381,7 @@ pub fn schema() -> Schema {
         .model::<Entry>()
         .model::<Remark>()
         .model::<Attachment>()
+        .model::<Tagging>()
 }
 
 /// A fresh in-memory SQLite database with every test table.

@@ -1181,6 +1181,81 @@ backend_tests! {
         Ok(())
     }
 
+    // Polymorphic many-to-many: tags on posts and photos through one
+    // `taggings` table, each association's `through_scope` on its type
+    // column. A post and a photo with the same id keep their own tags.
+    fn polymorphic_many_to_many(conn) {
+        let post = r!(Post::create(NewPost { author_id: None, title: "p".into() }, conn))?;
+        let twin = photos::id.eq(post.id);
+        r!(orm_core::diesel::insert_into(photos::table).values((twin, photos::url.eq("u"))).execute(conn))?;
+        let photo = r!(Photo::find(post.id, conn))?;
+        let tag = |name: &str| NewTag { name: name.into() };
+        let (a, b, c) = (r!(Tag::create(tag("a"), conn))?, r!(Tag::create(tag("b"), conn))?, r!(Tag::create(tag("c"), conn))?);
+        macro_rules! taggings {
+            () => {{
+                let mut rows: Vec<Tagging> = r!(taggings::table.load(conn))?;
+                rows.sort_by(|x, y| (x.tag_id, &x.taggable_type).cmp(&(y.tag_id, &y.taggable_type)));
+                rows.into_iter().map(|t| (t.tag_id, t.taggable_type, t.taggable_id)).collect::<Vec<_>>()
+            }};
+        }
+        let row = |t: &Tag, kind: &str| (t.id, kind.to_owned(), post.id);
+
+        // The writers set the type: plain, and over a payload that says otherwise.
+        assert_eq!(r!(post.add_tags([&a, &b], conn))?, 2);
+        assert_eq!(r!(photo.add_tag(&b, conn))?, 1);
+        let other = TaggingPayload { taggable_type: "post".into() };
+        assert_eq!(r!(photo.add_tag_with(&c, other, conn))?, 1);
+        assert_eq!(r!(post.add_tag(&a, conn))?, 0, "already tagged");
+        assert_eq!(taggings!(), [row(&a, "post"), row(&b, "photo"), row(&b, "post"), row(&c, "photo")]);
+
+        // Reads see their own type only, from either side; one statement each.
+        let log = QueryLog::attach(conn);
+        assert_eq!(ids(&r!(post.tags(conn))?), [a.id, b.id]);
+        assert_eq!(log.count(), 1);
+        assert_eq!(ids(&r!(photo.tags(conn))?), [b.id, c.id]);
+        assert_eq!((r!(post.count_tags(conn))?, r!(photo.count_tags(conn))?), (2, 2));
+        assert!(r!(post.has_tags([&a, &b], conn))? && !r!(post.has_tag(&c, conn))?);
+        assert_eq!(ids(&r!(b.tagged_posts(conn))?), [post.id]);
+        assert_eq!(ids(&r!(c.tagged_photos(conn))?), [photo.id]);
+        assert_eq!(r!(c.tagged_posts(conn))?, vec![]);
+        assert_eq!(ids(&r!(post.tags_query().load::<Tag>(conn))?), [a.id, b.id]);
+        let through = r!(post.tags_with_through(conn))?;
+        assert!(through.iter().all(|(_, t)| t.taggable_type == "post"), "{through:?}");
+
+        // Eager loading, filters and counts by related rows.
+        let tags = [a.clone(), b.clone(), c.clone()];
+        let posts_of = r!(Tag::load_tagged_posts(&tags, conn))?;
+        assert_eq!(posts_of.iter().map(|p| ids(p)).collect::<Vec<_>>(), [vec![post.id], vec![post.id], vec![]]);
+        let photos_of = r!(Tag::load_tagged_photos_top(&tags, 5, photos::id.asc(), conn))?;
+        assert_eq!(photos_of.iter().map(|p| p.len()).collect::<Vec<_>>(), [0, 1, 1]);
+        assert_eq!(r!(Post::load_tags(&[post.clone()], conn))?.iter().map(|t| ids(t)).collect::<Vec<_>>(), [vec![a.id, b.id]]);
+        let with_c = |q: tags::table| q.filter(tags::name.eq("c"));
+        let posts: Vec<Post> = r!(Post::query().filter(Post::has_tags_where(with_c)).load(conn))?;
+        assert_eq!(posts, vec![]);
+        let photos: Vec<Photo> = r!(Photo::query().filter(Photo::has_tags_where(with_c)).load(conn))?;
+        assert_eq!(ids(&photos), [photo.id]);
+        assert_eq!(r!(Tag::count_tagged_posts_for(&tags, conn))?, [1, 1, 0]);
+        assert_eq!(r!(Tag::count_tagged_photos_for_where(&tags, |q| q.filter(photos::url.eq("u")), conn))?, [0, 1, 1]);
+        let counts: Vec<(i32, i64)> = r!(Tag::query().select((tags::id, Tag::tagged_photos_count())).order(tags::id).load(conn))?;
+        assert_eq!(counts, [(a.id, 0), (b.id, 1), (c.id, 1)]);
+
+        // set/remove/clear touch their own type's rows only.
+        let diff = r!(post.set_tags([&c], conn))?;
+        assert_eq!((diff.added, diff.removed), (1, 2));
+        assert_eq!(taggings!(), [row(&b, "photo"), row(&c, "photo"), row(&c, "post")]);
+        assert_eq!(r!(photo.remove_tag(&c, conn))?, 1);
+        assert_eq!(r!(photo.clear_tags(conn))?, 1);
+        assert_eq!(taggings!(), [row(&c, "post")]);
+        let d = r!(post.create_tag(tag("d"), conn))?;
+        assert_eq!(r!(d.tagged_posts(conn))?, vec![post.clone()]);
+        assert_eq!(r!(d.tagged_photos(conn))?, vec![]);
+
+        // The join row reads its parent back as the polymorphic enum.
+        let tagging = r!(Tagging::find((c.id, "post".to_owned(), post.id), conn))?;
+        assert_eq!(r!(tagging.taggable(conn))?, Some(Taggable::Post(post.clone())));
+        Ok(())
+    }
+
     // The exclusive-arc form: one key column per variant, a CHECK that
     // exactly one is set, real foreign keys (deleting the post deletes its
     // attachments).

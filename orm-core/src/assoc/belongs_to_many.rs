@@ -16,6 +16,7 @@ use super::all_associated;
 use super::in_subquery::InSubquery;
 use super::insert::{Conflict, Guarded, InsertPair, LockingInsert, Plain};
 use super::joined::JoinedTargets;
+use super::scope::{AssocScope, NoScope};
 use crate::backend::{chunk_size, Dialect};
 use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, FetchIn, Kind, Transact};
 use crate::instrument::traced;
@@ -57,6 +58,11 @@ pub trait ManyToManyDef: 'static {
         + Copy
         + QueryId
         + Send;
+
+    /// The association's scope on its join rows ([`NoScope`], or
+    /// [`Scope<Self>`](super::scope::Scope) for a `through_scope`): the join
+    /// rows its reads see, and what its writers set on the rows they add.
+    type Scope: AssocScope<Self::Through>;
 
     /// What a join row carries besides its two keys: `()` for a join table
     /// the derive generates, the join model's payload for `through = Model`.
@@ -112,6 +118,13 @@ pub type SourceOf<A> = <A as ManyToManyDef>::Source;
 pub type TargetOf<A> = <A as ManyToManyDef>::Target;
 type Through<A> = <A as ManyToManyDef>::Through;
 type SourceKey<A> = <A as ManyToManyDef>::SourceKey;
+type Sc<A> = <A as ManyToManyDef>::Scope;
+/// `rsvps`, or `taggings WHERE taggable_type = 'post'` for an association
+/// with a `through_scope`: the join rows the association sees.
+pub type JoinBase<A> = <Sc<A> as AssocScope<Through<A>>>::Base;
+/// The association's scope on its join rows as a condition of its own:
+/// `()`, or [`Scope<A>`](super::scope::Scope).
+pub type JoinCondition<A> = <Sc<A> as AssocScope<Through<A>>>::Condition;
 type TargetKey<A> = <A as ManyToManyDef>::TargetKey;
 type SId<A> = IdOf<SourceOf<A>>;
 type TId<A> = IdOf<TargetOf<A>>;
@@ -121,7 +134,7 @@ pub type PayloadOf<A> = <A as ManyToManyDef>::Payload;
 pub type Row<A> = (SId<A>, TId<A>, PayloadOf<A>);
 
 /// `rsvps WHERE event_id = ?`
-pub type JoinRows<A> = dsl::Filter<Through<A>, dsl::Eq<SourceKey<A>, SId<A>>>;
+pub type JoinRows<A> = dsl::Filter<JoinBase<A>, dsl::Eq<SourceKey<A>, SId<A>>>;
 /// `SELECT guest_id FROM rsvps WHERE event_id = ?`
 pub type TargetIds<A> = dsl::Select<JoinRows<A>, TargetKey<A>>;
 /// `rsvps WHERE event_id = ? AND guest_id = ?`
@@ -226,15 +239,25 @@ where
 
 fn join_rows<A: ManyToMany>(id: SId<A>) -> JoinRows<A>
 where
-    Through<A>: FilterDsl<dsl::Eq<SourceKey<A>, SId<A>>>,
+    JoinBase<A>: FilterDsl<dsl::Eq<SourceKey<A>, SId<A>>>,
 {
-    FilterDsl::filter(A::Through::default(), A::SourceKey::default().eq(id))
+    FilterDsl::filter(Sc::<A>::base(), A::SourceKey::default().eq(id))
+}
+
+/// The join rows association `A` sees ([`JoinBase`]).
+pub(crate) fn join_base<A: ManyToManyDef>() -> JoinBase<A> {
+    Sc::<A>::base()
+}
+
+/// Whether association `A` has a scope on its join rows.
+pub(crate) fn join_scoped<A: ManyToManyDef>() -> bool {
+    std::any::TypeId::of::<Sc<A>>() != std::any::TypeId::of::<NoScope>()
 }
 
 impl<A> ManyToManyQuery for A
 where
     A: ManyToMany,
-    Through<A>: FilterDsl<dsl::Eq<SourceKey<A>, SId<A>>>,
+    JoinBase<A>: FilterDsl<dsl::Eq<SourceKey<A>, SId<A>>>,
     JoinRows<A>: SelectDsl<TargetKey<A>>
         + SelectDsl<dsl::count_star>
         + FilterDsl<dsl::Eq<TargetKey<A>, TId<A>>>

@@ -15,7 +15,7 @@ use diesel::ExpressionMethods;
 use std::future::Future;
 
 use super::belongs_to::{BelongsTo, Parent};
-use super::belongs_to_many::{ManyToMany, ManyToManyDef};
+use super::belongs_to_many::{join_base, JoinBase, ManyToMany, ManyToManyDef};
 use super::has::{base_rows, Base, BaseRows, OneToMany};
 use super::joined::SourcesAndTargets;
 use super::ranked::{Ranked, RankedTargets};
@@ -30,10 +30,8 @@ type TId<A> = IdOf<<A as ManyToManyDef>::Target>;
 type Sk<A> = <A as ManyToManyDef>::SourceKey;
 type Tk<A> = <A as ManyToManyDef>::TargetKey;
 /// `SELECT event_id, guest_id FROM rsvps WHERE event_id IN (..)`
-pub type PairsIn<A> = dsl::Select<
-    dsl::Filter<<A as ManyToManyDef>::Through, dsl::EqAny<Sk<A>, Vec<SId<A>>>>,
-    (Sk<A>, Tk<A>),
->;
+pub type PairsIn<A> =
+    dsl::Select<dsl::Filter<JoinBase<A>, dsl::EqAny<Sk<A>, Vec<SId<A>>>>, (Sk<A>, Tk<A>)>;
 
 /// Loads the rows of `M` with keys `ids`, by key, one statement per chunk.
 async fn rows_by_id<M, C, K>(ids: Vec<M::Id>, conn: &mut C) -> QueryResult<HashMap<M::Id, M>>
@@ -98,8 +96,8 @@ where
     C: OnBackend<K>,
     A::Target: KeysQuery + Clone,
     <A::Target as KeysQuery>::ByIds: Fetch<C, K, A::Target> + CountBinds<C, K>,
-    A::Through: FilterDsl<dsl::EqAny<Sk<A>, Vec<SId<A>>>>,
-    dsl::Filter<A::Through, dsl::EqAny<Sk<A>, Vec<SId<A>>>>: SelectDsl<(Sk<A>, Tk<A>)>,
+    JoinBase<A>: FilterDsl<dsl::EqAny<Sk<A>, Vec<SId<A>>>>,
+    dsl::Filter<JoinBase<A>, dsl::EqAny<Sk<A>, Vec<SId<A>>>>: SelectDsl<(Sk<A>, Tk<A>)>,
     Vec<SId<A>>: AsInExpression<dsl::SqlTypeOf<Sk<A>>>,
     PairsIn<A>: Fetch<C, K, (SId<A>, TId<A>)>,
     SourcesAndTargets<A>: Fetch<C, K, (SId<A>, A::Target)>,
@@ -147,7 +145,7 @@ where
                 let mut parents_of: HashMap<TId<A>, Vec<SId<A>>> = HashMap::new();
                 for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, 0)) {
                     let rows = FilterDsl::filter(
-                        A::Through::default(),
+                        join_base::<A>(),
                         A::SourceKey::default().eq_any(chunk.to_vec()),
                     );
                     let query =

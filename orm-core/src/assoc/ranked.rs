@@ -23,7 +23,7 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType};
 use diesel::{QuerySource, RunQueryDsl, Table};
 
-use super::belongs_to_many::{ManyToMany, ManyToManyDef, SourceOf, TargetOf};
+use super::belongs_to_many::{JoinCondition, ManyToMany, ManyToManyDef, SourceOf, TargetOf};
 use super::has::{scoped, Condition, OneToMany};
 use super::push_binds;
 use super::through::TargetJoin;
@@ -197,6 +197,7 @@ where
     PkOf<TargetOf<A>>: QueryFragment<DB>,
     A::TargetKey: QueryFragment<DB>,
     A::SourceKey: QueryFragment<DB>,
+    JoinCondition<A>: QueryFragment<DB>,
     MSId<A>: ToSql<SourceSql<A>, DB>,
     i64: ToSql<BigInt, DB>,
 {

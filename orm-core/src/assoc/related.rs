@@ -38,7 +38,7 @@ use diesel::sql_types::{BigInt, Bool};
 use diesel::{Column, ExpressionMethods};
 
 use super::belongs_to::BelongsTo;
-use super::belongs_to_many::{ManyToMany, ManyToManyDef};
+use super::belongs_to_many::{join_base, JoinBase, JoinCondition, ManyToMany, ManyToManyDef};
 use super::eager::Parents;
 use super::has::{base, Base, Condition, OneToMany};
 use super::in_subquery::InSubquery;
@@ -336,7 +336,7 @@ pub type TargetIn<A, Q> = InSubquery<MTk<A>, dsl::Select<Q, PkOf<MT<A>>>>;
 /// rsvps.user_id)`: a join row's target is one the refinement keeps.
 pub type TargetExists<A, Q> = Related<MTk<A>, PkOf<MT<A>>, Correlated<Q, PkOf<MT<A>>, MTk<A>>>;
 /// `rsvps WHERE EXISTS (..users..)`
-type RowsOfTargets<A, Q> = dsl::Filter<Through<A>, TargetExists<A, Q>>;
+type RowsOfTargets<A, Q> = dsl::Filter<JoinBase<A>, TargetExists<A, Q>>;
 
 /// `EXISTS (SELECT .. FROM rsvps WHERE EXISTS (SELECT .. FROM users WHERE
 /// <refinement> AND users.id = rsvps.user_id) AND rsvps.event_id =
@@ -352,14 +352,14 @@ where
     A: ManyToManyDef<Source: SingleKey, Target: SingleKey>,
     Q: FilterDsl<Correlate<PkOf<MT<A>>, MTk<A>>>,
     dsl::Filter<Q, Correlate<PkOf<MT<A>>, MTk<A>>>: AsQuery,
-    Through<A>: FilterDsl<TargetExists<A, Q>>,
+    JoinBase<A>: FilterDsl<TargetExists<A, Q>>,
     RowsOfTargets<A, Q>: FilterDsl<Correlate<MSk<A>, PkOf<MS<A>>>>,
     dsl::Filter<RowsOfTargets<A, Q>, Correlate<MSk<A>, PkOf<MS<A>>>>: AsQuery,
 {
     type Filter = HasTargets<A, Q>;
     fn filter(self) -> Self::Filter {
         let targets = Related::new(FilterDsl::filter(self, Correlate::default()).as_query());
-        let rows = FilterDsl::filter(Through::<A>::default(), targets);
+        let rows = FilterDsl::filter(join_base::<A>(), targets);
         Related::new(FilterDsl::filter(rows, Correlate::default()).as_query())
     }
 }
@@ -388,7 +388,7 @@ pub struct RelatedCount<Table, Key, Outer, Scope = ()> {
 }
 
 /// `Event::guests_count()`: the number of join rows of each event.
-pub type TargetCount<A> = RelatedCount<Through<A>, MSk<A>, PkOf<MS<A>>>;
+pub type TargetCount<A> = RelatedCount<Through<A>, MSk<A>, PkOf<MS<A>>, JoinCondition<A>>;
 /// `User::posts_count()`: the number of posts of each user.
 pub type ChildCount<A> = RelatedCount<TableOf<HT<A>>, HFk<A>, PkOf<HS<A>>, Condition<A>>;
 
@@ -508,7 +508,7 @@ where
 }
 
 /// `rsvps WHERE rsvps.event_id IN (..)`: the join rows of some parents.
-pub type JoinRowsOf<A> = dsl::Filter<Through<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>;
+pub type JoinRowsOf<A> = dsl::Filter<JoinBase<A>, dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>;
 
 /// `SELECT rsvps.event_id, COUNT(*) FROM <rows> GROUP BY rsvps.event_id`
 pub type CountsBySource<A, Rows> =
@@ -527,10 +527,10 @@ pub type JoinRowCounts<A> = CountsBySource<A, JoinRowsOf<A>>;
 fn join_rows_of<A>(sources: Vec<IdOf<MS<A>>>) -> JoinRowsOf<A>
 where
     A: ManyToManyDef,
-    Through<A>: FilterDsl<dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>,
+    JoinBase<A>: FilterDsl<dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>,
     Vec<IdOf<MS<A>>>: AsInExpression<dsl::SqlTypeOf<MSk<A>>>,
 {
-    FilterDsl::filter(Through::<A>::default(), MSk::<A>::default().eq_any(sources))
+    FilterDsl::filter(join_base::<A>(), MSk::<A>::default().eq_any(sources))
 }
 
 /// [`CountsBySource`] of `rows`.
@@ -557,7 +557,7 @@ impl<A, Q, C, K> CountTargets<A, C, K> for Q
 where
     A: ManyToManyDef<Target: SingleKey>,
     Q: SelectDsl<PkOf<MT<A>>>,
-    Through<A>: FilterDsl<dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>,
+    JoinBase<A>: FilterDsl<dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>,
     Vec<IdOf<MS<A>>>: AsInExpression<dsl::SqlTypeOf<MSk<A>>>,
     JoinRowsOf<A>: FilterDsl<TargetIn<A, Q>>,
     dsl::Filter<JoinRowsOf<A>, TargetIn<A, Q>>: GroupByDsl<MSk<A>>,
@@ -662,7 +662,7 @@ where
     A: ManyToMany,
     K: Kind,
     C: OnBackend<K>,
-    Through<A>: FilterDsl<dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>,
+    JoinBase<A>: FilterDsl<dsl::EqAny<MSk<A>, Vec<IdOf<MS<A>>>>>,
     Vec<IdOf<MS<A>>>: AsInExpression<dsl::SqlTypeOf<MSk<A>>>,
     JoinRowsOf<A>: GroupByDsl<MSk<A>>,
     dsl::GroupBy<JoinRowsOf<A>, MSk<A>>: SelectDsl<(MSk<A>, dsl::CountStar)>,

@@ -17,7 +17,9 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, BoolOrNullableBool, HasSqlType};
 use diesel::{QuerySource, RunQueryDsl};
 
-use super::belongs_to_many::{ManyToMany, ManyToManyDef, SourceOf, TargetOf};
+use super::belongs_to_many::{
+    join_scoped, JoinCondition, ManyToMany, ManyToManyDef, SourceOf, TargetOf,
+};
 use super::eager::Parents;
 use super::push_binds;
 use crate::backend::{chunk_size, CountBinds, Dialect, OrmBackend};
@@ -110,6 +112,8 @@ pub(crate) struct TargetJoin<A: ManyToManyDef> {
     target_key: A::TargetKey,
     /// The join table's column holding the source key (`"rsvps"."event_id"`).
     pub(crate) source_key: A::SourceKey,
+    /// The association's scope on its join rows, part of the join's `ON`.
+    scope: JoinCondition<A>,
 }
 
 impl<A: ManyToManyDef> TargetJoin<A> {
@@ -120,6 +124,7 @@ impl<A: ManyToManyDef> TargetJoin<A> {
             pk: Default::default(),
             target_key: Default::default(),
             source_key: Default::default(),
+            scope: Default::default(),
         }
     }
 }
@@ -132,6 +137,7 @@ where
     <A::Through as QuerySource>::FromClause: QueryFragment<DB>,
     PkOf<TargetOf<A>>: QueryFragment<DB>,
     A::TargetKey: QueryFragment<DB>,
+    JoinCondition<A>: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         self.target.walk_ast(out.reborrow())?;
@@ -140,7 +146,12 @@ where
         out.push_sql(" ON ");
         self.pk.walk_ast(out.reborrow())?;
         out.push_sql(" = ");
-        self.target_key.walk_ast(out.reborrow())
+        self.target_key.walk_ast(out.reborrow())?;
+        if join_scoped::<A>() {
+            out.push_sql(" AND ");
+            self.scope.walk_ast(out.reborrow())?;
+        }
+        Ok(())
     }
 }
 
@@ -280,6 +291,7 @@ where
     PkOf<TargetOf<A>>: QueryFragment<DB>,
     A::SourceKey: QueryFragment<DB>,
     A::TargetKey: QueryFragment<DB>,
+    JoinCondition<A>: QueryFragment<DB>,
     SId<A>: ToSql<SourceSql<A>, DB>,
     i64: ToSql<BigInt, DB>,
 {

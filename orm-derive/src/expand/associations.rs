@@ -62,21 +62,24 @@ fn needs(a: &Assoc) -> Vec<super::Needs<'_>> {
             .columns
             .push((&a.foreign_key.value, a.foreign_key.span));
     }
-    // The columns a scope's writers set are fields of the target.
+    // The columns a scope's writers set are fields of the target, or of
+    // the join model for a `through_scope`.
     let sets = a.scope.iter().flat_map(|s| s.sets.iter().flatten());
-    target
-        .columns
-        .extend(sets.map(|(column, _)| (column.value.as_str(), column.span)));
+    let sets = sets.map(|(column, _)| (column.value.as_str(), column.span));
     let mut needs = vec![target];
     if let (Some(join), Some(other)) = (a.join_model(), &a.other_key) {
+        let mut columns = vec![
+            (a.foreign_key.value.as_str(), a.foreign_key.span),
+            (other.value.as_str(), other.span),
+        ];
+        columns.extend(sets);
         needs.push(super::Needs {
             model: join,
-            columns: vec![
-                (&a.foreign_key.value, a.foreign_key.span),
-                (&other.value, other.span),
-            ],
+            columns,
             keys: Some([&a.foreign_key.value, &other.value]),
         });
+    } else {
+        needs[0].columns.extend(sets);
     }
     needs
 }
@@ -335,6 +338,7 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
     );
     let gate = gate(&marker);
     let changes = method(&format!("{}_changes", a.plural), a);
+    let unwritable = unwritable(a);
     let d_changes = docs::assoc(model, a, "changes");
     let payload_methods = a.join_model().map(|join| payload_methods(model, a, join));
     let top = top_method(
@@ -347,7 +351,7 @@ fn many_to_many(model: &Model, a: &Assoc, joins: &[JoinTable]) -> (TokenStream, 
     let methods = quote! {
         #methods
         #[doc = #d_changes]
-        pub fn #changes(&self) -> _orm::Changes<#marker> where #gate: _orm::__private::ManyToManyDef {
+        pub fn #changes(&self) -> _orm::Changes<#marker> where #gate: _orm::__private::ManyToManyDef #unwritable {
             _orm::Changes::new(#id)
         }
         #payload_methods
@@ -413,6 +417,7 @@ fn through(model: &Model, a: &Assoc, joins: &[JoinTable]) -> Option<(TokenStream
             type Through = #table::table;
             type SourceKey = #table::#fk;
             type TargetKey = #table::#ok;
+            type Scope = #p::NoScope;
             type Payload = ();
             type Insert = #p::InsertPairs<Self>;
             const KEYS_ONLY: bool = true;
@@ -443,11 +448,21 @@ fn through(model: &Model, a: &Assoc, joins: &[JoinTable]) -> Option<(TokenStream
     let (s_key, t_key) = (key(&hs, &quote!(#ident)), key(&ht, &quote!(#target_model)));
     let s_from = super::respan(quote!(#s_key::from_key(s)), a.foreign_key.span);
     let t_from = super::respan(quote!(#t_key::from_key(t)), other.span);
-    let new_row = quote_spanned!(span=> #keys::new_row(#s_from, #t_from, p));
+    let mut new_row = quote_spanned!(span=> #keys::new_row(#s_from, #t_from, p));
+    let (scope_ty, scoped) = match &a.scope {
+        Some(scope) => {
+            // The join rows its writers add carry the scope's values.
+            let set_scope = set_scope_on_new(a, join);
+            new_row = quote!({ let mut row = #new_row; let new = &mut row; #set_scope row });
+            (quote!(#p::Scope<Self>), scoped(a, join, scope))
+        }
+        None => (quote!(#p::NoScope), TokenStream::new()),
+    };
     let types = quote! {
         type Through = <#join as _orm::Model>::Table;
         type SourceKey = #source::Column;
         type TargetKey = #target::Column;
+        type Scope = #scope_ty;
         type Payload = <#join as #p::JoinModel>::Payload;
         type Insert = #p::Upsert<#join, Self>;
         const ROW_COLUMNS: usize = <#join as _orm::Model>::TABLE.columns.len();
@@ -460,6 +475,7 @@ fn through(model: &Model, a: &Assoc, joins: &[JoinTable]) -> Option<(TokenStream
         a.foreign_key.span,
     );
     let through_impl = quote! {
+        #scoped
         #[automatically_derived]
         impl #p::ThroughModel for #marker {
             type Join = #join;
@@ -490,6 +506,7 @@ fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
     let id = quote!(_orm::Model::id(self));
     let ids = quote!(_orm::IntoKeys::into_ids(targets));
     let update = quote!(#p::Conflict::Update);
+    let unwritable = unwritable(a);
     let (add_with, add_all_with, set_with, create_with) = (
         m(format!("add_{s}_with")),
         m(format!("add_{pl}_with")),
@@ -518,12 +535,12 @@ fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
     quote! {
         #[doc = #d_add_with]
         pub fn #add_with<'c, C, K: _orm::Kind>(&self, target: impl _orm::AsKey<#target>, payload: #payload, conn: &'c mut C) -> <K as _orm::Kind>::Out<'c, usize>
-        where #marker: #add_op {
+        where #marker: #add_op #unwritable {
             <K as _orm::Kind>::run(#add::add_with(#id, #p::Vec::from([_orm::AsKey::key_id(target)]), payload, #update, conn))
         }
         #[doc = #d_add_all_with]
         pub fn #add_all_with<'c, C, K: _orm::Kind>(&self, targets: impl _orm::IntoKeys<#target>, payload: #payload, conn: &'c mut C) -> <K as _orm::Kind>::Out<'c, usize>
-        where #marker: #add_op {
+        where #marker: #add_op #unwritable {
             <K as _orm::Kind>::run(#add::add_with(#id, #ids, payload, #update, conn))
         }
         #[doc = #d_set_with]
@@ -534,12 +551,12 @@ fn payload_methods(model: &Model, a: &Assoc, join: &syn::Path) -> TokenStream {
             overrides: &[(_orm::Key<#target>, #payload)],
             conn: &'c mut C,
         ) -> <K as _orm::Kind>::Out<'c, _orm::SetDiff>
-        where #marker: #add_op {
+        where #marker: #add_op #unwritable {
             <K as _orm::Kind>::run(#add::set_with(#id, #p::with_overrides(#ids, payload, overrides), #update, conn))
         }
         #[doc = #d_create_with]
         pub fn #create_with<'c, C, K: _orm::Kind>(&self, new: <#target as _orm::Model>::New, payload: #payload, conn: &'c mut C) -> <K as _orm::Kind>::Out<'c, #target>
-        where #marker: #add_op {
+        where #marker: #add_op #unwritable {
             <K as _orm::Kind>::run(#add::create_with(#id, new, payload, conn))
         }
         #[doc = #d_query]
@@ -599,17 +616,13 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
             quote!(const _: fn() = #check;)
         });
     let (scope_ty, scoped) = match &a.scope {
-        Some(scope) => (quote!(_orm::__private::Scope<Self>), scoped(a, scope)),
+        Some(scope) => (
+            quote!(_orm::__private::Scope<Self>),
+            scoped(a, &a.target, scope),
+        ),
         None => (quote!(_orm::__private::NoScope), TokenStream::new()),
     };
-    let set_scope = a
-        .scope
-        .iter()
-        .flat_map(|s| s.sets.iter().flatten())
-        .map(|(column, value)| {
-            let (field, hash) = (scope_field(a, column), scope_hash(column));
-            quote!(#field::set_on_new(new, _orm::__private::value::<#target, #hash>(#value));)
-        });
+    let set_scope = set_scope_on_new(a, &a.target);
     quote! {
         #set_null
         #scoped
@@ -623,7 +636,7 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
             type Scope = #scope_ty;
             fn set_key_on_new(new: &mut <#target as _orm::Model>::New, key: #key_value) {
                 #field::set_on_new(new, key);
-                #(#set_scope)*
+                #set_scope
             }
             fn key_of(target: &#target) -> &#key_value {
                 #field::get(target)
@@ -632,11 +645,22 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
     }
 }
 
-/// `<Post as Field<..>>`: the target's field for a column a scope sets.
-fn scope_field(a: &Assoc, column: &crate::internals::ast::Named) -> TokenStream {
-    let target = &a.target;
+/// `<Post as Field<..>>`: the field of `scoped` (the target, or the join
+/// model) for a column a scope sets.
+fn scope_field(scoped: &syn::Path, column: &crate::internals::ast::Named) -> TokenStream {
     let hash = scope_hash(column);
-    quote_spanned!(column.span=> <#target as _orm::Field<#hash>>)
+    quote_spanned!(column.span=> <#scoped as _orm::Field<#hash>>)
+}
+
+/// The statements setting a simple-equality scope's columns on `new`, a
+/// `New` of `scoped` (the target, or the join model).
+fn set_scope_on_new(a: &Assoc, scoped: &syn::Path) -> TokenStream {
+    let sets = a.scope.iter().flat_map(|s| s.sets.iter().flatten());
+    sets.map(|(column, value)| {
+        let (field, hash) = (scope_field(scoped, column), scope_hash(column));
+        quote!(#field::set_on_new(new, _orm::__private::value::<#scoped, #hash>(#value));)
+    })
+    .collect()
 }
 
 /// The hash naming the field of a column a scope sets, on the column.
@@ -647,10 +671,11 @@ fn scope_hash(column: &crate::internals::ast::Named) -> TokenStream {
     )
 }
 
-/// The `Scoped` impl of an association with a `scope`: its expression,
-/// built once, and the columns its writers set.
-fn scoped(a: &Assoc, scope: &crate::internals::ast::Scope) -> TokenStream {
-    let Names { target, marker } = names(a);
+/// The `Scoped` impl of an association with a `scope` on the rows of
+/// `target` (its target, or its join model): its expression, built once,
+/// and the columns its writers set.
+fn scoped(a: &Assoc, target: &syn::Path, scope: &crate::internals::ast::Scope) -> TokenStream {
+    let marker = &a.marker;
     let p = quote!(_orm::__private);
     let table = quote!(<#target as _orm::Model>::Table);
     let (set_ty, set, build) = match &scope.sets {

@@ -84,11 +84,13 @@ impl Model {
         if self.pk.len() == 2 {
             return self.pk.clone();
         }
-        let foreign_keys: Vec<&str> = self
-            .assocs
-            .iter()
-            .filter(|a| a.kind == Kind::BelongsTo)
+        // A `belongs_to`'s key, or a polymorphic one's (`taggable_id` of
+        // a `Tagging` whose type column is in the key too).
+        let belongs_to = self.assocs.iter().filter(|a| a.kind == Kind::BelongsTo);
+        let polymorphic = self.polymorphic.iter().filter(|p| p.arc.is_none());
+        let foreign_keys: Vec<&str> = belongs_to
             .map(|a| a.foreign_key.value.as_str())
+            .chain(polymorphic.map(|p| p.foreign_key.value.as_str()))
             .collect();
         let links: Vec<usize> = self
             .pk
@@ -259,6 +261,8 @@ pub struct JoinTable {
 
 /// An association's `scope`: a condition on the target's table.
 pub struct Scope {
+    /// The option's name (`scope`, `through_scope`).
+    pub span: proc_macro2::Span,
     pub expr: syn::Expr,
     /// Where it is a simple equality (`posts::published.eq(true)`, several
     /// joined by `.and(..)`), the columns and values its writers set.
@@ -266,10 +270,11 @@ pub struct Scope {
 }
 
 impl Scope {
-    pub fn new(expr: syn::Expr) -> Self {
+    pub fn new(span: proc_macro2::Span, expr: syn::Expr) -> Self {
         let mut sets = Vec::new();
         let simple = equalities(&expr, &mut sets);
         Scope {
+            span,
             expr,
             sets: simple.then_some(sets),
         }

@@ -501,7 +501,7 @@ struct RawAssoc {
     on_delete: Option<Named>,
     on_update: Option<Named>,
     unenforced: Option<Span>,
-    scope: Option<syn::Expr>,
+    scope: Option<(Span, syn::Expr)>,
 }
 
 fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAssoc> {
@@ -535,7 +535,7 @@ fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAss
         scope: None,
     };
     let accepted = match kind {
-        Kind::BelongsToMany => "`as`, `foreign_key`, `other_key`, `singular`, `symmetric`, `through`, `timestamps`, `on_delete`, `on_update`, `constraints`",
+        Kind::BelongsToMany => "`as`, `foreign_key`, `other_key`, `singular`, `symmetric`, `through`, `through_scope`, `timestamps`, `on_delete`, `on_update`, `constraints`",
         Kind::BelongsTo => "`as`, `foreign_key`, `singular`, `on_delete`, `on_update`, `constraints`",
         Kind::HasMany | Kind::HasOne => "`as`, `foreign_key`, `singular`, `on_delete`, `on_update`, `constraints`, `scope`",
     };
@@ -621,18 +621,30 @@ fn parse_option(
         });
         return Ok(());
     }
-    if key == SCOPE && matches!(kind, Kind::HasMany | Kind::HasOne) {
+    // A `has_*` filters its targets; a `belongs_to_many` its join rows.
+    let scope_key = match kind {
+        Kind::HasMany | Kind::HasOne => Some((
+            SCOPE,
+            "the target's table, e.g. `scope = posts::published.eq(true)`",
+        )),
+        Kind::BelongsToMany => Some((
+            THROUGH_SCOPE,
+            "the join model's table, e.g. `through_scope = taggings::taggable_type.eq(\"post\")`",
+        )),
+        Kind::BelongsTo => None,
+    };
+    if let Some((name, example)) = scope_key.filter(|(name, _)| key == *name) {
         if raw.scope.is_some() {
-            return Err(syn::Error::new(key.span(), "duplicate option `scope`"));
+            return Err(syn::Error::new(
+                key.span(),
+                format_args!("duplicate option `{name}`"),
+            ));
         }
         input.parse::<Token![=]>()?;
         let expr = input.parse().map_err(|e| {
-            syn::Error::new(
-                e.span(),
-                "expected a condition on the target's table, e.g. `scope = posts::published.eq(true)`",
-            )
+            syn::Error::new(e.span(), format_args!("expected a condition on {example}"))
         })?;
-        raw.scope = Some(expr);
+        raw.scope = Some((key.span(), expr));
         return Ok(());
     }
     if key == CONSTRAINTS {
@@ -850,7 +862,7 @@ fn resolve(source: &str, raw: RawAssoc) -> Assoc {
         on_delete: raw.on_delete,
         on_update: raw.on_update,
         unenforced: raw.unenforced,
-        scope: raw.scope.map(Scope::new),
+        scope: raw.scope.map(|(span, expr)| Scope::new(span, expr)),
     }
 }
 

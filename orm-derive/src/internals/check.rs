@@ -125,6 +125,13 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Checked {
                 if let (Some(span), Some(_)) = (assoc.timestamps, assoc.existing_table()) {
                     cx.error_at(span, "`timestamps` here is for a join table the derive generates; your `table!` already says which columns the table has (give them database defaults)");
                 }
+                if let Some(scope) = &assoc.scope {
+                    if assoc.join_model().is_none() {
+                        cx.error_at(scope.span, "`through_scope` filters the rows of a join model: declare the join table as a model (`through = Tagging`) with the columns the scope names");
+                    } else if assoc.symmetric.is_some() {
+                        cx.error_at(scope.span, "`through_scope` and `symmetric` do not go together: a mirrored row would need the scope's values on both sides");
+                    }
+                }
                 if assoc.through.is_none() {
                     cx.error_at(assoc.span, "`belongs_to_many` needs `through`: the name of a join table (`through = \"rsvps\"`) or a join model (`through = Rsvp`)\nhelp: e.g. `#[belongs_to_many(User, through = \"rsvps\")]`");
                 }

@@ -35,6 +35,7 @@ pub const ON_DELETE: &str = "on_delete";
 pub const ON_UPDATE: &str = "on_update";
 pub const CONSTRAINTS: &str = "constraints";
 pub const SCOPE: &str = "scope";
+pub const THROUGH_SCOPE: &str = "through_scope";
 /// The referential actions `on_delete`/`on_update` accept, with their
 /// `orm_core::schema::Action` variants.
 pub const ACTIONS: [(&str, &str); 5] = [
