@@ -168,3 +168,10 @@ snapshot!(
     "#[has_many(Post, as = \"Posts\", on_delete = \"explode\")] \
      pub struct User { pub id: i32, pub name: String }"
 );
+
+snapshot!(
+    polymorphic_many_to_many,
+    "#[belongs_to_many(Tag, through = Tagging, foreign_key = \"taggable_id\", \
+        through_scope = taggings::taggable_type.eq(\"post\"), constraints = false)] \
+     pub struct Post { pub id: i32, pub title: String }"
+);

@@ -344,15 +344,6 @@ pub struct Tagging {
     pub taggable_id: i32,
 }
 
-/// The scopes set the type; the plain writers start from this.
-impl Default for TaggingPayload {
-    fn default() -> Self {
-        TaggingPayload {
-            taggable_type: String::new(),
-        }
-    }
-}
-
 pub fn schema() -> Schema {
     Schema::new()
         .model::<User>()

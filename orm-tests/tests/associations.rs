@@ -1228,7 +1228,7 @@ backend_tests! {
         assert_eq!(posts_of.iter().map(|p| ids(p)).collect::<Vec<_>>(), [vec![post.id], vec![post.id], vec![]]);
         let photos_of = r!(Tag::load_tagged_photos_top(&tags, 5, photos::id.asc(), conn))?;
         assert_eq!(photos_of.iter().map(|p| p.len()).collect::<Vec<_>>(), [0, 1, 1]);
-        assert_eq!(r!(Post::load_tags(&[post.clone()], conn))?.iter().map(|t| ids(t)).collect::<Vec<_>>(), [vec![a.id, b.id]]);
+        assert_eq!(r!(Post::load_tags(std::slice::from_ref(&post), conn))?.iter().map(|t| ids(t)).collect::<Vec<_>>(), [vec![a.id, b.id]]);
         let with_c = |q: tags::table| q.filter(tags::name.eq("c"));
         let posts: Vec<Post> = r!(Post::query().filter(Post::has_tags_where(with_c)).load(conn))?;
         assert_eq!(posts, vec![]);

@@ -31,7 +31,9 @@ fn payload_fields(model: &Model) -> Vec<&Field> {
 }
 
 /// The payload struct, at module level. It derives `Default` when every
-/// field is an `Option`, so plain `add_*` can insert it.
+/// field is an `Option` or the type column of a polymorphic key (which the
+/// `through_scope` of each association sets), so plain `add_*` can insert
+/// it.
 pub fn items(model: &Model) -> TokenStream {
     if model.join_links().is_empty() {
         return TokenStream::new();
@@ -41,7 +43,7 @@ pub fn items(model: &Model) -> TokenStream {
     let fields = payload_fields(model);
     let default = fields
         .iter()
-        .all(|f| option_inner(&f.ty).is_some())
+        .all(|f| option_inner(&f.ty).is_some() || is_type_column(model, f))
         .then(|| quote!(Default,));
     let doc = format!(
         "The payload of a [`{0}`] join row: its columns other than the two keys an association links, given to the `*_with` methods of an association `through = {0}`.",
@@ -64,6 +66,14 @@ pub fn items(model: &Model) -> TokenStream {
         #[derive(Debug, Clone, PartialEq, #default)]
         #vis struct #ident { #(#fields,)* }
     }
+}
+
+/// Whether `field` is the type column of one of `model`'s polymorphic keys.
+fn is_type_column(model: &Model, field: &Field) -> bool {
+    model
+        .polymorphic
+        .iter()
+        .any(|p| p.arc.is_none() && p.type_column.value == field.column)
 }
 
 /// `JoinModel` and `JoinKeys` (both key orders), inside the `const _` block.
