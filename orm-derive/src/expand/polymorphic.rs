@@ -184,7 +184,9 @@ fn one(model: &Model, p: &Polymorphic) -> TokenStream {
                 C: _orm::exec::OnBackend<K>,
                 #holds
                 #(
-                    #paths: _orm::KeysQuery + ::core::clone::Clone,
+                    // Not a trivial bound: a variant that is not `Clone` is an error where
+                    // this is called, not at the derive.
+                    for<'__orm> #paths: _orm::KeysQuery + ::core::clone::Clone,
                     <#paths as _orm::KeysQuery>::ByIds: _orm::exec::Fetch<C, K, #paths>,
                 )*
             {
