@@ -17,6 +17,7 @@ mod migrate;
 mod model;
 pub mod nested;
 mod page;
+pub mod retry;
 pub mod schema;
 mod set;
 mod write;
@@ -48,6 +49,9 @@ pub use model::{
 pub use nested::include;
 pub use orm_derive::{table, Model};
 pub use page::{Counted, Lent, Limited, Page, Paginate, Paginated};
+#[cfg(feature = "async")]
+pub use retry::retry_async;
+pub use retry::{is_retryable, retry, Retried, Retry};
 pub use schema::{Schema, SchemaError};
 pub use set::SetDiff;
 

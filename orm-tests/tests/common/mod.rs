@@ -4,7 +4,6 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
-use diesel::result::{DatabaseErrorKind, Error};
 use diesel::PgConnection;
 use orm_core::prelude::*;
 use orm_tests::*;
@@ -106,9 +105,12 @@ pub fn sqlite_pool(
     Some((file, pool))
 }
 
-/// Runs `op`, retrying it while the database reports a serialization
-/// failure, a deadlock or (SQLite) that it is locked, the documented
-/// retryable errors; any other error fails the test.
+/// Runs `op`, retrying it while the database reports an error
+/// `orm_core::is_retryable` says a new run may not meet (a serialization
+/// failure, a deadlock, SQLite's SQLITE_BUSY, which a transaction that read
+/// before writing gets when another connection wrote meanwhile: the busy
+/// timeout does not wait for it); any other error fails the test. Each
+/// writer is one transaction of its own, so it is run again as it is.
 pub fn retrying<C, T>(
     conn: &mut C,
     retries: &mut usize,
@@ -117,17 +119,7 @@ pub fn retrying<C, T>(
     loop {
         match op(conn) {
             Ok(value) => return value,
-            Err(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => *retries += 1,
-            // A deadlock on the servers; SQLite's SQLITE_BUSY, which a
-            // transaction that read before writing gets when another
-            // connection wrote meanwhile (the busy timeout does not wait
-            // for it).
-            Err(Error::DatabaseError(_, info))
-                if info.message().to_lowercase().contains("deadlock")
-                    || info.message().contains("database is locked") =>
-            {
-                *retries += 1
-            }
+            Err(e) if orm_core::is_retryable(&e) => *retries += 1,
             Err(e) => panic!("unexpected error: {e:?}"),
         }
     }
