@@ -2,7 +2,7 @@
 # Starts a throwaway MariaDB on 127.0.0.1 with its own data directory and
 # prints its data directory and URL. Installs Debian's mariadb-server (and
 # libmariadb-dev, which diesel's mysql backend links against) when missing.
-# Stop it with: .ci/mariadb.sh stop DATADIR
+# Stop it with: .ci/mariadb.sh stop DATADIR; only install: .ci/mariadb.sh install
 set -euo pipefail
 
 if [ "${1:-}" = stop ]; then
@@ -23,6 +23,7 @@ if ((${#missing[@]})); then
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
+[ "${1:-}" = install ] && exit 0
 
 port=${MYSQLPORT_ORM:-33069}
 data=$(mktemp -d /tmp/orm-mariadb.XXXXXX)
