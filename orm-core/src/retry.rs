@@ -6,8 +6,8 @@
 //!
 //! ```rust,ignore
 //! let done = orm_core::retry(&mut conn, &Retry::default(), |conn| {
-//!     event.set_guests(&[&ann, &bob], conn)?;
-//!     event.add_tag(&music, conn)
+//!     party.set_guests(&[&ann, &bob], conn)?;
+//!     post.add_tags([&rust, &orm], conn)
 //! })?;
 //! println!("{} after {} attempt(s)", done.value, done.attempts);
 //! ```
