@@ -19,7 +19,7 @@ use diesel::result::{DatabaseErrorKind, Error, QueryResult};
 #[cfg(feature = "async")]
 use crate::exec::{Async, BoxFuture, Transact, TransactionGuard};
 
-/// How [`retry`] and [`retry_async`] retry: at most `attempts` runs, and
+/// How [`retry`] and `retry_async` (feature `async`) retry: at most `attempts` runs, and
 /// between two runs a pause that doubles from `base_delay` up to
 /// `max_delay`, each drawn at random below that bound ("full jitter"), so
 /// that the transactions that collided do not collide again in step.
