@@ -259,7 +259,8 @@ pub struct JoinTable {
     pub timestamps: bool,
 }
 
-/// An association's `scope`: a condition on the target's table.
+/// An association's `scope` (a condition on the target's table) or a
+/// `belongs_to_many`'s `through_scope` (on its join model's).
 pub struct Scope {
     /// The option's name (`scope`, `through_scope`).
     pub span: proc_macro2::Span,
