@@ -17,19 +17,45 @@ pub fn items(model: &Model) -> TokenStream {
             let (vis, name, derives) = (&model.vis, &p.name, &p.derives);
             let variants = p.variants.iter().map(|(path, d)| {
                 let ident = variant_ident(path);
-                let doc = format!("A `{}` whose type column holds {:?}.", quote!(#path), d.value());
+                let doc = match p.arc {
+                    Some(_) => format!("A `{}`: the row's `{}` is set.", quote!(#path), d.value()),
+                    None => format!("A `{}` whose type column holds {:?}.", quote!(#path), d.value()),
+                };
                 quote!(#[doc = #doc] #ident(#path))
             });
             let doc = format!(
                 "What `{}`'s `{}` and `{}` point at: one variant per model the `#[polymorphic]` attribute declares.",
                 model.ident, p.type_column.value, p.foreign_key.value
             );
+            // `Debug` unless the attribute derives it: whenever every
+            // variant's model is `Debug` (a higher-ranked bound, so that a
+            // model without it is no error until the enum is printed).
+            let listed = derives
+                .iter()
+                .any(|d| d.segments.last().is_some_and(|s| s.ident == "Debug"));
+            let debug = (!listed).then(|| {
+                let paths = p.variants.iter().map(|(path, _)| path);
+                let arms = p.variants.iter().map(|(path, _)| {
+                    let ident = variant_ident(path);
+                    let label = ident.to_string();
+                    quote!(#name::#ident(v) => f.debug_tuple(#label).field(v).finish())
+                });
+                quote! {
+                    #[automatically_derived]
+                    impl ::core::fmt::Debug for #name where #(for<'__orm> #paths: ::core::fmt::Debug,)* {
+                        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                            match self { #(#arms,)* }
+                        }
+                    }
+                }
+            });
             quote! {
                 #[doc = #doc]
                 #[derive(#(#derives),*)]
                 #vis enum #name {
                     #(#variants,)*
                 }
+                #debug
             }
         })
         .collect()
