@@ -17,7 +17,8 @@ use std::time::Duration;
 use diesel::result::{DatabaseErrorKind, Error, QueryResult};
 
 #[cfg(feature = "async")]
-use crate::exec::{Async, BoxFuture, Transact, TransactionGuard};
+use crate::exec::{Async, BoxFuture, TransactionGuard};
+use crate::exec::{Blocking, Transact};
 
 /// How [`retry`] and `retry_async` (feature `async`) retry: at most `attempts` runs, and
 /// between two runs a pause that doubles from `base_delay` up to
@@ -130,9 +131,9 @@ pub fn retry<C, T>(
     mut body: impl FnMut(&mut C) -> QueryResult<T>,
 ) -> QueryResult<Retried<T>>
 where
-    C: diesel::Connection,
+    C: diesel::Connection + Transact<Blocking>,
 {
-    not_in_transaction(transaction_depth(conn))?;
+    not_in_transaction(conn.in_transaction())?;
     let mut attempt = 1;
     loop {
         match conn.transaction(&mut body) {
@@ -149,14 +150,6 @@ where
             Err(e) => return Err(e),
         }
     }
-}
-
-fn transaction_depth<C: diesel::Connection>(conn: &mut C) -> bool {
-    use diesel::connection::TransactionManager;
-    matches!(
-        C::TransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
-        Ok(Some(_))
-    )
 }
 
 fn not_in_transaction(inside: bool) -> QueryResult<()> {

@@ -17,6 +17,17 @@ use orm_core::prelude::*;
 use orm_core::{retry, Retried, Retry};
 use orm_tests::*;
 
+/// Whether `result` is a serialization failure (SQLSTATE 40001).
+fn serialization_failure<T>(result: &QueryResult<T>) -> bool {
+    matches!(
+        result,
+        Err(Error::DatabaseError(
+            DatabaseErrorKind::SerializationFailure,
+            _
+        ))
+    )
+}
+
 /// The titles of the two events, in id order.
 fn titles<C>(conn: &mut C) -> QueryResult<Vec<String>>
 where
@@ -186,16 +197,7 @@ mod postgres {
             mine.name = "mine".into();
             mine.save(conn)
         });
-        assert!(
-            matches!(
-                result,
-                Err(Error::DatabaseError(
-                    DatabaseErrorKind::SerializationFailure,
-                    _
-                ))
-            ),
-            "{result:?}"
-        );
+        assert!(serialization_failure(&result), "{result:?}");
         assert_eq!(runs, 3);
         assert_eq!(
             titles(&mut conn)?,
@@ -320,16 +322,7 @@ fn retry_async_on_postgres() -> TestResult {
             })
         })
         .await;
-        assert!(
-            matches!(
-                result,
-                Err(Error::DatabaseError(
-                    DatabaseErrorKind::SerializationFailure,
-                    _
-                ))
-            ),
-            "{result:?}"
-        );
+        assert!(serialization_failure(&result), "{result:?}");
         assert_eq!(runs.load(Ordering::SeqCst), 3);
         assert_eq!(
             Event::all(&mut conn).await?,

@@ -16,7 +16,7 @@ use super::all_associated;
 use super::in_subquery::InSubquery;
 use super::insert::{Conflict, Guarded, InsertPair, LockingInsert, Plain};
 use super::joined::JoinedTargets;
-use super::scope::{AssocScope, NoScope};
+use super::scope::AssocScope;
 use crate::backend::{chunk_size, Dialect};
 use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, FetchIn, Kind, Transact};
 use crate::instrument::traced;
@@ -241,7 +241,7 @@ fn join_rows<A: ManyToMany>(id: SId<A>) -> JoinRows<A>
 where
     JoinBase<A>: FilterDsl<dsl::Eq<SourceKey<A>, SId<A>>>,
 {
-    FilterDsl::filter(Sc::<A>::base(), A::SourceKey::default().eq(id))
+    FilterDsl::filter(join_base::<A>(), A::SourceKey::default().eq(id))
 }
 
 /// The join rows association `A` sees ([`JoinBase`]).
@@ -251,7 +251,7 @@ pub(crate) fn join_base<A: ManyToManyDef>() -> JoinBase<A> {
 
 /// Whether association `A` has a scope on its join rows.
 pub(crate) fn join_scoped<A: ManyToManyDef>() -> bool {
-    std::any::TypeId::of::<Sc<A>>() != std::any::TypeId::of::<NoScope>()
+    super::scope::is_scope::<Sc<A>>()
 }
 
 impl<A> ManyToManyQuery for A

@@ -198,7 +198,7 @@ fn attaching<A: OneToMany>(value: Kv<A>) -> Attaching<A> {
 
 /// Whether association `A` has a scope.
 pub(crate) fn scoped<A: OneToMany>() -> bool {
-    std::any::TypeId::of::<Sc<A>>() != std::any::TypeId::of::<super::scope::NoScope>()
+    super::scope::is_scope::<Sc<A>>()
 }
 
 impl<A> OneToManyQuery for A

@@ -222,6 +222,12 @@ pub trait AssocScope<T> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoScope;
 
+/// Whether `S`, an association's [`AssocScope`], is a scope ([`Scope<A>`](Scope))
+/// rather than [`NoScope`].
+pub(crate) fn is_scope<S: 'static>() -> bool {
+    std::any::TypeId::of::<S>() != std::any::TypeId::of::<NoScope>()
+}
+
 impl<T: Table + Default + Send> AssocScope<T> for NoScope {
     type Base = T;
     type Set = NoSet<T>;

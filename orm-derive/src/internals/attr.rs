@@ -343,6 +343,24 @@ pub fn model(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
     })
 }
 
+/// Adds the variant `model` with its discriminator (or, in an arc, its
+/// key column) `value`, which no other variant may have.
+fn add_variant(
+    variants: &mut Vec<(Path, LitStr)>,
+    model: Path,
+    value: LitStr,
+    what: &str,
+) -> syn::Result<()> {
+    if variants.iter().any(|(_, v)| v.value() == value.value()) {
+        return Err(syn::Error::new(
+            value.span(),
+            format_args!("the {what} {:?} is given to two variants", value.value()),
+        ));
+    }
+    variants.push((model, value));
+    Ok(())
+}
+
 /// `#[polymorphic(Commentable, Post = "post", Video = "video", ..)]`.
 fn parse_polymorphic(input: ParseStream, span: Span) -> syn::Result<Polymorphic> {
     const ACCEPTED: &str = "variants as `Model = \"discriminator\"`, `foreign_key`, `type_column`, `arc(Model = \"key_column\", ..)`, `derive(..)`";
@@ -400,16 +418,7 @@ fn parse_polymorphic(input: ParseStream, span: Span) -> syn::Result<Polymorphic>
                             "expected the variant's key column, e.g. `Post = \"post_id\"`",
                         ));
                     }
-                    if p.variants.iter().any(|(_, c)| c.value() == column.value()) {
-                        return Err(syn::Error::new(
-                            column.span(),
-                            format_args!(
-                                "the column {:?} is given to two variants",
-                                column.value()
-                            ),
-                        ));
-                    }
-                    p.variants.push((model, column));
+                    add_variant(&mut p.variants, model, column, "column")?;
                     if !list.is_empty() {
                         list.parse::<Token![,]>()?;
                     }
@@ -460,17 +469,7 @@ fn parse_polymorphic(input: ParseStream, span: Span) -> syn::Result<Polymorphic>
                     "an exclusive arc's variants are all in its `arc(..)`",
                 ));
             }
-            if p.variants.iter().any(|(_, d)| d.value() == lit.value()) {
-                return Err(syn::Error::new(
-                    lit.span(),
-                    format_args!(
-                        "the discriminator {:?} is given to two variants",
-                        lit.value()
-                    ),
-                ));
-            }
-            p.variants.push((path, lit));
-            Ok(())
+            add_variant(&mut p.variants, path, lit, "discriminator")
         })();
         if let Err(e) = option {
             push(e);
