@@ -59,7 +59,7 @@ pub trait ManyToManyDef: 'static {
         + QueryId
         + Send;
 
-    /// The association's scope on its join rows ([`NoScope`], or
+    /// The association's scope on its join rows ([`NoScope`](super::scope::NoScope), or
     /// [`Scope<Self>`](super::scope::Scope) for a `through_scope`): the join
     /// rows its reads see, and what its writers set on the rows they add.
     type Scope: AssocScope<Self::Through>;
