@@ -13,6 +13,7 @@ mod drift;
 pub mod exec;
 mod instrument;
 mod key;
+mod key_columns;
 mod migrate;
 mod model;
 pub mod nested;
@@ -37,6 +38,7 @@ pub use exec::{Async, Blocking, ConnKind, Kind, Out};
 pub use instrument::SqlTrace;
 pub use instrument::{Instrumented, QueryLog};
 pub use key::{AsKey, IntoKeys, Key};
+pub use key_columns::{Cols, KeyColumns, RowEq, RowIn, RowNe};
 pub use migrate::Migration;
 pub use model::{
     field_hash, CreateMany, Crud, Field, ForeignKey, KeysQuery, Model, ModelQuery, NullableKey,
@@ -44,7 +46,8 @@ pub use model::{
 };
 pub use model::{
     rows, BoxedQuery, ById, ByIds, ColumnsOf, CountOf, Exists, IdOf, InsertMany, InsertNew,
-    InsertNews, InsertRows, PkOf, Returning, RowById, Rows, RowsByIds, TableOf, WithReturning,
+    InsertNews, InsertRows, KeyEq, KeyIn, PkOf, Returning, RowById, Rows, RowsByIds, TableOf,
+    WithReturning,
 };
 pub use nested::include;
 pub use orm_derive::{table, Model};
@@ -250,7 +253,7 @@ pub mod __private {
     pub type KeyOf<M> = <M as crate::Model>::Id;
     /// The type of a model's field, named by its hash, as [`KeyOf`].
     pub type FieldOf<M, const H: u64> = <M as crate::Field<H>>::Value;
-    pub use std::{option::Option, result::Result, vec::Vec};
+    pub use std::{borrow::Cow, option::Option, result::Result, vec::Vec};
 
     pub use crate::assoc::through::TargetAndJoin;
 

@@ -7,9 +7,7 @@ use std::hash::Hash;
 use diesel::associations::HasTable;
 use diesel::dsl;
 use diesel::dsl::SqlTypeOf;
-use diesel::expression::array_comparison::AsInExpression;
 use diesel::expression::{AsExpression, Expression};
-use diesel::expression_methods::EqAll;
 use diesel::query_builder::IntoUpdateTarget;
 use diesel::query_builder::QueryId;
 use diesel::query_dsl::methods::{FilterDsl, SelectDsl};
@@ -23,6 +21,7 @@ use diesel::query_builder::{AstPass, InsertStatement, Query, QueryFragment, Retu
 use crate::backend::{Dialect, OrmBackend};
 use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, FetchIn, Kind, Transact};
 use crate::instrument::traced;
+use crate::key_columns::KeyColumns;
 use crate::schema::{Relation, TableDef};
 use std::future::Future;
 
@@ -39,9 +38,10 @@ use std::future::Future;
 pub trait Model: Sized + Send + Sync + 'static {
     /// The diesel table (`events::table`).
     type Table: Table + HasTable<Table = Self::Table> + Default + Copy + QueryId + Send;
-    /// The primary-key column (`events::id`), or a tuple of columns for a
-    /// composite key (`(rsvps::event_id, rsvps::guest_id)`).
-    type PrimaryKey: EqAll<Self::Id> + Default + Copy + QueryId + Send;
+    /// The primary-key column (`events::id`), or [`Cols`](crate::Cols) of
+    /// the columns of a composite key (`Cols<(rsvps::event_id,
+    /// rsvps::guest_id)>`).
+    type PrimaryKey: KeyColumns<Self::Id>;
     /// The Rust type of the primary key (`i32`, or `(i32, i32)`).
     type Id: Clone + Eq + Hash + Debug + Send + Sync + 'static;
     /// The columns the struct's fields read, in the fields' order
@@ -123,15 +123,17 @@ pub type ColumnsOf<M> = <M as Model>::Columns;
 /// starts from.
 pub type Rows<M> = dsl::Select<TableOf<M>, ColumnsOf<M>>;
 /// `pk = ?`, or `a = ? AND b = ?` for a composite key.
-pub type KeyEq<M> = <PkOf<M> as EqAll<IdOf<M>>>::Output;
+pub type KeyEq<M> = <PkOf<M> as KeyColumns<IdOf<M>>>::Eq;
+/// `pk IN (?, ..)`, or `(a, b) IN ((?, ?), ..)` for a composite key.
+pub type KeyIn<M> = <PkOf<M> as KeyColumns<IdOf<M>>>::In;
 /// `table WHERE pk = ?`: the target of an UPDATE or DELETE of one row.
 pub type ById<M> = dsl::Filter<TableOf<M>, KeyEq<M>>;
 /// `table WHERE pk IN (?, ..)`: the target of an UPDATE of several rows.
-pub type ByIds<M> = dsl::Filter<TableOf<M>, dsl::EqAny<PkOf<M>, Vec<IdOf<M>>>>;
+pub type ByIds<M> = dsl::Filter<TableOf<M>, KeyIn<M>>;
 /// `SELECT <columns> FROM table WHERE pk = ?`
 pub type RowById<M> = dsl::Filter<Rows<M>, KeyEq<M>>;
 /// `SELECT <columns> FROM table WHERE pk IN (?, ..)`
-pub type RowsByIds<M> = dsl::Filter<Rows<M>, dsl::EqAny<PkOf<M>, Vec<IdOf<M>>>>;
+pub type RowsByIds<M> = dsl::Filter<Rows<M>, KeyIn<M>>;
 /// `SELECT EXISTS (q)`
 pub type Exists<Q> = dsl::select<dsl::exists<Q>>;
 /// `SELECT COUNT(*) FROM (q)`
@@ -429,8 +431,9 @@ pub trait ModelQuery: Model {
     fn all() -> Self::All;
 }
 
-/// `SELECT <columns> FROM table WHERE pk IN (?, ..)` for a single-column key.
-pub trait KeysQuery: SingleKey {
+/// `SELECT <columns> FROM table WHERE pk IN (?, ..)` (`(a, b) IN ((?, ?),
+/// ..)` for a composite key).
+pub trait KeysQuery: Model {
     /// `SELECT <columns> FROM table WHERE pk IN (?, ..)`
     type ByIds;
     /// The rows with keys `ids`.
@@ -439,15 +442,14 @@ pub trait KeysQuery: SingleKey {
 
 impl<M> KeysQuery for M
 where
-    M: SingleKey,
+    M: Model,
     M::Table: SelectDsl<M::Columns>,
-    Rows<M>: FilterDsl<dsl::EqAny<PkOf<M>, Vec<IdOf<M>>>>,
-    Vec<IdOf<M>>: AsInExpression<SqlTypeOf<PkOf<M>>>,
+    Rows<M>: FilterDsl<KeyIn<M>>,
 {
     type ByIds = RowsByIds<M>;
 
     fn by_ids(ids: Vec<M::Id>) -> RowsByIds<M> {
-        FilterDsl::filter(rows::<M>(), M::PrimaryKey::default().eq_any(ids))
+        FilterDsl::filter(rows::<M>(), M::PrimaryKey::default().key_in(ids))
     }
 }
 
@@ -467,11 +469,11 @@ where
     type All = Rows<M>;
 
     fn by_id(id: M::Id) -> ById<M> {
-        FilterDsl::filter(M::Table::default(), M::PrimaryKey::default().eq_all(id))
+        FilterDsl::filter(M::Table::default(), M::PrimaryKey::default().key_eq(id))
     }
 
     fn row_by_id(id: M::Id) -> RowById<M> {
-        FilterDsl::filter(rows::<M>(), M::PrimaryKey::default().eq_all(id))
+        FilterDsl::filter(rows::<M>(), M::PrimaryKey::default().key_eq(id))
     }
 
     fn exists(id: M::Id) -> Self::Exists {

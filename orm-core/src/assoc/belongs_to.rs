@@ -1,16 +1,16 @@
 //! `belongs_to`: the foreign key lives on the declaring model's own table.
 
 use diesel::dsl;
-use diesel::expression::{AsExpression, Expression};
-use diesel::query_builder::{AsQuery, QueryId};
+use diesel::query_builder::AsQuery;
 use diesel::result::{Error, QueryResult};
-use diesel::sql_types::SingleValue;
-use diesel::{AsChangeset, Column, ExpressionMethods};
+use diesel::AsChangeset;
 
+use std::borrow::Cow;
 use std::future::Future;
 
 use crate::exec::{savepoint, transaction, ConnKind, Execute, Kind, Transact};
 use crate::instrument::traced;
+use crate::key_columns::KeyColumns;
 use crate::model::{Crud, ForeignKey, IdOf, Model, ModelQuery, NullableKey, TableOf};
 
 /// A `belongs_to` association: `Source` points at `Target` through its own
@@ -23,18 +23,15 @@ pub trait BelongsTo: 'static {
     type Source: Model;
     /// The parent model (`User`).
     type Target: Model;
-    /// The key column on the source's table (`posts::author_id`).
-    type ForeignKey: Column<Table = TableOf<Self::Source>>
-        + Expression<SqlType: SingleValue>
-        + ExpressionMethods
-        + Default
-        + Copy
-        + QueryId
-        + Send;
-    /// The key field's Rust type (`Option<i32>`).
-    type KeyValue: ForeignKey<IdOf<Self::Target>> + AsExpression<dsl::SqlTypeOf<Self::ForeignKey>>;
-    /// The key field of `source`.
-    fn key(source: &Self::Source) -> &Self::KeyValue;
+    /// The key column on the source's table (`posts::author_id`), or
+    /// [`Cols`](crate::Cols) of the columns of a multi-column key.
+    type ForeignKey: KeyColumns<Self::KeyValue>;
+    /// The key field's Rust type (`Option<i32>`; a tuple for a multi-column
+    /// key).
+    type KeyValue: ForeignKey<IdOf<Self::Target>>;
+    /// The key field of `source` (the key fields, as a tuple, of a
+    /// multi-column key).
+    fn key(source: &Self::Source) -> Cow<'_, Self::KeyValue>;
     /// Sets the key field of `source`.
     fn set_key(source: &mut Self::Source, value: Self::KeyValue);
 }
@@ -44,7 +41,7 @@ type Kv<A> = <A as BelongsTo>::KeyValue;
 /// the key is nullable.
 pub type Parent<A> =
     <Kv<A> as ForeignKey<IdOf<<A as BelongsTo>::Target>>>::Target<<A as BelongsTo>::Target>;
-type SetKey<A> = dsl::Eq<<A as BelongsTo>::ForeignKey, Kv<A>>;
+type SetKey<A> = <<A as BelongsTo>::ForeignKey as KeyColumns<Kv<A>>>::Set;
 
 /// The statements of a [`BelongsTo`] association, as types.
 pub trait BelongsToQuery: BelongsTo {
@@ -64,7 +61,7 @@ where
     type SetParent = dsl::Update<<A::Source as ModelQuery>::ById, SetKey<A>>;
 
     fn set_parent(id: IdOf<A::Source>, value: A::KeyValue) -> Self::SetParent {
-        diesel::update(A::Source::by_id(id)).set(A::ForeignKey::default().eq(value))
+        diesel::update(A::Source::by_id(id)).set(A::ForeignKey::default().key_set(value))
     }
 }
 
@@ -118,7 +115,7 @@ where
         source: &A::Source,
         conn: &mut C,
     ) -> impl Future<Output = QueryResult<Parent<A>>> + Send {
-        let key = A::key(source).clone();
+        let key = A::key(source).into_owned();
         traced(<A::Source as Model>::NAME, A::NAME, "load", async move {
             let row = match key.get() {
                 Some(id) => Some(A::Target::find(id.clone(), conn).await?),

@@ -22,6 +22,7 @@ use super::ranked::{Ranked, RankedTargets};
 use crate::backend::{chunk_size, CountBinds};
 use crate::exec::{ConnKind, Fetch, FetchIn, Kind, OnBackend};
 use crate::instrument::traced;
+use crate::key_columns::KeyColumns;
 use crate::model::{ColumnsOf, ForeignKey, IdOf, KeysQuery, Model, TableOf};
 use crate::set::dedup;
 
@@ -41,7 +42,8 @@ where
     M::ByIds: Fetch<C, K, M>,
 {
     let mut rows = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(chunk_size::<C::Backend>(1, 0)) {
+    let width = <M::PrimaryKey as KeyColumns<M::Id>>::WIDTH;
+    for chunk in ids.chunks(chunk_size::<C::Backend>(width, 0)) {
         for row in M::by_ids(chunk.to_vec()).load(conn).await? {
             rows.insert(row.id(), row);
         }
@@ -207,6 +209,8 @@ where
 }
 
 type OSId<A> = IdOf<<A as OneToMany>::Source>;
+/// `author_id IN (..)`
+type FkIn<A> = <<A as OneToMany>::ForeignKey as KeyColumns<OSId<A>>>::In;
 /// `posts WHERE author_id IN (..)`: the query eager loading of a
 /// `has_many`/`has_one` runs, which `load_*_where` can refine.
 pub type ChildrenOf<A> = <A as EagerChildren>::ChildrenOf;
@@ -223,13 +227,13 @@ impl<A> EagerChildren for A
 where
     A: OneToMany,
     Base<A>: SelectDsl<ColumnsOf<A::Target>>,
-    BaseRows<A>: FilterDsl<dsl::EqAny<A::ForeignKey, Vec<OSId<A>>>>,
-    Vec<OSId<A>>: AsInExpression<dsl::SqlTypeOf<A::ForeignKey>>,
+    BaseRows<A>: FilterDsl<FkIn<A>>,
 {
-    type ChildrenOf = dsl::Filter<BaseRows<A>, dsl::EqAny<A::ForeignKey, Vec<OSId<A>>>>;
+    type ChildrenOf = dsl::Filter<BaseRows<A>, FkIn<A>>;
 
     fn children_of(sources: Vec<OSId<A>>) -> Self::ChildrenOf {
-        FilterDsl::filter(base_rows::<A>(), A::ForeignKey::default().eq_any(sources))
+        let keys = <A::ForeignKey as KeyColumns<OSId<A>>>::key_in(Default::default(), sources);
+        FilterDsl::filter(base_rows::<A>(), keys)
     }
 }
 
@@ -370,7 +374,11 @@ where
 {
     let parents = Parents::of(&sources);
     let mut grouped = parents.grouping();
-    for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, extra)) {
+    let width = <A::ForeignKey as KeyColumns<OSId<A>>>::WIDTH;
+    for chunk in parents
+        .distinct
+        .chunks(chunk_size::<C::Backend>(width, extra))
+    {
         grouped.push_children::<A>(refine(A::children_of(chunk.to_vec())).load(conn).await?);
     }
     Ok(grouped.finish())
@@ -432,7 +440,8 @@ impl<K: Eq + Hash + Clone, V> Grouping<'_, '_, K, V> {
         A: OneToMany<Source: Model<Id = K>, Target = V>,
     {
         for child in children {
-            let slot = A::key_of(&child)
+            let key = A::key_of(&child);
+            let slot = (*key)
                 .get()
                 .and_then(|key| self.parents.first.get(key).copied());
             if let Some(i) = slot {
@@ -498,11 +507,13 @@ where
             A::NAME,
             "load_many",
             async move {
-                let keys = dedup(sources.iter().filter_map(|s| A::key(s).get().cloned()));
+                let keys = dedup(sources.iter().filter_map(|s| (*A::key(s)).get().cloned()));
                 let parents = rows_by_id::<A::Target, C, K>(keys, conn).await?;
                 sources
                     .iter()
-                    .map(|s| A::key(s).load(|id| parents.get(&id).cloned().ok_or(Error::NotFound)))
+                    .map(|s| {
+                        (*A::key(s)).load(|id| parents.get(&id).cloned().ok_or(Error::NotFound))
+                    })
                     .collect()
             },
         )

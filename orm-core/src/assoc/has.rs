@@ -1,15 +1,12 @@
 //! `has_one` and `has_many`: the foreign key lives on the target's table.
 
 use diesel::dsl;
-use diesel::dsl::SqlTypeOf;
-use diesel::expression::array_comparison::AsInExpression;
-use diesel::expression::{AsExpression, Expression};
-use diesel::query_builder::{AsQuery, IntoUpdateTarget, QueryId};
+use diesel::expression::Expression;
+use diesel::query_builder::{AsQuery, IntoUpdateTarget};
 use diesel::query_dsl::methods::{FilterDsl, LimitDsl, SelectDsl};
 use diesel::result::{Error, OptionalExtension, QueryResult};
-use diesel::sql_types::SingleValue;
 use diesel::AsChangeset;
-use diesel::{Column, ExpressionMethods};
+use std::borrow::Cow;
 use std::future::Future;
 
 use super::all_associated;
@@ -18,9 +15,10 @@ use super::scope::AssocScope;
 use crate::backend::{chunk_size, Dialect, OrmBackend};
 use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, FetchIn, Kind, Transact};
 use crate::instrument::traced;
+use crate::key_columns::KeyColumns;
 use crate::model::{
-    ByIds, ColumnsOf, CountOf, Crud, Exists, ForeignKey, IdOf, Model, NullableKey, PkOf, SingleKey,
-    TableOf,
+    ById, ByIds, ColumnsOf, CountOf, Crud, Exists, ForeignKey, IdOf, KeyEq, KeyIn, Model,
+    NullableKey, PkOf, TableOf,
 };
 use crate::set::{dedup, diff, SetDiff};
 use crate::write::{dialect, parent_known, removed_or_gone, row_exists, with_parent_lock};
@@ -32,22 +30,15 @@ pub trait OneToMany: 'static {
     /// for the spans of its calls.
     const NAME: &'static str;
     /// The model declaring the association (`User`).
-    type Source: Model<Id: AsExpression<SqlTypeOf<Self::ForeignKey>>>;
+    type Source: Model;
     /// The associated model (`Post`).
-    type Target: SingleKey;
-    /// The key column on the target's table (`posts::author_id`).
-    type ForeignKey: Column<Table = TableOf<Self::Target>>
-        + Expression<SqlType: SingleValue>
-        + ExpressionMethods
-        + Default
-        + Copy
-        + QueryId
-        + Send;
-    /// The key field's Rust type (`Option<i32>`).
-    type KeyValue: ForeignKey<IdOf<Self::Source>>
-        + AsExpression<SqlTypeOf<Self::ForeignKey>>
-        + Send
-        + 'static;
+    type Target: Model;
+    /// The key column on the target's table (`posts::author_id`), or
+    /// [`Cols`](crate::Cols) of the columns of a multi-column key.
+    type ForeignKey: KeyColumns<IdOf<Self::Source>> + KeyColumns<Self::KeyValue>;
+    /// The key field's Rust type (`Option<i32>`; a tuple for a multi-column
+    /// key).
+    type KeyValue: ForeignKey<IdOf<Self::Source>> + Send + 'static;
     /// The association's scope ([`NoScope`](super::scope::NoScope), or
     /// [`Scope<Self>`](super::scope::Scope)): the target rows its reads see
     /// and its writers detach, and what attaching a row sets.
@@ -55,8 +46,9 @@ pub trait OneToMany: 'static {
     /// Sets the key field of `new` (and the scope's fields) before it is
     /// inserted.
     fn set_key_on_new(new: &mut <Self::Target as Model>::New, key: Self::KeyValue);
-    /// The key field of a target row.
-    fn key_of(target: &Self::Target) -> &Self::KeyValue;
+    /// The key field of a target row (the key fields, as a tuple, of a
+    /// multi-column key).
+    fn key_of(target: &Self::Target) -> Cow<'_, Self::KeyValue>;
 }
 
 type S<A> = <A as OneToMany>::Source;
@@ -77,20 +69,22 @@ pub type Condition<A> = <Sc<A> as AssocScope<TableOf<T<A>>>>::Condition;
 pub type Attaching<A> = (SetKey<A>, <Sc<A> as AssocScope<TableOf<T<A>>>>::Set);
 type TId<A> = IdOf<T<A>>;
 
+/// `author_id = ?`: the rows pointing at one source.
+pub type FkEq<A> = <Fk<A> as KeyColumns<SId<A>>>::Eq;
 /// `posts WHERE author_id = ?`: the target of an UPDATE, or of a count.
-pub type Children<A> = dsl::Filter<Base<A>, dsl::Eq<Fk<A>, SId<A>>>;
+pub type Children<A> = dsl::Filter<Base<A>, FkEq<A>>;
 /// `SELECT <columns> FROM posts WHERE author_id = ?`
-pub type ChildRows<A> = dsl::Filter<BaseRows<A>, dsl::Eq<Fk<A>, SId<A>>>;
+pub type ChildRows<A> = dsl::Filter<BaseRows<A>, FkEq<A>>;
 /// `posts WHERE author_id = ? AND id = ?`
-pub type Child<A> = dsl::Filter<Children<A>, dsl::Eq<PkOf<T<A>>, TId<A>>>;
+pub type Child<A> = dsl::Filter<Children<A>, KeyEq<T<A>>>;
 /// `posts WHERE id = ?`
-pub type OneTarget<A> = dsl::Filter<TableOf<T<A>>, dsl::Eq<PkOf<T<A>>, TId<A>>>;
+pub type OneTarget<A> = ById<T<A>>;
 /// `posts WHERE author_id = ? AND id IN (..)`
-pub type ChildrenIn<A> = dsl::Filter<Children<A>, dsl::EqAny<PkOf<T<A>>, Vec<TId<A>>>>;
+pub type ChildrenIn<A> = dsl::Filter<Children<A>, KeyIn<T<A>>>;
 /// `posts WHERE author_id = ? AND id <> ?`
-pub type OtherChildren<A> = dsl::Filter<Children<A>, dsl::NotEq<PkOf<T<A>>, TId<A>>>;
+pub type OtherChildren<A> = dsl::Filter<Children<A>, <PkOf<T<A>> as KeyColumns<TId<A>>>::Ne>;
 /// `SET author_id = ?`
-pub type SetKey<A> = dsl::Eq<Fk<A>, Kv<A>>;
+pub type SetKey<A> = <Fk<A> as KeyColumns<Kv<A>>>::Set;
 /// `SELECT <columns> FROM posts WHERE author_id = ?`: what `posts_query()`
 /// returns.
 pub type ChildrenQuery<'q, A, S> = <A as ChildrenAt<'q, S>>::Query;
@@ -170,13 +164,18 @@ pub trait OneToManyQuery: OneToMany {
 
 fn children<A: OneToMany>(id: SId<A>) -> Children<A>
 where
-    Base<A>: FilterDsl<dsl::Eq<Fk<A>, SId<A>>>,
+    Base<A>: FilterDsl<FkEq<A>>,
 {
-    FilterDsl::filter(Sc::<A>::base(), A::ForeignKey::default().eq(id))
+    FilterDsl::filter(Sc::<A>::base(), fk_eq::<A>(id))
+}
+
+/// `author_id = ?`
+pub(crate) fn fk_eq<A: OneToMany>(id: SId<A>) -> FkEq<A> {
+    <Fk<A> as KeyColumns<SId<A>>>::key_eq(Fk::<A>::default(), id)
 }
 
 fn set_key<A: OneToMany>(value: Kv<A>) -> SetKey<A> {
-    A::ForeignKey::default().eq(value)
+    <Fk<A> as KeyColumns<Kv<A>>>::key_set(Fk::<A>::default(), value)
 }
 
 /// The target rows association `A` sees: `posts`, or `posts WHERE <scope>`.
@@ -204,16 +203,15 @@ pub(crate) fn scoped<A: OneToMany>() -> bool {
 impl<A> OneToManyQuery for A
 where
     A: OneToMany,
-    Base<A>: FilterDsl<dsl::Eq<Fk<A>, SId<A>>> + SelectDsl<ColumnsOf<T<A>>>,
-    TableOf<T<A>>: FilterDsl<dsl::EqAny<PkOf<T<A>>, Vec<TId<A>>>>,
-    Vec<TId<A>>: AsInExpression<SqlTypeOf<PkOf<T<A>>>>,
-    BaseRows<A>: FilterDsl<dsl::Eq<Fk<A>, SId<A>>>,
+    Base<A>: FilterDsl<FkEq<A>> + SelectDsl<ColumnsOf<T<A>>>,
+    TableOf<T<A>>: FilterDsl<KeyIn<T<A>>>,
+    BaseRows<A>: FilterDsl<FkEq<A>>,
     ChildRows<A>: LimitDsl,
     Children<A>: SelectDsl<dsl::count_star>
-        + SelectDsl<PkOf<T<A>>>
-        + FilterDsl<dsl::Eq<PkOf<T<A>>, TId<A>>>
-        + FilterDsl<dsl::EqAny<PkOf<T<A>>, Vec<TId<A>>>>
-        + FilterDsl<dsl::NotEq<PkOf<T<A>>, TId<A>>>
+        + SelectDsl<PkSelect<A>>
+        + FilterDsl<KeyEq<T<A>>>
+        + FilterDsl<KeyIn<T<A>>>
+        + FilterDsl<<PkOf<T<A>> as KeyColumns<TId<A>>>::Ne>
         + IntoUpdateTarget<Table = TableOf<T<A>>>,
     ChildrenIn<A>: SelectDsl<dsl::count_star> + IntoUpdateTarget<Table = TableOf<T<A>>>,
     OtherChildren<A>: IntoUpdateTarget<Table = TableOf<T<A>>>,
@@ -228,7 +226,7 @@ where
     Exists<Child<A>>: AsQuery,
     dsl::exists<OtherChildren<A>>: Expression,
     Exists<OtherChildren<A>>: AsQuery,
-    TableOf<T<A>>: FilterDsl<dsl::Eq<PkOf<T<A>>, TId<A>>>,
+    TableOf<T<A>>: FilterDsl<KeyEq<T<A>>>,
     OneTarget<A>: IntoUpdateTarget<Table = TableOf<T<A>>>,
     Child<A>: IntoUpdateTarget<Table = TableOf<T<A>>>,
     dsl::Update<OneTarget<A>, Attaching<A>>: AsQuery,
@@ -239,7 +237,7 @@ where
     type Count = CountOf<Children<A>>;
     type Exists = Exists<Child<A>>;
     type CountIn = CountOf<ChildrenIn<A>>;
-    type ChildIds = dsl::Select<Children<A>, PkOf<T<A>>>;
+    type ChildIds = dsl::Select<Children<A>, PkSelect<A>>;
     type OthersExist = Exists<OtherChildren<A>>;
     type DetachOthers = dsl::Update<OtherChildren<A>, SetKey<A>>;
     type Attach = dsl::Update<ByIds<T<A>>, Attaching<A>>;
@@ -249,7 +247,7 @@ where
     type DetachOne = dsl::Update<Child<A>, SetKey<A>>;
 
     fn children(id: SId<A>) -> ChildRows<A> {
-        FilterDsl::filter(base_rows::<A>(), A::ForeignKey::default().eq(id))
+        FilterDsl::filter(base_rows::<A>(), fk_eq::<A>(id))
     }
     fn first(id: SId<A>) -> Self::First {
         LimitDsl::limit(Self::children(id), 1)
@@ -260,43 +258,43 @@ where
     fn exists(id: SId<A>, target: TId<A>) -> Self::Exists {
         diesel::select(dsl::exists(FilterDsl::filter(
             children::<A>(id),
-            pk::<A>().eq(target),
+            pk::<A>().key_eq(target),
         )))
     }
     fn count_in(id: SId<A>, targets: Vec<TId<A>>) -> Self::CountIn {
-        let rows = FilterDsl::filter(children::<A>(id), pk::<A>().eq_any(targets));
+        let rows = FilterDsl::filter(children::<A>(id), pk::<A>().key_in(targets));
         SelectDsl::select(rows, dsl::count_star())
     }
     fn child_ids(id: SId<A>) -> Self::ChildIds {
-        SelectDsl::select(children::<A>(id), pk::<A>())
+        SelectDsl::select(children::<A>(id), pk::<A>().select())
     }
     fn others_exist(id: SId<A>, keep: TId<A>) -> Self::OthersExist {
         diesel::select(dsl::exists(FilterDsl::filter(
             children::<A>(id),
-            pk::<A>().ne(keep),
+            pk::<A>().key_ne(keep),
         )))
     }
     fn detach_others(id: SId<A>, keep: TId<A>, value: Kv<A>) -> Self::DetachOthers {
-        diesel::update(FilterDsl::filter(children::<A>(id), pk::<A>().ne(keep)))
+        diesel::update(FilterDsl::filter(children::<A>(id), pk::<A>().key_ne(keep)))
             .set(set_key::<A>(value))
     }
     fn attach(targets: Vec<TId<A>>, value: Kv<A>) -> Self::Attach {
-        let rows = FilterDsl::filter(TableOf::<T<A>>::default(), pk::<A>().eq_any(targets));
+        let rows = FilterDsl::filter(TableOf::<T<A>>::default(), pk::<A>().key_in(targets));
         diesel::update(rows).set(attaching::<A>(value))
     }
     fn detach_in(id: SId<A>, targets: Vec<TId<A>>, value: Kv<A>) -> Self::DetachIn {
-        let rows = FilterDsl::filter(children::<A>(id), pk::<A>().eq_any(targets));
+        let rows = FilterDsl::filter(children::<A>(id), pk::<A>().key_in(targets));
         diesel::update(rows).set(set_key::<A>(value))
     }
     fn detach_all(id: SId<A>, value: Kv<A>) -> Self::DetachAll {
         diesel::update(children::<A>(id)).set(set_key::<A>(value))
     }
     fn attach_one(target: TId<A>, value: Kv<A>) -> Self::AttachOne {
-        let row = FilterDsl::filter(TableOf::<T<A>>::default(), pk::<A>().eq(target));
+        let row = FilterDsl::filter(TableOf::<T<A>>::default(), pk::<A>().key_eq(target));
         diesel::update(row).set(attaching::<A>(value))
     }
     fn detach_one(id: SId<A>, target: TId<A>, value: Kv<A>) -> Self::DetachOne {
-        let row = FilterDsl::filter(children::<A>(id), pk::<A>().eq(target));
+        let row = FilterDsl::filter(children::<A>(id), pk::<A>().key_eq(target));
         diesel::update(row).set(set_key::<A>(value))
     }
 }
@@ -304,6 +302,14 @@ where
 fn pk<A: OneToMany>() -> PkOf<T<A>> {
     PkOf::<T<A>>::default()
 }
+
+/// How many values a key of columns `K` binds.
+fn width<K: KeyColumns<V>, V>() -> usize {
+    K::WIDTH
+}
+
+/// The target's key columns as a select list.
+type PkSelect<A> = <PkOf<T<A>> as KeyColumns<TId<A>>>::Select;
 
 /// The read operations shared by `has_one` and `has_many`, and attaching a
 /// target row (pointing its key at the source), on a connection `C` of
@@ -432,7 +438,8 @@ where
         conn: &mut C,
     ) -> impl Future<Output = QueryResult<bool>> + Send {
         traced(<A::Source as Model>::NAME, A::NAME, "has_all", {
-            let chunk = chunk_size::<C::Backend>(1, 1);
+            let chunk =
+                chunk_size::<C::Backend>(width::<PkOf<T<A>>, TId<A>>(), width::<Fk<A>, SId<A>>());
             all_associated(
                 targets,
                 chunk,
@@ -574,7 +581,8 @@ where
         };
     }
     let mut updated = 0;
-    for chunk in targets.chunks(chunk_size::<C::Backend>(1, 1)) {
+    let size = chunk_size::<C::Backend>(width::<PkOf<T<A>>, TId<A>>(), width::<Fk<A>, Kv<A>>());
+    for chunk in targets.chunks(size) {
         updated += A::attach(chunk.to_vec(), value.clone())
             .execute(conn)
             .await?;
@@ -852,7 +860,9 @@ where
             .await;
     }
     let mut removed = 0;
-    for chunk in targets.chunks(chunk_size::<C::Backend>(1, 2)) {
+    let fk = width::<Fk<A>, Kv<A>>();
+    let size = chunk_size::<C::Backend>(width::<PkOf<T<A>>, TId<A>>(), 2 * fk);
+    for chunk in targets.chunks(size) {
         removed += A::detach_in(id.clone(), chunk.to_vec(), null.clone())
             .execute(conn)
             .await?;

@@ -21,13 +21,13 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::QueryResult;
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType};
-use diesel::{QuerySource, RunQueryDsl, Table};
+use diesel::{Column, QuerySource, RunQueryDsl, Table};
 
 use super::belongs_to_many::{JoinCondition, ManyToMany, ManyToManyDef, SourceOf, TargetOf};
 use super::has::{scoped, Condition, OneToMany};
 use super::push_binds;
 use super::through::TargetJoin;
-use crate::model::{ColumnsOf, IdOf, Model, PkOf, TableOf};
+use crate::model::{ColumnsOf, IdOf, Model, PkOf, SingleKey, TableOf};
 
 type Target<A> = TableOf<<A as OneToMany>::Target>;
 type SId<A> = IdOf<<A as OneToMany>::Source>;
@@ -83,7 +83,7 @@ type KeySql<A> = SqlTypeOf<<A as OneToMany>::ForeignKey>;
 
 impl<A, O, DB> QueryFragment<DB> for Ranked<A, O>
 where
-    A: OneToMany,
+    A: OneToMany<ForeignKey: Column, Target: SingleKey>,
     DB: Backend + HasSqlType<KeySql<A>>,
     O: QueryFragment<DB>,
     <Target<A> as QuerySource>::FromClause: QueryFragment<DB>,

@@ -38,7 +38,7 @@ use diesel::{Column, RunQueryDsl};
 
 use super::has::OneToMany;
 use crate::backend::OrmBackend;
-use crate::model::{ForeignKey, IdOf, Model, PkOf};
+use crate::model::{ForeignKey, IdOf, Model, PkOf, SingleKey};
 
 /// The parent's key is bound as the foreign key's value (`Option<i32>` for
 /// a nullable `author_id`), the type the association already knows.
@@ -63,7 +63,7 @@ impl<A: OneToMany> ParentAndChildIds<A> {
 
 impl<A, DB> QueryFragment<DB> for ParentAndChildIds<A>
 where
-    A: OneToMany,
+    A: OneToMany<ForeignKey: Column, Target: SingleKey>,
     DB: OrmBackend + HasSqlType<KeySql<A>>,
     Kv<A>: ToSql<KeySql<A>, DB>,
 {
@@ -94,7 +94,7 @@ impl<A: OneToMany> QueryId for ParentAndChildIds<A> {
 
 impl<A> Query for ParentAndChildIds<A>
 where
-    A: OneToMany,
+    A: OneToMany<ForeignKey: Column, Target: SingleKey>,
     TargetSql<A>: SingleValue,
 {
     type SqlType = Nullable<TargetSql<A>>;
@@ -130,7 +130,7 @@ impl<A: OneToMany> Reassign<A> {
 
 fn keys<'b, A, DB>(out: &mut AstPass<'_, 'b, DB>, keys: &'b [IdOf<A::Target>]) -> QueryResult<()>
 where
-    A: OneToMany,
+    A: OneToMany<ForeignKey: Column, Target: SingleKey>,
     DB: OrmBackend + HasSqlType<TargetSql<A>>,
     IdOf<A::Target>: ToSql<TargetSql<A>, DB>,
 {
@@ -147,7 +147,7 @@ where
 /// `UPDATE "posts" SET "author_id"`: the head both UPDATEs share.
 fn update_key<A, DB>(out: &mut AstPass<'_, '_, DB>) -> QueryResult<()>
 where
-    A: OneToMany,
+    A: OneToMany<ForeignKey: Column, Target: SingleKey>,
     DB: OrmBackend,
 {
     out.push_sql("UPDATE ");
@@ -164,7 +164,7 @@ fn attach_else_detach<'b, A, DB>(
     key: &'b Kv<A>,
 ) -> QueryResult<()>
 where
-    A: OneToMany,
+    A: OneToMany<ForeignKey: Column, Target: SingleKey>,
     DB: OrmBackend + HasSqlType<KeySql<A>> + HasSqlType<TargetSql<A>>,
     Kv<A>: ToSql<KeySql<A>, DB>,
     IdOf<A::Target>: ToSql<TargetSql<A>, DB>,
@@ -179,7 +179,7 @@ where
 
 impl<A, DB> QueryFragment<DB> for Reassign<A>
 where
-    A: OneToMany,
+    A: OneToMany<ForeignKey: Column, Target: SingleKey>,
     DB: OrmBackend + HasSqlType<KeySql<A>> + HasSqlType<TargetSql<A>>,
     Kv<A>: ToSql<KeySql<A>, DB>,
     IdOf<A::Target>: ToSql<TargetSql<A>, DB>,
@@ -222,7 +222,9 @@ impl<A: OneToMany> Reassign<A> {
         self.returning = false;
         self
     }
+}
 
+impl<A: OneToMany<ForeignKey: Column, Target: SingleKey>> Reassign<A> {
     /// `"id" IN (..) AND "author_id" = ?`: the rows to detach that still
     /// point at the parent.
     fn still_pointing<'b, DB>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>
@@ -290,7 +292,7 @@ impl<A: OneToMany> SetChildren<A> {
 
 impl<A, DB> QueryFragment<DB> for SetChildren<A>
 where
-    A: OneToMany,
+    A: OneToMany<ForeignKey: Column, Target: SingleKey>,
     DB: OrmBackend + HasSqlType<KeySql<A>> + HasSqlType<TargetSql<A>>,
     Kv<A>: ToSql<KeySql<A>, DB>,
     IdOf<A::Target>: ToSql<TargetSql<A>, DB>,

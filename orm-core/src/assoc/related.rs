@@ -45,6 +45,7 @@ use super::in_subquery::InSubquery;
 use crate::backend::{chunk_size, CountBinds};
 use crate::exec::{ConnKind, Fetch, Kind, OnBackend};
 use crate::instrument::traced;
+use crate::key_columns::KeyColumns;
 use crate::model::{ForeignKey, IdOf, Model, PkOf, SingleKey, TableOf};
 
 const ALIAS: &str = "orm_related";
@@ -473,11 +474,16 @@ impl<T: QueryId, Key: QueryId, Outer: QueryId, S: QueryId> QueryId
         && S::HAS_STATIC_QUERY_ID;
 }
 
+/// `posts.author_id IN (..)`
+type HFkIn<A> = <HFk<A> as KeyColumns<IdOf<HS<A>>>>::In;
+/// `posts.author_id` (the columns of a multi-column key) as a select list.
+type HFkSelect<A> = <HFk<A> as KeyColumns<IdOf<HS<A>>>>::Select;
+
 /// `SELECT posts.author_id, COUNT(*) FROM <refined posts> WHERE
 /// posts.author_id IN (..) GROUP BY posts.author_id`
 pub type ChildCounts<A, Q> = dsl::Select<
-    dsl::GroupBy<dsl::Filter<Q, dsl::EqAny<HFk<A>, Vec<IdOf<HS<A>>>>>, HFk<A>>,
-    (HFk<A>, dsl::CountStar),
+    dsl::GroupBy<dsl::Filter<Q, HFkIn<A>>, HFkSelect<A>>,
+    (HFkSelect<A>, dsl::CountStar),
 >;
 
 /// A refinement of a `has_many` target's table that
@@ -492,18 +498,18 @@ pub trait CountChildren<A: OneToMany, C, K>: Sized {
 impl<A, Q, C, K> CountChildren<A, C, K> for Q
 where
     A: OneToMany,
-    Q: FilterDsl<dsl::EqAny<HFk<A>, Vec<IdOf<HS<A>>>>>,
-    dsl::Filter<Q, dsl::EqAny<HFk<A>, Vec<IdOf<HS<A>>>>>: GroupByDsl<HFk<A>>,
-    dsl::GroupBy<dsl::Filter<Q, dsl::EqAny<HFk<A>, Vec<IdOf<HS<A>>>>>, HFk<A>>:
-        SelectDsl<(HFk<A>, dsl::CountStar)>,
-    Vec<IdOf<HS<A>>>: AsInExpression<dsl::SqlTypeOf<HFk<A>>>,
+    Q: FilterDsl<HFkIn<A>>,
+    dsl::Filter<Q, HFkIn<A>>: GroupByDsl<HFkSelect<A>>,
+    dsl::GroupBy<dsl::Filter<Q, HFkIn<A>>, HFkSelect<A>>: SelectDsl<(HFkSelect<A>, dsl::CountStar)>,
     ChildCounts<A, Q>: Fetch<C, K, (A::KeyValue, i64)> + CountBinds<C, K>,
 {
     type Counts = ChildCounts<A, Q>;
     fn counts(self, sources: Vec<IdOf<HS<A>>>) -> Self::Counts {
         let fk = HFk::<A>::default();
-        let rows = GroupByDsl::group_by(FilterDsl::filter(self, fk.eq_any(sources)), fk);
-        SelectDsl::select(rows, (fk, dsl::count_star()))
+        let keys = <HFk<A> as KeyColumns<IdOf<HS<A>>>>::key_in(fk, sources);
+        let columns = <HFk<A> as KeyColumns<IdOf<HS<A>>>>::select(fk);
+        let rows = GroupByDsl::group_by(FilterDsl::filter(self, keys), columns);
+        SelectDsl::select(rows, (columns, dsl::count_star()))
     }
 }
 
@@ -623,6 +629,7 @@ where
         let count = move |keys| <Q as CountChildren<A, C, K>>::counts(refine(base::<A>()), keys);
         let counts = counts_in_chunks::<_, _, _, C, K>(
             sources,
+            <HFk<A> as KeyColumns<IdOf<HS<A>>>>::WIDTH,
             count,
             |key: A::KeyValue| key.get().cloned(),
             conn,
@@ -674,7 +681,7 @@ where
     ) -> impl Future<Output = QueryResult<Vec<i64>>> + Send {
         // The join rows alone: without a refinement, no target is read.
         let count = |keys| counts_by_source::<A, _>(join_rows_of::<A>(keys));
-        let counts = counts_in_chunks::<_, _, _, C, K>(sources, count, Some, conn);
+        let counts = counts_in_chunks::<_, _, _, C, K>(sources, 1, count, Some, conn);
         traced(<A::Source as Model>::NAME, A::NAME, "count_many", counts)
     }
 
@@ -688,16 +695,17 @@ where
     {
         let count =
             move |keys| <Q as CountTargets<A, C, K>>::counts(refine(Default::default()), keys);
-        let counts = counts_in_chunks::<_, _, _, C, K>(sources, count, Some, conn);
+        let counts = counts_in_chunks::<_, _, _, C, K>(sources, 1, count, Some, conn);
         traced(<A::Source as Model>::NAME, A::NAME, "count_many", counts)
     }
 }
 
 /// The counts `count` gives for each chunk of `sources`' distinct keys,
-/// aligned with `sources` (0 for a key no row names). `parent` reads the
-/// key a counted row names.
+/// aligned with `sources` (0 for a key no row names), each key binding
+/// `width` values. `parent` reads the key a counted row names.
 async fn counts_in_chunks<Id, Kv, Q, C, K>(
     sources: Vec<Id>,
+    width: usize,
     count: impl Fn(Vec<Id>) -> Q + Send,
     parent: impl Fn(Kv) -> Option<Id> + Send,
     conn: &mut C,
@@ -712,11 +720,14 @@ where
     // Room for what the refinement binds: the statement for one key binds
     // it and the refinement's own values.
     let extra = match parents.distinct.first() {
-        Some(first) => count(vec![first.clone()]).binds()? - 1,
+        Some(first) => count(vec![first.clone()]).binds()? - width,
         None => return Ok(Vec::new()),
     };
     let mut counts = HashMap::with_capacity(parents.distinct.len());
-    for chunk in parents.distinct.chunks(chunk_size::<C::Backend>(1, extra)) {
+    for chunk in parents
+        .distinct
+        .chunks(chunk_size::<C::Backend>(width, extra))
+    {
         for (key, n) in count(chunk.to_vec()).load(conn).await? {
             if let Some(key) = parent(key) {
                 counts.insert(key, n);

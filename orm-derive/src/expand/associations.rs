@@ -638,8 +638,8 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
                 #field::set_on_new(new, key);
                 #set_scope
             }
-            fn key_of(target: &#target) -> &#key_value {
-                #field::get(target)
+            fn key_of(target: &#target) -> _orm::__private::Cow<'_, #key_value> {
+                _orm::__private::Cow::Borrowed(#field::get(target))
             }
         }
     }
@@ -894,7 +894,9 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             type Target = #target;
             type ForeignKey = #table::#fk;
             type KeyValue = #key_value;
-            fn key(source: &#ident) -> &#fk_ty { &source.#fk }
+            fn key(source: &#ident) -> _orm::__private::Cow<'_, #fk_ty> {
+                _orm::__private::Cow::Borrowed(&source.#fk)
+            }
             fn set_key(source: &mut #ident, value: #fk_ty) { source.#fk = value; }
         }
     };

@@ -721,7 +721,7 @@ fn key_parts(model: &Model, table: &TokenStream) -> (TokenStream, TokenStream, T
         )
     } else {
         (
-            quote!((#(#table::#idents),*)),
+            quote!(_orm::Cols<(#(#table::#idents),*)>),
             quote!((#(#tys),*)),
             quote!((#(::core::clone::Clone::clone(&self.#idents)),*)),
         )
