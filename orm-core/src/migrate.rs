@@ -417,8 +417,15 @@ impl Catalog<'_> {
             .iter()
             .find(|fk| fk.column == name && fk.constraint.enforced);
         let ours = format!("{}_{name}_fkey", table.name);
+        // A multi-column key's constraint is dropped and added once, with
+        // its first column.
+        let fk = fk.filter(|fk| fk.leads());
         if let Some(found) = self.key(table.name, name) {
-            up.drop_keys.push(drop(&found.constraint_name));
+            let dropped = drop(&found.constraint_name);
+            if up.drop_keys.contains(&dropped) {
+                return;
+            }
+            up.drop_keys.push(dropped);
             down.add_keys.push(format!(
                 "ALTER TABLE {t} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) \
                  ON DELETE {} ON UPDATE {}",
@@ -439,17 +446,19 @@ impl Catalog<'_> {
             down.drop_keys.push(drop(&ours));
             // A new key column gets its index, as in a new table (MySQL
             // makes one for every foreign key itself).
-            let leads = table.primary_key.first() == Some(&fk.column);
+            let columns = fk.columns();
+            let leads = table.primary_key.starts_with(columns);
             if d == Dialect::Postgres && !leads && self.key(table.name, name).is_none() {
                 let (kind, suffix) = if fk.unique {
                     ("UNIQUE INDEX", "key")
                 } else {
                     ("INDEX", "idx")
                 };
-                let index = quote(&format!("{}_{name}_{suffix}", table.name), d);
+                let index = quote(&format!("{}_{}_{suffix}", table.name, columns.join("_")), d);
+                let quoted: Vec<String> = columns.iter().map(|c| quote(c, d)).collect();
                 up.add_keys.push(format!(
                     "CREATE {kind} IF NOT EXISTS {index} ON {t} ({})",
-                    quote(name, d)
+                    quoted.join(", ")
                 ));
                 down.drop_keys.push(format!("DROP INDEX IF EXISTS {index}"));
             }

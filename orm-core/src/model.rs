@@ -87,11 +87,12 @@ pub trait Model: Sized + Send + Sync + 'static {
     }
 }
 
-/// A model whose primary key is one column: what association targets
-/// reached by key (`has_many`, `has_one`, eager loading) need.
+/// A model whose primary key is one column: what `belongs_to_many` and the
+/// correlated subqueries over related rows (`has_*_where`, `*_count()`)
+/// need.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has a composite primary key",
-    note = "`has_one`/`has_many` targets and eager-loaded models need a single-column primary key"
+    note = "`belongs_to_many`, `has_*_where` and `*_count()` need a single-column primary key; the other methods of `has_one`, `has_many` and `belongs_to` take keys of several columns"
 )]
 pub trait SingleKey:
     Model<

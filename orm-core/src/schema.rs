@@ -336,12 +336,13 @@ pub struct JoinTableDef {
 /// What an association contributes to the schema.
 #[derive(Debug)]
 pub enum Relation {
-    /// `table.column` references the primary key of `references`.
+    /// `table.columns` reference the primary key of `references`.
     ForeignKey {
         /// The table holding the key column.
         table: &'static TableDef,
-        /// The key column.
-        column: &'static str,
+        /// The key column, or the columns of a multi-column key in the
+        /// order of the referenced primary key's.
+        columns: &'static [&'static str],
         /// The referenced table.
         references: &'static TableDef,
         /// Its actions and whether it is enforced.
@@ -363,6 +364,9 @@ pub enum Relation {
 
 pub(crate) struct Fk {
     pub(crate) column: &'static str,
+    /// The columns of a multi-column key `column` is one of (empty for a
+    /// key of one column): one constraint, written with its first column.
+    pub(crate) group: &'static [&'static str],
     pub(crate) references: &'static TableDef,
     /// Whether the column accepts NULL, for the default ON DELETE.
     nullable: bool,
@@ -381,6 +385,21 @@ pub(crate) struct Fk {
 }
 
 impl Fk {
+    /// The key's columns: `column`, or its group.
+    pub(crate) fn columns(&self) -> &[&'static str] {
+        if self.group.is_empty() {
+            std::slice::from_ref(&self.column)
+        } else {
+            self.group
+        }
+    }
+
+    /// Whether this column writes the key's constraint and index: one
+    /// column of a multi-column key does, the first.
+    pub(crate) fn leads(&self) -> bool {
+        self.group.first().is_none_or(|first| *first == self.column)
+    }
+
     pub(crate) fn on_delete(&self, dialect: Dialect) -> Action {
         let default = match (self.arc, dialect) {
             (true, Dialect::Mysql) => Action::Restrict,
@@ -552,33 +571,38 @@ impl Schema {
             match relation {
                 Relation::ForeignKey {
                     table,
-                    column,
+                    columns,
                     references,
                     constraint,
                     unique,
                 } => {
-                    let nullable = table.column(column).is_some_and(|c| c.nullable);
                     let Some(p) = planned.iter_mut().find(|p| p.name == table.name) else {
                         continue;
                     };
-                    // Declared by both sides: what either says beats a default.
-                    match p.fks.iter_mut().find(|fk| fk.column == *column) {
-                        Some(fk) => {
-                            fk.constraint = fk.constraint.or(*constraint);
-                            fk.unique |= *unique;
-                            if fk.references.name != references.name {
-                                fk.also_references = Some(references.name);
+                    let group: &'static [&'static str] =
+                        if columns.len() > 1 { columns } else { &[] };
+                    for column in columns.iter() {
+                        let nullable = table.column(column).is_some_and(|c| c.nullable);
+                        // Declared by both sides: what either says beats a default.
+                        match p.fks.iter_mut().find(|fk| fk.column == *column) {
+                            Some(fk) => {
+                                fk.constraint = fk.constraint.or(*constraint);
+                                fk.unique |= *unique;
+                                if fk.references.name != references.name {
+                                    fk.also_references = Some(references.name);
+                                }
                             }
+                            None => p.fks.push(Fk {
+                                column,
+                                group,
+                                references,
+                                nullable,
+                                constraint: *constraint,
+                                unique: *unique,
+                                arc: false,
+                                also_references: None,
+                            }),
                         }
-                        None => p.fks.push(Fk {
-                            column,
-                            references,
-                            nullable,
-                            constraint: *constraint,
-                            unique: *unique,
-                            arc: false,
-                            also_references: None,
-                        }),
                     }
                 }
                 Relation::JoinTable(join) => {
@@ -609,6 +633,7 @@ impl Schema {
                         .iter()
                         .map(|(column, references, constraint)| Fk {
                             column,
+                            group: &[],
                             references,
                             nullable: false,
                             constraint: *constraint,
@@ -873,8 +898,9 @@ pub(crate) fn validate_actions(plan: &[Planned], dialect: Dialect) -> Result<(),
 /// (UNIQUE for a `has_one` key).
 pub(crate) fn indexes(table: &Planned, dialect: Dialect) -> Vec<String> {
     let mut statements = Vec::new();
-    for fk in &table.fks {
-        if table.primary_key.first() != Some(&fk.column) {
+    for fk in table.fks.iter().filter(|fk| fk.leads()) {
+        let columns = fk.columns();
+        if !table.primary_key.starts_with(columns) {
             let (kind, suffix) = if fk.unique {
                 ("UNIQUE INDEX", "key")
             } else {
@@ -882,23 +908,37 @@ pub(crate) fn indexes(table: &Planned, dialect: Dialect) -> Vec<String> {
             };
             statements.push(format!(
                 "CREATE {kind} {} ON {} ({})",
-                quote(&format!("{}_{}_{suffix}", table.name, fk.column), dialect),
+                quote(
+                    &format!("{}_{}_{suffix}", table.name, columns.join("_")),
+                    dialect
+                ),
                 quote(table.name, dialect),
-                quote(fk.column, dialect)
+                quoted(columns, dialect)
             ));
         }
     }
     statements
 }
 
+/// `a, b`, each quoted.
+fn quoted(columns: &[&str], dialect: Dialect) -> String {
+    let quoted: Vec<String> = columns.iter().map(|c| quote(c, dialect)).collect();
+    quoted.join(", ")
+}
+
 /// `FOREIGN KEY (column) REFERENCES parent (key) ON DELETE .. ON UPDATE ..`
+/// (`FOREIGN KEY (a, b) REFERENCES parent (x, y)` for a multi-column key).
 pub(crate) fn foreign_key(fk: &Fk, dialect: Dialect) -> String {
-    let target_pk = fk.references.primary_key.first().copied().unwrap_or("id");
+    let target_pk = match fk.references.primary_key {
+        key if !fk.group.is_empty() => key,
+        [first, ..] => std::slice::from_ref(first),
+        [] => &["id"][..],
+    };
     format!(
         "FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {}",
-        quote(fk.column, dialect),
+        quoted(fk.columns(), dialect),
         quote(fk.references.name, dialect),
-        quote(target_pk, dialect),
+        quoted(target_pk, dialect),
         fk.on_delete(dialect).sql(),
         fk.on_update(dialect).sql(),
     )
@@ -921,7 +961,11 @@ pub(crate) fn create_table(table: &Planned, name: &str, dialect: Dialect) -> Str
             .collect();
         parts.push(format!("PRIMARY KEY ({})", pk.join(", ")));
     }
-    for fk in table.fks.iter().filter(|fk| fk.constraint.enforced) {
+    for fk in table
+        .fks
+        .iter()
+        .filter(|fk| fk.constraint.enforced && fk.leads())
+    {
         parts.push(foreign_key(fk, dialect));
     }
     for arc in &table.arcs {

@@ -57,15 +57,17 @@ pub fn via(model: &Model, assoc: &Assoc) -> String {
                 quote::quote!(#path).to_string().replace(' ', "")
             )
         }
-        (Kind::BelongsTo, _) => format!(
+        (Kind::BelongsTo, _) if assoc.more_keys.is_empty() => format!(
             "through `{}.{}`",
             model.table.name(),
             assoc.foreign_key.value
         ),
-        _ => format!(
+        (Kind::BelongsTo, _) => format!(
             "through `{}` of `{}`",
-            assoc.foreign_key.value, assoc.target_name
+            assoc.key_label(),
+            model.table.name()
         ),
+        _ => format!("through `{}` of `{}`", assoc.key_label(), assoc.target_name),
     }
 }
 
@@ -97,7 +99,7 @@ pub fn assoc(model: &Model, assoc: &Assoc, method: &str) -> String {
         "has" => format!("Whether the given `{t}` is one of this `{m}`'s {label}."),
         "has_all" => format!("Whether every given `{t}` is one of this `{m}`'s {label} (true for an empty slice)."),
         "add" if assoc.kind == Kind::BelongsToMany => format!("Adds the `{t}` to this `{m}`'s {label} (a row in `{}`); adding one that is already there does nothing and returns 0.{missing}", via.trim_start_matches("through ")),
-        "add" => format!("Makes the `{t}` one of this `{m}`'s {label} by pointing its `{}` here.{missing}", assoc.foreign_key.value),
+        "add" => format!("Makes the `{t}` one of this `{m}`'s {label} by pointing its `{}` here.{missing}", assoc.key_label()),
         "add_all" => format!("Adds every given `{t}` to this `{m}`'s {label} in one statement; ones already there are skipped. Returns how many were added.{missing}"),
         "remove" => format!("Removes the `{t}` from this `{m}`'s {label}; the `{t}` row itself stays. Returns how many associations were removed."),
         "remove_all" => format!("Removes every given `{t}` from this `{m}`'s {label}; the rows themselves stay."),
@@ -128,7 +130,7 @@ pub fn assoc(model: &Model, assoc: &Assoc, method: &str) -> String {
         "set_one" => format!("Makes the given `{t}` this `{m}`'s {label}; a previous one is detached (its key set to NULL), in one transaction.{missing}"),
         "create_one" => format!("Inserts a new `{t}` as this `{m}`'s {label}, detaching a previous one, in one transaction. `new` is a closure that builds `{t}`'s insertable struct from the key value, or that struct, whose key field is overwritten.{missing}"),
         "parent" => format!("Returns the `{t}` this `{m}` belongs to as {label}, {via} (an `Option` when the key is nullable).\n\n# Errors\n`NotFound` if the key points at a missing row."),
-        "set_parent" => format!("Makes the given `{t}` this `{m}`'s {label}: updates `{}` in the table and in this struct.{missing}", assoc.foreign_key.value),
+        "set_parent" => format!("Makes the given `{t}` this `{m}`'s {label}: updates `{}` in the table and in this struct.{missing}", assoc.key_label()),
         "unset_parent" => format!("Removes this `{m}`'s {label}: sets `{}` to NULL in the table and in this struct (Sequelize's `set{label}(null)`); only for a nullable key.\n\n# Errors\n`NotFound` if this row is gone.", assoc.foreign_key.value),
         "create_parent" => format!("Inserts a new `{t}` and makes it this `{m}`'s {label}, in one transaction.{missing}"),
         _ => String::new(),

@@ -265,7 +265,6 @@ pub struct Photo {
     pub url: String,
 }
 
-/// Every table of the test models.
 // Association scopes: a blog's entries, its published ones, its draft
 // notes (two columns), its pinned one, and its dated ones (a scope that is
 // not an equality: read-only).
@@ -344,6 +343,48 @@ pub struct Tagging {
     pub taggable_id: i32,
 }
 
+// Composite keys through relations: a tenant's orders are numbered per
+// tenant (`primary_key(tenant_id, number)`, the tenant's key leading it);
+// their lines and their invoice point at an order by both columns, a
+// multi-column foreign key.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[has_many(Order)]
+pub struct Tenant {
+    pub id: i32,
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(primary_key(tenant_id, number))]
+#[belongs_to(Tenant)]
+#[has_many(OrderLine, foreign_key(tenant_id, order_number))]
+#[has_one(Invoice, foreign_key(tenant_id, order_number))]
+pub struct Order {
+    pub tenant_id: i32,
+    pub number: i32,
+    pub customer: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[belongs_to(Order, foreign_key(tenant_id, order_number))]
+pub struct OrderLine {
+    pub id: i32,
+    pub tenant_id: i32,
+    pub order_number: i32,
+    pub sku: String,
+    pub qty: i32,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[belongs_to(Order, foreign_key(tenant_id, order_number), on_delete = "restrict")]
+pub struct Invoice {
+    pub id: i32,
+    pub tenant_id: i32,
+    pub order_number: i32,
+    pub total: i32,
+}
+
+/// Every table of the test models.
 pub fn schema() -> Schema {
     Schema::new()
         .model::<User>()
@@ -373,6 +414,10 @@ pub fn schema() -> Schema {
         .model::<Remark>()
         .model::<Attachment>()
         .model::<Tagging>()
+        .model::<Tenant>()
+        .model::<Order>()
+        .model::<OrderLine>()
+        .model::<Invoice>()
 }
 
 /// A fresh in-memory SQLite database with every test table.

@@ -1296,6 +1296,95 @@ backend_tests! {
         Ok(())
     }
 
+    // Composite keys through relations: orders are numbered per tenant
+    // (`primary_key(tenant_id, number)`), and their lines and invoice point
+    // at one by both columns. Order 1 of acme and order 1 of globex share a
+    // number: every read, write and eager load keeps them apart.
+    fn composite_keys_through_relations(conn) {
+        let acme = r!(Tenant::create(NewTenant { name: "acme".into() }, conn))?;
+        let globex = r!(Tenant::create(NewTenant { name: "globex".into() }, conn))?;
+        let order = |number: i32, customer: &str| NewOrder { tenant_id: 0, number, customer: customer.into() };
+        // A composite-key model as the target of a has_many.
+        let a1 = r!(acme.create_order(order(1, "ann"), conn))?;
+        let a2 = r!(acme.create_order(order(2, "bob"), conn))?;
+        let g1 = r!(globex.create_order(order(1, "cy"), conn))?;
+        assert_eq!((a1.tenant_id, a1.number, g1.tenant_id, g1.number), (acme.id, 1, globex.id, 1));
+        assert_eq!(r!(Order::find((globex.id, 1), conn))?, g1);
+        let mut orders = r!(acme.orders(conn))?;
+        orders.sort_by_key(|o| o.number);
+        assert_eq!(orders, [a1.clone(), a2.clone()]);
+        assert_eq!(r!(a2.tenant(conn))?, acme);
+
+        // The children's writers set both key columns.
+        let line = |sku: &str, qty: i32| NewOrderLine { tenant_id: 0, order_number: 0, sku: sku.into(), qty };
+        let l1 = r!(a1.create_order_line(line("x", 1), conn))?;
+        let l2 = r!(a1.create_order_line(line("y", 5), conn))?;
+        let mut l3 = r!(g1.create_order_line(line("z", 2), conn))?;
+        assert_eq!((l3.tenant_id, l3.order_number), (globex.id, 1));
+        macro_rules! keys {
+            () => {{
+                let rows: Vec<OrderLine> = r!(OrderLine::all(conn))?;
+                let mut rows: Vec<(String, i32, i32)> = rows.into_iter().map(|l| (l.sku, l.tenant_id, l.order_number)).collect();
+                rows.sort();
+                rows
+            }};
+        }
+        assert_eq!(keys!(), [("x".into(), acme.id, 1), ("y".into(), acme.id, 1), ("z".into(), globex.id, 1)]);
+
+        // Reads keep orders of one number apart; one statement each.
+        let log = QueryLog::attach(conn);
+        assert_eq!(ids(&r!(a1.order_lines(conn))?), [l1.id, l2.id]);
+        assert_eq!(log.count(), 1);
+        assert_eq!(ids(&r!(g1.order_lines(conn))?), [l3.id]);
+        assert_eq!((r!(a1.count_order_lines(conn))?, r!(a2.count_order_lines(conn))?), (2, 0));
+        assert!(r!(a1.has_order_line(&l1, conn))? && !r!(g1.has_order_line(&l1, conn))?);
+        assert_eq!(r!(l3.order(conn))?, g1);
+
+        // belongs_to's setter and has_many's add move a row by both columns.
+        r!(l3.set_order(&a2, conn))?;
+        assert_eq!((l3.tenant_id, l3.order_number), (acme.id, 2));
+        assert_eq!(r!(g1.add_order_line(&l3, conn))?, 1);
+        assert_eq!(r!(a2.add_order_lines([&l1, &l2], conn))?, 2);
+        assert_eq!(keys!(), [("x".into(), acme.id, 2), ("y".into(), acme.id, 2), ("z".into(), globex.id, 1)]);
+        assert!(r!(a1.add_order_line(OrderLine::key(l1.id + 100), conn)).is_err(), "no such line");
+
+        // Eager loading, both ways, aligned with the parents: one statement.
+        let all = [a1.clone(), a2.clone(), g1.clone(), a2.clone()];
+        let log = QueryLog::attach(conn);
+        let lines = r!(Order::load_order_lines(&all, conn))?;
+        assert_eq!(log.count(), 1);
+        assert_eq!(lines.iter().map(|l| ids(l)).collect::<Vec<_>>(), [vec![], vec![l1.id, l2.id], vec![l3.id], vec![l1.id, l2.id]]);
+        let children = r!(OrderLine::all(conn))?;
+        let log = QueryLog::attach(conn);
+        let parents = r!(OrderLine::load_orders(&children, conn))?;
+        assert_eq!(log.count(), 1);
+        let expected: Vec<Order> = children.iter().map(|l| if l.tenant_id == acme.id { a2.clone() } else { g1.clone() }).collect();
+        assert_eq!(parents, expected);
+        let per_tenant = r!(Tenant::load_orders(&[globex.clone(), acme.clone()], conn))?;
+        assert_eq!(per_tenant.iter().map(|o| o.len()).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(r!(Order::count_order_lines_for(&all, conn))?, [0, 2, 1, 2]);
+        let top = r!(Order::load_order_lines_top(&all[..3], 1, order_lines::qty.desc(), conn))?;
+        assert_eq!(top.iter().map(|l| ids(l)).collect::<Vec<_>>(), [vec![], vec![l2.id], vec![l3.id]]);
+
+        // has_one through a multi-column key.
+        let invoice = r!(a2.create_invoice(NewInvoice { tenant_id: 0, order_number: 0, total: 7 }, conn))?;
+        assert_eq!((invoice.tenant_id, invoice.order_number), (acme.id, 2));
+        assert_eq!(r!(a2.invoice(conn))?, Some(invoice.clone()));
+        assert_eq!(r!(g1.invoice(conn))?, None);
+        assert_eq!(r!(Order::load_invoices(&[g1.clone(), a2.clone()], conn))?, [None, Some(invoice.clone())]);
+
+        // The DDL's multi-column foreign keys hold: no line of a missing
+        // order (acme has no order 1 of globex's customer, nor order 9),
+        // a line goes with its order, and the invoice's RESTRICT keeps its.
+        let stray = NewOrderLine { tenant_id: globex.id, order_number: 2, sku: "s".into(), qty: 1 };
+        assert!(r!(OrderLine::create(stray, conn)).is_err(), "(globex, 2) is no order");
+        assert!(r!(a2.delete(conn)).is_err(), "its invoice restricts the delete");
+        r!(invoice.delete(conn))?;
+        r!(a2.delete(conn))?;
+        assert_eq!(keys!(), [("z".into(), globex.id, 1)]);
+        Ok(())
+    }
+
     fn nested_includes(conn) {
         use orm_tests::{event_associations::Guests, post_associations::Author};
         use orm_tests::user_associations::{Posts, Profile as ProfileOf};

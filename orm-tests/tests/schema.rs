@@ -401,3 +401,48 @@ fn a_polymorphic_key_with_two_foreign_keys_is_refused() {
         );
     }
 }
+
+// A multi-column foreign key is one constraint naming both columns and the
+// referenced key's, with one index over both; a key leading the primary
+// key (the order's tenant) needs none.
+#[test]
+fn a_multi_column_foreign_key_is_one_constraint() {
+    use orm_tests::{Invoice, Order, OrderLine, Tenant};
+    let schema = orm_core::Schema::new()
+        .model::<Tenant>()
+        .model::<Order>()
+        .model::<OrderLine>()
+        .model::<Invoice>();
+    let sql = schema.sql(orm_core::Dialect::Postgres).unwrap();
+    let table = |name: &str| {
+        let prefix = format!("CREATE TABLE \"{name}\" (");
+        sql.iter()
+            .find(|s| s.starts_with(&prefix))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let lines = table("order_lines");
+    assert!(
+        lines.contains(
+            "FOREIGN KEY (\"tenant_id\", \"order_number\") REFERENCES \"orders\" (\"tenant_id\", \"number\") ON DELETE CASCADE ON UPDATE CASCADE"
+        ),
+        "{lines}"
+    );
+    assert_eq!(lines.matches("FOREIGN KEY").count(), 1, "{lines}");
+    let invoices = table("invoices");
+    assert!(
+        invoices.contains("REFERENCES \"orders\" (\"tenant_id\", \"number\") ON DELETE RESTRICT"),
+        "{invoices}"
+    );
+    assert!(sql.contains(
+        &"CREATE INDEX \"order_lines_tenant_id_order_number_idx\" ON \"order_lines\" (\"tenant_id\", \"order_number\")".to_string()
+    ), "{sql:#?}");
+    assert!(sql.contains(
+        &"CREATE UNIQUE INDEX \"invoices_tenant_id_order_number_key\" ON \"invoices\" (\"tenant_id\", \"order_number\")".to_string()
+    ), "{sql:#?}");
+    assert!(
+        !sql.iter().any(|s| s.contains("INDEX \"orders_tenant_id")),
+        "{sql:#?}"
+    );
+    assert!(table("orders").contains("PRIMARY KEY (\"tenant_id\", \"number\")"));
+}

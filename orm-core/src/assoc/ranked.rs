@@ -21,20 +21,20 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::QueryResult;
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType};
-use diesel::{Column, QuerySource, RunQueryDsl, Table};
+use diesel::{QuerySource, RunQueryDsl, Table};
 
 use super::belongs_to_many::{JoinCondition, ManyToMany, ManyToManyDef, SourceOf, TargetOf};
 use super::has::{scoped, Condition, OneToMany};
 use super::push_binds;
 use super::through::TargetJoin;
-use crate::model::{ColumnsOf, IdOf, Model, PkOf, SingleKey, TableOf};
+use crate::key_columns::KeyColumns;
+use crate::model::{ColumnsOf, IdOf, Model, PkOf, TableOf};
 
 type Target<A> = TableOf<<A as OneToMany>::Target>;
 type SId<A> = IdOf<<A as OneToMany>::Source>;
 
 /// The first `limit` rows by `order` pointing at each of `sources`.
 pub struct Ranked<A: OneToMany, O> {
-    sources: Vec<SId<A>>,
     limit: i64,
     order: O,
     table: <Target<A> as QuerySource>::FromClause,
@@ -42,9 +42,15 @@ pub struct Ranked<A: OneToMany, O> {
     columns: <Target<A> as Table>::AllColumns,
     /// The columns the model reads.
     fields: ColumnsOf<<A as OneToMany>::Target>,
-    key: A::ForeignKey,
+    /// The key's columns, `PARTITION BY` them.
+    partition: KeySelect<A>,
+    /// `key IN (sources)`
+    keys: KeyIn<A>,
     scope: Condition<A>,
 }
+
+type KeySelect<A> = <<A as OneToMany>::ForeignKey as KeyColumns<SId<A>>>::Select;
+type KeyIn<A> = <<A as OneToMany>::ForeignKey as KeyColumns<SId<A>>>::In;
 
 impl<A: OneToMany, O> Ranked<A, O>
 where
@@ -52,14 +58,15 @@ where
 {
     /// The first `limit` rows by `order` (`posts::id.desc()`) of each of `sources`.
     pub fn new(sources: Vec<SId<A>>, limit: i64, order: O) -> Self {
+        let key = A::ForeignKey::default();
         Ranked {
-            sources,
+            partition: <A::ForeignKey as KeyColumns<SId<A>>>::select(key),
+            keys: <A::ForeignKey as KeyColumns<SId<A>>>::key_in(key, sources),
             limit,
             order,
             table: Target::<A>::default().from_clause(),
             columns: Target::<A>::all_columns(),
             fields: <A::Target as Model>::COLUMNS,
-            key: A::ForeignKey::default(),
             scope: Default::default(),
         }
     }
@@ -79,19 +86,17 @@ impl<A: OneToMany, O> QueryId for Ranked<A, O> {
 /// The window function's column.
 const RANK: &str = "__orm_rank";
 
-type KeySql<A> = SqlTypeOf<<A as OneToMany>::ForeignKey>;
-
 impl<A, O, DB> QueryFragment<DB> for Ranked<A, O>
 where
-    A: OneToMany<ForeignKey: Column, Target: SingleKey>,
-    DB: Backend + HasSqlType<KeySql<A>>,
+    A: OneToMany,
+    DB: Backend,
     O: QueryFragment<DB>,
     <Target<A> as QuerySource>::FromClause: QueryFragment<DB>,
     <Target<A> as Table>::AllColumns: QueryFragment<DB>,
     ColumnsOf<<A as OneToMany>::Target>: QueryFragment<DB>,
-    A::ForeignKey: QueryFragment<DB>,
+    KeySelect<A>: QueryFragment<DB>,
+    KeyIn<A>: QueryFragment<DB>,
     Condition<A>: QueryFragment<DB>,
-    SId<A>: ToSql<KeySql<A>, DB>,
     i64: ToSql<BigInt, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
@@ -100,7 +105,7 @@ where
         out.push_sql(" FROM (SELECT ");
         self.columns.walk_ast(out.reborrow())?;
         out.push_sql(", ROW_NUMBER() OVER (PARTITION BY ");
-        self.key.walk_ast(out.reborrow())?;
+        self.partition.walk_ast(out.reborrow())?;
         out.push_sql(" ORDER BY ");
         self.order.walk_ast(out.reborrow())?;
         out.push_sql(") AS ");
@@ -108,14 +113,13 @@ where
         out.push_sql(" FROM ");
         self.table.walk_ast(out.reborrow())?;
         out.push_sql(" WHERE ");
-        self.key.walk_ast(out.reborrow())?;
-        out.push_sql(" IN (");
-        push_binds::<KeySql<A>, _, _>(&mut out, &self.sources)?;
+        self.keys.walk_ast(out.reborrow())?;
         if scoped::<A>() {
-            out.push_sql(") AND (");
+            out.push_sql(" AND (");
             self.scope.walk_ast(out.reborrow())?;
+            out.push_sql(")");
         }
-        out.push_sql(")) AS ");
+        out.push_sql(") AS ");
         out.push_identifier(<A::Target as Model>::TABLE.name)?;
         out.push_sql(" WHERE ");
         out.push_identifier(RANK)?;

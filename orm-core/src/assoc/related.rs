@@ -393,10 +393,21 @@ pub type TargetCount<A> = RelatedCount<Through<A>, MSk<A>, PkOf<MS<A>>, JoinCond
 /// `User::posts_count()`: the number of posts of each user.
 pub type ChildCount<A> = RelatedCount<TableOf<HT<A>>, HFk<A>, PkOf<HS<A>>, Condition<A>>;
 
+/// An association whose related rows a correlated subquery can count:
+/// its source's key is one column.
+#[diagnostic::on_unimplemented(
+    message = "the parent of this association has a composite primary key",
+    note = "`*_count()` correlates one key column with the parent's; count by parent with `count_*_for` instead"
+)]
+pub trait Countable {}
+
+#[diagnostic::do_not_recommend]
+impl<A: OneToMany<Source: SingleKey>> Countable for A {}
+
 /// How many `has_many` targets the outer query's row has.
 pub fn child_count<A>() -> ChildCount<A>
 where
-    A: OneToMany<Source: SingleKey>,
+    A: OneToMany + Countable,
 {
     RelatedCount::default()
 }

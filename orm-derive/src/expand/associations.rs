@@ -58,9 +58,8 @@ pub fn markers(model: &Model) -> TokenStream {
 fn needs(a: &Assoc) -> Vec<super::Needs<'_>> {
     let mut target = super::Needs::model(&a.target);
     if matches!(a.kind, Kind::HasMany | Kind::HasOne) {
-        target
-            .columns
-            .push((&a.foreign_key.value, a.foreign_key.span));
+        let columns = a.key_columns().map(|c| (c.value.as_str(), c.span));
+        target.columns.extend(columns);
     }
     // The columns a scope's writers set are fields of the target, or of
     // the join model for a `through_scope`.
@@ -193,7 +192,7 @@ fn related_methods(model: &Model, a: &Assoc) -> TokenStream {
         Kind::HasMany => (
             quote!(ChildCount),
             quote!(child_count),
-            quote!(OneToMany),
+            quote!(OneToMany + _orm::assoc::related::Countable),
             quote!(OneToManyCounts<C, K>),
             quote!(CountChildren),
         ),
@@ -598,13 +597,34 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
     };
     let Names { target, marker, .. } = names(a);
     let ident = &model.ident;
-    let hash = Literal::u64_suffixed(field_hash(&a.foreign_key.value));
-    let field = quote_spanned!(a.foreign_key.span=> <#target as _orm::Field<#hash>>);
     // `Source`'s bound names the key column's type: if the target lacks the
     // field, that error is the same as the one on `ForeignKey`, so it gets
     // the same span (the `foreign_key`) and rustc shows it once.
     let source = super::respan(quote!(#ident), a.foreign_key.span);
-    let key_value = quote_spanned!(a.foreign_key.span=> #field::Value);
+    let fields: Vec<TokenStream> = a
+        .key_columns()
+        .map(|c| {
+            let hash = Literal::u64_suffixed(field_hash(&c.value));
+            quote_spanned!(c.span=> <#target as _orm::Field<#hash>>)
+        })
+        .collect();
+    let (fk_columns, key_value, set_key, key_of) = match &fields[..] {
+        [field] => (
+            quote!(#field::Column),
+            quote_spanned!(a.foreign_key.span=> #field::Value),
+            quote!(#field::set_on_new(new, key);),
+            quote!(_orm::__private::Cow::Borrowed(#field::get(target))),
+        ),
+        fields => {
+            let i = (0..fields.len()).map(syn::Index::from);
+            (
+                quote!(_orm::Cols<(#(#fields::Column,)*)>),
+                quote!((#(#fields::Value,)*)),
+                quote!(#(#fields::set_on_new(new, key.#i);)*),
+                quote!(_orm::__private::Cow::Owned((#(::core::clone::Clone::clone(#fields::get(target)),)*))),
+            )
+        }
+    };
     // `set_null` on the target's key needs it nullable, which only its type says.
     let set_null = [&a.on_delete, &a.on_update]
         .into_iter()
@@ -631,15 +651,15 @@ fn one_to_many(model: &Model, a: &Assoc) -> TokenStream {
             const NAME: &'static str = #reader;
             type Source = #source;
             type Target = #target;
-            type ForeignKey = #field::Column;
+            type ForeignKey = #fk_columns;
             type KeyValue = #key_value;
             type Scope = #scope_ty;
             fn set_key_on_new(new: &mut <#target as _orm::Model>::New, key: #key_value) {
-                #field::set_on_new(new, key);
+                #set_key
                 #set_scope
             }
             fn key_of(target: &#target) -> _orm::__private::Cow<'_, #key_value> {
-                _orm::__private::Cow::Borrowed(#field::get(target))
+                #key_of
             }
         }
     }
@@ -877,30 +897,50 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
     let Names { target, marker, .. } = names(a);
     let ident = &model.ident;
     let table = table_path(model);
-    let Some(field) = model
-        .fields
-        .iter()
-        .find(|f| f.column == a.foreign_key.value)
-    else {
+    let fields: Option<Vec<_>> = a
+        .key_columns()
+        .map(|c| model.fields.iter().find(|f| f.column == c.value))
+        .collect();
+    let Some(fields) = fields else {
         return (quote!(), quote!());
     };
-    let (fk, fk_ty) = (&field.ident, &field.ty);
-    let key_value = quote_spanned!(a.foreign_key.span=> #fk_ty);
+    let (fks, tys): (Vec<_>, Vec<_>) = fields.iter().map(|f| (&f.ident, &f.ty)).unzip();
+    let (fk_columns, fk_ty, key, set_key) = match (&fks[..], &tys[..]) {
+        ([fk], [ty]) => (
+            quote!(#table::#fk),
+            quote!(#ty),
+            quote!(_orm::__private::Cow::Borrowed(&source.#fk)),
+            quote!(source.#fk = value;),
+        ),
+        _ => {
+            let i = (0..fks.len()).map(syn::Index::from);
+            (
+                quote!(_orm::Cols<(#(#table::#fks,)*)>),
+                quote!((#(#tys,)*)),
+                quote!(_orm::__private::Cow::Owned((#(::core::clone::Clone::clone(&source.#fks),)*))),
+                quote!(#(source.#fks = value.#i;)*),
+            )
+        }
+    };
+    let key_value = super::respan(fk_ty.clone(), a.foreign_key.span);
     let describe = quote! {
         #[automatically_derived]
         impl _orm::__private::BelongsTo for #marker {
             const NAME: &'static str = #reader;
             type Source = #ident;
             type Target = #target;
-            type ForeignKey = #table::#fk;
+            type ForeignKey = #fk_columns;
             type KeyValue = #key_value;
             fn key(source: &#ident) -> _orm::__private::Cow<'_, #fk_ty> {
-                _orm::__private::Cow::Borrowed(&source.#fk)
+                #key
             }
-            fn set_key(source: &mut #ident, value: #fk_ty) { source.#fk = value; }
+            fn set_key(source: &mut #ident, value: #fk_ty) { #set_key }
         }
     };
-    let parent = parent_ty(fk_ty, &target);
+    let parent = match &tys[..] {
+        [ty] => parent_ty(ty, &target),
+        _ => quote!(#target),
+    };
     let ops = op(a, quote!(_orm::__private::BelongsToOps<C, K>));
     let name = &a.singular;
     let (get, set, create, unset) = (

@@ -459,12 +459,13 @@ fn relations(assoc: &Assoc, joins: &[JoinTable]) -> Vec<TokenStream> {
     // A scoped `has_one` is one row among those its scope keeps: the key
     // column is not unique.
     let unique = assoc.kind == Kind::HasOne && assoc.scope.is_none();
+    let columns: Vec<&str> = assoc.key_columns().map(|c| c.value.as_str()).collect();
     let foreign_key =
-        |table: TokenStream, column: &str, references: TokenStream, c: &TokenStream| {
+        |table: TokenStream, columns: &[&str], references: TokenStream, c: &TokenStream| {
             quote! {
                 #rel::ForeignKey {
                     table: <#table as _orm::Model>::TABLE,
-                    column: #column,
+                    columns: &[#(#columns),*],
                     references: <#references as _orm::Model>::TABLE,
                     constraint: #c,
                     unique: #unique,
@@ -472,15 +473,25 @@ fn relations(assoc: &Assoc, joins: &[JoinTable]) -> Vec<TokenStream> {
             }
         };
     match assoc.kind {
-        Kind::BelongsTo => vec![foreign_key(quote!(Self), fk, quote!(#target), &declared)],
+        Kind::BelongsTo => vec![foreign_key(
+            quote!(Self),
+            &columns,
+            quote!(#target),
+            &declared,
+        )],
         Kind::HasOne | Kind::HasMany => {
-            vec![foreign_key(quote!(#target), fk, quote!(Self), &declared)]
+            vec![foreign_key(
+                quote!(#target),
+                &columns,
+                quote!(Self),
+                &declared,
+            )]
         }
         Kind::BelongsToMany => {
             if let (Some(join), Some(other)) = (assoc.join_model(), &assoc.other_key) {
                 return vec![
-                    foreign_key(quote!(#join), fk, quote!(Self), &declared),
-                    foreign_key(quote!(#join), &other.value, quote!(#target), &default),
+                    foreign_key(quote!(#join), &[fk], quote!(Self), &declared),
+                    foreign_key(quote!(#join), &[&other.value], quote!(#target), &default),
                 ];
             }
             if let (Some(path), Some(other)) = (assoc.existing_table(), &assoc.other_key) {

@@ -252,7 +252,7 @@ pub fn relations(model: &Model) -> Vec<TokenStream> {
                 let fk = quote! {
                     #rel::ForeignKey {
                         table: <Self as _orm::Model>::TABLE,
-                        column: #column,
+                        columns: &[#column],
                         references: <#path as _orm::Model>::TABLE,
                         constraint: _orm::__private::Constraint {
                             on_delete: _orm::__private::Option::None,

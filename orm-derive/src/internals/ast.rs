@@ -183,6 +183,9 @@ pub struct Assoc {
     /// belongs_to: own column; has_*: target's column; belongs_to_many:
     /// the join-table column holding this model's key.
     pub foreign_key: Named,
+    /// belongs_to, has_one, has_many with `foreign_key(a, b)`: the key's
+    /// columns after the first (`foreign_key`).
+    pub more_keys: Vec<Named>,
     /// belongs_to_many: the join-table column holding the target's key.
     pub other_key: Option<Named>,
     pub through: Option<Through>,
@@ -220,6 +223,18 @@ pub enum Through {
 }
 
 impl Assoc {
+    /// The foreign key's columns: one, or those of `foreign_key(a, b)`.
+    pub fn key_columns(&self) -> impl Iterator<Item = &Named> {
+        std::iter::once(&self.foreign_key).chain(&self.more_keys)
+    }
+
+    /// The foreign key's columns as docs name them: `author_id`, or
+    /// `tenant_id`, `order_number`.
+    pub fn key_label(&self) -> String {
+        let columns: Vec<&str> = self.key_columns().map(|c| c.value.as_str()).collect();
+        columns.join("`, `")
+    }
+
     /// The generated join table's name, for `through = "table"`.
     pub fn through_table(&self) -> Option<&Named> {
         match &self.through {

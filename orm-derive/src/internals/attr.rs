@@ -492,6 +492,7 @@ struct RawAssoc {
     target: Path,
     as_: Option<Named>,
     foreign_key: Option<Named>,
+    more_keys: Vec<Named>,
     other_key: Option<Named>,
     through: Option<Through>,
     singular: Option<Named>,
@@ -523,6 +524,7 @@ fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAss
         target,
         as_: None,
         foreign_key: None,
+        more_keys: Vec::new(),
         other_key: None,
         through: None,
         singular: None,
@@ -535,8 +537,8 @@ fn parse_assoc(input: ParseStream, kind: Kind, span: Span) -> syn::Result<RawAss
     };
     let accepted = match kind {
         Kind::BelongsToMany => "`as`, `foreign_key`, `other_key`, `singular`, `symmetric`, `through`, `through_scope`, `timestamps`, `on_delete`, `on_update`, `constraints`",
-        Kind::BelongsTo => "`as`, `foreign_key`, `singular`, `on_delete`, `on_update`, `constraints`",
-        Kind::HasMany | Kind::HasOne => "`as`, `foreign_key`, `singular`, `on_delete`, `on_update`, `constraints`, `scope`",
+        Kind::BelongsTo => "`as`, `foreign_key` (or `foreign_key(a, b)`), `singular`, `on_delete`, `on_update`, `constraints`",
+        Kind::HasMany | Kind::HasOne => "`as`, `foreign_key` (or `foreign_key(a, b)`), `singular`, `on_delete`, `on_update`, `constraints`, `scope`",
     };
     let mut errors: Option<syn::Error> = None;
     while !input.is_empty() {
@@ -705,6 +707,9 @@ fn parse_option(
         *slot = Some(Named::from_lit(&lit));
         return Ok(());
     }
+    if key == FOREIGN_KEY && input.peek(syn::token::Paren) {
+        return parse_key_columns(input, &key, kind, raw);
+    }
     let slot = match key.to_string().as_str() {
         AS => &mut raw.as_,
         FOREIGN_KEY => &mut raw.foreign_key,
@@ -740,6 +745,67 @@ fn parse_option(
         ));
     }
     *slot = Some(Named::from_lit(&lit));
+    Ok(())
+}
+
+/// `foreign_key(tenant_id, order_number)`: the columns of a multi-column
+/// foreign key, in the order of the primary key they reference.
+fn parse_key_columns(
+    input: ParseStream,
+    key: &Ident,
+    kind: Kind,
+    raw: &mut RawAssoc,
+) -> syn::Result<()> {
+    if kind == Kind::BelongsToMany {
+        return Err(syn::Error::new(
+            key.span(),
+            "a join table holds one key column per side: write `foreign_key = \"event_id\"`; `foreign_key(a, b)` is for `belongs_to`, `has_one` and `has_many`",
+        ));
+    }
+    if raw.foreign_key.is_some() {
+        return Err(syn::Error::new(
+            key.span(),
+            "duplicate option `foreign_key`",
+        ));
+    }
+    let content;
+    let parens = syn::parenthesized!(content in input);
+    let columns = syn::punctuated::Punctuated::<Ident, Token![,]>::parse_terminated_with(
+        &content,
+        Ident::parse_any,
+    )
+    .map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "expected the key's columns, e.g. `foreign_key(tenant_id, order_number)`",
+        )
+    })?;
+    let mut columns: Vec<Named> = columns
+        .iter()
+        .map(|c| Named {
+            value: c.unraw().to_string(),
+            span: c.span(),
+        })
+        .collect();
+    if columns.len() < 2 {
+        return Err(syn::Error::new(
+            parens.span.join(),
+            "`foreign_key(..)` lists the columns of a multi-column key; a key of one column is `foreign_key = \"author_id\"`",
+        ));
+    }
+    for (i, column) in columns.iter().enumerate() {
+        if columns[..i].iter().any(|c| c.value == column.value) {
+            return Err(syn::Error::new(
+                column.span,
+                format_args!(
+                    "`{}` is listed twice in this `foreign_key(..)`",
+                    column.value
+                ),
+            ));
+        }
+    }
+    raw.foreign_key = Some(columns.remove(0));
+    raw.more_keys = columns;
     Ok(())
 }
 
@@ -854,6 +920,7 @@ fn resolve(source: &str, raw: RawAssoc) -> Assoc {
         singular,
         label,
         foreign_key,
+        more_keys: raw.more_keys,
         other_key,
         through: raw.through,
         symmetric: raw.symmetric,

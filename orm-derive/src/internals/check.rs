@@ -101,15 +101,25 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Checked {
         }
         match assoc.kind {
             Kind::BelongsTo => {
-                let fk = &assoc.foreign_key.value;
-                match model.fields.iter().position(|f| f.column == *fk) {
-                    None => cx.error_at(assoc.foreign_key.span, format_args!(
-                        "`{name}` has no field `{fk}` for this `belongs_to`; its foreign key is a field of `{name}`\nhelp: add `pub {fk}: i32` (or `Option<i32>`) or name the field with `foreign_key = \"...\"`"
-                    )),
-                    Some(i) if model.pk == [i] => cx.error_at(assoc.foreign_key.span, format_args!(
-                        "the foreign key `{fk}` is `{name}`'s primary key; name another field with `foreign_key = \"...\"`"
-                    )),
-                    Some(_) => {}
+                let composite = !assoc.more_keys.is_empty();
+                let mut positions = Vec::new();
+                for column in assoc.key_columns() {
+                    let fk = &column.value;
+                    match model.fields.iter().position(|f| f.column == *fk) {
+                        None => cx.error_at(column.span, format_args!(
+                            "`{name}` has no field `{fk}` for this `belongs_to`; its foreign key is a field of `{name}`\nhelp: add `pub {fk}: i32` (or `Option<i32>`) or name the field with `foreign_key = \"...\"`"
+                        )),
+                        Some(i) if composite && option_inner(&model.fields[i].ty).is_some() => cx.error_at(column.span, format_args!(
+                            "a multi-column foreign key is NOT NULL, and `{name}.{fk}` is an `Option`\nhelp: make the field a plain value"
+                        )),
+                        Some(i) => positions.push(i),
+                    }
+                }
+                if positions == model.pk {
+                    cx.error_at(assoc.foreign_key.span, format_args!(
+                        "the foreign key `{}` is `{name}`'s primary key; name other fields with `foreign_key = \"...\"`",
+                        assoc.key_label()
+                    ));
                 }
             }
             Kind::BelongsToMany => {
