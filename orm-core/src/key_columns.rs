@@ -25,6 +25,13 @@ use diesel::{Column, ExpressionMethods};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Cols<T>(pub T);
 
+// Where the key's columns appear, the key does: the correlations of
+// `has_*_where` check it so.
+impl<T: Expression> Expression for Cols<T> {
+    type SqlType = T::SqlType;
+}
+impl<T: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for Cols<T> {}
+
 /// The columns of a key, whose values are `V`: the conditions and the
 /// changeset every statement through the key is made of.
 pub trait KeyColumns<V>: Default + Copy + QueryId + Send + 'static {
@@ -87,6 +94,60 @@ where
     fn select(self) -> C {
         self
     }
+}
+
+/// A key's columns one by one (one column, or [`Cols`] of several): what
+/// the conditions orm-core writes itself name, such as a correlated
+/// subquery's `inner = outer`.
+pub trait KeyParts<DB: Backend> {
+    /// The table of the key's columns.
+    type Table: 'static;
+    /// The columns' names, in order.
+    const NAMES: &'static [&'static str];
+    /// Column `i`, as a query names it (`"posts"."author_id"`).
+    fn walk_part<'b>(&'b self, i: usize, out: AstPass<'_, 'b, DB>) -> QueryResult<()>;
+}
+
+impl<C, DB> KeyParts<DB> for C
+where
+    DB: Backend,
+    C: Column<Table: 'static> + QueryFragment<DB>,
+{
+    type Table = C::Table;
+    const NAMES: &'static [&'static str] = &[C::NAME];
+    fn walk_part<'b>(&'b self, _: usize, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.walk_ast(out)
+    }
+}
+
+/// `inner = outer` for two keys of as many columns: `(a = x AND b = y)` for
+/// several.
+pub(crate) fn walk_equal<'b, DB, Inner, Outer>(
+    inner: &'b Inner,
+    outer: &'b Outer,
+    mut out: AstPass<'_, 'b, DB>,
+) -> QueryResult<()>
+where
+    DB: Backend,
+    Inner: KeyParts<DB>,
+    Outer: KeyParts<DB>,
+{
+    let several = Inner::NAMES.len() > 1;
+    if several {
+        out.push_sql("(");
+    }
+    for i in 0..Inner::NAMES.len() {
+        if i > 0 {
+            out.push_sql(" AND ");
+        }
+        inner.walk_part(i, out.reborrow())?;
+        out.push_sql(" = ");
+        outer.walk_part(i, out.reborrow())?;
+    }
+    if several {
+        out.push_sql(")");
+    }
+    Ok(())
 }
 
 /// `(a = ? AND b = ?)`: a key of several columns equal to one value.
@@ -178,6 +239,19 @@ macro_rules! composite {
             }
             fn select(self) -> Self::Select {
                 self.0
+            }
+        }
+
+        impl<DB: Backend, $($C: Column<Table: 'static> + QueryFragment<DB>,)+> KeyParts<DB>
+            for Cols<($($C,)+)>
+        {
+            type Table = <A as Column>::Table;
+            const NAMES: &'static [&'static str] = &[$(<$C as Column>::NAME),+];
+            fn walk_part<'b>(&'b self, i: usize, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+                match i {
+                    $($i => self.0.$i.walk_ast(out),)+
+                    _ => Ok(()),
+                }
             }
         }
 

@@ -38,7 +38,7 @@ pub use exec::{Async, Blocking, ConnKind, Kind, Out};
 pub use instrument::SqlTrace;
 pub use instrument::{Instrumented, QueryLog};
 pub use key::{AsKey, IntoKeys, Key};
-pub use key_columns::{Cols, KeyColumns, RowEq, RowIn, RowNe};
+pub use key_columns::{Cols, KeyColumns, KeyParts, RowEq, RowIn, RowNe};
 pub use migrate::Migration;
 pub use model::{
     field_hash, CreateMany, Crud, Field, ForeignKey, KeysQuery, Model, ModelQuery, NullableKey,

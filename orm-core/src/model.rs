@@ -87,12 +87,11 @@ pub trait Model: Sized + Send + Sync + 'static {
     }
 }
 
-/// A model whose primary key is one column: what `belongs_to_many` and the
-/// correlated subqueries over related rows (`has_*_where`, `*_count()`)
-/// need.
+/// A model whose primary key is one column: what `belongs_to_many`'s
+/// source and target need.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has a composite primary key",
-    note = "`belongs_to_many`, `has_*_where` and `*_count()` need a single-column primary key; the other methods of `has_one`, `has_many` and `belongs_to` take keys of several columns"
+    note = "a `belongs_to_many` joins models with a single-column primary key; `has_one`, `has_many` and `belongs_to` take keys of several columns (`foreign_key(a, b)`)"
 )]
 pub trait SingleKey:
     Model<

@@ -1366,6 +1366,19 @@ backend_tests! {
         let top = r!(Order::load_order_lines_top(&all[..3], 1, order_lines::qty.desc(), conn))?;
         assert_eq!(top.iter().map(|l| ids(l)).collect::<Vec<_>>(), [vec![], vec![l2.id], vec![l3.id]]);
 
+        // Parents by their related rows: EXISTS and COUNT correlated by
+        // both columns, from either side.
+        let big = |q: order_lines::table| q.filter(order_lines::qty.ge(5));
+        let with_big: Vec<Order> = r!(Order::query().filter(Order::has_order_lines_where(big)).load(conn))?;
+        assert_eq!(with_big, [a2.clone()]);
+        let without: Vec<Order> = r!(Order::query().filter(!Order::has_order_lines_where(big)).order(orders::customer).load(conn))?;
+        assert_eq!(without, [a1.clone(), g1.clone()]);
+        let by_count: Vec<Order> = r!(Order::query().order((Order::order_lines_count().desc(), orders::customer)).load(conn))?;
+        assert_eq!(by_count, [a2.clone(), g1.clone(), a1.clone()]);
+        let of_cy = |q: orders::table| q.filter(orders::customer.eq("cy"));
+        let lines_of_cy: Vec<OrderLine> = r!(OrderLine::query().filter(OrderLine::has_order_where(of_cy)).load(conn))?;
+        assert_eq!(ids(&lines_of_cy), [l3.id]);
+
         // has_one through a multi-column key.
         let invoice = r!(a2.create_invoice(NewInvoice { tenant_id: 0, order_number: 0, total: 7 }, conn))?;
         assert_eq!((invoice.tenant_id, invoice.order_number), (acme.id, 2));

@@ -35,7 +35,7 @@ use diesel::query_builder::{AsQuery, AstPass, QueryFragment, QueryId};
 use diesel::query_dsl::methods::{FilterDsl, GroupByDsl, SelectDsl};
 use diesel::result::QueryResult;
 use diesel::sql_types::{BigInt, Bool};
-use diesel::{Column, ExpressionMethods};
+use diesel::ExpressionMethods;
 
 use super::belongs_to::BelongsTo;
 use super::belongs_to_many::{join_base, JoinBase, JoinCondition, ManyToMany, ManyToManyDef};
@@ -45,7 +45,7 @@ use super::in_subquery::InSubquery;
 use crate::backend::{chunk_size, CountBinds};
 use crate::exec::{ConnKind, Fetch, Kind, OnBackend};
 use crate::instrument::traced;
-use crate::key_columns::KeyColumns;
+use crate::key_columns::{walk_equal, KeyColumns, KeyParts};
 use crate::model::{ForeignKey, IdOf, Model, PkOf, SingleKey, TableOf};
 
 const ALIAS: &str = "orm_related";
@@ -82,7 +82,7 @@ pub struct Correlate<Inner, Outer> {
 }
 
 /// Whether `inner` and `outer` are columns of one table.
-fn one_table<Inner: Column<Table: 'static>, Outer: Column<Table: 'static>>() -> bool {
+fn one_table<DB: Backend, Inner: KeyParts<DB>, Outer: KeyParts<DB>>() -> bool {
     std::any::TypeId::of::<Inner::Table>() == std::any::TypeId::of::<Outer::Table>()
 }
 
@@ -105,17 +105,15 @@ impl<Inner, Outer> ValidGrouping<()> for Correlate<Inner, Outer> {
 impl<Inner, Outer, DB> QueryFragment<DB> for Correlate<Inner, Outer>
 where
     DB: Backend,
-    Inner: Column<Table: 'static> + QueryFragment<DB>,
-    Outer: Column<Table: 'static> + QueryFragment<DB>,
+    Inner: KeyParts<DB>,
+    Outer: KeyParts<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        if one_table::<Inner, Outer>() {
+        if one_table::<DB, Inner, Outer>() {
             out.push_sql("1 = 1");
             return Ok(());
         }
-        self.inner.walk_ast(out.reborrow())?;
-        out.push_sql(" = ");
-        self.outer.walk_ast(out.reborrow())
+        walk_equal(&self.inner, &self.outer, out)
     }
 }
 
@@ -193,12 +191,12 @@ impl<Outer, Inner, Rows> ValidGrouping<()> for NotRelated<Outer, Inner, Rows> {
 impl<Outer, Inner, Rows, DB> QueryFragment<DB> for Related<Outer, Inner, Rows>
 where
     DB: Backend,
-    Outer: Column<Table: 'static> + QueryFragment<DB>,
-    Inner: Column<Table: 'static>,
+    Outer: KeyParts<DB>,
+    Inner: KeyParts<DB>,
     Rows: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        if !one_table::<Inner, Outer>() {
+        if !one_table::<DB, Inner, Outer>() {
             out.push_sql("EXISTS (");
             self.rows.walk_ast(out.reborrow())?;
             out.push_sql(")");
@@ -209,14 +207,34 @@ where
         out.push_sql(") AS ");
         out.push_identifier(ALIAS)?;
         out.push_sql(" WHERE ");
-        out.push_identifier(ALIAS)?;
-        out.push_sql(".");
-        out.push_identifier(Inner::NAME)?;
-        out.push_sql(" = ");
-        self.outer.walk_ast(out.reborrow())?;
+        walk_aliased::<DB, Inner, Outer>(&self.outer, out.reborrow())?;
         out.push_sql(")");
         Ok(())
     }
+}
+
+/// `orm_related.a = x AND orm_related.b = y`: the aliased related rows'
+/// key `Inner` equal to the outer query's `outer`.
+fn walk_aliased<'b, DB, Inner, Outer>(
+    outer: &'b Outer,
+    mut out: AstPass<'_, 'b, DB>,
+) -> QueryResult<()>
+where
+    DB: Backend,
+    Inner: KeyParts<DB>,
+    Outer: KeyParts<DB>,
+{
+    for (i, name) in Inner::NAMES.iter().enumerate() {
+        if i > 0 {
+            out.push_sql(" AND ");
+        }
+        out.push_identifier(ALIAS)?;
+        out.push_sql(".");
+        out.push_identifier(name)?;
+        out.push_sql(" = ");
+        outer.walk_part(i, out.reborrow())?;
+    }
+    Ok(())
 }
 
 impl<Outer, Inner, Rows, DB> QueryFragment<DB> for NotRelated<Outer, Inner, Rows>
@@ -303,7 +321,7 @@ pub type HasChildren<A, Q> = Related<PkOf<HS<A>>, HFk<A>, Correlated<Q, HFk<A>, 
 #[diagnostic::do_not_recommend]
 impl<A, Q> RelatedWhere<A, Children> for Q
 where
-    A: OneToMany<Source: SingleKey>,
+    A: OneToMany,
     Q: FilterDsl<Correlate<HFk<A>, PkOf<HS<A>>>>,
     dsl::Filter<Q, Correlate<HFk<A>, PkOf<HS<A>>>>: AsQuery,
 {
@@ -320,7 +338,7 @@ pub type HasParent<A, Q> = Related<BFk<A>, PkOf<BT<A>>, Correlated<Q, PkOf<BT<A>
 #[diagnostic::do_not_recommend]
 impl<A, Q> RelatedWhere<A, Parent> for Q
 where
-    A: BelongsTo<Target: SingleKey>,
+    A: BelongsTo,
     Q: FilterDsl<Correlate<PkOf<BT<A>>, BFk<A>>>,
     dsl::Filter<Q, Correlate<PkOf<BT<A>>, BFk<A>>>: AsQuery,
 {
@@ -393,22 +411,8 @@ pub type TargetCount<A> = RelatedCount<Through<A>, MSk<A>, PkOf<MS<A>>, JoinCond
 /// `User::posts_count()`: the number of posts of each user.
 pub type ChildCount<A> = RelatedCount<TableOf<HT<A>>, HFk<A>, PkOf<HS<A>>, Condition<A>>;
 
-/// An association whose related rows a correlated subquery can count:
-/// its source's key is one column.
-#[diagnostic::on_unimplemented(
-    message = "the parent of this association has a composite primary key",
-    note = "`*_count()` correlates one key column with the parent's; count by parent with `count_*_for` instead"
-)]
-pub trait Countable {}
-
-#[diagnostic::do_not_recommend]
-impl<A: OneToMany<Source: SingleKey>> Countable for A {}
-
 /// How many `has_many` targets the outer query's row has.
-pub fn child_count<A>() -> ChildCount<A>
-where
-    A: OneToMany + Countable,
-{
+pub fn child_count<A: OneToMany>() -> ChildCount<A> {
     RelatedCount::default()
 }
 
@@ -443,8 +447,8 @@ impl<T, Key, Outer, S, DB> QueryFragment<DB> for RelatedCount<T, Key, Outer, S>
 where
     DB: Backend,
     T: QueryFragment<DB>,
-    Key: Column,
-    Outer: QueryFragment<DB>,
+    Key: KeyParts<DB>,
+    Outer: KeyParts<DB>,
     S: QueryFragment<DB> + 'static,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
@@ -455,7 +459,10 @@ where
             // The scope names the table, which the alias would hide: its
             // rows, as a derived table.
             out.push_sql("(SELECT ");
-            out.push_identifier(Key::NAME)?;
+            for (i, name) in Key::NAMES.iter().enumerate() {
+                out.push_sql(if i == 0 { "" } else { ", " });
+                out.push_identifier(name)?;
+            }
             out.push_sql(" FROM ");
             self.table.walk_ast(out.reborrow())?;
             out.push_sql(" WHERE ");
@@ -465,11 +472,7 @@ where
         out.push_sql(" AS ");
         out.push_identifier(ALIAS)?;
         out.push_sql(" WHERE ");
-        out.push_identifier(ALIAS)?;
-        out.push_sql(".");
-        out.push_identifier(Key::NAME)?;
-        out.push_sql(" = ");
-        self.outer.walk_ast(out.reborrow())?;
+        walk_aliased::<DB, Key, Outer>(&self.outer, out.reborrow())?;
         out.push_sql(")");
         Ok(())
     }

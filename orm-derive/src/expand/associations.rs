@@ -192,7 +192,7 @@ fn related_methods(model: &Model, a: &Assoc) -> TokenStream {
         Kind::HasMany => (
             quote!(ChildCount),
             quote!(child_count),
-            quote!(OneToMany + _orm::assoc::related::Countable),
+            quote!(OneToMany),
             quote!(OneToManyCounts<C, K>),
             quote!(CountChildren),
         ),
