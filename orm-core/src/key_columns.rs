@@ -34,6 +34,11 @@ impl<T: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for Cols<T> {}
 
 /// The columns of a key, whose values are `V`: the conditions and the
 /// changeset every statement through the key is made of.
+#[diagnostic::on_unimplemented(
+    message = "the key `{Self}` does not hold values of type `{V}`",
+    label = "a key of other columns than the key it points at",
+    note = "a foreign key names one column per column of the primary key it points at, in its order: `foreign_key = \"order_id\"` for one, `foreign_key(tenant_id, order_number)` for several"
+)]
 pub trait KeyColumns<V>: Default + Copy + QueryId + Send + 'static {
     /// How many columns, so how many parameters one key binds.
     const WIDTH: usize;
@@ -59,6 +64,7 @@ pub trait KeyColumns<V>: Default + Copy + QueryId + Send + 'static {
     fn select(self) -> Self::Select;
 }
 
+#[diagnostic::do_not_recommend]
 impl<C, V> KeyColumns<V> for C
 where
     C: Column
@@ -211,6 +217,7 @@ where
 
 macro_rules! composite {
     ($($C:ident $V:ident $i:tt),+) => {
+        #[diagnostic::do_not_recommend]
         impl<$($C, $V),+> KeyColumns<($($V,)+)> for Cols<($($C,)+)>
         where
             $($C: KeyColumns<$V> + Column + Expression<SqlType: SingleValue>,

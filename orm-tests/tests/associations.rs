@@ -1366,11 +1366,25 @@ backend_tests! {
         let top = r!(Order::load_order_lines_top(&all[..3], 1, order_lines::qty.desc(), conn))?;
         assert_eq!(top.iter().map(|l| ids(l)).collect::<Vec<_>>(), [vec![], vec![l2.id], vec![l3.id]]);
 
+        let big = r!(Order::load_order_lines_where(&all[..3], |q| q.filter(order_lines::qty.ge(5)), conn))?;
+        assert_eq!(big.iter().map(|l| ids(l)).collect::<Vec<_>>(), [vec![], vec![l2.id], vec![]]);
+        // A tree through both kinds of key: tenants, their orders, each
+        // order's lines; one statement per level.
+        use orm_tests::{order_associations::OrderLines, tenant_associations::Orders};
+        let log = QueryLog::attach(conn);
+        let tree = r!(orm_core::include(&[acme.clone(), globex.clone()], Orders.with(OrderLines), conn))?;
+        assert_eq!(log.count(), 2);
+        let shape: Vec<Vec<(i32, usize)>> = tree
+            .iter()
+            .map(|orders| orders.iter().map(|(o, lines)| (o.number, lines.len())).collect())
+            .collect();
+        assert!(shape[0].contains(&(1, 0)) && shape[0].contains(&(2, 2)) && shape[1] == [(1, 1)], "{shape:?}");
+
         // Parents by their related rows: EXISTS and COUNT correlated by
         // both columns, from either side.
         let big = |q: order_lines::table| q.filter(order_lines::qty.ge(5));
         let with_big: Vec<Order> = r!(Order::query().filter(Order::has_order_lines_where(big)).load(conn))?;
-        assert_eq!(with_big, [a2.clone()]);
+        assert_eq!(with_big, vec![a2.clone()]);
         let without: Vec<Order> = r!(Order::query().filter(!Order::has_order_lines_where(big)).order(orders::customer).load(conn))?;
         assert_eq!(without, [a1.clone(), g1.clone()]);
         let by_count: Vec<Order> = r!(Order::query().order((Order::order_lines_count().desc(), orders::customer)).load(conn))?;

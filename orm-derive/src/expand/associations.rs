@@ -922,7 +922,12 @@ fn belongs_to(model: &Model, a: &Assoc) -> (TokenStream, TokenStream) {
             )
         }
     };
-    let key_value = super::respan(fk_ty.clone(), a.foreign_key.span);
+    // An error on the key's type is on the field's type, or, for a tuple
+    // of several, on the `foreign_key(..)`.
+    let key_value = match &tys[..] {
+        [_] => quote_spanned!(a.foreign_key.span=> #fk_ty),
+        _ => super::respan(fk_ty.clone(), a.foreign_key.span),
+    };
     let describe = quote! {
         #[automatically_derived]
         impl _orm::__private::BelongsTo for #marker {

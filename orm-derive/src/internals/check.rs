@@ -116,11 +116,39 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Checked {
                     }
                 }
                 if positions == model.pk {
-                    cx.error_at(assoc.foreign_key.span, format_args!(
-                        "the foreign key `{}` is `{name}`'s primary key; name other fields with `foreign_key = \"...\"`",
-                        assoc.key_label()
-                    ));
+                    let other = if composite {
+                        "other fields with `foreign_key(..)`"
+                    } else {
+                        "another field with `foreign_key = \"...\"`"
+                    };
+                    cx.error_at(
+                        assoc.foreign_key.span,
+                        format_args!(
+                            "the foreign key `{}` is `{name}`'s primary key; name {other}",
+                            assoc.key_label()
+                        ),
+                    );
                 }
+            }
+            Kind::HasMany | Kind::HasOne if assoc.key_columns().count() != model.pk.len() => {
+                let key: Vec<&str> = model
+                    .pk
+                    .iter()
+                    .map(|&i| model.fields[i].column.as_str())
+                    .collect();
+                let (n, attr) = (assoc.key_columns().count(), assoc.kind.attr_name());
+                let (key, target) = (key.join("`, `"), &assoc.target_name);
+                let help = if model.pk.len() > 1 {
+                    format!("write `foreign_key(..)` with the columns of `{target}` that hold `{key}`, in that order")
+                } else {
+                    format!(
+                        "name the one column of `{target}` that holds it: `foreign_key = \"...\"`"
+                    )
+                };
+                cx.error_at(assoc.foreign_key.span, format_args!(
+                    "`{name}`'s primary key is `{key}`, and this `{attr}` names {n} key column{} of `{target}` for it\nhelp: {help}",
+                    if n == 1 { "" } else { "s" }
+                ));
             }
             Kind::BelongsToMany => {
                 if let (Some(span), false) = (assoc.symmetric, assoc.self_ref) {
