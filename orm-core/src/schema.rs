@@ -468,6 +468,8 @@ pub struct Schema {
     relations: Vec<&'static Relation>,
     /// Per table, every column its `table!` declares (see `full_table`).
     table_columns: Vec<(&'static str, Vec<ColumnDef>)>,
+    /// Every foreign key as if declared `constraints = false`.
+    without_foreign_keys: bool,
 }
 
 /// The columns of a diesel `table!` (its `AllColumns` tuple), for
@@ -513,6 +515,17 @@ impl Schema {
     /// An empty schema.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Every foreign key as if its association said `constraints = false`:
+    /// the key columns and their indexes, no `FOREIGN KEY`, and a check
+    /// that expects none. For engines that have no foreign keys or refuse
+    /// them across shards (Vitess, PlanetScale): there a missing parent and
+    /// `ON DELETE` are the application's to handle (see the README's
+    /// portability rules).
+    pub fn without_foreign_keys(mut self) -> Self {
+        self.without_foreign_keys = true;
+        self
     }
 
     /// Adds the table of `M` and the foreign keys and join tables its
@@ -663,6 +676,7 @@ impl Schema {
         for p in &mut planned {
             for fk in &mut p.fks {
                 fk.arc = p.arcs.iter().any(|arc| arc.contains(&fk.column));
+                fk.constraint.enforced &= !self.without_foreign_keys;
             }
         }
         order_by_dependencies(planned)

@@ -384,8 +384,25 @@ pub struct Invoice {
     pub total: i32,
 }
 
+/// Whether the suite's tables have their foreign keys: not when
+/// `ORM_TEST_WITHOUT_FOREIGN_KEYS` is set, which declares every one
+/// `constraints = false`, as sharded engines (Vitess, PlanetScale) require.
+/// The tests of what only a foreign key enforces check it.
+pub fn foreign_keys() -> bool {
+    std::env::var_os("ORM_TEST_WITHOUT_FOREIGN_KEYS").is_none()
+}
+
 /// Every table of the test models.
 pub fn schema() -> Schema {
+    let schema = all_models();
+    if foreign_keys() {
+        schema
+    } else {
+        schema.without_foreign_keys()
+    }
+}
+
+fn all_models() -> Schema {
     Schema::new()
         .model::<User>()
         .model::<Event>()

@@ -142,13 +142,22 @@ backend_tests! {
         let party = r!(Event::create(NewEvent { title: "Party".into() }, conn))?;
         let ada = user!("Ada", conn)?;
         let ghost = User { id: 9999, name: "Ghost".into() };
-        assert!(r!(party.add_guest(&ghost, conn)).is_err(), "foreign keys are enforced");
-        assert!(r!(party.add_guests(&[ada.clone(), ghost.clone()], conn)).is_err());
-        assert!(r!(party.set_guests(&[ada.clone(), ghost.clone()], conn)).is_err());
-        assert_eq!(rsvps!(conn), vec![], "a failed add or set leaves no row");
+        // What only a foreign key refuses (see `orm_tests::foreign_keys`).
+        if foreign_keys() {
+            assert!(r!(party.add_guest(&ghost, conn)).is_err(), "foreign keys are enforced");
+            assert!(r!(party.add_guests(&[ada.clone(), ghost.clone()], conn)).is_err());
+            assert!(r!(party.set_guests(&[ada.clone(), ghost.clone()], conn)).is_err());
+            assert_eq!(rsvps!(conn), vec![], "a failed add or set leaves no row");
+        }
 
+        r!(party.clear_guests(conn))?;
         r!(party.add_guest(&ada, conn))?;
         r!(party.delete(conn))?;
+        if !foreign_keys() {
+            // Nothing cascades: the event's join row is left behind.
+            assert_eq!(rsvps!(conn), vec![(party.id, ada.id)]);
+            return Ok(());
+        }
         assert_eq!(rsvps!(conn), vec![], "join rows cascade with their event");
         assert!(r!(party.add_guest(&ada, conn)).is_err(), "the parent is gone");
         assert!(r!(party.remove_guest(&ada, conn)).is_err());
@@ -248,8 +257,10 @@ backend_tests! {
         let author = r!(post.create_author(NewUser { name: "Linus".into() }, conn))?;
         assert_eq!(r!(Post::find(post.id, conn))?.author_id, Some(author.id));
         let ghost = User { id: 999, name: "ghost".into() };
-        assert!(r!(post.set_author(&ghost, conn)).is_err());
-        assert_eq!(post.author_id, Some(author.id), "a failed set leaves the struct alone");
+        if foreign_keys() {
+            assert!(r!(post.set_author(&ghost, conn)).is_err());
+            assert_eq!(post.author_id, Some(author.id), "a failed set leaves the struct alone");
+        }
 
         // `create_*` takes a closure that builds the row from its key, so no
         // placeholder key is made up; or a `New*`, whose key it overwrites.
@@ -395,7 +406,9 @@ backend_tests! {
         assert_eq!(r!(owner.set_pets(&keep, conn))?, SetDiff { added: 1, removed: 2 });
         assert!(r!(owner.has_pets(keep, conn))?);
         assert_eq!(ids(&r!(owner.pets(conn))?), vec![p1.id]);
-        assert!(r!(owner.add_pet(Pet::key(999), conn)).is_err(), "a key of no row is an error");
+        if foreign_keys() {
+            assert!(r!(owner.add_pet(Pet::key(999), conn)).is_err(), "a key of no row is an error");
+        }
         assert_eq!(format!("{:?}", Pet::key(7)), "Key<Pet>(7)");
 
         let mut post = r!(Post::create(NewPost { author_id: None, title: "t".into() }, conn))?;
@@ -460,8 +473,10 @@ backend_tests! {
         bad.add_new(NewPet { name: "ghost owner".into(), breed: "x".into() })
             .remove(&p1)
             .add(Pet::key(9999));
-        assert!(r!(bad.save(conn)).is_err());
-        assert_eq!((r!(Pet::count(conn))?, r!(owner.count_pets(conn))?), before);
+        if foreign_keys() {
+            assert!(r!(bad.save(conn)).is_err());
+            assert_eq!((r!(Pet::count(conn))?, r!(owner.count_pets(conn))?), before);
+        }
         Ok(())
     }
 
@@ -483,8 +498,10 @@ backend_tests! {
         assert!(r!(Membership::create(twice, conn)).is_err(), "the pair is the primary key");
         assert_eq!(r!(Membership::load_users(std::slice::from_ref(&m), conn))?, vec![ada.clone()]);
         r!(ada.delete(conn))?;
-        assert_eq!(r!(Membership::count(conn))?, 0, "NOT NULL keys cascade");
-        assert_eq!(r!(m.delete(conn)), Err(orm_core::diesel::result::Error::NotFound));
+        if foreign_keys() {
+            assert_eq!(r!(Membership::count(conn))?, 0, "NOT NULL keys cascade");
+            assert_eq!(r!(m.delete(conn)), Err(orm_core::diesel::result::Error::NotFound));
+        }
         Ok(())
     }
 
@@ -560,12 +577,16 @@ backend_tests! {
 
         // Bad input is an Err and writes nothing.
         let before = r!(Membership::count(conn))?;
-        assert!(r!(chess.add_member_with(User::key(9999), admin.clone(), conn)).is_err());
-        assert!(r!(chess.add_members_with(vec![ada.key(), User::key(9999)], admin.clone(), conn)).is_err());
+        if foreign_keys() {
+            assert!(r!(chess.add_member_with(User::key(9999), admin.clone(), conn)).is_err());
+            assert!(r!(chess.add_members_with(vec![ada.key(), User::key(9999)], admin.clone(), conn)).is_err());
+        }
         let gone = r!(Club::create(NewClub { name: "gone".into() }, conn))?;
         r!(gone.delete(conn))?;
-        assert!(r!(gone.add_member_with(&ada, admin.clone(), conn)).is_err());
-        assert!(r!(gone.set_members_with(vec![ada.key()], admin, &[], conn)).is_err());
+        if foreign_keys() {
+            assert!(r!(gone.add_member_with(&ada, admin.clone(), conn)).is_err());
+            assert!(r!(gone.set_members_with(vec![ada.key()], admin, &[], conn)).is_err());
+        }
         assert_eq!(r!(Membership::count(conn))?, before);
         Ok(())
     }
@@ -746,6 +767,9 @@ backend_tests! {
     }
 
     fn referential_actions_as_declared(conn) {
+        if !foreign_keys() {
+            return Ok(());
+        }
         use orm_core::diesel::result::Error;
 
         // constraints = false (seed 001): the key survives its parent.
@@ -816,7 +840,9 @@ backend_tests! {
         assert_eq!(r!(comment.article(conn))?, article, "the struct still holds the old key");
         r!(article.delete(conn))?;
         r!(other.delete(conn))?;
-        assert_eq!(r!(Comment::count(conn))?, 0, "NOT NULL keys cascade on delete");
+        if foreign_keys() {
+            assert_eq!(r!(Comment::count(conn))?, 0, "NOT NULL keys cascade on delete");
+        }
         Ok(())
     }
 
@@ -1269,7 +1295,9 @@ backend_tests! {
         assert!(r!(Attachment::create(new(None, None, "none"), conn)).is_err());
         assert!(r!(Attachment::create(new(Some(post.id), Some(photo.id), "both"), conn)).is_err());
         // A real foreign key: a key pointing at no row is refused.
-        assert!(r!(Attachment::create(new(Some(post.id + 100), None, "dangling"), conn)).is_err());
+        if foreign_keys() {
+            assert!(r!(Attachment::create(new(Some(post.id + 100), None, "dangling"), conn)).is_err());
+        }
 
         let log = QueryLog::attach(conn);
         assert_eq!(r!(on_post.attachable(conn))?, Some(Attachable::Post(post.clone())));
@@ -1285,6 +1313,9 @@ backend_tests! {
         // MariaDB refuse a referential action on a column a CHECK names:
         // there the keys are RESTRICT, and the delete is refused while the
         // attachment points at the post.
+        if !foreign_keys() {
+            return Ok(());
+        }
         if dialect(conn) == orm_core::Dialect::Mysql {
             assert!(r!(post.delete(conn)).is_err());
             assert_eq!(r!(Attachment::all(conn))?.len(), 2);
@@ -1403,6 +1434,9 @@ backend_tests! {
         // The DDL's multi-column foreign keys hold: no line of a missing
         // order (acme has no order 1 of globex's customer, nor order 9),
         // a line goes with its order, and the invoice's RESTRICT keeps its.
+        if !foreign_keys() {
+            return Ok(());
+        }
         let stray = NewOrderLine { tenant_id: globex.id, order_number: 2, sku: "s".into(), qty: 1 };
         assert!(r!(OrderLine::create(stray, conn)).is_err(), "(globex, 2) is no order");
         assert!(r!(a2.delete(conn)).is_err(), "its invoice restricts the delete");
@@ -1565,8 +1599,11 @@ backend_tests! {
                 let insert = &log.statements()[0];
                 assert_eq!(insert.matches("FOR KEY SHARE").count(), 2, "{insert}");
             }
-            // A missing guest is an Err, and the transaction goes on.
-            assert!(r!(party.add_guest(User::key(ada.id + 1_000), conn)).is_err());
+            // A missing guest is an Err, and the transaction goes on. (On
+            // PostgreSQL the INSERT's own check refuses it, foreign key or not.)
+            if foreign_keys() || dialect(conn) == orm_core::Dialect::Postgres {
+                assert!(r!(party.add_guest(User::key(ada.id + 1_000), conn)).is_err());
+            }
             // Already a guest: nothing written, no error.
             assert_eq!(r!(party.add_guest(&ada, conn))?, 0);
             assert_eq!(r!(party.count_guests(conn))?, 1);

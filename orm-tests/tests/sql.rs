@@ -118,7 +118,7 @@ fn per_parent_limit_is_one_window_function() -> Result<(), Box<dyn std::error::E
         [format!(
             "SELECT `posts`.`id`, `posts`.`author_id`, `posts`.`score` FROM (SELECT `posts`.`id`, \
              `posts`.`author_id`, `posts`.`score`, ROW_NUMBER() OVER (PARTITION BY `posts`.`author_id` \
-             ORDER BY `posts`.`id` DESC) AS `__orm_rank` FROM `posts` WHERE `posts`.`author_id` IN (?)) \
+             ORDER BY `posts`.`id` DESC) AS `__orm_rank` FROM `posts` WHERE (`posts`.`author_id` IN (?))) \
              AS `posts` WHERE `__orm_rank` <= ? ORDER BY `posts`.`id` DESC -- binds: [{}, 3]",
             ada.id
         )]
