@@ -736,11 +736,22 @@ fn parse_option(
         )
     })?;
     if !is_identifier(&lit.value()) {
+        let value = lit.value();
+        // `foreign_key = "a, b"`: the list form is meant.
+        let columns: Vec<&str> = value.split(',').map(str::trim).collect();
+        if key == FOREIGN_KEY && kind != Kind::BelongsToMany && columns.len() > 1 && columns.iter().all(|c| is_identifier(c)) {
+            return Err(syn::Error::new(
+                lit.span(),
+                format_args!(
+                    "a foreign key of several columns is written as a list: `foreign_key({})`",
+                    columns.join(", ")
+                ),
+            ));
+        }
         return Err(syn::Error::new(
             lit.span(),
             format_args!(
-                "`{key}` must be a plain identifier such as `Guests` or `guest_id`, not {:?}",
-                lit.value()
+                "`{key}` must be a plain identifier such as `Guests` or `guest_id`, not {value:?}"
             ),
         ));
     }
