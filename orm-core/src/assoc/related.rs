@@ -213,28 +213,33 @@ where
     }
 }
 
-/// `orm_related.a = x AND orm_related.b = y`: the aliased related rows'
-/// key `Inner` equal to the outer query's `outer`.
-fn walk_aliased<'b, DB, Inner, Outer>(
-    outer: &'b Outer,
-    mut out: AstPass<'_, 'b, DB>,
-) -> QueryResult<()>
-where
-    DB: Backend,
-    Inner: KeyParts<DB>,
-    Outer: KeyParts<DB>,
-{
-    for (i, name) in Inner::NAMES.iter().enumerate() {
-        if i > 0 {
-            out.push_sql(" AND ");
-        }
+/// The columns of key `K` as the aliased related rows name them:
+/// `orm_related.a`.
+struct Aliased<K>(std::marker::PhantomData<K>);
+
+impl<K: KeyParts<DB>, DB: Backend> KeyParts<DB> for Aliased<K> {
+    type Table = K::Table;
+    const NAMES: &'static [&'static str] = K::NAMES;
+    fn walk_part<'b>(&'b self, i: usize, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_identifier(ALIAS)?;
         out.push_sql(".");
-        out.push_identifier(name)?;
-        out.push_sql(" = ");
-        outer.walk_part(i, out.reborrow())?;
+        out.push_identifier(K::NAMES[i])
     }
-    Ok(())
+}
+
+/// `orm_related.a = x`, or `(orm_related.a = x AND orm_related.b = y)`:
+/// the aliased related rows' key `Inner` equal to the outer query's `outer`.
+fn walk_aliased<'b, DB, Inner, Outer>(outer: &'b Outer, out: AstPass<'_, 'b, DB>) -> QueryResult<()>
+where
+    DB: Backend,
+    Inner: KeyParts<DB> + 'b,
+    Outer: KeyParts<DB>,
+{
+    walk_equal(
+        const { &Aliased::<Inner>(std::marker::PhantomData) },
+        outer,
+        out,
+    )
 }
 
 impl<Outer, Inner, Rows, DB> QueryFragment<DB> for NotRelated<Outer, Inner, Rows>

@@ -739,7 +739,11 @@ fn parse_option(
         let value = lit.value();
         // `foreign_key = "a, b"`: the list form is meant.
         let columns: Vec<&str> = value.split(',').map(str::trim).collect();
-        if key == FOREIGN_KEY && kind != Kind::BelongsToMany && columns.len() > 1 && columns.iter().all(|c| is_identifier(c)) {
+        if key == FOREIGN_KEY
+            && kind != Kind::BelongsToMany
+            && columns.len() > 1
+            && columns.iter().all(|c| is_identifier(c))
+        {
             return Err(syn::Error::new(
                 lit.span(),
                 format_args!(
