@@ -321,6 +321,10 @@ macro_rules! composite {
 composite!(A VA 0, B VB 1);
 composite!(A VA 0, B VB 1, C VC 2);
 composite!(A VA 0, B VB 1, C VC 2, D VD 3);
+composite!(A VA 0, B VB 1, C VC 2, D VD 3, E VE 4);
+composite!(A VA 0, B VB 1, C VC 2, D VD 3, E VE 4, F VF 5);
+composite!(A VA 0, B VB 1, C VC 2, D VD 3, E VE 4, F VF 5, G VG 6);
+composite!(A VA 0, B VB 1, C VC 2, D VD 3, E VE 4, F VF 5, G VG 6, H VH 7);
 
 #[cfg(test)]
 mod tests {
