@@ -35,7 +35,12 @@ pub trait OrmBackend: Backend + sealed::Sealed {
 
     /// How many parameters `query` binds (an upper bound: its placeholders),
     /// so that key lists leave room for the rest of a statement.
-    fn binds_in<Q: QueryFragment<Self> + ?Sized>(query: &Q) -> QueryResult<usize>;
+    fn binds_in<Q: QueryFragment<Self> + ?Sized>(query: &Q) -> QueryResult<usize> {
+        Ok(placeholders(&Self::sql(query)?, Self::DIALECT))
+    }
+
+    /// `query`'s SQL, with placeholders for its bound values.
+    fn sql<Q: QueryFragment<Self> + ?Sized>(query: &Q) -> QueryResult<String>;
 
     /// Renders an association's scope on this backend.
     fn walk_scope<'b>(
@@ -44,14 +49,14 @@ pub trait OrmBackend: Backend + sealed::Sealed {
     ) -> QueryResult<()>;
 }
 
-/// Renders `query` for `DB` and counts its placeholders.
-macro_rules! binds_in {
+/// Renders `query` for `DB`.
+macro_rules! sql {
     () => {
-        fn binds_in<Q: QueryFragment<Self> + ?Sized>(query: &Q) -> QueryResult<usize> {
+        fn sql<Q: QueryFragment<Self> + ?Sized>(query: &Q) -> QueryResult<String> {
             use diesel::query_builder::QueryBuilder;
             let mut sql = <Self as Backend>::QueryBuilder::default();
             query.to_sql(&mut sql, &Self::default())?;
-            Ok(placeholders(&sql.finish(), Self::DIALECT))
+            Ok(sql.finish())
         }
     };
 }
@@ -95,7 +100,7 @@ impl OrmBackend for diesel::sqlite::Sqlite {
     const DIALECT: Dialect = Dialect::Sqlite;
     // SQLITE_MAX_VARIABLE_NUMBER of the bundled SQLite (>= 3.32).
     const MAX_BIND_PARAMS: usize = 32_766;
-    binds_in!();
+    sql!();
     fn walk_scope<'b>(
         scope: &'b dyn ErasedScope,
         out: diesel::query_builder::AstPass<'_, 'b, Self>,
@@ -111,7 +116,7 @@ impl OrmBackend for diesel::pg::Pg {
     const DIALECT: Dialect = Dialect::Postgres;
     // The wire protocol counts parameters in an i16.
     const MAX_BIND_PARAMS: usize = 65_535;
-    binds_in!();
+    sql!();
     fn walk_scope<'b>(
         scope: &'b dyn ErasedScope,
         out: diesel::query_builder::AstPass<'_, 'b, Self>,
@@ -127,7 +132,7 @@ impl OrmBackend for diesel::mysql::Mysql {
     const DIALECT: Dialect = Dialect::Mysql;
     // The protocol counts parameters in a u16.
     const MAX_BIND_PARAMS: usize = 65_535;
-    binds_in!();
+    sql!();
     fn walk_scope<'b>(
         scope: &'b dyn ErasedScope,
         out: diesel::query_builder::AstPass<'_, 'b, Self>,

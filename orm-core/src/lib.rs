@@ -19,6 +19,8 @@ mod model;
 pub mod nested;
 mod page;
 pub mod retry;
+#[cfg(feature = "r2d2")]
+pub mod router;
 pub mod schema;
 mod set;
 mod write;
@@ -55,6 +57,8 @@ pub use page::{Counted, Lent, Limited, Page, Paginate, Paginated};
 #[cfg(feature = "async")]
 pub use retry::retry_async;
 pub use retry::{is_retryable, retry, Retried, Retry};
+#[cfg(feature = "r2d2")]
+pub use router::{Routed, Router, Served};
 pub use schema::{Schema, SchemaError};
 pub use set::SetDiff;
 

@@ -494,6 +494,19 @@ pub fn postgres_url(test: &str) -> Option<String> {
     }
 }
 
+/// The URL of a hot standby of the test PostgreSQL server, or `None` (with a
+/// printed line) when `PG_REPLICA_URL` is not set (`.ci/postgres.sh standby`
+/// starts one).
+pub fn postgres_replica_url(test: &str) -> Option<String> {
+    match std::env::var("PG_REPLICA_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            skipping("PostgreSQL replica", "PG_REPLICA_URL", test);
+            None
+        }
+    }
+}
+
 /// Says that a test skips its server, visibly: once per test binary and
 /// server on the terminal (cargo's capture takes only `print!`), and for each
 /// test in its captured output.
