@@ -299,12 +299,31 @@ impl<'c, C: Transact<K>, K> TransactionGuard<'c, C, K> {
     /// Commits on `Ok`, rolls back on `Err`.
     pub async fn finish<T>(mut self, result: QueryResult<T>) -> QueryResult<T> {
         let end = match &result {
-            Ok(_) => self.conn.commit().await,
-            Err(_) => match self.conn.rollback().await {
-                // The statement's own error is the one to report.
-                Err(Error::BrokenTransactionManager) => Ok(()),
-                other => other,
+            Ok(_) => match self.conn.commit().await {
+                Ok(()) => Ok(()),
+                // A savepoint whose release failed (the server rolled back
+                // the transaction around it: a Galera certification
+                // failure) is still open in diesel's count: rolling it back
+                // ends it there, and marks the outer transaction for a
+                // rollback. A failed top-level COMMIT diesel rolls back.
+                Err(e) => {
+                    if self.conn.in_transaction() {
+                        let _ = self.conn.rollback().await;
+                    }
+                    Err(e)
+                }
             },
+            // The statement's own error is the one to report, also when
+            // the rollback fails: a MySQL deadlock or Galera certification
+            // failure has already rolled back the whole transaction, so
+            // rolling back to the savepoint of a write inside it fails
+            // ("SAVEPOINT .. does not exist"), and the deadlock is what
+            // tells `retry` to run the transaction again. diesel marks the
+            // outer transaction for a rollback then.
+            Err(_) => {
+                let _ = self.conn.rollback().await;
+                Ok(())
+            }
         };
         self.done = true;
         end.and(result)

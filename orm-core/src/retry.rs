@@ -19,6 +19,7 @@ use diesel::result::{DatabaseErrorKind, Error, QueryResult};
 #[cfg(feature = "async")]
 use crate::exec::{Async, BoxFuture, TransactionGuard};
 use crate::exec::{Blocking, Transact};
+use crate::Dialect;
 
 /// How [`retry`] and `retry_async` (feature `async`) retry: at most `attempts` runs, and
 /// between two runs a pause that doubles from `base_delay` up to
@@ -90,6 +91,7 @@ pub struct Retried<T> {
 /// | deadlock detected (40P01) | PostgreSQL |
 /// | deadlock (1213, SQLSTATE 40001), which is also how Galera reports a certification failure | MySQL, MariaDB |
 /// | lock wait timeout (1205) | MySQL, MariaDB |
+/// | `SAVEPOINT .. does not exist` (1305) on releasing a savepoint of diesel's, which means the server rolled back the transaction around it: how a Galera node reports a certification failure that struck between two statements | MySQL, MariaDB |
 /// | database is locked / busy (`SQLITE_BUSY`) | SQLite |
 ///
 /// diesel reports 40001 and 1213 as
@@ -107,6 +109,8 @@ pub fn is_retryable(error: &Error) -> bool {
             message.starts_with("deadlock detected")
                 || message.starts_with("Lock wait timeout exceeded")
                 || message.starts_with("Deadlock found")
+                || (message.starts_with("SAVEPOINT diesel_savepoint_")
+                    && message.ends_with(" does not exist"))
                 || message == "database is locked"
         }
         _ => false,
@@ -144,11 +148,25 @@ where
                 })
             }
             Err(e) if is_retryable(&e) && attempt < policy.attempts => {
+                forget_statements(conn);
                 std::thread::sleep(policy.pause(attempt));
                 attempt += 1;
             }
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// Drops the prepared statements a MySQL/MariaDB connection cached. After
+/// a statement failed at certification on a Galera node, libmariadb waits
+/// forever for a reply when diesel runs the same cached statement again
+/// (seen with MariaDB 10.11 and libmariadb 3.3); prepared afresh, it runs.
+/// Other backends keep their cache.
+fn forget_statements<C: diesel::Connection + Transact<Blocking>>(conn: &mut C) {
+    use diesel::connection::CacheSize;
+    if crate::write::dialect::<C, Blocking>() == Dialect::Mysql {
+        conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+        conn.set_prepared_statement_cache_size(CacheSize::Unbounded);
     }
 }
 

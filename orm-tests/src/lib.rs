@@ -604,28 +604,56 @@ pub fn mysql_url(test: &str) -> Option<String> {
 /// `None` when `MYSQL_DATABASE_URL` is not set.
 #[cfg(feature = "mysql")]
 pub fn mysql(test: &str) -> Option<MysqlTest> {
+    mysql_url(test).map(|url| mysql_at(&url))
+}
+
+/// A connection to a fresh database holding every test table on the
+/// MySQL/MariaDB server of `url` (a node of a cluster: the tables reach
+/// the others).
+#[cfg(feature = "mysql")]
+pub fn mysql_at(url: &str) -> MysqlTest {
     use orm_core::diesel::{Connection, MysqlConnection};
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let url = mysql_url(test)?;
     let database = format!(
         "orm_test_{}_{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    let mut admin = MysqlConnection::establish(&url).expect("connect to MYSQL_DATABASE_URL");
+    let mut admin = MysqlConnection::establish(url).expect("connect to the MySQL server");
     admin
         .batch_execute(&format!(
             "DROP DATABASE IF EXISTS {database}; CREATE DATABASE {database}"
         ))
         .expect("create a test database");
-    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
-    let conn = MysqlConnection::establish(&format!("{base}/{database}"))
+    let conn = MysqlConnection::establish(&in_database(url, &database))
         .expect("connect to the test database");
     let mut test = MysqlTest { conn, database };
     crate::schema()
         .create_all(&mut *test)
         .expect("create the test tables");
-    Some(test)
+    test
+}
+
+/// `url` with its database replaced by `database`.
+pub fn in_database(url: &str, database: &str) -> String {
+    let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
+    format!("{base}/{database}")
+}
+
+/// The URLs of the three nodes of the test Galera cluster (`GALERA_URLS`,
+/// separated by spaces, as `.ci/galera.sh` prints them), or `None` (with
+/// a printed line) when it is not set.
+#[cfg(feature = "mysql")]
+pub fn galera_urls(test: &str) -> Option<Vec<String>> {
+    match std::env::var("GALERA_URLS") {
+        Ok(urls) if !urls.trim().is_empty() => {
+            Some(urls.split_whitespace().map(String::from).collect())
+        }
+        _ => {
+            skipping("Galera", "GALERA_URLS", test);
+            None
+        }
+    }
 }
 
 /// Defines each test on SQLite, on PostgreSQL, and (feature `mysql`) on

@@ -159,7 +159,11 @@ fn a_write_sent_to_the_replica_is_an_error() -> TestResult {
     };
     read_only(Event::create(event("nope"), &mut replica).map(|_| ()));
     read_only(party.add_guest(&ada, &mut replica).map(|_| ()));
-    read_only(party.set_guests(std::slice::from_ref(&ada), &mut replica).map(|_| ()));
+    read_only(
+        party
+            .set_guests(std::slice::from_ref(&ada), &mut replica)
+            .map(|_| ()),
+    );
     read_only(party.delete(&mut replica).map(|_| ()));
     // The connection is still good for reads, and nothing was written.
     assert_eq!(party.guests(&mut replica)?, vec![]);

@@ -3,7 +3,12 @@
 #![allow(dead_code)]
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use diesel::r2d2::{
+    ConnectionManager, CustomizeConnection, ManageConnection, Pool, PoolError, PooledConnection,
+};
 use diesel::PgConnection;
 use orm_core::prelude::*;
 use orm_tests::*;
@@ -45,15 +50,116 @@ pub fn mysql_pool(
 ) -> Option<(MysqlTest, Pool<ConnectionManager<diesel::MysqlConnection>>)> {
     let setup = mysql(test)?;
     let url = mysql_url(test)?;
-    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
     let pool = Pool::builder()
         .max_size(THREADS as u32 + 1)
-        .build(ConnectionManager::new(format!(
-            "{base}/{}",
-            setup.database()
-        )))
+        .build(ConnectionManager::new(in_database(&url, setup.database())))
         .expect("build the pool");
     Some((setup, pool))
+}
+
+/// Where the concurrent tests take connections: one pool, or a pool per
+/// node of a cluster.
+pub trait Source<M: ManageConnection>: Clone + Send + 'static {
+    /// A connection.
+    fn get(&self) -> Result<PooledConnection<M>, PoolError>;
+}
+
+impl<M: ManageConnection> Source<M> for Pool<M> {
+    fn get(&self) -> Result<PooledConnection<M>, PoolError> {
+        Pool::get(self)
+    }
+}
+
+/// A pool per node of a multi-primary cluster, taken in turn: consecutive
+/// `get`s land on different nodes, so 8 writer threads spread over three.
+/// A node that gives no connection within its pool's timeout is skipped.
+pub struct Spread<M: ManageConnection> {
+    pools: Arc<[Pool<M>]>,
+    next: Arc<AtomicUsize>,
+}
+
+impl<M: ManageConnection> Clone for Spread<M> {
+    fn clone(&self) -> Self {
+        Spread {
+            pools: Arc::clone(&self.pools),
+            next: Arc::clone(&self.next),
+        }
+    }
+}
+
+impl<M: ManageConnection> Spread<M> {
+    /// A connection of the next node that gives one.
+    pub fn get(&self) -> Result<PooledConnection<M>, PoolError> {
+        let mut result = self.pools[0].get();
+        for _ in 0..self.pools.len() {
+            let node = self.next.fetch_add(1, Ordering::Relaxed) % self.pools.len();
+            result = self.pools[node].get();
+            if result.is_ok() {
+                break;
+            }
+        }
+        result
+    }
+
+    /// The pool of node `n` (from 0).
+    pub fn node(&self, n: usize) -> &Pool<M> {
+        &self.pools[n]
+    }
+}
+
+impl<M: ManageConnection> Source<M> for Spread<M> {
+    fn get(&self) -> Result<PooledConnection<M>, PoolError> {
+        Spread::get(self)
+    }
+}
+
+/// Makes a read on a Galera node wait until the node has applied every
+/// write the cluster committed before it (`wsrep_sync_wait = 1`): without
+/// it, a read on one node right after a commit on another may miss it.
+#[cfg(feature = "mysql")]
+#[derive(Debug)]
+pub struct CausalReads;
+
+#[cfg(feature = "mysql")]
+impl CustomizeConnection<diesel::MysqlConnection, diesel::r2d2::Error> for CausalReads {
+    fn on_acquire(&self, conn: &mut diesel::MysqlConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute("SET SESSION wsrep_sync_wait = 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// A fresh database on the three-node Galera cluster `GALERA_URLS` names,
+/// made on the first node (the others receive it), and a pool per node on
+/// it; `None` when `GALERA_URLS` is not set.
+#[cfg(feature = "mysql")]
+pub fn galera_pool(
+    test: &str,
+) -> Option<(
+    MysqlTest,
+    Spread<ConnectionManager<diesel::MysqlConnection>>,
+)> {
+    let urls = galera_urls(test)?;
+    let setup = mysql_at(&urls[0]);
+    let pools = urls
+        .iter()
+        .map(|url| {
+            Pool::builder()
+                .max_size(THREADS as u32 + 1)
+                .connection_timeout(std::time::Duration::from_secs(5))
+                .connection_customizer(Box::new(CausalReads))
+                .build_unchecked(ConnectionManager::new(in_database(url, setup.database())))
+        })
+        .collect();
+    let spread = Spread {
+        pools,
+        next: Arc::new(AtomicUsize::new(0)),
+    };
+    // A causal read on each node waits until it has the new tables.
+    for node in 0..spread.pools.len() {
+        let mut conn = spread.node(node).get().expect("a connection to each node");
+        Event::all(&mut conn).expect("the tables on each node");
+    }
+    Some((setup, spread))
 }
 
 /// A SQLite database file shared by a pool, removed when dropped.
@@ -105,23 +211,32 @@ pub fn sqlite_pool(
     Some((file, pool))
 }
 
-/// Runs `op`, retrying it while the database reports an error
-/// `orm_core::is_retryable` says a new run may not meet (a serialization
-/// failure, a deadlock, SQLite's SQLITE_BUSY, which a transaction that read
-/// before writing gets when another connection wrote meanwhile: the busy
-/// timeout does not wait for it); any other error fails the test. Each
-/// writer is one transaction of its own, so it is run again as it is.
+/// Runs `op` with `orm_core::retry`, which runs it again while the
+/// database reports an error `orm_core::is_retryable` says a new run may
+/// not meet (a serialization failure, a deadlock, a Galera certification
+/// failure, SQLite's SQLITE_BUSY, which a transaction that read before
+/// writing gets when another connection wrote meanwhile: the busy timeout
+/// does not wait for it), and adds the runs it took beyond the first to
+/// `retries`; any other error fails the test.
 pub fn retrying<C, T>(
     conn: &mut C,
     retries: &mut usize,
-    mut op: impl FnMut(&mut C) -> QueryResult<T>,
-) -> T {
-    loop {
-        match op(conn) {
-            Ok(value) => return value,
-            Err(e) if orm_core::is_retryable(&e) => *retries += 1,
-            Err(e) => panic!("unexpected error: {e:?}"),
+    op: impl FnMut(&mut C) -> QueryResult<T>,
+) -> T
+where
+    C: diesel::Connection + orm_core::exec::Transact<orm_core::Blocking>,
+{
+    let policy = orm_core::Retry {
+        attempts: 1000,
+        base_delay: std::time::Duration::from_millis(1),
+        max_delay: std::time::Duration::from_millis(20),
+    };
+    match orm_core::retry(conn, &policy, op) {
+        Ok(done) => {
+            *retries += done.attempts as usize - 1;
+            done.value
         }
+        Err(e) => panic!("unexpected error: {e:?}"),
     }
 }
 
