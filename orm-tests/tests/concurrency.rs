@@ -94,9 +94,10 @@ macro_rules! adds_and_removes {
                 .collect();
 
             let mut conn = pool.get()?;
-            let mut total = 0;
+            let (mut total, mut all_retries) = (0, 0);
             for handle in handles {
                 let (model, retries, mine) = handle.join().expect("a writer thread panicked");
+                all_retries += retries;
                 let ids: BTreeSet<i32> = mine.iter().map(|u| u.id).collect();
                 let stored: BTreeSet<(i32, i32)> = rsvps::table
                     .load::<Rsvp>(&mut conn)?
@@ -117,6 +118,11 @@ macro_rules! adds_and_removes {
             assert_eq!(distinct.len(), stored.len(), "no duplicate join rows");
             assert_eq!(stored.len(), total, "no rows but the threads' own");
             println!("{THREADS} threads x {ROUNDS} rounds: {total} pairs at the end");
+            scale_out_log(&format!(
+                "{}::interleaved_adds_and_removes: operations={} retries={all_retries} lost=0 duplicated=0",
+                module_path!(),
+                THREADS * ROUNDS
+            ))?;
             Ok(())
         }
     };

@@ -7,7 +7,7 @@
 //! printed line) unless `DATABASE_URL` and `PG_REPLICA_URL` are set.
 //!
 //! The replica's lag behind the primary, as the tests saw it, goes to the
-//! file `ORM_REPLICA_LOG` names, if set, for `.ci/run` to print.
+//! file `ORM_SCALE_OUT_LOG` names, if set, for `.ci/run` to print.
 
 mod common;
 
@@ -252,13 +252,6 @@ fn replica_lag() -> TestResult {
         lags[lags.len() - 1].as_secs_f64() * 1e3,
     );
     eprintln!("{line}");
-    if let Ok(path) = std::env::var("ORM_REPLICA_LOG") {
-        use std::io::Write;
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
-        writeln!(file, "{line}")?;
-    }
+    common::scale_out_log(&line)?;
     Ok(())
 }

@@ -240,6 +240,22 @@ where
     }
 }
 
+/// Appends `line` to the file `ORM_SCALE_OUT_LOG` names, if set: the
+/// figures of the replica and cluster tests, which `.ci/run` prints.
+pub fn scale_out_log(line: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    match std::env::var("ORM_SCALE_OUT_LOG") {
+        Ok(path) if !path.is_empty() => writeln!(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?,
+            "{line}"
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// `n` new users.
 pub fn users<C>(n: usize, conn: &mut C) -> QueryResult<Vec<User>>
 where

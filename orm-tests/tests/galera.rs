@@ -1,0 +1,154 @@
+//! A node of the three-node Galera cluster (`.ci/galera.sh`) killed in the
+//! middle of a run: the other two keep taking writes, the writers of the
+//! lost node carry on there, and every write a caller saw succeed is on
+//! the surviving nodes. Needs `GALERA_URLS` and `GALERA_DIR` (the cluster's
+//! directory, to kill a node with `.ci/galera.sh kill`), and kills the
+//! third node: CI runs it last. Skipped (with a printed line) otherwise.
+#![cfg(feature = "mysql")]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::*;
+use orm_core::prelude::*;
+use orm_tests::*;
+
+/// What one writer did: the events and guests whose writes returned `Ok`,
+/// the writes in doubt (the connection was lost before the answer), the
+/// writes acknowledged after the kill, and the retries it took.
+#[derive(Default)]
+struct Done {
+    events: Vec<Event>,
+    guests: BTreeSet<(i32, i32)>,
+    in_doubt: usize,
+    after_kill: usize,
+    retries: usize,
+}
+
+#[test]
+fn a_lost_node_loses_nothing_acknowledged() -> TestResult {
+    const WRITERS: usize = 6;
+    let Some(dir) = std::env::var("GALERA_DIR").ok().filter(|d| !d.is_empty()) else {
+        println!("skipping the Galera node-kill test: GALERA_DIR is not set");
+        return Ok(());
+    };
+    let Some((_setup, nodes)) = galera_pool("a_lost_node_loses_nothing_acknowledged") else {
+        return Ok(());
+    };
+    let mut conn = nodes.node(0).get()?;
+    let users = users(WRITERS, &mut conn)?;
+    drop(conn);
+
+    let killed = Arc::new(AtomicBool::new(false));
+    let start = Arc::new(Barrier::new(WRITERS + 1));
+    let handles: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let (nodes, killed, start, me) = (
+                nodes.clone(),
+                killed.clone(),
+                start.clone(),
+                users[w].clone(),
+            );
+            thread::spawn(move || {
+                // Two writers per node; after a lost connection, any node.
+                let mut conn = nodes.node(w % 3).get().expect("a connection");
+                let mut done = Done::default();
+                start.wait();
+                let until = Instant::now() + Duration::from_secs(12);
+                let mut n = 0;
+                while Instant::now() < until {
+                    n += 1;
+                    let title = format!("w{w}-{n}");
+                    let policy = orm_core::Retry {
+                        attempts: 1000,
+                        base_delay: Duration::from_millis(1),
+                        max_delay: Duration::from_millis(20),
+                    };
+                    let wrote = orm_core::retry(&mut conn, &policy, |c| {
+                        let event = Event::create(
+                            NewEvent {
+                                title: title.clone(),
+                            },
+                            c,
+                        )?;
+                        event.add_guest(&me, c)?;
+                        Ok(event)
+                    });
+                    match wrote {
+                        Ok(wrote) => {
+                            done.retries += wrote.attempts as usize - 1;
+                            if killed.load(Ordering::SeqCst) {
+                                done.after_kill += 1;
+                            }
+                            done.guests.insert((wrote.value.id, me.id));
+                            done.events.push(wrote.value);
+                        }
+                        Err(_) => {
+                            // The node went away: the write may or may not
+                            // have committed. Carry on on another node.
+                            done.in_doubt += 1;
+                            conn = nodes.get().expect("a surviving node");
+                        }
+                    }
+                }
+                done
+            })
+        })
+        .collect();
+
+    start.wait();
+    thread::sleep(Duration::from_secs(3));
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../.ci/galera.sh");
+    let status = std::process::Command::new(script)
+        .args(["kill", &dir, "3"])
+        .status()?;
+    assert!(status.success(), "kill node 3");
+    killed.store(true, Ordering::SeqCst);
+    let kill = Instant::now();
+
+    let done: Vec<Done> = handles
+        .into_iter()
+        .map(|h| h.join().expect("a writer panicked"))
+        .collect();
+    // Read on a surviving node, after it has applied everything.
+    let mut conn = nodes.node(0).get()?;
+    let stored: BTreeSet<i32> = Event::all(&mut conn)?.iter().map(|e| e.id).collect();
+    let pairs: Vec<Rsvp> = rsvps::table.load(&mut conn)?;
+    let stored_pairs: BTreeSet<(i32, i32)> =
+        pairs.iter().map(|r| (r.event_id, r.guest_id)).collect();
+    assert_eq!(stored_pairs.len(), pairs.len(), "no duplicate join rows");
+    let (mut acknowledged, mut in_doubt, mut retries) = (0, 0, 0);
+    for (w, done) in done.iter().enumerate() {
+        for event in &done.events {
+            assert!(stored.contains(&event.id), "writer {w}: {event:?} was lost");
+        }
+        assert!(
+            done.guests.is_subset(&stored_pairs),
+            "writer {w}: a guest it added was lost"
+        );
+        assert!(
+            done.after_kill > 0,
+            "writer {w} (node {}) wrote nothing after the kill",
+            w % 3 + 1
+        );
+        acknowledged += done.events.len();
+        in_doubt += done.in_doubt;
+        retries += done.retries;
+    }
+    // Nothing but the writers' own rows, at most one per write in doubt.
+    assert!(stored.len() >= acknowledged && stored.len() <= acknowledged + in_doubt);
+    let line = format!(
+        "galera node kill: writers={WRITERS} acknowledged={acknowledged} in_doubt={in_doubt} \
+         retries={retries} lost=0 after_kill={} served_for_ms={}",
+        done.iter().map(|d| d.after_kill).sum::<usize>(),
+        kill.elapsed().as_millis(),
+    );
+    println!("{line}");
+    scale_out_log(&line)?;
+    Ok(())
+}
