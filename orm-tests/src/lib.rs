@@ -485,10 +485,16 @@ impl Drop for PgTest {
 /// The URL of the test PostgreSQL server, or `None` (with a printed line)
 /// when `DATABASE_URL` is not set.
 pub fn postgres_url(test: &str) -> Option<String> {
-    match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
+    server_url("DATABASE_URL", "PostgreSQL", test)
+}
+
+/// The URL in `variable`, or `None` when it is not set, with a printed
+/// line that `test` skips `server`.
+fn server_url(variable: &str, server: &str, test: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
         _ => {
-            skipping("PostgreSQL", "DATABASE_URL", test);
+            skipping(server, variable, test);
             None
         }
     }
@@ -498,13 +504,7 @@ pub fn postgres_url(test: &str) -> Option<String> {
 /// printed line) when `PG_REPLICA_URL` is not set (`.ci/postgres.sh standby`
 /// starts one).
 pub fn postgres_replica_url(test: &str) -> Option<String> {
-    match std::env::var("PG_REPLICA_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            skipping("PostgreSQL replica", "PG_REPLICA_URL", test);
-            None
-        }
-    }
+    server_url("PG_REPLICA_URL", "PostgreSQL replica", test)
 }
 
 /// Says that a test skips its server, visibly: once per test binary and
@@ -591,13 +591,7 @@ impl Drop for MysqlTest {
 /// line) when `MYSQL_DATABASE_URL` is not set.
 #[cfg(feature = "mysql")]
 pub fn mysql_url(test: &str) -> Option<String> {
-    match std::env::var("MYSQL_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            skipping("MySQL", "MYSQL_DATABASE_URL", test);
-            None
-        }
-    }
+    server_url("MYSQL_DATABASE_URL", "MySQL", test)
 }
 
 /// A connection to a fresh database on the test MySQL/MariaDB server, or
@@ -645,15 +639,8 @@ pub fn in_database(url: &str, database: &str) -> String {
 /// a printed line) when it is not set.
 #[cfg(feature = "mysql")]
 pub fn galera_urls(test: &str) -> Option<Vec<String>> {
-    match std::env::var("GALERA_URLS") {
-        Ok(urls) if !urls.trim().is_empty() => {
-            Some(urls.split_whitespace().map(String::from).collect())
-        }
-        _ => {
-            skipping("Galera", "GALERA_URLS", test);
-            None
-        }
-    }
+    let urls = server_url("GALERA_URLS", "Galera", test)?;
+    Some(urls.split_whitespace().map(String::from).collect())
 }
 
 /// Defines each test on SQLite, on PostgreSQL, and (feature `mysql`) on

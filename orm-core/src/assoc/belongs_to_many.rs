@@ -372,7 +372,7 @@ where
 /// run them. Additions are [`ManyToManyAdd`].
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to_many` association cannot run on a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a pool is not a connection (pass `&mut pool.get()?`, or `.get().await?` for an async pool); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a pool or a `Router` is not a connection (pass `&mut pool.get()?`, `&mut router.get()`, or `.get().await?` for an async pool); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
 )]
 pub trait ManyToManyOps<C, K = <C as ConnKind>::Kind>: ManyToManyDef {
     /// The targets associated with source `id`.
@@ -591,7 +591,7 @@ impl<A: ManyToMany<Payload: Default>> DefaultPayload for A {
 /// payload (`add_guest_with`, for `through = Model`).
 #[diagnostic::on_unimplemented(
     message = "this `belongs_to_many` association cannot run on a `{C}`",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a pool is not a connection (pass `&mut pool.get()?`, or `.get().await?` for an async pool); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a pool or a `Router` is not a connection (pass `&mut pool.get()?`, `&mut router.get()`, or `.get().await?` for an async pool); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
 )]
 pub trait ManyToManyAdd<C, K = <C as ConnKind>::Kind>: ManyToManyDef {
     /// Associates every one of `targets` with `payload`; a pair that is
@@ -845,8 +845,9 @@ where
 /// changes) of a `belongs_to_many` association on a connection `C` of kind
 /// `K`: they insert the [`DefaultPayload`].
 #[diagnostic::on_unimplemented(
-    message = "this `belongs_to_many` association cannot add rows without a payload on a `{C}`",
-    note = "a join model's payload needs `Default` for plain `add_*`, `set_*` and `create_*`; otherwise use the `*_with` methods"
+    message = "the plain `add_*`, `set_*` and `create_*` of this `belongs_to_many` association cannot run on a `{C}`",
+    note = "a join model's payload needs `Default` for them; otherwise use the `*_with` methods",
+    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a pool or a `Router` is not a connection (pass `&mut pool.get()?`, `&mut router.get()`, or `.get().await?` for an async pool); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
 )]
 pub trait DefaultAdd<C, K = <C as ConnKind>::Kind>: ManyToManyAdd<C, K> {
     /// Associates `targets`, leaving pairs that exist untouched.
