@@ -229,7 +229,8 @@ impl<C: R2D2Connection + 'static> Routed<C> {
     where
         C::Backend: OrmBackend,
     {
-        if self.in_transaction() {
+        // Without replicas there is nothing to decide (nor to render).
+        if self.router.replicas.is_empty() || self.in_transaction() {
             return self.writer();
         }
         let read = C::Backend::sql(source).is_ok_and(|sql| reads_only(&sql));
