@@ -266,6 +266,14 @@ fn which_errors_are_retryable() {
         DatabaseErrorKind::Unknown,
         "database is locked"
     )));
+    assert!(is_retryable(&db(
+        DatabaseErrorKind::Unknown,
+        "SAVEPOINT diesel_savepoint_1 does not exist"
+    )));
+    assert!(!is_retryable(&db(
+        DatabaseErrorKind::Unknown,
+        "SAVEPOINT my_own does not exist"
+    )));
     assert!(!is_retryable(&db(
         DatabaseErrorKind::UniqueViolation,
         "duplicate key"
