@@ -57,19 +57,6 @@ pub fn mysql_pool(
     Some((setup, pool))
 }
 
-/// Where the concurrent tests take connections: one pool, or a pool per
-/// node of a cluster.
-pub trait Source<M: ManageConnection>: Clone + Send + 'static {
-    /// A connection.
-    fn get(&self) -> Result<PooledConnection<M>, PoolError>;
-}
-
-impl<M: ManageConnection> Source<M> for Pool<M> {
-    fn get(&self) -> Result<PooledConnection<M>, PoolError> {
-        Pool::get(self)
-    }
-}
-
 /// A pool per node of a multi-primary cluster, taken in turn: consecutive
 /// `get`s land on different nodes, so 8 writer threads spread over three.
 /// A node that gives no connection within its pool's timeout is skipped.
@@ -90,26 +77,20 @@ impl<M: ManageConnection> Clone for Spread<M> {
 impl<M: ManageConnection> Spread<M> {
     /// A connection of the next node that gives one.
     pub fn get(&self) -> Result<PooledConnection<M>, PoolError> {
-        let mut result = self.pools[0].get();
+        let mut last = None;
         for _ in 0..self.pools.len() {
             let node = self.next.fetch_add(1, Ordering::Relaxed) % self.pools.len();
-            result = self.pools[node].get();
-            if result.is_ok() {
-                break;
+            match self.pools[node].get() {
+                Ok(conn) => return Ok(conn),
+                Err(e) => last = Some(e),
             }
         }
-        result
+        Err(last.expect("a cluster of at least one node"))
     }
 
     /// The pool of node `n` (from 0).
     pub fn node(&self, n: usize) -> &Pool<M> {
         &self.pools[n]
-    }
-}
-
-impl<M: ManageConnection> Source<M> for Spread<M> {
-    fn get(&self) -> Result<PooledConnection<M>, PoolError> {
-        Spread::get(self)
     }
 }
 
