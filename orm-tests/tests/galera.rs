@@ -58,17 +58,13 @@ fn a_lost_node_loses_nothing_acknowledged() -> TestResult {
                 // Two writers per node; after a lost connection, any node.
                 let mut conn = nodes.node(w % 3).get().expect("a connection");
                 let mut done = Done::default();
+                let policy = race_retry();
                 start.wait();
                 let until = Instant::now() + Duration::from_secs(12);
                 let mut n = 0;
                 while Instant::now() < until {
                     n += 1;
                     let title = format!("w{w}-{n}");
-                    let policy = orm_core::Retry {
-                        attempts: 1000,
-                        base_delay: Duration::from_millis(1),
-                        max_delay: Duration::from_millis(20),
-                    };
                     let wrote = orm_core::retry(&mut conn, &policy, |c| {
                         let event = Event::create(
                             NewEvent {

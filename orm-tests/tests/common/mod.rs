@@ -192,6 +192,16 @@ pub fn sqlite_pool(
     Some((file, pool))
 }
 
+/// How the races retry: many short pauses, since 8 writers on one row
+/// collide often and each collision is expected.
+pub fn race_retry() -> orm_core::Retry {
+    orm_core::Retry {
+        attempts: 1000,
+        base_delay: std::time::Duration::from_millis(1),
+        max_delay: std::time::Duration::from_millis(20),
+    }
+}
+
 /// Runs `op` with `orm_core::retry`, which runs it again while the
 /// database reports an error `orm_core::is_retryable` says a new run may
 /// not meet (a serialization failure, a deadlock, a Galera certification
@@ -207,12 +217,7 @@ pub fn retrying<C, T>(
 where
     C: diesel::Connection + orm_core::exec::Transact<orm_core::Blocking>,
 {
-    let policy = orm_core::Retry {
-        attempts: 1000,
-        base_delay: std::time::Duration::from_millis(1),
-        max_delay: std::time::Duration::from_millis(20),
-    };
-    match orm_core::retry(conn, &policy, op) {
+    match orm_core::retry(conn, &race_retry(), op) {
         Ok(done) => {
             *retries += done.attempts as usize - 1;
             done.value
