@@ -9,6 +9,7 @@ pub mod assoc;
 mod backend;
 mod checked;
 pub mod cli;
+pub mod cluster;
 mod drift;
 pub mod exec;
 mod instrument;

@@ -19,6 +19,7 @@ use diesel::{Column, ExpressionMethods, Insertable, QueryDsl, RunQueryDsl, Table
 use diesel::query_builder::{AstPass, InsertStatement, Query, QueryFragment, ReturningClause};
 
 use crate::backend::{Dialect, OrmBackend};
+use crate::cluster::{self, CertifiedLock};
 use crate::exec::{savepoint, transaction, ConnKind, Execute, Fetch, FetchIn, Kind, Transact};
 use crate::instrument::traced;
 use crate::key_columns::KeyColumns;
@@ -517,7 +518,8 @@ pub trait Crud<C, K = <C as ConnKind>::Kind>: Model {
     /// Deletes this row; `Err(NotFound)` if it was already gone.
     fn delete(&self, conn: &mut C) -> impl Future<Output = QueryResult<()>> + Send;
     /// Locks the row with key `id` until the end of the transaction
-    /// (`SELECT .. FOR NO KEY UPDATE` on PostgreSQL, `FOR UPDATE` on MySQL;
+    /// (`SELECT .. FOR NO KEY UPDATE` on PostgreSQL, `FOR UPDATE` on MySQL,
+    /// and on a cluster a certified write too, see [`cluster`](crate::cluster);
     /// on SQLite only reads it); `Err(NotFound)` if there is none.
     /// Association writers take it on their parent row, so that two of them
     /// on one parent run one after the other (see the README's
@@ -542,6 +544,7 @@ where
     for<'a> dsl::Update<M::ById, &'a M>: Execute<C, K> + diesel::query_builder::AsQuery,
     dsl::delete<M::ById>: Execute<C, K>,
     ForUpdate<M::RowById>: Fetch<C, K, M>,
+    CertifiedLock: Execute<C, K>,
 {
     fn create(new: M::New, conn: &mut C) -> impl Future<Output = QueryResult<M>> + Send {
         traced(M::NAME, "", "create", async move {
@@ -609,8 +612,13 @@ where
     }
 
     async fn lock(id: M::Id, conn: &mut C) -> QueryResult<()> {
+        let certified = CertifiedLock::of::<M>(&id);
         let rows: Vec<M> = FetchIn::load(ForUpdate(M::row_by_id(id)), conn).await?;
-        one_row(rows.len())
+        one_row(rows.len())?;
+        if <C::Backend as OrmBackend>::DIALECT == Dialect::Mysql && cluster::certifies_locks() {
+            cluster::written(Execute::execute(certified, conn).await?)?;
+        }
+        Ok(())
     }
 }
 

@@ -538,6 +538,19 @@ impl Schema {
         self
     }
 
+    /// Adds the lock table of [`cluster::certify_locks`](crate::cluster::certify_locks),
+    /// `orm_locks`, which parent locks on a multi-primary cluster write.
+    pub fn lock_table(mut self) -> Self {
+        if !self
+            .tables
+            .iter()
+            .any(|t| t.name == crate::cluster::LOCK_TABLE.name)
+        {
+            self.tables.push(&crate::cluster::LOCK_TABLE);
+        }
+        self
+    }
+
     /// Adds `M` as [`model`](Self::model) does, with every column of the
     /// `table!` it reads from, not only those its struct has: for a struct
     /// over an existing table that leaves columns out (a search vector a

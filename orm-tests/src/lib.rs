@@ -622,7 +622,10 @@ pub fn mysql_at(url: &str) -> MysqlTest {
     let conn = MysqlConnection::establish(&in_database(url, &database))
         .expect("connect to the test database");
     let mut test = MysqlTest { conn, database };
+    // With the lock table, so that a test process may turn on certified
+    // parent locks (the Galera tests do) whatever database it writes.
     crate::schema()
+        .lock_table()
         .create_all(&mut *test)
         .expect("create the test tables");
     test

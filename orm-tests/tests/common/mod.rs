@@ -111,7 +111,9 @@ impl CustomizeConnection<diesel::MysqlConnection, diesel::r2d2::Error> for Causa
 
 /// A fresh database on the three-node Galera cluster `GALERA_URLS` names,
 /// made on the first node (the others receive it), and a pool per node on
-/// it; `None` when `GALERA_URLS` is not set.
+/// it; `None` when `GALERA_URLS` is not set. Turns on certified parent locks
+/// (`orm_core::cluster`) for the test process: every MySQL test database
+/// has their table (`mysql_at`).
 #[cfg(feature = "mysql")]
 pub fn galera_pool(
     test: &str,
@@ -120,6 +122,7 @@ pub fn galera_pool(
     Spread<ConnectionManager<diesel::MysqlConnection>>,
 )> {
     let urls = galera_urls(test)?;
+    orm_core::cluster::certify_locks(true);
     let setup = mysql_at(&urls[0]);
     let pools = urls
         .iter()
