@@ -27,6 +27,15 @@
 //! orm_core::retry(conn, &Retry::default(), |conn| party.set_guests(&guests, conn))?;
 //! ```
 //!
+//! With the switch on, [`retry`](fn@crate::retry) also guards each run on
+//! MySQL: a Galera node (MariaDB 10.11) can roll back a transaction that lost
+//! a conflict while it ran a `SELECT` and report nothing, so that the
+//! statements after it would run outside any transaction and commit one by
+//! one. A guarded run turns `autocommit` off for its length and ends by
+//! releasing a savepoint it took first: a run whose transaction is gone
+//! fails there, rolls back whatever it wrote since, and runs again. Three
+//! statements more per run; run the writers in `retry` on a cluster.
+//!
 //! The switch is for the whole process (a deployment is on a cluster or it
 //! is not); it changes nothing on PostgreSQL and SQLite, whose locks are
 //! already the whole database's.
@@ -39,7 +48,7 @@ use diesel::result::{DatabaseErrorKind, Error, QueryResult};
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType};
 
-use crate::backend::OrmBackend;
+use crate::backend::{Dialect, OrmBackend};
 use crate::model::Model;
 use crate::schema::{ColumnDef, ColumnDefault, ColumnType, TableDef};
 
@@ -56,6 +65,38 @@ pub fn certify_locks(on: bool) {
 /// Whether parent locks write the lock table ([`certify_locks`]).
 pub fn certifies_locks() -> bool {
     CERTIFY.load(Ordering::Relaxed)
+}
+
+/// Whether [`retry`](fn@crate::retry) guards its runs on a connection of
+/// `dialect`: on MySQL with [`certify_locks`] on. A Galera node (MariaDB
+/// 10.11) can roll back a transaction that lost a conflict while it ran a
+/// `SELECT` and report nothing: the `SELECT` returns its rows, and the
+/// statements after it run outside any transaction, each committed on its
+/// own. A guarded run turns `autocommit` off, so that nothing commits but
+/// its `COMMIT`, and ends by releasing a savepoint it took first
+/// ([`RUN_START`], [`RUN_END`]): a run whose transaction is gone fails
+/// there, with an error `retry` runs again, and rolls back.
+pub(crate) fn guards_runs(dialect: Dialect) -> bool {
+    dialect == Dialect::Mysql && certifies_locks()
+}
+
+/// What a guarded run starts with, inside its `BEGIN`.
+pub(crate) const RUN_START: &str = "SET autocommit = 0; SAVEPOINT orm_run";
+/// What a guarded run ends with, before its `COMMIT`.
+pub(crate) const RUN_END: &str = "RELEASE SAVEPOINT orm_run";
+/// What follows a guarded run, committed or rolled back.
+pub(crate) const RUN_AFTER: &str = "SET autocommit = 1";
+
+/// A guarded run's outcome from its body's `value` and the release of its
+/// savepoint (`end`): a savepoint gone means the transaction was lost, and
+/// that (retryable) error wins over whatever the body met after the loss
+/// (a foreign key to a row the lost transaction wrote, a row not found).
+pub(crate) fn run_result<T>(value: QueryResult<T>, end: QueryResult<()>) -> QueryResult<T> {
+    match (value, end) {
+        (_, Err(lost)) if crate::is_retryable(&lost) => Err(lost),
+        (Ok(value), end) => end.map(|()| value),
+        (Err(error), _) => Err(error),
+    }
 }
 
 /// The lock table: one row per parent ever locked, its key a hash of the
@@ -216,6 +257,33 @@ mod tests {
         assert_eq!(
             sql,
             ["CREATE TABLE `orm_locks` (\n  `lock_key` BIGINT PRIMARY KEY,\n  `n` BIGINT NOT NULL\n)"]
+        );
+    }
+
+    #[test]
+    fn a_lost_transaction_outweighs_what_the_run_met_after() {
+        let lost = || -> QueryResult<()> {
+            Err(Error::DatabaseError(
+                DatabaseErrorKind::Unknown,
+                Box::new("SAVEPOINT orm_run does not exist".to_string()),
+            ))
+        };
+        let fk = || -> QueryResult<i32> {
+            Err(Error::DatabaseError(
+                DatabaseErrorKind::ForeignKeyViolation,
+                Box::new("a foreign key constraint fails".to_string()),
+            ))
+        };
+        assert_eq!(run_result(Ok(1), Ok(())), Ok(1));
+        assert!(crate::is_retryable(&run_result(Ok(1), lost()).unwrap_err()));
+        assert!(crate::is_retryable(&run_result(fk(), lost()).unwrap_err()));
+        assert_eq!(
+            run_result(fk(), Ok(())).unwrap_err().to_string(),
+            "a foreign key constraint fails"
+        );
+        assert_eq!(
+            run_result(Err::<i32, _>(Error::NotFound), Ok(())),
+            Err(Error::NotFound)
         );
     }
 

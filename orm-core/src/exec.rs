@@ -227,6 +227,10 @@ pub trait Transact<K>: OnBackend<K> {
     fn rollback(&mut self) -> impl Future<Output = QueryResult<()>> + Send;
     /// Whether the connection is inside a transaction.
     fn in_transaction(&mut self) -> bool;
+    /// Runs `sql`, statements of orm-core's own that bind nothing
+    /// (`SET autocommit = 0`).
+    #[doc(hidden)]
+    fn run_sql(&mut self, sql: &'static str) -> impl Future<Output = QueryResult<()>> + Send;
     /// Marks the connection's transaction state broken: what happens when a
     /// future is dropped between `BEGIN` and `COMMIT`, so that nothing it
     /// wrote can be committed by later statements on the connection (a
@@ -268,6 +272,10 @@ where
             C::TransactionManager::transaction_manager_status_mut(self).transaction_depth(),
             Ok(Some(_))
         )
+    }
+
+    async fn run_sql(&mut self, sql: &'static str) -> QueryResult<()> {
+        diesel::connection::SimpleConnection::batch_execute(self, sql)
     }
 
     fn abandon(&mut self) {
@@ -445,6 +453,10 @@ mod asynchronous {
                 C::TransactionManager::transaction_manager_status_mut(self).transaction_depth(),
                 Ok(Some(_))
             )
+        }
+
+        fn run_sql(&mut self, sql: &'static str) -> impl Future<Output = QueryResult<()>> + Send {
+            diesel_async::SimpleAsyncConnection::batch_execute(self, sql)
         }
 
         fn abandon(&mut self) {

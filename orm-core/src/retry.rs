@@ -19,7 +19,7 @@ use diesel::result::{DatabaseErrorKind, Error, QueryResult};
 #[cfg(feature = "async")]
 use crate::exec::{Async, BoxFuture, TransactionGuard};
 use crate::exec::{Blocking, Transact};
-use crate::Dialect;
+use crate::{cluster, Dialect};
 
 /// How [`retry`] and `retry_async` (feature `async`) retry: at most `attempts` runs, and
 /// between two runs a pause that doubles from `base_delay` up to
@@ -91,7 +91,7 @@ pub struct Retried<T> {
 /// | deadlock detected (40P01) | PostgreSQL |
 /// | deadlock (1213, SQLSTATE 40001), which is also how Galera reports a certification failure | MySQL, MariaDB |
 /// | lock wait timeout (1205) | MySQL, MariaDB |
-/// | `SAVEPOINT .. does not exist` (1305) on releasing a savepoint of diesel's, which means the server rolled back the transaction around it: how a Galera node reports a certification failure that struck between two statements | MySQL, MariaDB |
+/// | `SAVEPOINT .. does not exist` (1305) on releasing a savepoint of diesel's, or the one a guarded run of [`retry`] takes on a cluster (see [`cluster`]), which means the server rolled back the transaction around it: how a Galera node reports a certification failure that struck between two statements | MySQL, MariaDB |
 /// | database is locked / busy (`SQLITE_BUSY`) | SQLite |
 ///
 /// diesel reports 40001 and 1213 as
@@ -111,6 +111,7 @@ pub fn is_retryable(error: &Error) -> bool {
                 || message.starts_with("Deadlock found")
                 || (message.starts_with("SAVEPOINT diesel_savepoint_")
                     && message.ends_with(" does not exist"))
+                || message == "SAVEPOINT orm_run does not exist"
                 || message == "database is locked"
         }
         _ => false,
@@ -138,9 +139,22 @@ where
     C: diesel::Connection + Transact<Blocking>,
 {
     not_in_transaction(conn.in_transaction())?;
+    let guarded = cluster::guards_runs(crate::write::dialect::<C, Blocking>());
     let mut attempt = 1;
     loop {
-        match conn.transaction(&mut body) {
+        let run = conn.transaction(|conn| {
+            if !guarded {
+                return body(conn);
+            }
+            conn.batch_execute(cluster::RUN_START)?;
+            let value = body(conn);
+            let end = conn.batch_execute(cluster::RUN_END);
+            cluster::run_result(value, end)
+        });
+        if guarded {
+            conn.batch_execute(cluster::RUN_AFTER)?;
+        }
+        match run {
             Ok(value) => {
                 return Ok(Retried {
                     value,
@@ -196,10 +210,24 @@ where
 {
     not_in_transaction(conn.in_transaction())?;
     let mut attempt = 1;
+    let guarded = cluster::guards_runs(crate::write::dialect::<C, Async>());
     loop {
         let guard = TransactionGuard::<C, Async>::begin(conn).await?;
-        let result = body(&mut *guard.conn).await;
-        match guard.finish(result).await {
+        let result = async {
+            if !guarded {
+                return body(&mut *guard.conn).await;
+            }
+            guard.conn.run_sql(cluster::RUN_START).await?;
+            let value = body(&mut *guard.conn).await;
+            let end = guard.conn.run_sql(cluster::RUN_END).await;
+            cluster::run_result(value, end)
+        }
+        .await;
+        let run = guard.finish(result).await;
+        if guarded {
+            conn.run_sql(cluster::RUN_AFTER).await?;
+        }
+        match run {
             Ok(value) => {
                 return Ok(Retried {
                     value,

@@ -148,3 +148,108 @@ fn a_lost_node_loses_nothing_acknowledged() -> TestResult {
     scale_out_log(&line)?;
     Ok(())
 }
+
+/// What a Galera node does now and then to a transaction that lost a
+/// conflict during a `SELECT` (see the README's Galera section): it ends the
+/// transaction and reports nothing. Played here by the run itself, with a
+/// `ROLLBACK` of its own in the middle of its first run: with certified
+/// locks on, `retry` guards the run, so what the run wrote after the loss
+/// is rolled back with it, and the second run commits alone.
+#[test]
+fn a_run_that_loses_its_transaction_writes_nothing() -> TestResult {
+    use diesel::connection::SimpleConnection;
+    let Some((_setup, nodes)) = galera_pool("a_run_that_loses_its_transaction_writes_nothing")
+    else {
+        return Ok(());
+    };
+    let mut conn = nodes.node(0).get()?;
+    let mut runs = 0;
+    let done = orm_core::retry(&mut *conn, &orm_core::Retry::default(), |c| {
+        runs += 1;
+        let event = Event::create(
+            NewEvent {
+                title: format!("run {runs}"),
+            },
+            c,
+        )?;
+        if runs == 1 {
+            c.batch_execute("ROLLBACK")?;
+            Event::create(
+                NewEvent {
+                    title: "after the loss".into(),
+                },
+                c,
+            )?;
+        }
+        Ok(event)
+    })?;
+    assert_eq!((done.attempts, done.value.title.as_str()), (2, "run 2"));
+    // autocommit is on again: a write outside `retry` commits, and another
+    // node sees it.
+    Event::create(
+        NewEvent {
+            title: "plain".into(),
+        },
+        &mut *conn,
+    )?;
+    let mut other = nodes.node(1).get()?;
+    let titles: BTreeSet<String> = Event::all(&mut other)?
+        .into_iter()
+        .map(|e| e.title)
+        .collect();
+    assert_eq!(titles, BTreeSet::from(["run 2".into(), "plain".into()]));
+    Ok(())
+}
+
+/// The same guard in `retry_async`, on diesel-async's MySQL connection.
+#[test]
+fn an_async_run_that_loses_its_transaction_writes_nothing() -> TestResult {
+    use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+    let Some((setup, nodes)) =
+        galera_pool("an_async_run_that_loses_its_transaction_writes_nothing")
+    else {
+        return Ok(());
+    };
+    let node = galera_urls("an_async_run_that_loses_its_transaction_writes_nothing")
+        .expect("the URLs galera_pool read");
+    let url = in_database(&node[0], setup.database());
+    runtime().block_on(async {
+        let mut conn = diesel_async::AsyncMysqlConnection::establish(&url).await?;
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let sleep = |d| tokio::time::sleep(d);
+        let done = orm_core::retry_async(&mut conn, &orm_core::Retry::default(), sleep, |c| {
+            let runs = runs.clone();
+            Box::pin(async move {
+                let run = runs.fetch_add(1, Ordering::SeqCst) + 1;
+                let event = Event::create(
+                    NewEvent {
+                        title: format!("run {run}"),
+                    },
+                    c,
+                )
+                .await?;
+                if run == 1 {
+                    c.batch_execute("ROLLBACK").await?;
+                    Event::create(
+                        NewEvent {
+                            title: "after the loss".into(),
+                        },
+                        c,
+                    )
+                    .await?;
+                }
+                Ok(event)
+            })
+        })
+        .await?;
+        assert_eq!((done.attempts, done.value.title.as_str()), (2, "run 2"));
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })?;
+    let mut other = nodes.node(1).get()?;
+    let titles: Vec<String> = Event::all(&mut other)?
+        .into_iter()
+        .map(|e| e.title)
+        .collect();
+    assert_eq!(titles, ["run 2"]);
+    Ok(())
+}
