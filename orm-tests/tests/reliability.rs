@@ -484,7 +484,7 @@ mod races {
     use std::thread;
 
     use common::*;
-    use orm_core::diesel::r2d2::{ManageConnection, Pool, PooledConnection};
+    use orm_core::diesel::r2d2::{ManageConnection, PooledConnection};
 
     /// One call of a writer of `event.guests`, on keys of a small universe.
     #[derive(Clone, Debug)]
@@ -692,8 +692,8 @@ mod races {
     /// name no other call uses, for rows it creates); after each round the
     /// rows `read` returns and every call's result must be those of some
     /// serial order of the calls. Returns (calls, rows checked, retries).
-    fn race<M, Run>(
-        pool: &Pool<M>,
+    fn race<M, P, Run>(
+        pool: &P,
         rounds: usize,
         universe: &[i32],
         pick: fn(&mut Lcg, &[i32]) -> Op,
@@ -703,6 +703,7 @@ mod races {
     ) -> Result<(usize, usize, usize), Box<dyn std::error::Error>>
     where
         M: ManageConnection,
+        P: Connections<M>,
         Run: Fn(&mut Op, &mut PooledConnection<M>, String, &mut usize) -> Outcome
             + Send
             + Sync
@@ -717,7 +718,7 @@ mod races {
                     (pool.clone(), start.clone(), sender.clone(), run.clone());
                 let universe = universe.to_vec();
                 thread::spawn(move || {
-                    let mut conn = pool.get().expect("a pooled connection");
+                    let mut conn = pool.conn().expect("a pooled connection");
                     let mut rng = Lcg(t as u64 * 7919 + 17);
                     let mut retries = 0;
                     for round in 0..rounds {
@@ -735,7 +736,7 @@ mod races {
             })
             .collect();
         drop(sender);
-        let mut conn = pool.get()?;
+        let mut conn = pool.conn()?;
         let mut rng = Lcg(99);
         let (mut calls_checked, mut rows) = (0, 0);
         for round in 0..rounds {
@@ -903,6 +904,14 @@ mod races {
     mod mysql {
         use super::*;
         race_tests!(mysql_pool);
+    }
+
+    /// The threads spread over the three nodes of a Galera cluster
+    /// (`GALERA_URLS`), with certified parent locks, each call in `retry`.
+    #[cfg(feature = "mysql")]
+    mod galera {
+        use super::*;
+        race_tests!(galera_pool);
     }
 }
 

@@ -94,6 +94,25 @@ impl<M: ManageConnection> Spread<M> {
     }
 }
 
+/// Where the race tests' threads take their connections: one pool, or a
+/// [`Spread`] over a cluster's nodes.
+pub trait Connections<M: ManageConnection>: Clone + Send + 'static {
+    /// A connection (with a `Spread`, of the next node).
+    fn conn(&self) -> Result<PooledConnection<M>, PoolError>;
+}
+
+impl<M: ManageConnection> Connections<M> for Pool<M> {
+    fn conn(&self) -> Result<PooledConnection<M>, PoolError> {
+        self.get()
+    }
+}
+
+impl<M: ManageConnection> Connections<M> for Spread<M> {
+    fn conn(&self) -> Result<PooledConnection<M>, PoolError> {
+        self.get()
+    }
+}
+
 /// Makes a read on a Galera node wait until the node has applied every
 /// write the cluster committed before it (`wsrep_sync_wait = 1`): without
 /// it, a read on one node right after a commit on another may miss it.
