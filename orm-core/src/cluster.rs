@@ -5,8 +5,8 @@
 //! row first (`SELECT .. FOR UPDATE` on MySQL; see the README's concurrency
 //! section), so two of them on one parent run one after the other. A
 //! multi-primary cluster honours that lock on the node that took it only: two
-//! `set_*` on one parent, on two nodes, both commit, and the association ends
-//! as the union of the two sets. What such a cluster orders across nodes is
+//! `set_*` on one parent, on two nodes, can both commit, and the association
+//! end as the union of the two sets. What such a cluster orders across nodes is
 //! writes to one row: the second to commit fails certification (a deadlock
 //! error, which [`retry`](fn@crate::retry) runs again).
 //!
@@ -34,7 +34,7 @@
 //! one. A guarded run turns `autocommit` off for its length and ends by
 //! releasing a savepoint it took first: a run whose transaction is gone
 //! fails there, rolls back whatever it wrote since, and runs again. Three
-//! statements more per run; run the writers in `retry` on a cluster.
+//! round trips more per run; run the writers in `retry` on a cluster.
 //!
 //! The switch is for the whole process (a deployment is on a cluster or it
 //! is not); it changes nothing on PostgreSQL and SQLite, whose locks are

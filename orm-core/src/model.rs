@@ -612,10 +612,11 @@ where
     }
 
     async fn lock(id: M::Id, conn: &mut C) -> QueryResult<()> {
-        let certified = CertifiedLock::of::<M>(&id);
+        let mysql = <C::Backend as OrmBackend>::DIALECT == Dialect::Mysql;
+        let certified = (mysql && cluster::certifies_locks()).then(|| CertifiedLock::of::<M>(&id));
         let rows: Vec<M> = FetchIn::load(ForUpdate(M::row_by_id(id)), conn).await?;
         one_row(rows.len())?;
-        if <C::Backend as OrmBackend>::DIALECT == Dialect::Mysql && cluster::certifies_locks() {
+        if let Some(certified) = certified {
             cluster::written(Execute::execute(certified, conn).await?)?;
         }
         Ok(())

@@ -270,6 +270,11 @@ fn which_errors_are_retryable() {
         DatabaseErrorKind::Unknown,
         "SAVEPOINT diesel_savepoint_1 does not exist"
     )));
+    // The savepoint `retry` guards a run with on a cluster.
+    assert!(is_retryable(&db(
+        DatabaseErrorKind::Unknown,
+        "SAVEPOINT orm_run does not exist"
+    )));
     assert!(!is_retryable(&db(
         DatabaseErrorKind::Unknown,
         "SAVEPOINT my_own does not exist"
