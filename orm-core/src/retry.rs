@@ -6,7 +6,7 @@
 //!
 //! ```rust,ignore
 //! let done = orm_core::retry(&mut conn, &Retry::default(), |conn| {
-//!     party.set_guests(&[&ann, &bob], conn)?;
+//!     party.set_guests([&ann, &bob], conn)?;
 //!     post.add_tags([&rust, &orm], conn)
 //! })?;
 //! println!("{} after {} attempt(s)", done.value, done.attempts);
