@@ -846,8 +846,7 @@ where
 /// `K`: they insert the [`DefaultPayload`].
 #[diagnostic::on_unimplemented(
     message = "the plain `add_*`, `set_*` and `create_*` of this `belongs_to_many` association cannot run on a `{C}`",
-    note = "a join model's payload needs `Default` for them; otherwise use the `*_with` methods",
-    note = "use a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a pool or a `Router` is not a connection (pass `&mut pool.get()?`, `&mut router.get()`, or `.get().await?` for an async pool); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
+    note = "they need a join model's payload with `Default` (otherwise use the `*_with` methods) and a connection of a backend orm-core supports (SqliteConnection, PgConnection, MysqlConnection, diesel-async's with the `async` feature, or a pooled one; only `&AsyncPgConnection` is taken by shared reference); in code generic over the connection, bound it with `orm_core::Conn<Sqlite>` (or `Pg`, `Mysql`); a pool or a `Router` is not a connection (pass `&mut pool.get()?`, `&mut router.get()`, or `.get().await?` for an async pool); a connection that is already a `&mut` is passed as it is (`conn`, not `&mut conn`)"
 )]
 pub trait DefaultAdd<C, K = <C as ConnKind>::Kind>: ManyToManyAdd<C, K> {
     /// Associates `targets`, leaving pairs that exist untouched.

@@ -87,8 +87,7 @@ pub trait Scoped: 'static {
 /// boolean condition on `T`'s columns alone.
 #[diagnostic::on_unimplemented(
     message = "a `scope` is a condition on the columns of `{T}`",
-    label = "not a condition on `{T}` alone",
-    note = "write it as a filter of the target's table: `scope = posts::published.eq(true)`, `scope = posts::deleted_at.is_null()`"
+    label = "not a condition on `{T}` alone: write a filter of its columns, as in `scope = posts::published.eq(true)` or `scope = posts::deleted_at.is_null()`"
 )]
 pub trait ScopeOn<T>: ErasedScope {}
 #[diagnostic::do_not_recommend]
