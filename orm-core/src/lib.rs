@@ -154,6 +154,7 @@ pub mod __private {
     pub use crate::assoc::belongs_to_many::{TargetsAt, TargetsQuery};
     pub use crate::assoc::has::{base, Base, ChildrenAt, ChildrenQuery};
     pub use crate::assoc::poly;
+    pub use crate::assoc::related::ParentOf;
     pub use crate::assoc::scope::{
         assign, value, Assign, ErasedScope, NoScope, NoSet, Scope, ScopeCell, Scoped, Writable,
     };
@@ -164,6 +165,7 @@ pub mod __private {
         Action, ColumnDef, ColumnDefault, ColumnType, Constraint, DdlType, JoinTableDef, Relation,
         TableDef,
     };
+    pub use diesel::internal::table_macro::JoinOn;
 
     /// A foreign key `on_delete`/`on_update = "set_null"` can act on.
     #[diagnostic::on_unimplemented(

@@ -1631,3 +1631,59 @@ fn a_one_row_add_has_a_static_query_id() {
     // Several rows: the SQL depends on their number.
     assert!(InsertPairs::<Guests>::query_id().is_none());
 }
+
+/// A `has_*_where` filter in a join over the parent's table, which the
+/// join rows' own `ParentOf` impl serves: novels whose writer has an award.
+#[test]
+fn a_related_filter_in_a_join_over_the_parents_table() {
+    mod schema {
+        use orm_core::prelude::*;
+        #[derive(Model, Debug, Clone, PartialEq)]
+        #[has_many(Novel)]
+        #[has_many(Award)]
+        pub struct Writer {
+            pub id: i32,
+            pub name: String,
+        }
+        #[derive(Model, Debug, Clone, PartialEq)]
+        pub struct Novel {
+            pub id: i32,
+            pub writer_id: i32,
+            pub title: String,
+        }
+        #[derive(Model, Debug, Clone, PartialEq)]
+        pub struct Award {
+            pub id: i32,
+            pub writer_id: i32,
+        }
+        orm_core::diesel::allow_tables_to_appear_in_same_query!(writers, novels);
+    }
+    use schema::*;
+    let conn = &mut orm_core::sqlite::memory().unwrap();
+    Schema::new()
+        .model::<Writer>()
+        .model::<Novel>()
+        .model::<Award>()
+        .create_all(conn)
+        .unwrap();
+    let ann = Writer::create(NewWriter { name: "ann".into() }, conn).unwrap();
+    let bob = Writer::create(NewWriter { name: "bob".into() }, conn).unwrap();
+    for (writer, title) in [(&ann, "Alpha"), (&bob, "Beta")] {
+        Novel::create(
+            NewNovel {
+                writer_id: writer.id,
+                title: title.into(),
+            },
+            conn,
+        )
+        .unwrap();
+    }
+    Award::create(NewAward { writer_id: bob.id }, conn).unwrap();
+    let titles: Vec<String> = novels::table
+        .inner_join(writers::table.on(writers::id.eq(novels::writer_id)))
+        .filter(Writer::has_awards_where(|q| q))
+        .select(novels::title)
+        .load(conn)
+        .unwrap();
+    assert_eq!(titles, ["Beta"]);
+}

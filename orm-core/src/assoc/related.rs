@@ -31,6 +31,7 @@ use diesel::expression::array_comparison::AsInExpression;
 use diesel::expression::{
     is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping,
 };
+use diesel::internal::table_macro::JoinOn;
 use diesel::query_builder::{AsQuery, AstPass, QueryFragment, QueryId};
 use diesel::query_dsl::methods::{FilterDsl, GroupByDsl, SelectDsl};
 use diesel::result::QueryResult;
@@ -55,13 +56,13 @@ const ALIAS: &str = "orm_related";
 /// column `outer` ([`Correlate`]). `!` negates it (`NOT EXISTS`: a parent
 /// whose key is NULL has no related row).
 #[derive(Debug, Clone, Copy)]
-pub struct Related<Outer, Inner, Rows> {
+pub struct Related<Outer, Inner, Rows, P> {
     outer: Outer,
-    inner: std::marker::PhantomData<Inner>,
+    inner: std::marker::PhantomData<(Inner, P)>,
     rows: Rows,
 }
 
-impl<Outer: Default, Inner, Rows> Related<Outer, Inner, Rows> {
+impl<Outer: Default, Inner, Rows, P> Related<Outer, Inner, Rows, P> {
     fn new(rows: Rows) -> Self {
         Related {
             outer: Outer::default(),
@@ -127,68 +128,86 @@ pub type Correlated<Q, Inner, Outer> = <dsl::Filter<Q, Correlate<Inner, Outer>> 
 
 /// `NOT EXISTS (..)`: `!` of a [`Related`] filter.
 #[derive(Debug, Clone, Copy)]
-pub struct NotRelated<Outer, Inner, Rows>(Related<Outer, Inner, Rows>);
+pub struct NotRelated<Outer, Inner, Rows, P>(Related<Outer, Inner, Rows, P>);
 
-impl<Outer, Inner, Rows> Not for Related<Outer, Inner, Rows> {
-    type Output = NotRelated<Outer, Inner, Rows>;
+impl<Outer, Inner, Rows, P> Not for Related<Outer, Inner, Rows, P> {
+    type Output = NotRelated<Outer, Inner, Rows, P>;
     fn not(self) -> Self::Output {
         NotRelated(self)
     }
 }
 
-impl<Outer, Inner, Rows> Expression for Related<Outer, Inner, Rows> {
+impl<Outer, Inner, Rows, P> Expression for Related<Outer, Inner, Rows, P> {
     type SqlType = Bool;
 }
 
-impl<Outer, Inner, Rows> Expression for NotRelated<Outer, Inner, Rows> {
+impl<Outer, Inner, Rows, P> Expression for NotRelated<Outer, Inner, Rows, P> {
     type SqlType = Bool;
 }
 
-/// A parent's column on a query over `QS`: where a [`Related`] filter is
-/// valid (the subquery names nothing else of the outer query).
+/// The parent model `Self` of a [`Related`] filter on a query over `QS`:
+/// where the filter is valid (the subquery names nothing of the outer query
+/// but `Outer`, a column of `Self`). `#[derive(Model)]` implements it for
+/// the model's table and for joins of it.
 #[diagnostic::on_unimplemented(
-    message = "this filter keeps rows of the table of `{Self}`, not of `{QS}`",
+    message = "this filter keeps `{Self}` rows, not rows of `{QS}`",
     label = "filters the rows of another table",
     note = "`Model::has_*_where(..)` filters `Model`'s rows: use it in `Model::query()`, or in another query over `Model`'s table"
 )]
-pub trait ParentColumn<QS> {}
+pub trait ParentOf<QS, Outer> {}
+
+/// The parent of the inner [`Related`] of `has_*_where` on a
+/// `belongs_to_many`: the join rows, an internal query.
+#[derive(Debug, Clone, Copy)]
+pub enum JoinRows {}
 
 #[diagnostic::do_not_recommend]
-impl<Col: AppearsOnTable<QS>, QS> ParentColumn<QS> for Col {}
+impl<QS, Outer: AppearsOnTable<QS>> ParentOf<QS, Outer> for JoinRows {}
 
-impl<Outer: ParentColumn<QS>, Inner, Rows, QS> AppearsOnTable<QS> for Related<Outer, Inner, Rows> where
-    Self: Expression
+/// A model's rows joined with others.
+#[diagnostic::do_not_recommend]
+impl<P: crate::Model, Outer, J, On> ParentOf<JoinOn<J, On>, Outer> for P where
+    Outer: AppearsOnTable<JoinOn<J, On>>
 {
 }
 
-impl<Outer: ParentColumn<QS>, Inner, Rows, QS> SelectableExpression<QS>
-    for Related<Outer, Inner, Rows>
+impl<Outer, Inner, Rows, P: ParentOf<QS, Outer>, QS> AppearsOnTable<QS>
+    for Related<Outer, Inner, Rows, P>
+where
+    Self: Expression,
+{
+}
+
+impl<Outer, Inner, Rows, P: ParentOf<QS, Outer>, QS> SelectableExpression<QS>
+    for Related<Outer, Inner, Rows, P>
 where
     Self: AppearsOnTable<QS>,
 {
 }
 
-impl<Outer: ParentColumn<QS>, Inner, Rows, QS> AppearsOnTable<QS> for NotRelated<Outer, Inner, Rows> where
-    Self: Expression
+impl<Outer, Inner, Rows, P: ParentOf<QS, Outer>, QS> AppearsOnTable<QS>
+    for NotRelated<Outer, Inner, Rows, P>
+where
+    Self: Expression,
 {
 }
 
-impl<Outer: ParentColumn<QS>, Inner, Rows, QS> SelectableExpression<QS>
-    for NotRelated<Outer, Inner, Rows>
+impl<Outer, Inner, Rows, P: ParentOf<QS, Outer>, QS> SelectableExpression<QS>
+    for NotRelated<Outer, Inner, Rows, P>
 where
     Self: AppearsOnTable<QS>,
 {
 }
 
-impl<Outer, Inner, Rows> ValidGrouping<()> for Related<Outer, Inner, Rows> {
+impl<Outer, Inner, Rows, P> ValidGrouping<()> for Related<Outer, Inner, Rows, P> {
     type IsAggregate = is_aggregate::Never;
 }
 
-impl<Outer, Inner, Rows> ValidGrouping<()> for NotRelated<Outer, Inner, Rows> {
+impl<Outer, Inner, Rows, P> ValidGrouping<()> for NotRelated<Outer, Inner, Rows, P> {
     type IsAggregate = is_aggregate::Never;
 }
 
-impl<Outer, Inner, Rows, DB> QueryFragment<DB> for Related<Outer, Inner, Rows>
+impl<Outer, Inner, Rows, P, DB> QueryFragment<DB> for Related<Outer, Inner, Rows, P>
 where
     DB: Backend,
     Outer: KeyParts<DB>,
@@ -242,10 +261,10 @@ where
     )
 }
 
-impl<Outer, Inner, Rows, DB> QueryFragment<DB> for NotRelated<Outer, Inner, Rows>
+impl<Outer, Inner, Rows, P, DB> QueryFragment<DB> for NotRelated<Outer, Inner, Rows, P>
 where
     DB: Backend,
-    Related<Outer, Inner, Rows>: QueryFragment<DB>,
+    Related<Outer, Inner, Rows, P>: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("NOT ");
@@ -253,14 +272,18 @@ where
     }
 }
 
-impl<Outer: QueryId, Inner: QueryId, Rows: QueryId> QueryId for Related<Outer, Inner, Rows> {
-    type QueryId = Related<Outer::QueryId, Inner::QueryId, Rows::QueryId>;
+impl<Outer: QueryId, Inner: QueryId, Rows: QueryId, P: 'static> QueryId
+    for Related<Outer, Inner, Rows, P>
+{
+    type QueryId = Related<Outer::QueryId, Inner::QueryId, Rows::QueryId, P>;
     const HAS_STATIC_QUERY_ID: bool =
         Outer::HAS_STATIC_QUERY_ID && Inner::HAS_STATIC_QUERY_ID && Rows::HAS_STATIC_QUERY_ID;
 }
 
-impl<Outer: QueryId, Inner: QueryId, Rows: QueryId> QueryId for NotRelated<Outer, Inner, Rows> {
-    type QueryId = NotRelated<Outer::QueryId, Inner::QueryId, Rows::QueryId>;
+impl<Outer: QueryId, Inner: QueryId, Rows: QueryId, P: 'static> QueryId
+    for NotRelated<Outer, Inner, Rows, P>
+{
+    type QueryId = NotRelated<Outer::QueryId, Inner::QueryId, Rows::QueryId, P>;
     const HAS_STATIC_QUERY_ID: bool =
         Outer::HAS_STATIC_QUERY_ID && Inner::HAS_STATIC_QUERY_ID && Rows::HAS_STATIC_QUERY_ID;
 }
@@ -270,6 +293,7 @@ type HT<A> = <A as OneToMany>::Target;
 type HFk<A> = <A as OneToMany>::ForeignKey;
 type BFk<A> = <A as BelongsTo>::ForeignKey;
 type BT<A> = <A as BelongsTo>::Target;
+type BS<A> = <A as BelongsTo>::Source;
 type MS<A> = <A as ManyToManyDef>::Source;
 type MT<A> = <A as ManyToManyDef>::Target;
 type MSk<A> = <A as ManyToManyDef>::SourceKey;
@@ -321,7 +345,8 @@ pub trait RelatedWhere<A, Via>: Sized {
 
 /// `EXISTS (SELECT .. FROM posts WHERE <refinement> AND posts.author_id =
 /// users.id)`: what `User::has_posts_where` returns.
-pub type HasChildren<A, Q> = Related<PkOf<HS<A>>, HFk<A>, Correlated<Q, HFk<A>, PkOf<HS<A>>>>;
+pub type HasChildren<A, Q> =
+    Related<PkOf<HS<A>>, HFk<A>, Correlated<Q, HFk<A>, PkOf<HS<A>>>, HS<A>>;
 
 #[diagnostic::do_not_recommend]
 impl<A, Q> RelatedWhere<A, Children> for Q
@@ -338,7 +363,7 @@ where
 
 /// `EXISTS (SELECT .. FROM users WHERE <refinement> AND users.id =
 /// posts.author_id)`: what `Post::has_author_where` returns.
-pub type HasParent<A, Q> = Related<BFk<A>, PkOf<BT<A>>, Correlated<Q, PkOf<BT<A>>, BFk<A>>>;
+pub type HasParent<A, Q> = Related<BFk<A>, PkOf<BT<A>>, Correlated<Q, PkOf<BT<A>>, BFk<A>>, BS<A>>;
 
 #[diagnostic::do_not_recommend]
 impl<A, Q> RelatedWhere<A, Parent> for Q
@@ -358,7 +383,8 @@ pub type TargetIn<A, Q> = InSubquery<MTk<A>, dsl::Select<Q, PkOf<MT<A>>>>;
 
 /// `EXISTS (SELECT .. FROM users WHERE <refinement> AND users.id =
 /// rsvps.user_id)`: a join row's target is one the refinement keeps.
-pub type TargetExists<A, Q> = Related<MTk<A>, PkOf<MT<A>>, Correlated<Q, PkOf<MT<A>>, MTk<A>>>;
+pub type TargetExists<A, Q> =
+    Related<MTk<A>, PkOf<MT<A>>, Correlated<Q, PkOf<MT<A>>, MTk<A>>, JoinRows>;
 /// `rsvps WHERE EXISTS (..users..)`
 type RowsOfTargets<A, Q> = dsl::Filter<JoinBase<A>, TargetExists<A, Q>>;
 
@@ -368,7 +394,7 @@ type RowsOfTargets<A, Q> = dsl::Filter<JoinBase<A>, TargetExists<A, Q>>;
 /// the parent by its key, each target by its: the plan of the `EXISTS` over
 /// `rsvps INNER JOIN users` one would write with diesel.
 pub type HasTargets<A, Q> =
-    Related<PkOf<MS<A>>, MSk<A>, Correlated<RowsOfTargets<A, Q>, MSk<A>, PkOf<MS<A>>>>;
+    Related<PkOf<MS<A>>, MSk<A>, Correlated<RowsOfTargets<A, Q>, MSk<A>, PkOf<MS<A>>>, MS<A>>;
 
 #[diagnostic::do_not_recommend]
 impl<A, Q> RelatedWhere<A, Targets> for Q

@@ -352,6 +352,8 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         }
         #(#fields)*
         #crud
+        #[automatically_derived]
+        impl<__O> _orm::__private::ParentOf<#table::table, __O> for #ident {}
     }
 }
 
