@@ -1632,8 +1632,9 @@ fn a_one_row_add_has_a_static_query_id() {
     assert!(InsertPairs::<Guests>::query_id().is_none());
 }
 
-/// A `has_*_where` filter in a join over the parent's table, which the
-/// join rows' own `ParentOf` impl serves: novels whose writer has an award.
+/// A `has_*_where` filter in a join over the parent's table, which
+/// orm-core's `ParentOf` impl for joins of a model serves (the derive's is
+/// for the bare table): novels whose writer has an award.
 #[test]
 fn a_related_filter_in_a_join_over_the_parents_table() {
     mod schema {

@@ -148,7 +148,7 @@ impl<Outer, Inner, Rows, P> Expression for NotRelated<Outer, Inner, Rows, P> {
 /// The parent model `Self` of a [`Related`] filter on a query over `QS`:
 /// where the filter is valid (the subquery names nothing of the outer query
 /// but `Outer`, a column of `Self`). `#[derive(Model)]` implements it for
-/// the model's table and for joins of it.
+/// the model's table; the impl below, for joins of a model's table.
 #[diagnostic::on_unimplemented(
     message = "this filter keeps `{Self}` rows, not rows of `{QS}`",
     label = "filters the rows of another table",
