@@ -147,6 +147,29 @@ pub mod pg {
     }
 }
 
+/// The fallback of an association's gate: see `__private::not_a_model`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __orm_not_a_model {
+    (@else { $($otherwise:tt)* } $($items:tt)*) => { $($otherwise)* };
+}
+
+/// The check of a gate's fallback where a model is named by a type alias:
+/// see `__private::Probe`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __orm_named_by_alias {
+    ($gate:ident) => {
+        const _: () = {
+            use $crate::__private::NotModel as _;
+            ::core::assert!(
+                !$crate::__private::Probe::<$gate>::IS_MODEL,
+                "this names a model by a type alias, which hides its associations' macro: name the struct (or a `use` of it)",
+            );
+        };
+    };
+}
+
 /// Items used by generated code. Not public API: they may change in any
 /// release.
 #[doc(hidden)]
@@ -180,6 +203,50 @@ pub mod __private {
     pub fn set_null_needs_nullable<T: SetNullKey>() {}
     pub use diesel;
     pub use orm_derive::__table_in as table_in;
+
+    pub use crate::__orm_named_by_alias as named_by_alias;
+    /// What an association's gate expands to when the name it was given has
+    /// no model's macro (orm-derive's `expand::gate`): its `@else` part, and
+    /// nothing of the association.
+    pub use crate::__orm_not_a_model as not_a_model;
+
+    /// The type an association's gate names where the name it was given has
+    /// no type either (a typo, which the association's check reports).
+    #[allow(non_camel_case_types)]
+    pub struct not_a_model {}
+
+    /// Whether `T` is a model, for the gate's fallback: a model there was
+    /// named by something without its macro, a type alias
+    /// (`Probe::<T>::IS_MODEL`: the inherent constant where `T: Model`, the
+    /// trait's elsewhere).
+    pub struct Probe<T: ?Sized>(core::marker::PhantomData<T>);
+    /// The answer where `T` is not a model.
+    pub trait NotModel {
+        /// `false`.
+        const IS_MODEL: bool = false;
+    }
+    impl<T: ?Sized> NotModel for Probe<T> {}
+    impl<T: crate::Model> Probe<T> {
+        /// `true`.
+        pub const IS_MODEL: bool = true;
+    }
+
+    /// The SQL type of a generated join table's column that holds another
+    /// model's key: that model's macro implements it (`@join_key`), and the
+    /// gate's `@else` does when there is no such model, so the table module
+    /// never names the other model.
+    pub trait JoinKey {
+        /// The key's SQL type.
+        type SqlType;
+    }
+
+    /// The Rust type of that column, on a private marker of the declaring
+    /// model's module (a private model's key named in an impl for a public
+    /// column would be E0446).
+    pub trait JoinKeyId {
+        /// The key's Rust type.
+        type Id;
+    }
 
     /// Where an association names a model, the one check that it is one
     /// (what the association emits is inside that model's macro, so it is

@@ -103,28 +103,13 @@ fn derive_model_inner(input: proc_macro2::TokenStream) -> proc_macro2::TokenStre
 #[doc(hidden)]
 #[proc_macro]
 pub fn __table_in(input: TokenStream) -> TokenStream {
-    // `[Integer]` first: the SQL type of a key column written
-    // `__OrmKeySqlType`, supplied by the model the column points at.
     let parse = |input: syn::parse::ParseStream| {
-        let key = if input.peek(syn::token::Bracket) {
-            let content;
-            syn::bracketed!(content in input);
-            Some(content.parse::<proc_macro2::TokenStream>()?)
-        } else {
-            None
-        };
         let krate: syn::Path = input.parse()?;
         input.parse::<syn::Token![;]>()?;
-        Ok((key, krate, input.parse::<proc_macro2::TokenStream>()?))
+        Ok((krate, input.parse::<proc_macro2::TokenStream>()?))
     };
     match syn::parse::Parser::parse(parse, input) {
-        Ok((key, krate, decl)) => {
-            let decl = match key {
-                Some(key) => expand::diesel_table::fill_key(decl, &key),
-                None => decl,
-            };
-            expand::diesel_table::from_tokens(decl, &krate).into()
-        }
+        Ok((krate, decl)) => expand::diesel_table::from_tokens(decl, &krate).into(),
         Err(e) => e.to_compile_error().into(),
     }
 }

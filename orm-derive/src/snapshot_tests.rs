@@ -23,29 +23,41 @@ fn expand(input: &str) -> String {
     }
 }
 
-/// The items the derive emits only where another model exists (`Post! {
-/// .. }`, see `expand::if_models`) as `#[gated(Post)] const _: () = { .. };`
-/// (`#[gated(Post, column("author_id"))]` for `Post! { @column(..) .. }`),
-/// which the pretty printer lays out like the rest.
+/// The items the derive emits only where another model exists (a gate, see
+/// `expand::gate`: nested blocks around `__OrmGate! { @else { .. } .. }`) as
+/// `#[gated(Post)] const _: () = { .. };`, and what it emits where `Post` is
+/// not a model as `#[gated(Post, otherwise)] const _: () = { .. };`
+/// (`#[gated(__OrmGate, column("author_id"))]` for `__OrmGate! {
+/// @column(..) .. }` inside), which the pretty printer lays out like the rest.
 fn show_gated(items: &mut [syn::Item]) {
     for item in items {
         if let syn::Item::Const(c) = item {
             if let syn::Expr::Block(block) = &mut *c.expr {
-                for stmt in &mut block.block.stmts {
-                    match stmt {
-                        syn::Stmt::Item(item) => show_gated(std::slice::from_mut(item)),
-                        syn::Stmt::Macro(m) => {
-                            let mut item = syn::Item::Macro(syn::ItemMacro {
-                                attrs: std::mem::take(&mut m.attrs),
-                                ident: None,
-                                mac: m.mac.clone(),
-                                semi_token: m.semi_token,
-                            });
-                            show_gated(std::slice::from_mut(&mut item));
-                            *stmt = syn::Stmt::Item(item);
+                let stmts = std::mem::take(&mut block.block.stmts);
+                for stmt in stmts {
+                    let gated = match &stmt {
+                        syn::Stmt::Expr(syn::Expr::Block(b), _) => show_gate(&b.block),
+                        _ => None,
+                    };
+                    let stmt = match stmt {
+                        syn::Stmt::Macro(m) => syn::Stmt::Item(syn::Item::Macro(syn::ItemMacro {
+                            attrs: m.attrs,
+                            ident: None,
+                            mac: m.mac,
+                            semi_token: m.semi_token,
+                        })),
+                        stmt => stmt,
+                    };
+                    let mut new = match gated {
+                        Some(items) => items.into_iter().map(syn::Stmt::Item).collect(),
+                        None => vec![stmt],
+                    };
+                    for stmt in &mut new {
+                        if let syn::Stmt::Item(item) = stmt {
+                            show_gated(std::slice::from_mut(item));
                         }
-                        _ => {}
                     }
+                    block.block.stmts.extend(new);
                 }
             }
             continue;
@@ -61,7 +73,7 @@ fn show_gated(items: &mut [syn::Item]) {
         if let [proc_macro2::TokenTree::Punct(at), proc_macro2::TokenTree::Ident(what), proc_macro2::TokenTree::Group(args), ..] =
             &tokens[..]
         {
-            if at.as_char() == '@' {
+            if at.as_char() == '@' && what != "join_key" {
                 let args = args.stream();
                 need = quote::quote!(, #what(#args));
                 tokens.drain(..3);
@@ -77,6 +89,61 @@ fn show_gated(items: &mut [syn::Item]) {
             #[gated(#path #need)]
             const _: () = { #(#inner)* };
         };
+    }
+}
+
+/// A gate's block as the items `#[gated(Post)]` and `#[gated(Post,
+/// otherwise)]`, or `None` for another block.
+fn show_gate(block: &syn::Block) -> Option<Vec<syn::Item>> {
+    let inner = block.stmts.iter().find_map(|s| match s {
+        syn::Stmt::Expr(syn::Expr::Block(b), _) => Some(&b.block),
+        _ => None,
+    })?;
+    let path = inner.stmts.iter().find_map(|s| match s {
+        syn::Stmt::Item(syn::Item::Use(u)) => use_path(&u.tree, Vec::new()),
+        _ => None,
+    })?;
+    let call = inner.stmts.iter().find_map(|s| match s {
+        syn::Stmt::Expr(syn::Expr::Block(b), _) => match b.block.stmts.first() {
+            Some(syn::Stmt::Macro(m)) => Some(m.mac.tokens.clone()),
+            _ => None,
+        },
+        _ => None,
+    })?;
+    let tokens: Vec<proc_macro2::TokenTree> = call.into_iter().collect();
+    let [proc_macro2::TokenTree::Punct(_), proc_macro2::TokenTree::Ident(_), proc_macro2::TokenTree::Group(otherwise), rest @ ..] =
+        &tokens[..]
+    else {
+        return None;
+    };
+    let rest: proc_macro2::TokenStream = rest.iter().cloned().collect();
+    let items = syn::parse2::<syn::File>(rest).ok()?.items;
+    let mut out: Vec<syn::Item> = vec![syn::parse_quote! {
+        #[gated(#path)]
+        const _: () = { #(#items)* };
+    }];
+    let otherwise = syn::parse2::<syn::File>(otherwise.stream()).ok()?.items;
+    if !otherwise.is_empty() {
+        out.push(syn::parse_quote! {
+            #[gated(#path, otherwise)]
+            const _: () = { #(#otherwise)* };
+        });
+    }
+    Some(out)
+}
+
+/// The path of `use path as __OrmGate`.
+fn use_path(tree: &syn::UseTree, mut prefix: Vec<syn::Ident>) -> Option<syn::Path> {
+    match tree {
+        syn::UseTree::Path(p) => {
+            prefix.push(p.ident.clone());
+            use_path(&p.tree, prefix)
+        }
+        syn::UseTree::Rename(r) if r.rename == "__OrmGate" => {
+            prefix.push(r.ident.clone());
+            Some(syn::parse_quote!(#(#prefix)::*))
+        }
+        _ => None,
     }
 }
 

@@ -48,27 +48,6 @@ pub fn table_input(
     quote!(#krate; #decl)
 }
 
-/// The ident a column's SQL type is written as in a `table_in!` call when
-/// another model's derive supplies it: `__table_in! { [Integer] krate; ..
-/// user_id -> __OrmKeySqlType, .. }`.
-pub const KEY_PLACEHOLDER: &str = "__OrmKeySqlType";
-
-/// `tokens` with every `__OrmKeySqlType` replaced by `ty`.
-pub fn fill_key(tokens: TokenStream, ty: &TokenStream) -> TokenStream {
-    tokens
-        .into_iter()
-        .flat_map(|token| match token {
-            TokenTree::Ident(ident) if ident == KEY_PLACEHOLDER => ty.clone(),
-            TokenTree::Group(g) => {
-                let mut group = Group::new(g.delimiter(), fill_key(g.stream(), ty));
-                group.set_span(g.span());
-                TokenTree::Group(group).into()
-            }
-            token => token.into(),
-        })
-        .collect()
-}
-
 /// A `table!` invocation's body, expanded as diesel would.
 pub fn from_tokens(input: TokenStream, krate: &Path) -> TokenStream {
     match syn::parse2::<TableDecl>(input) {

@@ -9,7 +9,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
-use super::diesel_table::{table_input, table_module, Column, KEY_PLACEHOLDER};
+use super::diesel_table::{table_input, table_module, Column};
 use super::from_child_module;
 use super::model::key_sql_type;
 use super::model::{insertable, row_impls};
@@ -56,6 +56,29 @@ fn timestamp_idents(join: &JoinTable) -> Vec<syn::Ident> {
     }
 }
 
+/// The key of a join table that points at another model named by a gated
+/// path (at most one: the other key is the model's own): its index and the
+/// path. Its column's SQL type and field type go through orm-core's `JoinKeyId` and
+/// orm-core's `JoinKey`, implemented in the model's `const _` block inside
+/// that model's gate, so the module-level items never name it.
+fn gated_key<'a>(model: &Model, join: &'a JoinTable) -> Option<(usize, &'a syn::Path)> {
+    join.keys.iter().enumerate().find_map(|(i, (_, path))| {
+        let own = path.is_ident(&model.ident) || path.is_ident("Self");
+        (!own && super::gated(path, &model.ident)).then_some((i, path))
+    })
+}
+
+/// The private marker of the declaring model's module whose `KeyOf::Id` is
+/// the Rust type of the join table's column holding the other model's key.
+fn key_marker(join: &JoinTable, path: &syn::Path) -> syn::Ident {
+    let target = path.segments.last().map(|s| &s.ident);
+    format_ident!(
+        "__Orm{}{}Key",
+        inflect::row_struct(&join.name.value),
+        target.map(ToString::to_string).unwrap_or_default()
+    )
+}
+
 /// Module-level items: the table module and the row struct.
 pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
     let depth = if join.canonical { 1 } else { 2 };
@@ -66,6 +89,7 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
         .iter()
         .map(|(c, _)| crate::internals::ident(c, proc_macro2::Span::call_site()))
         .collect();
+    let gated = gated_key(model, join);
     // The column types are used in the table module and in its `columns`
     // submodule; diesel's `table!` rewrites `use super::..` imports for the
     // latter, so the referenced models are imported under private names.
@@ -73,28 +97,32 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
         format_ident!("__OrmKeyModel0"),
         format_ident!("__OrmKeyModel1"),
     ];
-    let imports = join.keys.iter().zip(&aliases).map(|((_, path), alias)| {
-        let path = from_child_module(path, depth, &model.ident);
-        quote!(use #path as #alias;)
-    });
+    let imports = join
+        .keys
+        .iter()
+        .zip(&aliases)
+        .enumerate()
+        .filter(|(i, _)| gated.is_none_or(|(g, _)| g != *i))
+        .map(|(_, ((_, path), alias))| {
+            let path = from_child_module(path, depth, &model.ident);
+            quote!(use #path as #alias;)
+        });
     let imports = quote!(#(#imports)*);
     let stamps = timestamp_idents(join);
     // A key column's SQL type: this model's own when it is one of diesel's;
-    // the other model's as its macro supplies it (`@join_table`); else
-    // through the model's key.
-    let mut supplied_by = None;
+    // the other model's as its macro supplies it (`JoinKey`); else through
+    // the model's key.
     let columns: Vec<Column> = aliases
         .iter()
         .zip(&keys)
         .zip(&join.keys)
-        .map(|((alias, name), (_, path))| {
+        .enumerate()
+        .map(|(i, ((alias, name), (_, path)))| {
             let own = path.is_ident(&model.ident) || path.is_ident("Self");
             let sql_type = match key_sql_type(model) {
                 Some(ty) if own => quote!(#ty),
-                _ if !own && super::gated(path, &model.ident) && supplied_by.is_none() => {
-                    supplied_by = Some((path, alias));
-                    let placeholder = format_ident!("{}", KEY_PLACEHOLDER);
-                    quote!(#placeholder)
+                _ if gated.is_some_and(|(g, _)| g == i) => {
+                    quote!(<#name as #krate::__private::JoinKey>::SqlType)
                 }
                 _ => quote!(diesel::dsl::SqlTypeOf<<#alias as #krate::Model>::PrimaryKey>),
             };
@@ -108,13 +136,7 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
     let key_refs: Vec<&syn::Ident> = keys.iter().collect();
     let doc = docs::join_table(&join.name.value);
     let input = table_input(krate, imports, &doc, &table, &key_refs, &columns);
-    let schema = match supplied_by {
-        Some((path, alias)) => {
-            let path = from_child_module(path, depth - 1, &model.ident);
-            quote!(#path! { @join_table(#alias) { #input } })
-        }
-        None => table_module(krate, input),
-    };
+    let schema = table_module(krate, input);
     let row = row_ident(join);
     let row_doc = docs::join_row(&join.name.value, join.timestamps);
     // In the hidden module of a non-canonical side, as visible from the
@@ -126,10 +148,21 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
         super::in_child_module(&model.vis)
     };
     let model_vis = &model.vis;
-    let field_tys = join.keys.iter().map(|(_, path)| {
-        let path = from_child_module(path, depth - 1, &model.ident);
-        quote!(<#path as #krate::Model>::Id)
-    });
+    let field_tys = join
+        .keys
+        .iter()
+        .enumerate()
+        .map(|(i, (_, path))| match gated {
+            Some((g, _)) if g == i => {
+                let marker = key_marker(join, path);
+                let supers = (!join.canonical).then(|| quote!(super::));
+                quote!(<#supers #marker as #krate::__private::JoinKeyId>::Id)
+            }
+            _ => {
+                let path = from_child_module(path, depth - 1, &model.ident);
+                quote!(<#path as #krate::Model>::Id)
+            }
+        });
     let key_docs = join
         .keys
         .iter()
@@ -139,19 +172,28 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
         "When the row was last written.",
     ];
     let stamp_docs = &stamp_docs[..stamps.len()];
+    let marker = gated.map(|(_, path)| {
+        let marker = key_marker(join, path);
+        quote! {
+            #[doc(hidden)]
+            struct #marker;
+        }
+    });
     let row_struct = quote! {
         #[doc = #row_doc]
         #[derive(Debug, Clone, PartialEq)]
+        #[allow(private_interfaces)]
         #vis struct #row {
             #(#[doc = #key_docs] pub #keys: #field_tys,)*
             #(#[doc = #stamp_docs] pub #stamps: #krate::chrono::NaiveDateTime,)*
         }
     };
     if join.canonical {
-        quote! { #schema #row_struct }
+        quote! { #marker #schema #row_struct }
     } else {
         let private = private_module(model, join);
         quote! {
+            #marker
             #[doc(hidden)]
             #[allow(unreachable_pub)]
             pub mod #private {
@@ -164,8 +206,14 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
     }
 }
 
-/// Impls inside the model's `const _` block.
+/// Impls inside the model's `const _` block, gated on the models the keys
+/// point at.
 pub fn impls(model: &Model, join: &JoinTable) -> TokenStream {
+    let needs: Vec<super::Needs> = join
+        .keys
+        .iter()
+        .map(|(_, path)| super::Needs::model(path))
+        .collect();
     let table = module_path(model, join);
     let row = if join.canonical {
         let row = row_ident(join);
@@ -208,7 +256,7 @@ pub fn impls(model: &Model, join: &JoinTable) -> TokenStream {
             const _: () = _orm::__private::check_join_keys::<#public_table::table>([#(#names),*], #timestamps);
         }
     });
-    quote! {
+    let impls = quote! {
         #[automatically_derived]
         impl _orm::__private::JoinTableKeys for #table::table {
             const KEYS: [&'static str; 2] = [#(#names),*];
@@ -217,5 +265,29 @@ pub fn impls(model: &Model, join: &JoinTable) -> TokenStream {
         #check
         #insertable
         #row_impls
-    }
+    };
+    let Some((i, path)) = gated_key(model, join) else {
+        return super::if_models(&needs, &model.ident, impls);
+    };
+    // The key column's types, from the other model's macro, or stand-ins
+    // where it is not a model (its check says so, and nothing else fails).
+    let column = &keys[i];
+    let marker = key_marker(join, path);
+    let name = super::gate_name(path);
+    let key = quote! {
+        #name! { @join_key(#path, #table::#column) }
+        #[automatically_derived]
+        impl _orm::__private::JoinKeyId for #marker {
+            type Id = <#path as _orm::Model>::Id;
+        }
+    };
+    let otherwise = quote! {
+        impl _orm::__private::JoinKey for #table::#column {
+            type SqlType = _orm::__private::diesel::sql_types::Integer;
+        }
+        impl _orm::__private::JoinKeyId for #marker {
+            type Id = i32;
+        }
+    };
+    super::if_models_else(&needs, &model.ident, quote!(#key #impls), &otherwise)
 }

@@ -22,12 +22,8 @@ pub fn model(model: &Model, joins: &[JoinTable]) -> TokenStream {
     let impls = model::impls(model, joins);
     let join_model = join_model::items(model);
     let join_model_impls = join_model::impls(model);
-    let join_items = joins
-        .iter()
-        .map(|j| if_models(&needs(j), &model.ident, join_table::items(model, j)));
-    let join_impls = joins
-        .iter()
-        .map(|j| if_models(&needs(j), &model.ident, join_table::impls(model, j)));
+    let join_items = joins.iter().map(|j| join_table::items(model, j));
+    let join_impls = joins.iter().map(|j| join_table::impls(model, j));
     let markers = associations::markers(model);
     let assoc_impls = associations::impls(model, joins);
     let poly_items = polymorphic::items(model);
@@ -40,6 +36,8 @@ pub fn model(model: &Model, joins: &[JoinTable]) -> TokenStream {
         #join_model
         #(#join_items)*
         #markers
+        // One of a gate's two imports is unused (see `gate`).
+        #[allow(unused_imports)]
         const _: () = {
             use #krate as _orm;
             #impls
@@ -76,28 +74,106 @@ impl<'a> Needs<'a> {
 /// `#[derive(Model)]` on `Tag` defines a hidden macro that knows `Tag`'s
 /// columns and imports it as `Tag` (see [`model_macro`]), so that `Tag! {
 /// @column("tag_id") .. }` expands to its contents when `Tag` is a model
-/// with that column. When `Tag` does not derive `Model`, it is a single
-/// "cannot find macro `Tag`" on the user's token; when the column is
-/// missing, nothing: either way the items go, where each of them would
-/// otherwise fail to type-check on its own. One explicit check per need
+/// with that column, and to nothing when the column is missing. Where the
+/// name has no macro, [`gate`] falls back to orm-core's `not_a_model!`, which
+/// drops the items too. Either way they go, where each of them would
+/// otherwise fail to type-check on its own, and one explicit check per need
 /// ([`checks`]) says what is wrong. The model's own name and names that would
 /// shadow a standard derive pass ungated.
 pub fn if_models(needs: &[Needs], own: &Ident, tokens: TokenStream) -> TokenStream {
+    gated_by(needs, own, tokens, &TokenStream::new(), false)
+}
+
+/// [`if_models`] for an expression, with the expression `otherwise` (of the
+/// same type) where a model is missing.
+pub fn if_models_expr(
+    needs: &[Needs],
+    own: &Ident,
+    tokens: TokenStream,
+    otherwise: &TokenStream,
+) -> TokenStream {
+    gated_by(needs, own, tokens, otherwise, true)
+}
+
+/// [`if_models`] for items, with the items `otherwise` where a model is
+/// missing.
+pub fn if_models_else(
+    needs: &[Needs],
+    own: &Ident,
+    tokens: TokenStream,
+    otherwise: &TokenStream,
+) -> TokenStream {
+    gated_by(needs, own, tokens, otherwise, false)
+}
+
+fn gated_by(
+    needs: &[Needs],
+    own: &Ident,
+    tokens: TokenStream,
+    otherwise: &TokenStream,
+    expr: bool,
+) -> TokenStream {
     needs.iter().fold(tokens, |tokens, need| {
         let path = need.model;
         if !gated(path, own) {
             return tokens;
         }
+        let name = gate_name(path);
         let tokens = match need.keys {
-            Some([a, b]) => quote!(#path! { @keys(#a, #b) #tokens }),
+            Some([a, b]) => quote!(#name! { @keys(#a, #b) #tokens }),
             None => tokens,
         };
         let tokens = need.columns.iter().fold(
             tokens,
-            |tokens, (column, _)| quote!(#path! { @column(#column) #tokens }),
+            |tokens, (column, _)| quote!(#name! { @column(#column) #tokens }),
         );
-        quote!(#path! { #tokens })
+        gate(path, otherwise, tokens, expr)
     })
+}
+
+/// The name a gate binds `path`'s macro to, spanned at the user's token: an
+/// import that fails says so there.
+pub fn gate_name(path: &Path) -> Ident {
+    Ident::new("__OrmGate", path_span(path))
+}
+
+fn path_span(path: &Path) -> proc_macro2::Span {
+    path.segments
+        .last()
+        .map_or_else(proc_macro2::Span::call_site, |s| s.ident.span())
+}
+
+/// `__OrmGate! { @else { otherwise } tokens }`, where `__OrmGate` is
+/// `path`'s macro when it has one and orm-core's `not_a_model!` when not
+/// (a struct that is not a model, a type alias of one, a typo): in nested
+/// blocks, the inner one's `use path as __OrmGate` shadows the outer one's
+/// `use not_a_model as __OrmGate` only in the namespaces `path` has. A
+/// single name that names nothing would fail that import (rustc's "no
+/// external crate", beside the check's "cannot find type" with its
+/// suggestion), so the block between them declares a function of that name;
+/// the check is outside it. A longer path that names nothing fails the
+/// import, and that error (with rustc's suggestion) is the one.
+fn gate(path: &Path, otherwise: &TokenStream, tokens: TokenStream, expr: bool) -> TokenStream {
+    let name = gate_name(path);
+    let stand_in = path
+        .get_ident()
+        .map(|ident| quote!(#[allow(non_snake_case, dead_code)] fn #ident() {}));
+    let import = quote_spanned!(path_span(path)=> use #path as #name;);
+    // In an expression, a call in parentheses is the block's value.
+    let call = if expr {
+        quote!(#name!(@else { #otherwise } #tokens))
+    } else {
+        quote!(#name! { @else { #otherwise } #tokens })
+    };
+    // Unused imports are allowed on the `const _` block all gates are in.
+    quote! {{
+        use _orm::__private::not_a_model as #name;
+        #stand_in
+        {
+            #import
+            { #call }
+        }
+    }}
 }
 
 pub fn gated(path: &Path, own: &Ident) -> bool {
@@ -109,14 +185,15 @@ pub fn gated(path: &Path, own: &Ident) -> bool {
 
 /// The checks [`if_models`] relies on: `<Tag as IsModel>::IS`, and for each
 /// column `<Tag as HasColumn<tag_id, H>>::IS` (only where `Tag` is a model, so that
-/// is said once), each on the token that names it.
+/// is said once), each on the token that names it. The first is outside
+/// the gate for a single name (see [`gate`]), its `@else` for a longer path.
 pub fn checks(needs: &[Needs], own: &Ident) -> TokenStream {
     needs
         .iter()
         .filter(|need| !need.model.is_ident(own) && !need.model.is_ident("Self"))
         .map(|need| {
             let path = need.model;
-            let span = path.segments.last().map_or_else(proc_macro2::Span::call_site, |s| s.ident.span());
+            let span = path_span(path);
             let is_model = quote_spanned!(span=> const _: () = <#path as _orm::__private::IsModel>::IS;);
             let hash = |column: &str| proc_macro2::Literal::u64_suffixed(model::field_hash(column));
             let columns = need.columns.iter().map(|&(column, span)| {
@@ -130,20 +207,33 @@ pub fn checks(needs: &[Needs], own: &Ident) -> TokenStream {
                     };
                 }
             });
+            if !gated(path, own) {
+                let keys = need.keys.map(|[a, b]| {
+                    let (a, b) = (hash(a), hash(b));
+                    quote_spanned!(span=> const _: () = <#path as _orm::__private::IsJoinModel<#a, #b>>::IS;)
+                });
+                return quote!(#is_model #(#columns)* #keys);
+            }
+            let gate_name = gate_name(path);
+            // Where a model is named by what has no macro, a type alias.
+            let alias = quote_spanned!(span=> _orm::__private::named_by_alias!(#gate_name););
             // Only where the key columns exist, so that a missing one is
             // said once.
             let keys = need.keys.map(|[a, b]| {
                 let (a, b) = (hash(a), hash(b));
                 let keys = quote_spanned!(span=> const _: () = <#path as _orm::__private::IsJoinModel<#a, #b>>::IS;);
-                need.columns.iter().fold(keys, |keys, (column, _)| quote!(#path! { @column(#column) #keys }))
+                need.columns.iter().fold(keys, |keys, (column, _)| quote!(#gate_name! { @column(#column) #keys }))
             });
             let columns = quote!(#(#columns)* #keys);
-            let columns = if columns.is_empty() || !gated(path, own) {
-                columns
+            if path.get_ident().is_some() {
+                let gated = gate(path, &alias, columns, false);
+                quote!(#is_model #gated)
             } else {
-                quote!(#path! { #columns })
-            };
-            quote!(#is_model #columns)
+                // Through the gate's name: a path that names nothing has
+                // said so at its import.
+                let is_model = quote_spanned!(span=> const _: () = <#gate_name as _orm::__private::IsModel>::IS;);
+                gate(path, &quote!(#is_model #alias), columns, false)
+            }
         })
         .collect()
 }
@@ -173,20 +263,25 @@ pub fn model_macro(model: &crate::internals::ast::Model) -> TokenStream {
         })
     });
     let keys = quote!(#(#pairs)*);
-    // A join table's column holding this model's key, declared by another
-    // model's derive (see `join_table::items`).
+    // The SQL type of a join table's column holding this model's key,
+    // declared by another model's derive (see `join_table::items`).
     let krate = &model.krate;
+    let diesel = quote!(#krate::__private::diesel);
     let key_type = match model::key_sql_type(model) {
-        Some(ty) => quote!(#ty),
-        None => quote!(diesel::dsl::SqlTypeOf<<$alias as #krate::Model>::PrimaryKey>),
+        Some(ty) => quote!(#diesel::sql_types::#ty),
+        None => quote!(#diesel::dsl::SqlTypeOf<<$model as #krate::Model>::PrimaryKey>),
     };
     quote! {
         #[doc(hidden)]
         #[macro_export]
         #[allow(non_local_definitions)]
         macro_rules! #name {
-            (@join_table($alias:ident) { $($input:tt)* }) => {
-                #krate::__private::table_in! { [#key_type] $($input)* }
+            (@else { $($otherwise:tt)* } $($items:tt)*) => { $($items)* };
+            (@join_key($model:ty, $column:ty)) => {
+                #[automatically_derived]
+                impl #krate::__private::JoinKey for $column {
+                    type SqlType = #key_type;
+                }
             };
             #((@column(#columns) $($items:tt)*) => { $($items)* };)*
             (@column($other:literal) $($items:tt)*) => {};
@@ -216,14 +311,6 @@ fn gated_name(ident: &Ident) -> bool {
         "PartialOrd",
     ];
     !DERIVES.iter().any(|d| ident == d)
-}
-
-/// The models a join table's keys point at.
-fn needs(join: &JoinTable) -> Vec<Needs<'_>> {
-    join.keys
-        .iter()
-        .map(|(_, path)| Needs::model(path))
-        .collect()
 }
 
 /// `vis`, as written in a child module of the one it was written in.

@@ -245,7 +245,7 @@ pub fn impls(model: &Model, joins: &[JoinTable]) -> TokenStream {
         relations(a, joins).into_iter().map(move |r| {
             let models = std::iter::once(&a.target).chain(a.join_model());
             let needs: Vec<_> = models.map(super::Needs::model).collect();
-            super::if_models(&needs, &model.ident, r)
+            super::if_models_expr(&needs, &model.ident, r, &no_relation())
         })
     });
     let relations = relations.chain(super::polymorphic::relations(model));
@@ -739,4 +739,14 @@ fn key_parts(model: &Model, table: &TokenStream) -> (TokenStream, TokenStream, T
             quote!((#(::core::clone::Clone::clone(&self.#idents)),*)),
         )
     }
+}
+
+/// What stands in a model's `RELATIONS` for an association whose target is
+/// not a model (its check fails the build, so it is never read): an
+/// exclusive arc over no columns.
+pub fn no_relation() -> TokenStream {
+    quote!(_orm::__private::Relation::ExclusiveArc {
+        table: <Self as _orm::Model>::TABLE,
+        columns: &[],
+    })
 }

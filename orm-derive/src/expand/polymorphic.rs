@@ -262,7 +262,8 @@ pub fn relations(model: &Model) -> Vec<TokenStream> {
                         unique: false,
                     }
                 };
-                super::if_models(&[super::Needs::model(path)], &model.ident, fk)
+                let needs = [super::Needs::model(path)];
+                super::if_models_expr(&needs, &model.ident, fk, &super::model::no_relation())
             });
             let arc = quote!(#rel::ExclusiveArc { table: <Self as _orm::Model>::TABLE, columns: &[#(#columns),*] });
             fks.chain(std::iter::once(arc)).collect::<Vec<_>>()

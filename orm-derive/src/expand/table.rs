@@ -753,9 +753,11 @@ fn expand_column_def(column_def: &ColumnDef) -> TokenStream {
     };
 
     // orm-core: rustc cannot prove this impl's bounds when the SQL type is
-    // a projection (`SqlTypeOf<..>`, used for join-table keys); those
-    // columns go without `EqAll`, which only `find` on the table uses.
-    let projected = column_def.tpe.path.segments.last().is_some_and(|s| s.ident == "SqlTypeOf");
+    // a projection (`SqlTypeOf<..>` or `<tag_id as JoinKey>::SqlType`, used
+    // for join-table keys); those columns go without `EqAll`, which only
+    // `find` on the table uses.
+    let projected = column_def.tpe.qself.is_some()
+        || column_def.tpe.path.segments.last().is_some_and(|s| s.ident == "SqlTypeOf");
     let eq_all = (!projected).then(|| quote::quote! {
         impl<T> diesel::EqAll<T> for #column_name where
             T: diesel::expression::AsExpression<#sql_type>,
