@@ -80,15 +80,14 @@ fn show_gated(items: &mut [syn::Item]) {
             }
         }
         let body: proc_macro2::TokenStream = tokens.into_iter().collect();
-        let Ok(mut inner) = syn::parse2::<syn::File>(body) else {
+        let Ok(inner) = syn::parse::Parser::parse2(syn::Block::parse_within, body) else {
             continue;
         };
-        show_gated(&mut inner.items);
-        let inner = inner.items;
         *item = syn::parse_quote! {
             #[gated(#path #need)]
             const _: () = { #(#inner)* };
         };
+        show_gated(std::slice::from_mut(item));
     }
 }
 
@@ -116,13 +115,15 @@ fn show_gate(block: &syn::Block) -> Option<Vec<syn::Item>> {
     else {
         return None;
     };
-    let rest: proc_macro2::TokenStream = rest.iter().cloned().collect();
-    let items = syn::parse2::<syn::File>(rest).ok()?.items;
+    // Statements: a gate nested in this one is a block (which `show_gated`
+    // shows in turn).
+    let stmts = |tokens| syn::parse::Parser::parse2(syn::Block::parse_within, tokens).ok();
+    let items = stmts(rest.iter().cloned().collect())?;
     let mut out: Vec<syn::Item> = vec![syn::parse_quote! {
         #[gated(#path)]
         const _: () = { #(#items)* };
     }];
-    let otherwise = syn::parse2::<syn::File>(otherwise.stream()).ok()?.items;
+    let otherwise = stmts(otherwise.stream())?;
     if !otherwise.is_empty() {
         out.push(syn::parse_quote! {
             #[gated(#path, otherwise)]
