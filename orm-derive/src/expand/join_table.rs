@@ -58,9 +58,10 @@ fn timestamp_idents(join: &JoinTable) -> Vec<syn::Ident> {
 
 /// The key of a join table that points at another model named by a gated
 /// path (at most one: the other key is the model's own): its index and the
-/// path. Its column's SQL type and field type go through orm-core's `JoinKeyId` and
-/// orm-core's `JoinKey`, implemented in the model's `const _` block inside
-/// that model's gate, so the module-level items never name it.
+/// path. Its column's SQL type goes through orm-core's `JoinKey` and its
+/// field's type through `JoinKeyId`, both implemented in the model's
+/// `const _` block inside that model's gate, so the module-level items never
+/// name it.
 fn gated_key<'a>(model: &Model, join: &'a JoinTable) -> Option<(usize, &'a syn::Path)> {
     join.keys.iter().enumerate().find_map(|(i, (_, path))| {
         let own = path.is_ident(&model.ident) || path.is_ident("Self");
@@ -68,7 +69,7 @@ fn gated_key<'a>(model: &Model, join: &'a JoinTable) -> Option<(usize, &'a syn::
     })
 }
 
-/// The private marker of the declaring model's module whose `KeyOf::Id` is
+/// The private marker of the declaring model's module whose `JoinKeyId::Id` is
 /// the Rust type of the join table's column holding the other model's key.
 fn key_marker(join: &JoinTable, path: &syn::Path) -> syn::Ident {
     let target = path.segments.last().map(|s| &s.ident);
