@@ -164,10 +164,16 @@ pub fn items(model: &Model, join: &JoinTable) -> TokenStream {
                 quote!(<#path as #krate::Model>::Id)
             }
         });
-    let key_docs = join
-        .keys
-        .iter()
-        .map(|(column, _)| format!("The `{column}` key column."));
+    let model_name = model.ident.to_string();
+    let key_docs = join.keys.iter().map(|(column, path)| {
+        let model = quote!(#path).to_string().replace(' ', "");
+        let model = if model == "Self" {
+            model_name.clone()
+        } else {
+            model
+        };
+        format!("The `{column}` key column, holding `{model}` keys (`<{model} as Model>::Id`).")
+    });
     let stamp_docs = [
         "When the row was inserted.",
         "When the row was last written.",
