@@ -63,10 +63,11 @@ fn timestamp_idents(join: &JoinTable) -> Vec<syn::Ident> {
 /// `const _` block inside that model's gate, so the module-level items never
 /// name it.
 fn gated_key<'a>(model: &Model, join: &'a JoinTable) -> Option<(usize, &'a syn::Path)> {
-    join.keys.iter().enumerate().find_map(|(i, (_, path))| {
-        let own = path.is_ident(&model.ident) || path.is_ident("Self");
-        (!own && super::gated(path, &model.ident)).then_some((i, path))
-    })
+    // `gated` is false for the model's own name and `Self`.
+    join.keys
+        .iter()
+        .enumerate()
+        .find_map(|(i, (_, path))| super::gated(path, &model.ident).then_some((i, path)))
 }
 
 /// The private marker of the declaring model's module whose `JoinKeyId::Id` is

@@ -207,11 +207,11 @@ pub fn checks(needs: &[Needs], own: &Ident) -> TokenStream {
                     };
                 }
             });
+            let keys = need.keys.map(|[a, b]| {
+                let (a, b) = (hash(a), hash(b));
+                quote_spanned!(span=> const _: () = <#path as _orm::__private::IsJoinModel<#a, #b>>::IS;)
+            });
             if !gated(path, own) {
-                let keys = need.keys.map(|[a, b]| {
-                    let (a, b) = (hash(a), hash(b));
-                    quote_spanned!(span=> const _: () = <#path as _orm::__private::IsJoinModel<#a, #b>>::IS;)
-                });
                 return quote!(#is_model #(#columns)* #keys);
             }
             let gate_name = gate_name(path);
@@ -219,9 +219,7 @@ pub fn checks(needs: &[Needs], own: &Ident) -> TokenStream {
             let alias = quote_spanned!(span=> _orm::__private::named_by_alias!(#gate_name););
             // Only where the key columns exist, so that a missing one is
             // said once.
-            let keys = need.keys.map(|[a, b]| {
-                let (a, b) = (hash(a), hash(b));
-                let keys = quote_spanned!(span=> const _: () = <#path as _orm::__private::IsJoinModel<#a, #b>>::IS;);
+            let keys = keys.map(|keys| {
                 need.columns.iter().fold(keys, |keys, (column, _)| quote!(#gate_name! { @column(#column) #keys }))
             });
             let columns = quote!(#(#columns)* #keys);
