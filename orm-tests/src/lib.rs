@@ -816,4 +816,28 @@ pub fn dialect<C: ConnKind + OnBackend<C::Kind>>(_: &C) -> orm_core::Dialect {
 }
 
 /// What test bodies return, so they can use `?`.
-pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+pub type TestResult = Result<(), Failure>;
+
+/// A test's error with the `?` that returned it, so that a failure says
+/// which statement failed, not only how.
+pub struct Failure {
+    error: Box<dyn std::error::Error>,
+    at: &'static std::panic::Location<'static>,
+}
+
+impl<E: Into<Box<dyn std::error::Error>>> From<E> for Failure {
+    #[track_caller]
+    fn from(error: E) -> Self {
+        Failure {
+            error: error.into(),
+            at: std::panic::Location::caller(),
+        }
+    }
+}
+
+/// What the test harness prints for a test that returned `Err`.
+impl std::fmt::Debug for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}, returned by the `?` at {}", self.error, self.at)
+    }
+}
