@@ -267,14 +267,24 @@ const PG_COLUMNS: &str =
        WHERE t.constraint_type = 'PRIMARY KEY' AND t.table_schema = current_schema() \
      ) k ON k.table_name = c.table_name AND k.column_name = c.column_name \
      WHERE c.table_schema = current_schema()";
+// MariaDB answers a condition on the schema of an `information_schema`
+// table by opening that database's tables only, but it sees no such
+// condition in a join's `ON` clause: joined on `k.table_schema =
+// c.table_schema`, `key_column_usage` opened every table of every database
+// (`EXPLAIN`: "Scanned all databases"), slow on a busy server and, on a
+// Galera node, aborted by DDL in any other database. So each joined table
+// is restricted to `DATABASE()`, the key columns in a derived table that
+// `DISTINCT` keeps from being merged back into the join.
 const MYSQL_COLUMNS: &str = "SELECT c.table_name AS table_name, c.column_name AS column_name, \
      c.data_type AS data_type, c.column_type AS column_type, c.is_nullable = 'NO' AS not_null, \
      COALESCE(c.column_default <> 'NULL', FALSE) AS has_default, \
      NULLIF(c.column_default, 'NULL') AS default_value, \
      CAST(COALESCE(k.ordinal_position, 0) AS SIGNED) AS pk \
-     FROM information_schema.columns c LEFT JOIN information_schema.key_column_usage k \
-       ON k.table_schema = c.table_schema AND k.table_name = c.table_name \
-       AND k.column_name = c.column_name AND k.constraint_name = 'PRIMARY' \
+     FROM information_schema.columns c LEFT JOIN ( \
+       SELECT DISTINCT table_name, column_name, ordinal_position \
+       FROM information_schema.key_column_usage \
+       WHERE table_schema = DATABASE() AND constraint_name = 'PRIMARY' \
+     ) k ON k.table_name = c.table_name AND k.column_name = c.column_name \
      WHERE c.table_schema = DATABASE()";
 const MYSQL_FOREIGN_KEYS: &str = "SELECT k.table_name AS table_name, \
      k.column_name AS column_name, k.referenced_table_name AS referenced, \
@@ -282,7 +292,7 @@ const MYSQL_FOREIGN_KEYS: &str = "SELECT k.table_name AS table_name, \
      r.delete_rule AS on_delete, r.update_rule AS on_update, k.constraint_name AS constraint_name \
      FROM information_schema.key_column_usage k \
      JOIN information_schema.referential_constraints r \
-       ON r.constraint_schema = k.table_schema AND r.constraint_name = k.constraint_name \
+       ON r.constraint_schema = DATABASE() AND r.constraint_name = k.constraint_name \
        AND r.table_name = k.table_name \
      WHERE k.table_schema = DATABASE() AND k.referenced_table_name IS NOT NULL";
 const PG_FOREIGN_KEYS: &str = "SELECT u.table_name::text AS table_name, \
