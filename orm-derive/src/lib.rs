@@ -92,7 +92,11 @@ fn derive_model_inner(input: proc_macro2::TokenStream) -> proc_macro2::TokenStre
             out.extend(expand::model(&model, &joins));
             out
         }
-        (Err(errors), ..) => errors.to_compile_error(),
+        (Err(errors), model, _) => {
+            let mut out = errors.to_compile_error();
+            out.extend(expand::stand_in(&input, model.as_ref().map(|m| &m.krate)));
+            out
+        }
         (Ok(()), ..) => proc_macro2::TokenStream::new(),
     }
 }

@@ -293,6 +293,44 @@ pub fn model_macro(model: &crate::internals::ast::Model) -> TokenStream {
     }
 }
 
+/// What a model whose own derive failed (no key, a field it cannot map)
+/// leaves beside its errors: the `IsModel` mark and a gate macro that
+/// expands every gate's fallback, as `not_a_model!` does, so that another
+/// model's association to it adds nothing to those errors (it said "`Tag`
+/// is not a model, add `#[derive(Model)]`" on a struct that has it).
+///
+/// `krate` is orm-core's path, `::orm_core` where the attributes did not
+/// get as far as saying. Nothing for a generic type, which no model is.
+pub fn stand_in(input: &syn::DeriveInput, krate: Option<&Path>) -> TokenStream {
+    if !input.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let (vis, ident) = (&input.vis, &input.ident);
+    let krate = krate.map_or_else(|| quote!(::orm_core), |k| quote!(#k));
+    let mark = quote! {
+        #[automatically_derived]
+        impl #krate::__private::IsModel for #ident {}
+    };
+    if !gated_name(ident) {
+        return mark;
+    }
+    let unique = format!("{ident} {:?}", ident.span());
+    let name = quote::format_ident!("__orm_model_{}_{:016x}", ident, model::field_hash(&unique));
+    quote! {
+        #mark
+        #[doc(hidden)]
+        #[macro_export]
+        #[allow(non_local_definitions)]
+        macro_rules! #name {
+            (@else { $($otherwise:tt)* } $($items:tt)*) => { $($otherwise)* };
+            ($($items:tt)*) => {};
+        }
+        #[doc(hidden)]
+        #[allow(unused_imports)]
+        #vis use #name as #ident;
+    }
+}
+
 /// Whether a model of this name gets the gate macro: not when the name
 /// would shadow a derive macro users name in the same module.
 fn gated_name(ident: &Ident) -> bool {
