@@ -294,10 +294,13 @@ pub fn model_macro(model: &crate::internals::ast::Model) -> TokenStream {
 }
 
 /// What a model whose own derive failed (no key, a field it cannot map)
-/// leaves beside its errors: the `IsModel` mark and a gate macro that
-/// expands every gate's fallback, as `not_a_model!` does, so that another
-/// model's association to it adds nothing to those errors (it said "`Tag`
-/// is not a model, add `#[derive(Model)]`" on a struct that has it).
+/// leaves beside its errors: the `IsModel` mark, and orm-core's
+/// `not_a_model!` imported as its macro, so that every gate naming it
+/// expands its fallback and another model's association to it adds nothing
+/// to those errors (it said "`Tag` is not a model, add `#[derive(Model)]`"
+/// on a struct that has it). The macro by its crate-root name:
+/// `__private::not_a_model` is a struct too, which would clash with the
+/// model's own.
 ///
 /// `krate` is orm-core's path, `::orm_core` where the attributes did not
 /// get as far as saying. Nothing for a generic type, which no model is.
@@ -314,20 +317,11 @@ pub fn stand_in(input: &syn::DeriveInput, krate: Option<&Path>) -> TokenStream {
     if !gated_name(ident) {
         return mark;
     }
-    let unique = format!("{ident} {:?}", ident.span());
-    let name = quote::format_ident!("__orm_model_{}_{:016x}", ident, model::field_hash(&unique));
     quote! {
         #mark
         #[doc(hidden)]
-        #[macro_export]
-        #[allow(non_local_definitions)]
-        macro_rules! #name {
-            (@else { $($otherwise:tt)* } $($items:tt)*) => { $($otherwise)* };
-            ($($items:tt)*) => {};
-        }
-        #[doc(hidden)]
         #[allow(unused_imports)]
-        #vis use #name as #ident;
+        #vis use #krate::__orm_not_a_model as #ident;
     }
 }
 
